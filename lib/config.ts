@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/**
+ * All configuration, read and checked once when a container loads. A missing or malformed
+ * variable fails the cold start with its name, instead of a confusing error on some request.
+ */
+const schema = z.object({
+  TABLE_NAME: z.string().min(3),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  /** Set locally (DynamoDB Local); unset in AWS. */
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  /** Token issuer (Cognito user pool URL, or cognito-local's locally). */
+  JWT_ISSUER: z.url(),
+  /** JWKS URL; defaults to `${JWT_ISSUER}/.well-known/jwks.json`. */
+  JWT_JWKS_URL: z.url().optional(),
+  /** Comma-separated app client ids whose access tokens are accepted. */
+  JWT_CLIENT_IDS: z.string().min(1),
+  OPERATORS_GROUP: z.string().min(1).default('operators'),
+  /** Comma-separated origins allowed by CORS. */
+  CORS_ORIGINS: z.string().default(''),
+  IDEMPOTENCY_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+});
+
+export type Config = {
+  tableName: string;
+  region: string;
+  dynamodbEndpoint: string | undefined;
+  jwtIssuer: string;
+  jwksUrl: string;
+  jwtClientIds: string[];
+  operatorsGroup: string;
+  corsOrigins: string[];
+  idempotencyTtlSeconds: number;
+};
+
+const splitList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Serverless passes unset optional variables as empty strings: treat those as absent.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const c = parsed.data;
+  const issuer = c.JWT_ISSUER.replace(/\/+$/, '');
+  return {
+    tableName: c.TABLE_NAME,
+    region: c.AWS_REGION,
+    dynamodbEndpoint: c.DYNAMODB_ENDPOINT,
+    jwtIssuer: issuer,
+    jwksUrl: c.JWT_JWKS_URL ?? `${issuer}/.well-known/jwks.json`,
+    jwtClientIds: splitList(c.JWT_CLIENT_IDS),
+    operatorsGroup: c.OPERATORS_GROUP,
+    corsOrigins: splitList(c.CORS_ORIGINS),
+    idempotencyTtlSeconds: c.IDEMPOTENCY_TTL_DAYS * 24 * 3600,
+  };
+}
+
+let cached: Config | undefined;
+
+/** The container's configuration, loaded on first use and kept. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
