@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'CURRENCY_MISMATCH'
   | 'SERVICE_UNAVAILABLE'
+  | 'BALANCE_LIMIT_EXCEEDED'
   | 'INTERNAL_ERROR';
 
 export abstract class DomainError extends Error {
@@ -86,7 +87,7 @@ export class InsufficientFundsError extends DomainError {
 export class TransactionConflictError extends DomainError {
   readonly code = 'TRANSACTION_CONFLICT';
   readonly status = 409;
-  readonly retryAfterSeconds = 1;
+  override readonly retryAfterSeconds = 1;
   constructor() {
     super('The account was busy; nothing was changed. Retry with the same Idempotency-Key.');
   }
@@ -127,8 +128,34 @@ export class CurrencyMismatchError extends DomainError {
 export class ServiceUnavailableError extends DomainError {
   readonly code = 'SERVICE_UNAVAILABLE';
   readonly status = 503;
-  readonly retryAfterSeconds = 1;
-  constructor(message = 'The service is temporarily unavailable; nothing was changed. Retry later.') {
+  override readonly retryAfterSeconds = 1;
+  constructor(
+    message = 'The service is temporarily unavailable. Retry with the same Idempotency-Key: a retry never moves money twice.',
+  ) {
+    super(message);
+  }
+}
+
+export class BalanceLimitExceededError extends DomainError {
+  readonly code = 'BALANCE_LIMIT_EXCEEDED';
+  readonly status = 422;
+  constructor() {
+    super('This deposit would take the balance above the largest amount the service can hold.');
+  }
+}
+
+/**
+ * A refusal recorded under an Idempotency-Key, answered again to a retry: the same status and
+ * body as the first time (including the first request's id), marked as a replay.
+ */
+export class ReplayedRefusalError extends DomainError {
+  readonly replayed = true;
+  constructor(
+    readonly code: ErrorCode,
+    readonly status: number,
+    message: string,
+    readonly originalRequestId: string,
+  ) {
     super(message);
   }
 }

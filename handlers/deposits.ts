@@ -1,0 +1,4 @@
+import { deposit } from '../lib/domain/movements';
+import { movementHandler } from '../lib/middleware/movement-handler';
+
+export const handler = movementHandler('deposit', deposit);

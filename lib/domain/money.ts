@@ -1,0 +1,17 @@
+import { z } from 'zod';
+
+/** Largest amount one movement may carry: 10^12 minor units ($10,000,000,000.00). */
+export const MAX_AMOUNT = 1_000_000_000_000;
+
+/** A balance may never exceed this, so it stays exact in a JavaScript number. */
+export const MAX_BALANCE = Number.MAX_SAFE_INTEGER;
+
+export const amountSchema = z
+  .number({ error: 'amount must be a JSON integer count of minor units' })
+  .int({ error: 'amount must be an integer count of minor units (no fractions)' })
+  .min(1, { error: 'amount must be at least 1' })
+  .max(MAX_AMOUNT, { error: `amount must be at most ${MAX_AMOUNT}` });
+
+export const currencySchema = z
+  .string({ error: 'currency must be a string' })
+  .regex(/^[A-Z]{3}$/, { error: 'currency must be an ISO 4217 code such as USD' });

@@ -1,0 +1,258 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import {
+  AccountNotFoundError,
+  BalanceLimitExceededError,
+  CurrencyMismatchError,
+  ForbiddenError,
+  IdempotencyKeyReusedError,
+  InsufficientFundsError,
+  ReplayedRefusalError,
+  ServiceUnavailableError,
+  TransactionConflictError,
+  type DomainError,
+  type ErrorCode,
+} from './errors';
+import { MAX_BALANCE } from './money';
+import type { Account, Caller, LedgerEntry, MovementType } from './types';
+import {
+  TransientStoreError,
+  type CancelledMovement,
+  type LedgerStore,
+  type Marker,
+  type MovementWrite,
+} from '../persistence/ledger-store';
+
+export interface MovementDeps {
+  store: LedgerStore;
+  logger: Logger;
+  newId: () => string;
+  now: () => Date;
+  idempotencyTtlSeconds: number;
+  /** Attempts of the transaction when DynamoDB reports a conflict (contention, not poverty). */
+  maxAttempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface MovementRequest {
+  caller: Caller;
+  accountId: string;
+  amount: number;
+  currency?: string;
+  idempotencyKey: string;
+  requestId: string;
+}
+
+export interface MovementResult {
+  transaction: LedgerEntry;
+  /** The account's balance, read consistently after the commit. */
+  balance: number;
+  /** True when this answer comes from an earlier request with the same Idempotency-Key. */
+  replayed: boolean;
+}
+
+const DEFAULT_ATTEMPTS = 4;
+const BACKOFF_BASE_MS = 10;
+const BACKOFF_CAP_MS = 200;
+
+export const withdraw = (deps: MovementDeps, request: MovementRequest) =>
+  moveMoney(deps, 'WITHDRAWAL', request);
+
+export const deposit = (deps: MovementDeps, request: MovementRequest) =>
+  moveMoney(deps, 'DEPOSIT', request);
+
+/** The request's fingerprint: a key reused with anything else is refused, not replayed. */
+export function requestHash(type: MovementType, request: MovementRequest): string {
+  const canonical = JSON.stringify([type, request.accountId, request.amount, request.currency ?? null]);
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+async function moveMoney(
+  deps: MovementDeps,
+  type: MovementType,
+  request: MovementRequest,
+): Promise<MovementResult> {
+  if (type === 'DEPOSIT' && !request.caller.isOperator) throw new ForbiddenError();
+
+  const createdAt = deps.now();
+  const movement: MovementWrite = {
+    transactionId: deps.newId(),
+    accountId: request.accountId,
+    type,
+    amount: request.amount,
+    currency: request.currency,
+    idempotencyKey: request.idempotencyKey,
+    requestHash: requestHash(type, request),
+    createdAt: createdAt.toISOString(),
+    // Only the owner withdraws; operators credit any account.
+    requiredOwnerId: type === 'WITHDRAWAL' ? request.caller.userId : undefined,
+    expiresAt: Math.floor(createdAt.getTime() / 1000) + deps.idempotencyTtlSeconds,
+  };
+  const maxAttempts = deps.maxAttempts ?? DEFAULT_ATTEMPTS;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+
+  for (let attempt = 1; ; attempt++) {
+    const answer = await attemptMovement(deps, movement, request);
+    if (answer !== 'retry') return answer;
+    if (attempt >= maxAttempts) throw new TransactionConflictError();
+    // Full jitter, so writers that collided do not collide again in step.
+    await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+  }
+}
+
+/** One try of the transaction. Every retry reuses the same transaction id and marker. */
+async function attemptMovement(
+  deps: MovementDeps,
+  movement: MovementWrite,
+  request: MovementRequest,
+): Promise<MovementResult | 'retry'> {
+  let outcome;
+  try {
+    outcome = await deps.store.writeMovement(movement);
+  } catch (error) {
+    if (!(error instanceof TransientStoreError)) throw error;
+    // Throttling and 5xx were already retried by the SDK; a conflict is ours to retry.
+    if (error.kind !== 'conflict') throw new ServiceUnavailableError();
+    return 'retry';
+  }
+  if (!outcome.committed) return resolveCancellation(deps, movement, request, outcome);
+  const result = await resultOf(deps, movement, false);
+  logOutcome(deps.logger, 'committed', result, request);
+  return result;
+}
+
+/**
+ * Reads a cancelled transaction in a fixed order: existence and ownership first (so a marker
+ * never reveals another user's account), then the key's recorded outcome, then the refusal.
+ */
+async function resolveCancellation(
+  deps: MovementDeps,
+  movement: MovementWrite,
+  request: MovementRequest,
+  cancelled: CancelledMovement,
+): Promise<MovementResult | 'retry'> {
+  const account = cancelled.account;
+  if (cancelled.accountRefused) {
+    if (account === null) throw new AccountNotFoundError();
+    if (movement.requiredOwnerId !== undefined && account.ownerId !== movement.requiredOwnerId) {
+      throw request.caller.isOperator ? new ForbiddenError('Only the account owner may withdraw.') : new AccountNotFoundError();
+    }
+  }
+  if (cancelled.existingMarker) return answerFromMarker(deps, movement, request, cancelled.existingMarker);
+
+  const refusal = account ? businessRefusal(movement, account) : null;
+  if (refusal === null) return 'retry'; // The condition failed on a state that no longer holds.
+
+  const recorded = await deps.store.recordRefusal(
+    {
+      outcome: 'REFUSED',
+      accountId: movement.accountId,
+      idempotencyKey: movement.idempotencyKey,
+      requestHash: movement.requestHash,
+      createdAt: movement.createdAt,
+      status: refusal.status,
+      error: { code: refusal.code, message: refusal.message, requestId: request.requestId },
+    },
+    movement.expiresAt,
+  );
+  if (recorded.recorded) throw refusal;
+  // Another attempt with this key finished first: its outcome is the answer.
+  return answerFromMarker(deps, movement, request, recorded.existing);
+}
+
+function businessRefusal(movement: MovementWrite, account: Account): DomainError | null {
+  if (movement.currency !== undefined && account.currency !== movement.currency) {
+    return new CurrencyMismatchError();
+  }
+  if (movement.type === 'WITHDRAWAL' && account.balance < movement.amount) {
+    return new InsufficientFundsError();
+  }
+  if (movement.type === 'DEPOSIT' && account.balance + movement.amount > MAX_BALANCE) {
+    return new BalanceLimitExceededError();
+  }
+  return null;
+}
+
+async function answerFromMarker(
+  deps: MovementDeps,
+  movement: MovementWrite,
+  request: MovementRequest,
+  marker: Marker,
+): Promise<MovementResult> {
+  if (marker.requestHash !== movement.requestHash) throw new IdempotencyKeyReusedError();
+  if (marker.outcome === 'REFUSED') {
+    deps.logger.info(`${movement.type.toLowerCase()} replayed`, {
+      accountId: movement.accountId,
+      code: marker.error.code,
+      requestId: request.requestId,
+      originalRequestId: marker.error.requestId,
+    });
+    throw new ReplayedRefusalError(
+      marker.error.code as ErrorCode,
+      marker.status,
+      marker.error.message,
+      marker.error.requestId,
+    );
+  }
+  // Our own earlier attempt committed and its answer was lost in transit: not a replay.
+  const ownCommit = marker.transactionId === movement.transactionId;
+  const result = await resultOf(deps, marker, !ownCommit);
+  logOutcome(deps.logger, ownCommit ? 'committed' : 'replayed', result, request);
+  return result;
+}
+
+/**
+ * Builds the answer for a committed movement from one consistent read of the account. Its
+ * `balanceAfter` is exact: known when this movement is still the account's last one, or once
+ * the sequencer has placed it in the statement; otherwise null (pending), never guessed.
+ */
+async function resultOf(
+  deps: MovementDeps,
+  committed: {
+    transactionId: string;
+    accountId: string;
+    type: MovementType;
+    amount: number;
+    idempotencyKey: string;
+    createdAt: string;
+    balanceAfter?: number;
+    sequence?: number;
+  },
+  replayed: boolean,
+): Promise<MovementResult> {
+  const account = await deps.store.getAccount(committed.accountId);
+  if (account === null) throw new Error(`Account ${committed.accountId} vanished after a commit`);
+  const isLast = account.lastMovement?.transactionId === committed.transactionId;
+  return {
+    transaction: {
+      transactionId: committed.transactionId,
+      accountId: committed.accountId,
+      type: committed.type,
+      amount: committed.amount,
+      currency: account.currency,
+      balanceAfter: committed.balanceAfter ?? (isLast ? account.balance : null),
+      sequence: committed.sequence ?? (isLast ? account.version : null),
+      idempotencyKey: committed.idempotencyKey,
+      createdAt: committed.createdAt,
+    },
+    balance: account.balance,
+    replayed,
+  };
+}
+
+function logOutcome(
+  logger: Logger,
+  what: 'committed' | 'replayed',
+  result: MovementResult,
+  request: MovementRequest,
+): void {
+  const t = result.transaction;
+  logger.info(`${t.type.toLowerCase()} ${what}`, {
+    accountId: t.accountId,
+    transactionId: t.transactionId,
+    amount: t.amount,
+    balanceAfter: t.balanceAfter,
+    balance: result.balance,
+    requestId: request.requestId,
+  });
+}

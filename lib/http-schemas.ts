@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { AccountNotFoundError, ValidationError } from './domain/errors';
+import { amountSchema, currencySchema } from './domain/money';
+import type { Account, LedgerEntry } from './domain/types';
+
+/** Request bodies: unknown fields are refused, so a typo never silently changes meaning. */
+export const movementBody = z.strictObject({ amount: amountSchema, currency: currencySchema.optional() });
+
+export const openAccountBody = z.strictObject({
+  ownerId: z.string().regex(/^[\x21-\x7E]{1,128}$/, { error: 'ownerId must be 1-128 printable characters' }),
+  currency: currencySchema,
+});
+
+const ACCOUNT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** An id we could never have issued names no account: answered like any unknown account. */
+export function accountIdOf(pathParameters: Record<string, string | undefined>): string {
+  const id = pathParameters.accountId;
+  if (id === undefined || !ACCOUNT_ID.test(id)) throw new AccountNotFoundError();
+  return id;
+}
+
+export function pageOf(query: Record<string, string | undefined>): { limit: number; cursor?: string } {
+  const rawLimit = query.limit;
+  let limit = 20;
+  if (rawLimit !== undefined) {
+    if (!/^[0-9]{1,3}$/.test(rawLimit) || Number(rawLimit) < 1 || Number(rawLimit) > 100) {
+      throw new ValidationError('limit must be an integer from 1 to 100');
+    }
+    limit = Number(rawLimit);
+  }
+  const cursor = query.cursor;
+  if (cursor !== undefined && cursor.length === 0) throw new ValidationError('cursor must not be empty');
+  return cursor === undefined ? { limit } : { limit, cursor };
+}
+
+/** The public shapes: exactly the contract's fields, whatever else the items carry. */
+export const accountView = (a: Account) => ({
+  accountId: a.accountId,
+  ownerId: a.ownerId,
+  currency: a.currency,
+  balance: a.balance,
+  createdAt: a.createdAt,
+  updatedAt: a.updatedAt,
+});
+
+export const entryView = (e: LedgerEntry) => ({
+  transactionId: e.transactionId,
+  accountId: e.accountId,
+  type: e.type,
+  amount: e.amount,
+  currency: e.currency,
+  balanceAfter: e.balanceAfter,
+  sequence: e.sequence,
+  idempotencyKey: e.idempotencyKey,
+  createdAt: e.createdAt,
+});

@@ -1,0 +1,33 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { config } from '../config';
+
+export function createDocumentClient(options: {
+  region: string;
+  endpoint?: string;
+}): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({
+    region: options.region,
+    // Throttling, 5xx and network errors get the SDK's standard retries; transaction
+    // conflicts are retried by the domain, which knows the request is idempotent.
+    maxAttempts: 3,
+    ...(options.endpoint
+      ? {
+          endpoint: options.endpoint,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        }
+      : {}),
+  });
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+let shared: DynamoDBDocumentClient | undefined;
+
+/** One client per container, created on first use and reused by every invocation. */
+export function documentClient(): DynamoDBDocumentClient {
+  const c = config();
+  shared ??= createDocumentClient({ region: c.region, endpoint: c.dynamodbEndpoint });
+  return shared;
+}

@@ -1,0 +1,507 @@
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  type AttributeValue,
+  type CancellationReason,
+} from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Account, LastMovement, LedgerEntry, MovementType } from '../domain/types';
+import {
+  LINE_PREFIX,
+  PENDING_PREFIX,
+  accountKey,
+  ledgerPartition,
+  markerKey,
+  ownerLinkKey,
+  ownerLinkPrefix,
+  ownerPartition,
+  pendingEntryKey,
+  statementLineKey,
+} from './keys';
+
+/** What an idempotency marker remembers: the request's fingerprint and its first outcome. */
+export type Marker = CommittedMarker | RefusedMarker;
+
+interface MarkerBase {
+  accountId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  createdAt: string;
+}
+
+export interface CommittedMarker extends MarkerBase {
+  outcome: 'COMMITTED';
+  transactionId: string;
+  type: MovementType;
+  amount: number;
+  /** Filled in by the sequencer once the entry has its place in the statement. */
+  balanceAfter?: number;
+  sequence?: number;
+}
+
+export interface RefusedMarker extends MarkerBase {
+  outcome: 'REFUSED';
+  status: number;
+  error: { code: string; message: string; requestId: string };
+}
+
+export interface MovementWrite {
+  transactionId: string;
+  accountId: string;
+  type: MovementType;
+  amount: number;
+  /** Only when the client named one: then the account's currency must match. */
+  currency?: string;
+  idempotencyKey: string;
+  requestHash: string;
+  createdAt: string;
+  /** Withdrawals: the caller must own the account. */
+  requiredOwnerId?: string;
+  expiresAt: number;
+}
+
+/** Why a money transaction was cancelled, read from CancellationReasons in item order. */
+export interface CancelledMovement {
+  committed: false;
+  /** The account's condition failed; `account` is its state at that moment (null: no such item). */
+  accountRefused: boolean;
+  account: Account | null;
+  /** A marker already exists for this (account, key). */
+  existingMarker: Marker | null;
+}
+
+export type MovementWriteResult = { committed: true } | CancelledMovement;
+
+/** The store could not answer for a reason that may pass: retry, or report unavailability. */
+export class TransientStoreError extends Error {
+  constructor(
+    readonly kind: 'conflict' | 'throttled' | 'unavailable',
+    options?: { cause?: unknown },
+  ) {
+    super(`DynamoDB ${kind}`, options);
+    this.name = 'TransientStoreError';
+  }
+}
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+]);
+
+/** Maps SDK errors that may pass to TransientStoreError; anything else is rethrown as a bug. */
+function translateError(error: unknown): never {
+  if (error instanceof Error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
+      ?.httpStatusCode;
+    if (THROTTLING.has(error.name)) throw new TransientStoreError('throttled', { cause: error });
+    if (error.name === 'TransactionInProgressException' || error.name === 'TransactionConflictException') {
+      throw new TransientStoreError('conflict', { cause: error });
+    }
+    const network = /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|TimeoutError/i;
+    if (
+      (status !== undefined && status >= 500) ||
+      error.name === 'TimeoutError' ||
+      error.name === 'InternalServerError' ||
+      error.name === 'ServiceUnavailable' ||
+      network.test(error.name) ||
+      network.test(error.message) ||
+      network.test(String((error as { code?: unknown }).code ?? ''))
+    ) {
+      throw new TransientStoreError('unavailable', { cause: error });
+    }
+  }
+  throw error;
+}
+
+async function guarded<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    return translateError(error);
+  }
+}
+
+const fromRaw = (item: Record<string, AttributeValue> | undefined): Record<string, unknown> | null =>
+  item ? unmarshall(item) : null;
+
+function toAccount(item: Record<string, unknown>): Account {
+  const { pk: _pk, sk: _sk, ...rest } = item;
+  return rest as unknown as Account;
+}
+
+function toMarker(item: Record<string, unknown>): Marker {
+  const { pk: _pk, sk: _sk, expiresAt: _ttl, ...rest } = item;
+  return rest as unknown as Marker;
+}
+
+function toStatementLine(item: Record<string, unknown>): LedgerEntry {
+  const { pk: _pk, sk: _sk, ...rest } = item;
+  return rest as unknown as LedgerEntry;
+}
+
+export interface PendingEntry {
+  transactionId: string;
+  accountId: string;
+  type: MovementType;
+  amount: number;
+  idempotencyKey: string;
+  createdAt: string;
+}
+
+/** DynamoDB persistence of accounts, ledgers and idempotency markers. Knows nothing of HTTP. */
+export class LedgerStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async ping(): Promise<void> {
+    await guarded(() =>
+      this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: 'HEALTH', sk: 'HEALTH' } })),
+    );
+  }
+
+  /** Strongly consistent: a balance read never lags a committed movement. */
+  async getAccount(accountId: string): Promise<Account | null> {
+    const result = await guarded(() =>
+      this.db.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: accountKey(accountId),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return result.Item ? toAccount(result.Item) : null;
+  }
+
+  /** Creates the account and its owner link together; the id is new, so neither may exist. */
+  async createAccount(account: Account): Promise<void> {
+    await guarded(() =>
+      this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...accountKey(account.accountId), ...account },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...ownerLinkKey(account.ownerId, account.accountId),
+                  accountId: account.accountId,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      ),
+    );
+  }
+
+  async listAccountsByOwner(ownerId: string): Promise<Account[]> {
+    const links = await guarded(() =>
+      this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': ownerPartition(ownerId), ':prefix': ownerLinkPrefix },
+          ConsistentRead: true,
+          Limit: 100,
+        }),
+      ),
+    );
+    const ids = (links.Items ?? []).map((item) => String(item.accountId));
+    if (ids.length === 0) return [];
+    const accounts: Account[] = [];
+    let keys: Record<string, unknown>[] = ids.map((id) => accountKey(id));
+    // BatchGet may leave keys unprocessed under load; ask again for those, a bounded number of times.
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt === 5) throw new TransientStoreError('throttled');
+      const batch = await guarded(() =>
+        this.db.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
+          }),
+        ),
+      );
+      accounts.push(...(batch.Responses?.[this.tableName] ?? []).map(toAccount));
+      keys = batch.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    }
+    return accounts.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.accountId.localeCompare(b.accountId));
+  }
+
+  /**
+   * One movement as ONE TransactWriteItems: the account's conditional update, the pending
+   * ledger entry and the idempotency marker. No read before it and no version condition, so
+   * concurrent movements on one account never invalidate each other; `version` is incremented
+   * unconditionally to record commit order, not to guard.
+   */
+  async writeMovement(movement: MovementWrite): Promise<MovementWriteResult> {
+    const isWithdrawal = movement.type === 'WITHDRAWAL';
+    const conditions = ['attribute_exists(pk)'];
+    const values: Record<string, unknown> = {
+      ':amount': movement.amount,
+      ':one': 1,
+      ':now': movement.createdAt,
+      ':last': {
+        transactionId: movement.transactionId,
+        type: movement.type,
+        amount: movement.amount,
+        idempotencyKey: movement.idempotencyKey,
+        createdAt: movement.createdAt,
+      } satisfies LastMovement,
+    };
+    if (isWithdrawal) {
+      conditions.push('balance >= :amount');
+    } else {
+      conditions.push('balance <= :ceiling');
+      values[':ceiling'] = Number.MAX_SAFE_INTEGER - movement.amount;
+    }
+    if (movement.currency !== undefined) {
+      conditions.push('currency = :currency');
+      values[':currency'] = movement.currency;
+    }
+    if (movement.requiredOwnerId !== undefined) {
+      conditions.push('ownerId = :owner');
+      values[':owner'] = movement.requiredOwnerId;
+    }
+    const pendingEntry: PendingEntry = {
+      transactionId: movement.transactionId,
+      accountId: movement.accountId,
+      type: movement.type,
+      amount: movement.amount,
+      idempotencyKey: movement.idempotencyKey,
+      createdAt: movement.createdAt,
+    };
+    const marker: CommittedMarker = {
+      outcome: 'COMMITTED',
+      accountId: movement.accountId,
+      idempotencyKey: movement.idempotencyKey,
+      requestHash: movement.requestHash,
+      createdAt: movement.createdAt,
+      transactionId: movement.transactionId,
+      type: movement.type,
+      amount: movement.amount,
+    };
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: accountKey(movement.accountId),
+                UpdateExpression: `SET balance = balance ${isWithdrawal ? '-' : '+'} :amount, version = version + :one, updatedAt = :now, lastMovement = :last`,
+                ConditionExpression: conditions.join(' AND '),
+                ExpressionAttributeValues: values,
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...pendingEntryKey(movement.accountId, movement.transactionId), ...pendingEntry },
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...markerKey(movement.accountId, movement.idempotencyKey),
+                  ...marker,
+                  expiresAt: movement.expiresAt,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+          ],
+        }),
+      );
+      return { committed: true };
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        return readCancellation(error.CancellationReasons ?? [], error);
+      }
+      return translateError(error);
+    }
+  }
+
+  async getMarker(accountId: string, idempotencyKey: string): Promise<Marker | null> {
+    const result = await guarded(() =>
+      this.db.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: markerKey(accountId, idempotencyKey),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return result.Item ? toMarker(result.Item) : null;
+  }
+
+  /**
+   * Records a refusal as the key's outcome, unless another attempt with the same key got
+   * there first: then that attempt's marker is returned and is the answer.
+   */
+  async recordRefusal(
+    marker: RefusedMarker,
+    expiresAt: number,
+  ): Promise<{ recorded: true } | { recorded: false; existing: Marker }> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...markerKey(marker.accountId, marker.idempotencyKey), ...marker, expiresAt },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { recorded: true };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        const existing = fromRaw(error.Item);
+        if (existing) return { recorded: false, existing: toMarker(existing) };
+        // The condition failed yet nothing came back: read it rather than guess.
+        const read = await this.getMarker(marker.accountId, marker.idempotencyKey);
+        if (read) return { recorded: false, existing: read };
+        throw new TransientStoreError('conflict', { cause: error });
+      }
+      return translateError(error);
+    }
+  }
+
+  /** Entries committed but not yet given their place in the statement, newest first. */
+  async listPending(accountId: string, limit: number): Promise<PendingEntry[]> {
+    const result = await guarded(() =>
+      this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': ledgerPartition(accountId), ':prefix': PENDING_PREFIX },
+          ConsistentRead: true,
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      ),
+    );
+    return (result.Items ?? []).map((item) => {
+      const { pk: _pk, sk: _sk, ...rest } = item;
+      return rest as PendingEntry;
+    });
+  }
+
+  /** Statement lines newest first, starting below `beforeSequence` when given. */
+  async listStatement(
+    accountId: string,
+    limit: number,
+    beforeSequence?: number,
+  ): Promise<LedgerEntry[]> {
+    const upper =
+      beforeSequence === undefined
+        ? `${LINE_PREFIX}~`
+        : statementLineKey(accountId, beforeSequence).sk;
+    const result = await guarded(() =>
+      this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+          ExpressionAttributeValues: {
+            ':pk': ledgerPartition(accountId),
+            ':lower': LINE_PREFIX,
+            ':upper': upper,
+          },
+          ConsistentRead: true,
+          ScanIndexForward: false,
+          Limit: limit + 1,
+        }),
+      ),
+    );
+    // BETWEEN is inclusive; the cursor's own line was on the previous page.
+    return (result.Items ?? [])
+      .map(toStatementLine)
+      .filter((line) => beforeSequence === undefined || (line.sequence ?? 0) < beforeSequence)
+      .slice(0, limit + 1);
+  }
+
+  /**
+   * Writes the statement line for one committed movement and retires its pending entry.
+   * Idempotent: a redelivered stream record writes the same line again and deletes nothing new.
+   */
+  async writeStatementLine(line: LedgerEntry & { sequence: number; balanceAfter: number }): Promise<void> {
+    let requests: NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']>[string] = [
+      { PutRequest: { Item: { ...statementLineKey(line.accountId, line.sequence), ...line } } },
+      { DeleteRequest: { Key: pendingEntryKey(line.accountId, line.transactionId) } },
+    ];
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt === 8) throw new TransientStoreError('throttled');
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+      const result = await guarded(() =>
+        this.db.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } })),
+      );
+      requests = result.UnprocessedItems?.[this.tableName] ?? [];
+    }
+    // Let replays of this key report the exact balance too. The marker may have expired.
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: markerKey(line.accountId, line.idempotencyKey),
+          UpdateExpression: 'SET balanceAfter = :balance, #sequence = :sequence',
+          ConditionExpression: 'attribute_exists(pk) AND transactionId = :tx',
+          ExpressionAttributeNames: { '#sequence': 'sequence' },
+          ExpressionAttributeValues: {
+            ':balance': line.balanceAfter,
+            ':sequence': line.sequence,
+            ':tx': line.transactionId,
+          },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) translateError(error);
+    }
+  }
+}
+
+/** CancellationReasons come in TransactItems order: account, pending entry, marker. */
+function readCancellation(reasons: CancellationReason[], error: Error): CancelledMovement {
+  const [accountReason, , markerReason] = reasons;
+  if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
+    throw new TransientStoreError('conflict', { cause: error });
+  }
+  if (reasons.some((reason) => reason.Code === 'ThrottlingError' || reason.Code === 'ProvisionedThroughputExceeded')) {
+    throw new TransientStoreError('throttled', { cause: error });
+  }
+  const accountRefused = accountReason?.Code === 'ConditionalCheckFailed';
+  const markerExists = markerReason?.Code === 'ConditionalCheckFailed';
+  if (!accountRefused && !markerExists) {
+    // No condition of ours failed: a cancellation we do not understand is a bug, not a refusal.
+    throw error;
+  }
+  const accountItem = accountRefused ? fromRaw(accountReason?.Item) : null;
+  const markerItem = markerExists ? fromRaw(markerReason?.Item) : null;
+  return {
+    committed: false,
+    accountRefused,
+    account: accountItem ? toAccount(accountItem) : null,
+    existingMarker: markerItem ? toMarker(markerItem) : null,
+  };
+}
