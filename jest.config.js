@@ -4,7 +4,12 @@ const transform = {
 };
 // middy 6 ships ESM only; let swc turn it into CommonJS for jest.
 const transformIgnorePatterns = ['/node_modules/(?!(@middy)/)'];
-const common = { transform, transformIgnorePatterns, testEnvironment: 'node', setupFiles: ['<rootDir>/test/support/env.ts'] };
+const common = {
+  transform,
+  transformIgnorePatterns,
+  testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/support/env.ts'],
+};
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -10,7 +10,8 @@ export const list = httpHandler({ operation: 'list accounts' }, async ({ caller 
 
 export const open = httpHandler(
   { operation: 'open account', body: openAccountBody },
-  async ({ caller, body }) => json(201, accountView(await openAccount(serviceDeps(), caller, body))),
+  async ({ caller, body }) =>
+    json(201, accountView(await openAccount(serviceDeps(), caller, body))),
 );
 
 export const get = httpHandler({ operation: 'get account' }, async ({ caller, pathParameters }) => {

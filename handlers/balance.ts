@@ -3,11 +3,14 @@ import { accountIdOf } from '../lib/http-schemas';
 import { httpHandler, json } from '../lib/middleware/http';
 import { serviceDeps } from '../lib/service';
 
-export const handler = httpHandler({ operation: 'get balance' }, async ({ caller, pathParameters }) => {
-  const { accountId, currency, balance, updatedAt } = await accountFor(
-    serviceDeps(),
-    caller,
-    accountIdOf(pathParameters),
-  );
-  return json(200, { accountId, currency, balance, updatedAt });
-});
+export const handler = httpHandler(
+  { operation: 'get balance' },
+  async ({ caller, pathParameters }) => {
+    const { accountId, currency, balance, updatedAt } = await accountFor(
+      serviceDeps(),
+      caller,
+      accountIdOf(pathParameters),
+    );
+    return json(200, { accountId, currency, balance, updatedAt });
+  },
+);

@@ -6,7 +6,15 @@ import { serviceDeps } from '../lib/service';
 export const handler = httpHandler(
   { operation: 'list transactions' },
   async ({ caller, pathParameters, query }) => {
-    const page = await listTransactions(serviceDeps(), caller, accountIdOf(pathParameters), pageOf(query));
-    return json(200, { transactions: page.transactions.map(entryView), nextCursor: page.nextCursor });
+    const page = await listTransactions(
+      serviceDeps(),
+      caller,
+      accountIdOf(pathParameters),
+      pageOf(query),
+    );
+    return json(200, {
+      transactions: page.transactions.map(entryView),
+      nextCursor: page.nextCursor,
+    });
   },
 );

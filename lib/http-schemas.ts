@@ -4,10 +4,15 @@ import { amountSchema, currencySchema } from './domain/money';
 import type { Account, LedgerEntry } from './domain/types';
 
 /** Request bodies: unknown fields are refused, so a typo never silently changes meaning. */
-export const movementBody = z.strictObject({ amount: amountSchema, currency: currencySchema.optional() });
+export const movementBody = z.strictObject({
+  amount: amountSchema,
+  currency: currencySchema.optional(),
+});
 
 export const openAccountBody = z.strictObject({
-  ownerId: z.string().regex(/^[\x21-\x7E]{1,128}$/, { error: 'ownerId must be 1-128 printable characters' }),
+  ownerId: z
+    .string()
+    .regex(/^[\x21-\x7E]{1,128}$/, { error: 'ownerId must be 1-128 printable characters' }),
   currency: currencySchema,
 });
 
@@ -20,7 +25,10 @@ export function accountIdOf(pathParameters: Record<string, string | undefined>):
   return id;
 }
 
-export function pageOf(query: Record<string, string | undefined>): { limit: number; cursor?: string } {
+export function pageOf(query: Record<string, string | undefined>): {
+  limit: number;
+  cursor?: string;
+} {
   const rawLimit = query.limit;
   let limit = 20;
   if (rawLimit !== undefined) {
@@ -30,7 +38,8 @@ export function pageOf(query: Record<string, string | undefined>): { limit: numb
     limit = Number(rawLimit);
   }
   const cursor = query.cursor;
-  if (cursor !== undefined && cursor.length === 0) throw new ValidationError('cursor must not be empty');
+  if (cursor !== undefined && cursor.length === 0)
+    throw new ValidationError('cursor must not be empty');
   return cursor === undefined ? { limit } : { limit, cursor };
 }
 

@@ -55,15 +55,19 @@ export async function accountFor(
   return account;
 }
 
-export const listAccounts = (deps: Pick<AccountDeps, 'store'>, caller: Caller): Promise<Account[]> =>
-  deps.store.listAccountsByOwner(caller.userId);
+export const listAccounts = (
+  deps: Pick<AccountDeps, 'store'>,
+  caller: Caller,
+): Promise<Account[]> => deps.store.listAccountsByOwner(caller.userId);
 
 export interface HistoryPage {
   transactions: LedgerEntry[];
   nextCursor: string | null;
 }
 
-const cursorSchema = z.object({ before: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }).strict();
+const cursorSchema = z
+  .object({ before: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) })
+  .strict();
 
 /** The cursor names a position in the statement; the account always comes from the path. */
 export function encodeCursor(before: number): string {
@@ -73,7 +77,9 @@ export function encodeCursor(before: number): string {
 export function decodeCursor(cursor: string): number {
   try {
     if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw new Error('not base64url');
-    const parsed = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    const parsed = cursorSchema.parse(
+      JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')),
+    );
     return parsed.before;
   } catch {
     throw new ValidationError('cursor is not one this API returned');
@@ -95,14 +101,19 @@ export async function listTransactions(
   const account = await accountFor(deps, caller, accountId);
   // Pending first, then the statement: an entry sequenced between the two reads shows up in
   // the statement and is dropped from pending, so nothing is missed and nothing doubled.
-  const pending = before === undefined ? await deps.store.listPending(accountId, MAX_PENDING_SHOWN) : [];
+  const pending =
+    before === undefined ? await deps.store.listPending(accountId, MAX_PENDING_SHOWN) : [];
   const lines = await deps.store.listStatement(accountId, page.limit, before);
   const shown = lines.slice(0, page.limit);
   const sequencedIds = new Set(shown.map((line) => line.transactionId));
   const pendingEntries = pending
     .filter((entry) => !sequencedIds.has(entry.transactionId))
     .map((entry) => pendingToEntry(entry, account))
-    .sort((a, b) => (b.sequence ?? Infinity) - (a.sequence ?? Infinity) || b.transactionId.localeCompare(a.transactionId));
+    .sort(
+      (a, b) =>
+        (b.sequence ?? Infinity) - (a.sequence ?? Infinity) ||
+        b.transactionId.localeCompare(a.transactionId),
+    );
   const last = shown[shown.length - 1];
   return {
     transactions: [...pendingEntries, ...shown],

@@ -63,7 +63,12 @@ export const deposit = (deps: MovementDeps, request: MovementRequest) =>
 
 /** The request's fingerprint: a key reused with anything else is refused, not replayed. */
 export function requestHash(type: MovementType, request: MovementRequest): string {
-  const canonical = JSON.stringify([type, request.accountId, request.amount, request.currency ?? null]);
+  const canonical = JSON.stringify([
+    type,
+    request.accountId,
+    request.amount,
+    request.currency ?? null,
+  ]);
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
@@ -135,10 +140,13 @@ async function resolveCancellation(
   if (cancelled.accountRefused) {
     if (account === null) throw new AccountNotFoundError();
     if (movement.requiredOwnerId !== undefined && account.ownerId !== movement.requiredOwnerId) {
-      throw request.caller.isOperator ? new ForbiddenError('Only the account owner may withdraw.') : new AccountNotFoundError();
+      throw request.caller.isOperator
+        ? new ForbiddenError('Only the account owner may withdraw.')
+        : new AccountNotFoundError();
     }
   }
-  if (cancelled.existingMarker) return answerFromMarker(deps, movement, request, cancelled.existingMarker);
+  if (cancelled.existingMarker)
+    return answerFromMarker(deps, movement, request, cancelled.existingMarker);
 
   const refusal = account ? businessRefusal(movement, account) : null;
   if (refusal === null) return 'retry'; // The condition failed on a state that no longer holds.

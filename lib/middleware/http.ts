@@ -83,7 +83,8 @@ const parseJsonBody = (schema: z.ZodType): MiddlewareObj<Event, HttpResult> => (
     const event = request.event;
     const raw = event.body ?? '';
     const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-    if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
+    if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES)
+      throw new PayloadTooLargeError(MAX_BODY_BYTES);
     const contentType = event.headers?.['content-type'] ?? '';
     if (!/^application\/json\s*(;.*)?$/i.test(contentType)) throw new UnsupportedMediaTypeError();
     let parsed: unknown;
@@ -105,7 +106,7 @@ const parseJsonBody = (schema: z.ZodType): MiddlewareObj<Event, HttpResult> => (
 /** The one place errors become HTTP: a stable code, a message, the request id; no internals. */
 const errorResponses = (operation: string): MiddlewareObj<Event, HttpResult> => ({
   onError: (request) => {
-    const requestId = request.event.requestContext?.requestId ?? 'unknown';
+    const requestId = request.context.awsRequestId;
     const error = asDomainError(request.error);
     if (error === null) {
       logger.error(`${operation} failed`, { error: request.error as Error, requestId });
@@ -115,9 +116,15 @@ const errorResponses = (operation: string): MiddlewareObj<Event, HttpResult> => 
       return;
     }
     const replayed = error instanceof ReplayedRefusalError;
-    logger.info(`${operation} rejected`, { code: error.code, status: error.status, requestId, replayed });
+    logger.info(`${operation} rejected`, {
+      code: error.code,
+      status: error.status,
+      requestId,
+      replayed,
+    });
     const headers: Record<string, string> = {};
-    if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
+    if (error.retryAfterSeconds !== undefined)
+      headers['retry-after'] = String(error.retryAfterSeconds);
     if (replayed) headers['idempotent-replayed'] = 'true';
     request.response = json(
       error.status,
@@ -136,14 +143,16 @@ const errorResponses = (operation: string): MiddlewareObj<Event, HttpResult> => 
 function asDomainError(error: unknown): DomainError | null {
   if (error instanceof DomainError) return error;
   if (error instanceof TransientStoreError) {
-    return error.kind === 'conflict' ? new TransactionConflictError() : new ServiceUnavailableError();
+    return error.kind === 'conflict'
+      ? new TransactionConflictError()
+      : new ServiceUnavailableError();
   }
   return null;
 }
 
 const requestKeys = (): MiddlewareObj<Event, HttpResult> => ({
   before: (request) => {
-    logger.appendKeys({ requestId: request.event.requestContext?.requestId });
+    logger.appendKeys({ requestId: request.context.awsRequestId });
   },
 });
 
@@ -162,11 +171,13 @@ export function httpHandler<Body = undefined>(
     .use(errorResponses(options.operation));
   if (options.auth !== false) stack.use(authenticate());
   if (options.body) stack.use(parseJsonBody(options.body));
-  return stack.handler(async (event) =>
+  // The Lambda request id: unique per call everywhere (serverless-offline repeats API
+  // Gateway's), and the id the logger correlates by.
+  return stack.handler(async (event, context) =>
     handler({
       caller: event.caller ?? { userId: '', username: '', isOperator: false },
       body: event.parsedBody as Body,
-      requestId: event.requestContext?.requestId ?? 'unknown',
+      requestId: context.awsRequestId,
       pathParameters: event.pathParameters ?? {},
       query: event.queryStringParameters ?? {},
       headers: event.headers ?? {},

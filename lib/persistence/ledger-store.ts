@@ -103,10 +103,12 @@ const THROTTLING = new Set([
 /** Maps SDK errors that may pass to TransientStoreError; anything else is rethrown as a bug. */
 function translateError(error: unknown): never {
   if (error instanceof Error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
-      ?.httpStatusCode;
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (THROTTLING.has(error.name)) throw new TransientStoreError('throttled', { cause: error });
-    if (error.name === 'TransactionInProgressException' || error.name === 'TransactionConflictException') {
+    if (
+      error.name === 'TransactionInProgressException' ||
+      error.name === 'TransactionConflictException'
+    ) {
       throw new TransientStoreError('conflict', { cause: error });
     }
     const network = /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|TimeoutError/i;
@@ -133,8 +135,9 @@ async function guarded<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
-const fromRaw = (item: Record<string, AttributeValue> | undefined): Record<string, unknown> | null =>
-  item ? unmarshall(item) : null;
+const fromRaw = (
+  item: Record<string, AttributeValue> | undefined,
+): Record<string, unknown> | null => (item ? unmarshall(item) : null);
 
 function toAccount(item: Record<string, unknown>): Account {
   const { pk: _pk, sk: _sk, ...rest } = item;
@@ -169,7 +172,9 @@ export class LedgerStore {
 
   async ping(): Promise<void> {
     await guarded(() =>
-      this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: 'HEALTH', sk: 'HEALTH' } })),
+      this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: { pk: 'HEALTH', sk: 'HEALTH' } }),
+      ),
     );
   }
 
@@ -245,7 +250,9 @@ export class LedgerStore {
       accounts.push(...(batch.Responses?.[this.tableName] ?? []).map(toAccount));
       keys = batch.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
     }
-    return accounts.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.accountId.localeCompare(b.accountId));
+    return accounts.sort(
+      (a, b) => a.createdAt.localeCompare(b.createdAt) || a.accountId.localeCompare(b.accountId),
+    );
   }
 
   /**
@@ -318,7 +325,10 @@ export class LedgerStore {
             {
               Put: {
                 TableName: this.tableName,
-                Item: { ...pendingEntryKey(movement.accountId, movement.transactionId), ...pendingEntry },
+                Item: {
+                  ...pendingEntryKey(movement.accountId, movement.transactionId),
+                  ...pendingEntry,
+                },
               },
             },
             {
@@ -396,7 +406,10 @@ export class LedgerStore {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': ledgerPartition(accountId), ':prefix': PENDING_PREFIX },
+          ExpressionAttributeValues: {
+            ':pk': ledgerPartition(accountId),
+            ':prefix': PENDING_PREFIX,
+          },
           ConsistentRead: true,
           ScanIndexForward: false,
           Limit: limit,
@@ -446,8 +459,12 @@ export class LedgerStore {
    * Writes the statement line for one committed movement and retires its pending entry.
    * Idempotent: a redelivered stream record writes the same line again and deletes nothing new.
    */
-  async writeStatementLine(line: LedgerEntry & { sequence: number; balanceAfter: number }): Promise<void> {
-    let requests: NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']>[string] = [
+  async writeStatementLine(
+    line: LedgerEntry & { sequence: number; balanceAfter: number },
+  ): Promise<void> {
+    let requests: NonNullable<
+      ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']
+    >[string] = [
       { PutRequest: { Item: { ...statementLineKey(line.accountId, line.sequence), ...line } } },
       { DeleteRequest: { Key: pendingEntryKey(line.accountId, line.transactionId) } },
     ];
@@ -487,7 +504,12 @@ function readCancellation(reasons: CancellationReason[], error: Error): Cancelle
   if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
     throw new TransientStoreError('conflict', { cause: error });
   }
-  if (reasons.some((reason) => reason.Code === 'ThrottlingError' || reason.Code === 'ProvisionedThroughputExceeded')) {
+  if (
+    reasons.some(
+      (reason) =>
+        reason.Code === 'ThrottlingError' || reason.Code === 'ProvisionedThroughputExceeded',
+    )
+  ) {
     throw new TransientStoreError('throttled', { cause: error });
   }
   const accountRefused = accountReason?.Code === 'ConditionalCheckFailed';

@@ -14,12 +14,19 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { LedgerStore, TransientStoreError, type MovementWrite } from '../../lib/persistence/ledger-store';
+import {
+  LedgerStore,
+  TransientStoreError,
+  type MovementWrite,
+} from '../../lib/persistence/ledger-store';
 import { accountKey, markerKey, pendingEntryKey } from '../../lib/persistence/keys';
 
 const TABLE = 'ledger-test';
 const ddb = mockClient(DynamoDBDocumentClient);
-const store = new LedgerStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), TABLE);
+const store = new LedgerStore(
+  DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+  TABLE,
+);
 
 const withdrawal: MovementWrite = {
   transactionId: '01JTESTTRANSACTION00000000',
@@ -58,7 +65,9 @@ describe('LedgerStore.writeMovement', () => {
   it('sends one transaction: the conditional account update, the pending entry and the marker', async () => {
     ddb.on(TransactWriteCommand).resolves({});
 
-    await expect(store.writeMovement({ ...withdrawal, currency: 'USD' })).resolves.toEqual({ committed: true });
+    await expect(store.writeMovement({ ...withdrawal, currency: 'USD' })).resolves.toEqual({
+      committed: true,
+    });
 
     expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
     expect(ddb).toHaveReceivedCommandWith(TransactWriteCommand, {
@@ -138,28 +147,34 @@ describe('LedgerStore.writeMovement', () => {
   });
 
   it('reports a refused account condition with the account as it was', async () => {
-    ddb.on(TransactWriteCommand).rejects(
-      cancelled([
-        { Code: 'ConditionalCheckFailed', Item: marshall(account) },
-        { Code: 'None' },
-        { Code: 'None' },
-      ]),
-    );
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled([
+          { Code: 'ConditionalCheckFailed', Item: marshall(account) },
+          { Code: 'None' },
+          { Code: 'None' },
+        ]),
+      );
 
     const result = await store.writeMovement(withdrawal);
 
     expect(result).toEqual({
       committed: false,
       accountRefused: true,
-      account: expect.objectContaining({ accountId: withdrawal.accountId, balance: 100, ownerId: 'user-alice' }),
+      account: expect.objectContaining({
+        accountId: withdrawal.accountId,
+        balance: 100,
+        ownerId: 'user-alice',
+      }),
       existingMarker: null,
     });
   });
 
   it('reports a missing account as a refused condition with no account', async () => {
-    ddb.on(TransactWriteCommand).rejects(
-      cancelled([{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }]),
-    );
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(cancelled([{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }]));
 
     await expect(store.writeMovement(withdrawal)).resolves.toEqual({
       committed: false,
@@ -182,9 +197,15 @@ describe('LedgerStore.writeMovement', () => {
       amount: 500,
       expiresAt: 1,
     };
-    ddb.on(TransactWriteCommand).rejects(
-      cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: marshall(marker) }]),
-    );
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled([
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'ConditionalCheckFailed', Item: marshall(marker) },
+        ]),
+      );
 
     const result = await store.writeMovement(withdrawal);
 
@@ -192,22 +213,59 @@ describe('LedgerStore.writeMovement', () => {
       committed: false,
       accountRefused: false,
       account: null,
-      existingMarker: expect.objectContaining({ outcome: 'COMMITTED', transactionId: 'OTHER', requestHash: 'hash-1' }),
+      existingMarker: expect.objectContaining({
+        outcome: 'COMMITTED',
+        transactionId: 'OTHER',
+        requestHash: 'hash-1',
+      }),
     });
   });
 
   it.each([
-    ['a TransactionConflict reason', 'conflict', cancelled([{ Code: 'TransactionConflict' }, { Code: 'None' }, { Code: 'None' }])],
-    ['a throttled item', 'throttled', cancelled([{ Code: 'ThrottlingError' }, { Code: 'None' }, { Code: 'None' }])],
-    ['ThrottlingException', 'throttled', Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } })],
+    [
+      'a TransactionConflict reason',
+      'conflict',
+      cancelled([{ Code: 'TransactionConflict' }, { Code: 'None' }, { Code: 'None' }]),
+    ],
+    [
+      'a throttled item',
+      'throttled',
+      cancelled([{ Code: 'ThrottlingError' }, { Code: 'None' }, { Code: 'None' }]),
+    ],
+    [
+      'ThrottlingException',
+      'throttled',
+      Object.assign(new Error('slow down'), {
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    ],
     [
       'ProvisionedThroughputExceededException',
       'throttled',
-      Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException', $metadata: {} }),
+      Object.assign(new Error('slow down'), {
+        name: 'ProvisionedThroughputExceededException',
+        $metadata: {},
+      }),
     ],
-    ['a DynamoDB 500', 'unavailable', Object.assign(new Error('boom'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } })],
-    ['a connection reset', 'unavailable', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
-    ['TransactionInProgressException', 'conflict', Object.assign(new Error('in progress'), { name: 'TransactionInProgressException' })],
+    [
+      'a DynamoDB 500',
+      'unavailable',
+      Object.assign(new Error('boom'), {
+        name: 'InternalServerError',
+        $metadata: { httpStatusCode: 500 },
+      }),
+    ],
+    [
+      'a connection reset',
+      'unavailable',
+      Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+    ],
+    [
+      'TransactionInProgressException',
+      'conflict',
+      Object.assign(new Error('in progress'), { name: 'TransactionInProgressException' }),
+    ],
   ])('turns %s into a transient store error (%s)', async (_name, kind, error) => {
     ddb.on(TransactWriteCommand).rejects(error);
 
@@ -285,9 +343,18 @@ describe('LedgerStore.recordRefusal', () => {
   });
 
   it('returns the outcome that got there first when the key is taken', async () => {
-    const winner = { ...markerKey(withdrawal.accountId, 'key-1'), outcome: 'COMMITTED', transactionId: 'T1', requestHash: 'hash-1' };
+    const winner = {
+      ...markerKey(withdrawal.accountId, 'key-1'),
+      outcome: 'COMMITTED',
+      transactionId: 'T1',
+      requestHash: 'hash-1',
+    };
     ddb.on(PutCommand).rejects(
-      new ConditionalCheckFailedException({ message: 'taken', $metadata: {}, Item: marshall(winner) }),
+      new ConditionalCheckFailedException({
+        message: 'taken',
+        $metadata: {},
+        Item: marshall(winner),
+      }),
     );
 
     await expect(store.recordRefusal(refusal, 123)).resolves.toEqual({

@@ -4,12 +4,23 @@ import {
   TransactionCanceledException,
   type CancellationReason,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { deposit, requestHash, withdraw, type MovementDeps, type MovementRequest } from '../../lib/domain/movements';
+import {
+  deposit,
+  requestHash,
+  withdraw,
+  type MovementDeps,
+  type MovementRequest,
+} from '../../lib/domain/movements';
 import { DomainError, ReplayedRefusalError } from '../../lib/domain/errors';
 import { LedgerStore } from '../../lib/persistence/ledger-store';
 import { accountKey, markerKey } from '../../lib/persistence/keys';
@@ -21,7 +32,10 @@ const alice = { userId: 'user-alice', username: 'alice', isOperator: false };
 const ops = { userId: 'user-ops', username: 'ops', isOperator: true };
 
 const deps: MovementDeps = {
-  store: new LedgerStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 'ledger'),
+  store: new LedgerStore(
+    DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+    'ledger',
+  ),
   logger: new Logger({ logLevel: 'SILENT' }),
   newId: () => TX_ID,
   now: () => new Date('2026-11-24T10:00:00.000Z'),
@@ -83,7 +97,8 @@ async function failureOf(promise: Promise<unknown>): Promise<DomainError> {
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(error)}`);
+  if (!(error instanceof DomainError))
+    throw new Error(`expected a DomainError, got ${String(error)}`);
   return error;
 }
 
@@ -92,12 +107,17 @@ afterEach(() => ddb.reset());
 describe('withdraw', () => {
   it('commits in one transaction, then reads the account consistently for the exact new balance', async () => {
     ddb.on(TransactWriteCommand).resolves({});
-    ddb.on(GetCommand).resolves({ Item: accountItem(1500, { version: 8, lastMovement: lastMovement(TX_ID) }) });
+    ddb
+      .on(GetCommand)
+      .resolves({ Item: accountItem(1500, { version: 8, lastMovement: lastMovement(TX_ID) }) });
 
     const result = await withdraw(deps, request);
 
     expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
-    expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: accountKey(ACCOUNT_ID), ConsistentRead: true });
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, {
+      Key: accountKey(ACCOUNT_ID),
+      ConsistentRead: true,
+    });
     expect(result).toEqual({
       replayed: false,
       balance: 1500,
@@ -114,7 +134,9 @@ describe('withdraw', () => {
 
   it('leaves balanceAfter null (pending) when another movement committed right after it, never guessing', async () => {
     ddb.on(TransactWriteCommand).resolves({});
-    ddb.on(GetCommand).resolves({ Item: accountItem(900, { version: 9, lastMovement: lastMovement('SOMEONE-ELSE') }) });
+    ddb.on(GetCommand).resolves({
+      Item: accountItem(900, { version: 9, lastMovement: lastMovement('SOMEONE-ELSE') }),
+    });
 
     const result = await withdraw(deps, request);
 
@@ -124,7 +146,9 @@ describe('withdraw', () => {
   });
 
   it('refuses with INSUFFICIENT_FUNDS when the persisted balance is short, and records the refusal under the key', async () => {
-    ddb.on(TransactWriteCommand).rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: marshall(accountItem(499)) }));
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: marshall(accountItem(499)) }));
     ddb.on(PutCommand).resolves({});
 
     const error = await failureOf(withdraw(deps, request));
@@ -144,7 +168,9 @@ describe('withdraw', () => {
   });
 
   it('refuses with CURRENCY_MISMATCH when the named currency is not the account currency', async () => {
-    ddb.on(TransactWriteCommand).rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: marshall(accountItem(10_000)) }));
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: marshall(accountItem(10_000)) }));
     ddb.on(PutCommand).resolves({});
 
     const error = await failureOf(withdraw(deps, { ...request, currency: 'EUR' }));
@@ -165,7 +191,10 @@ describe('withdraw', () => {
   it("answers ACCOUNT_NOT_FOUND for another customer's account, even when its key has a marker", async () => {
     ddb.on(TransactWriteCommand).rejects(
       cancelled(
-        { Code: 'ConditionalCheckFailed', Item: marshall(accountItem(10_000, { ownerId: 'user-bob' })) },
+        {
+          Code: 'ConditionalCheckFailed',
+          Item: marshall(accountItem(10_000, { ownerId: 'user-bob' })),
+        },
         { Code: 'ConditionalCheckFailed', Item: marshall(committedMarker('BOBS-TX')) },
       ),
     );
@@ -177,7 +206,9 @@ describe('withdraw', () => {
   });
 
   it("tells an operator withdrawing from a customer's account that it is FORBIDDEN", async () => {
-    ddb.on(TransactWriteCommand).rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: marshall(accountItem(10_000)) }));
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: marshall(accountItem(10_000)) }));
 
     const error = await failureOf(withdraw(deps, { ...request, caller: ops }));
 
@@ -185,37 +216,58 @@ describe('withdraw', () => {
   });
 
   it('replays the first outcome when the key already committed with the same request', async () => {
-    ddb.on(TransactWriteCommand).rejects(
-      cancelled({ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: marshall(committedMarker('FIRST-TX')) }),
-    );
-    ddb.on(GetCommand).resolves({ Item: accountItem(1500, { version: 8, lastMovement: lastMovement('FIRST-TX') }) });
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled(
+          { Code: 'None' },
+          { Code: 'ConditionalCheckFailed', Item: marshall(committedMarker('FIRST-TX')) },
+        ),
+      );
+    ddb.on(GetCommand).resolves({
+      Item: accountItem(1500, { version: 8, lastMovement: lastMovement('FIRST-TX') }),
+    });
 
     const result = await withdraw(deps, request);
 
     expect(result.replayed).toBe(true);
-    expect(result.transaction).toEqual(expect.objectContaining({ transactionId: 'FIRST-TX', balanceAfter: 1500 }));
+    expect(result.transaction).toEqual(
+      expect.objectContaining({ transactionId: 'FIRST-TX', balanceAfter: 1500 }),
+    );
     expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
   });
 
   it('takes the exact balanceAfter from the marker once the sequencer has filled it in', async () => {
     const marker = { ...committedMarker('FIRST-TX'), balanceAfter: 2000, sequence: 5 };
-    ddb.on(TransactWriteCommand).rejects(cancelled({ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: marshall(marker) }));
-    ddb.on(GetCommand).resolves({ Item: accountItem(700, { version: 9, lastMovement: lastMovement('LATER') }) });
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled({ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: marshall(marker) }),
+      );
+    ddb
+      .on(GetCommand)
+      .resolves({ Item: accountItem(700, { version: 9, lastMovement: lastMovement('LATER') }) });
 
     const result = await withdraw(deps, request);
 
-    expect(result.transaction).toEqual(expect.objectContaining({ transactionId: 'FIRST-TX', balanceAfter: 2000, sequence: 5 }));
+    expect(result.transaction).toEqual(
+      expect.objectContaining({ transactionId: 'FIRST-TX', balanceAfter: 2000, sequence: 5 }),
+    );
     expect(result.balance).toBe(700);
   });
 
   it('prefers the recorded outcome over a refusal when both the key and the balance fail', async () => {
-    ddb.on(TransactWriteCommand).rejects(
-      cancelled(
-        { Code: 'ConditionalCheckFailed', Item: marshall(accountItem(0)) },
-        { Code: 'ConditionalCheckFailed', Item: marshall(committedMarker('FIRST-TX')) },
-      ),
-    );
-    ddb.on(GetCommand).resolves({ Item: accountItem(0, { lastMovement: lastMovement('FIRST-TX') }) });
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled(
+          { Code: 'ConditionalCheckFailed', Item: marshall(accountItem(0)) },
+          { Code: 'ConditionalCheckFailed', Item: marshall(committedMarker('FIRST-TX')) },
+        ),
+      );
+    ddb
+      .on(GetCommand)
+      .resolves({ Item: accountItem(0, { lastMovement: lastMovement('FIRST-TX') }) });
 
     const result = await withdraw(deps, request);
 
@@ -225,9 +277,14 @@ describe('withdraw', () => {
   });
 
   it('treats its own earlier attempt (response lost after commit) as committed, not replayed', async () => {
-    ddb.on(TransactWriteCommand).rejects(
-      cancelled({ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: marshall(committedMarker(TX_ID)) }),
-    );
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled(
+          { Code: 'None' },
+          { Code: 'ConditionalCheckFailed', Item: marshall(committedMarker(TX_ID)) },
+        ),
+      );
     ddb.on(GetCommand).resolves({ Item: accountItem(1500, { lastMovement: lastMovement(TX_ID) }) });
 
     const result = await withdraw(deps, request);
@@ -238,7 +295,13 @@ describe('withdraw', () => {
 
   it('answers IDEMPOTENCY_KEY_REUSED when the key was used with another amount', async () => {
     ddb.on(TransactWriteCommand).rejects(
-      cancelled({ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: marshall(committedMarker('FIRST-TX', 'other-hash')) }),
+      cancelled(
+        { Code: 'None' },
+        {
+          Code: 'ConditionalCheckFailed',
+          Item: marshall(committedMarker('FIRST-TX', 'other-hash')),
+        },
+      ),
     );
 
     const error = await failureOf(withdraw(deps, request));
@@ -258,18 +321,32 @@ describe('withdraw', () => {
       status: 409,
       error: { code: 'INSUFFICIENT_FUNDS', message: 'short', requestId: 'first-request' },
     };
-    ddb.on(TransactWriteCommand).rejects(cancelled({ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: marshall(refused) }));
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled({ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: marshall(refused) }),
+      );
 
     const error = await failureOf(withdraw(deps, request));
 
     expect(error).toBeInstanceOf(ReplayedRefusalError);
-    expect(error).toMatchObject({ code: 'INSUFFICIENT_FUNDS', status: 409, originalRequestId: 'first-request' });
+    expect(error).toMatchObject({
+      code: 'INSUFFICIENT_FUNDS',
+      status: 409,
+      originalRequestId: 'first-request',
+    });
   });
 
   it('answers with the committed outcome when its refusal loses the race for the key', async () => {
-    ddb.on(TransactWriteCommand).rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: marshall(accountItem(0)) }));
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: marshall(accountItem(0)) }));
     ddb.on(PutCommand).rejects(
-      new ConditionalCheckFailedException({ message: 'taken', $metadata: {}, Item: marshall(committedMarker('WINNER')) }),
+      new ConditionalCheckFailedException({
+        message: 'taken',
+        $metadata: {},
+        Item: marshall(committedMarker('WINNER')),
+      }),
     );
     ddb.on(GetCommand).resolves({ Item: accountItem(0, { lastMovement: lastMovement('WINNER') }) });
 
@@ -308,7 +385,11 @@ describe('withdraw', () => {
   });
 
   it('maps throttling that outlived the SDK retries to SERVICE_UNAVAILABLE with Retry-After', async () => {
-    ddb.on(TransactWriteCommand).rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: {} }));
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(
+        Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: {} }),
+      );
 
     const error = await failureOf(withdraw(deps, request));
 
@@ -328,18 +409,26 @@ describe('deposit', () => {
 
   it('lets an operator credit any account without an owner condition', async () => {
     ddb.on(TransactWriteCommand).resolves({});
-    ddb.on(GetCommand).resolves({ Item: accountItem(2500, { lastMovement: { ...lastMovement(TX_ID), type: 'DEPOSIT' } }) });
+    ddb.on(GetCommand).resolves({
+      Item: accountItem(2500, { lastMovement: { ...lastMovement(TX_ID), type: 'DEPOSIT' } }),
+    });
 
     const result = await deposit(deps, { ...request, caller: ops });
 
-    const update = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[0]?.Update;
+    const update =
+      ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[0]?.Update;
     expect(update?.ConditionExpression).not.toContain('ownerId');
-    expect(result.transaction).toEqual(expect.objectContaining({ type: 'DEPOSIT', balanceAfter: 2500 }));
+    expect(result.transaction).toEqual(
+      expect.objectContaining({ type: 'DEPOSIT', balanceAfter: 2500 }),
+    );
   });
 
   it('refuses a deposit that would push the balance past Number.MAX_SAFE_INTEGER', async () => {
     ddb.on(TransactWriteCommand).rejects(
-      cancelled({ Code: 'ConditionalCheckFailed', Item: marshall(accountItem(Number.MAX_SAFE_INTEGER - 10)) }),
+      cancelled({
+        Code: 'ConditionalCheckFailed',
+        Item: marshall(accountItem(Number.MAX_SAFE_INTEGER - 10)),
+      }),
     );
     ddb.on(PutCommand).resolves({});
 

@@ -1,0 +1,172 @@
+/**
+ * `npm start`: the whole local stack in one command. DynamoDB Local (data kept in DATA_DIR),
+ * cognito-local as the token issuer, the table from serverless.yml, demo users and funded
+ * accounts, the statement sequencer fed from the table's stream, the HTTP API through
+ * serverless-offline, and the web page. Ctrl-C stops everything it started, java included.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { assertPortFree, localDynamoDbClient, startDynamoDbLocal } from './lib/dynamodb-local';
+import { ensureIdentity, startCognitoLocal, DEMO_USERS } from './lib/cognito';
+import { ensureTable } from './lib/table';
+import { startProcess, waitFor, type ManagedProcess } from './lib/processes';
+import { stackSettings } from './lib/settings';
+import { startStreamPoller } from './lib/stream-poller';
+import { startWebServer } from './lib/web-server';
+
+interface Stoppable {
+  name: string;
+  stop(): Promise<void>;
+}
+
+async function main(): Promise<void> {
+  const s = stackSettings();
+  const stops: Stoppable[] = [];
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const item of stops.reverse()) {
+      await item.stop().catch((error: unknown) => console.error(`stopping ${item.name}:`, error));
+    }
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  try {
+    for (const [variable, value] of [
+      ['API_PORT', s.apiPort],
+      ['WEB_PORT', s.webPort],
+      ['DYNAMODB_PORT', s.dynamodbPort],
+      ['COGNITO_PORT', s.cognitoPort],
+      ['LAMBDA_PORT', s.lambdaPort],
+    ] as const) {
+      await assertPortFree(value, variable);
+    }
+    mkdirSync(s.dataDir, { recursive: true });
+
+    const dynamo = await startDynamoDbLocal({
+      port: s.dynamodbPort,
+      dataDir: path.join(s.dataDir, 'dynamodb'),
+      portVariable: 'DYNAMODB_PORT',
+    });
+    stops.push({ name: 'DynamoDB Local', stop: () => dynamo.stop() });
+    await ensureTable(localDynamoDbClient(dynamo.endpoint), s.tableName);
+
+    const cognito = await startCognitoLocal({
+      port: s.cognitoPort,
+      dataDir: path.join(s.dataDir, 'cognito'),
+    });
+    stops.push({ name: 'cognito-local', stop: () => cognito.stop() });
+    const identity = await ensureIdentity({ endpoint: cognito.endpoint, dataDir: s.dataDir });
+
+    const webOrigins = [`http://localhost:${s.webPort}`, `http://127.0.0.1:${s.webPort}`];
+    // The handlers read their configuration from the environment, here as in Lambda.
+    Object.assign(process.env, {
+      TABLE_NAME: s.tableName,
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      JWT_ISSUER: identity.issuer,
+      JWT_JWKS_URL: identity.jwksUrl,
+      JWT_CLIENT_IDS: identity.clientId,
+      CORS_ORIGINS: webOrigins.join(','),
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',
+    });
+
+    // Imported only now: they read the configuration set just above.
+    const { serviceDeps } = await import('../lib/service');
+    const { seedDemoData } = await import('./lib/seed');
+    const sequencer = await import('../handlers/sequencer');
+
+    const poller = startStreamPoller({
+      endpoint: dynamo.endpoint,
+      tableName: s.tableName,
+      handler: (event: DynamoDBStreamEvent) => sequencer.handler(event),
+      checkpointFile: path.join(s.dataDir, 'sequencer-checkpoint.json'),
+      filter: (record) => record.dynamodb?.Keys?.sk?.S === 'ACCOUNT',
+      onError: (error) => console.error('sequencer:', error),
+    });
+    stops.push({ name: 'sequencer', stop: () => poller.stop() });
+
+    const seeded = await seedDemoData(serviceDeps().store, identity);
+
+    const api: ManagedProcess = startProcess(
+      'API',
+      process.execPath,
+      [
+        path.join(s.root, 'node_modules/serverless/bin/serverless.js'),
+        'offline',
+        'start',
+        '--stage',
+        s.stage,
+      ],
+      {
+        cwd: s.root,
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: {
+          ...process.env,
+          API_PORT: String(s.apiPort),
+          LAMBDA_PORT: String(s.lambdaPort),
+          ESBUILD_WORK_FOLDER: path.relative(s.root, path.join(s.dataDir, 'esbuild')),
+          SLS_TELEMETRY_DISABLED: '1',
+          SLS_NOTIFICATIONS_MODE: 'off',
+        },
+      },
+    );
+    stops.push(api);
+    void api.exited.then((code) => {
+      if (!stopping) {
+        console.error(`The API process exited (code ${code}); stopping the stack.`);
+        void shutdown(1);
+      }
+    });
+    const apiUrl = `http://localhost:${s.apiPort}`;
+    await waitFor(
+      'The API (serverless-offline)',
+      async () => (await fetch(`${apiUrl}/health`)).ok,
+      120_000,
+    );
+
+    const web = await startWebServer({
+      port: s.webPort,
+      root: s.root,
+      config: { apiUrl, cognitoEndpoint: identity.endpoint, clientId: identity.clientId },
+    });
+    stops.push({ name: 'web', stop: () => web.stop() });
+
+    writeFileSync(
+      path.join(s.dataDir, 'stack.json'),
+      JSON.stringify(
+        { apiUrl, webUrl: web.url, dynamodb: dynamo.endpoint, identity, pid: process.pid },
+        null,
+        2,
+      ),
+    );
+
+    const users = seeded
+      .map((u) => {
+        const password = DEMO_USERS.find((d) => d.username === u.username)?.password ?? '';
+        return `    ${u.username.padEnd(6)} password ${password.padEnd(22)} accounts ${u.accountIds.join(', ') || '(operator)'}`;
+      })
+      .join('\n');
+    console.log(`
+Local stack ready (data in ${s.dataDir})
+  Web page   ${web.url}
+  API        ${apiUrl}   (try: curl ${apiUrl}/health)
+  DynamoDB   ${dynamo.endpoint}
+  Cognito    ${identity.endpoint}  (issuer ${identity.issuer})
+  Demo users (local only):
+${users}
+  A token:   npm run --silent token -- alice
+Press Ctrl-C to stop.`);
+  } catch (error) {
+    console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
+    await shutdown(1);
+  }
+}
+
+void main();
