@@ -109,10 +109,10 @@ export async function listTransactions(
   const pendingEntries = pending
     .filter((entry) => !sequencedIds.has(entry.transactionId))
     .map((entry) => pendingToEntry(entry, account))
+    // The account's last movement is the newest commit; the others' order is not known yet.
     .sort(
       (a, b) =>
-        (b.sequence ?? Infinity) - (a.sequence ?? Infinity) ||
-        b.transactionId.localeCompare(a.transactionId),
+        (b.sequence ?? -1) - (a.sequence ?? -1) || b.transactionId.localeCompare(a.transactionId),
     );
   const last = shown[shown.length - 1];
   return {

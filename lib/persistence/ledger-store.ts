@@ -428,10 +428,11 @@ export class LedgerStore {
     limit: number,
     beforeSequence?: number,
   ): Promise<LedgerEntry[]> {
+    if (beforeSequence !== undefined && beforeSequence <= 1) return [];
     const upper =
       beforeSequence === undefined
         ? `${LINE_PREFIX}~`
-        : statementLineKey(accountId, beforeSequence).sk;
+        : statementLineKey(accountId, beforeSequence - 1).sk;
     const result = await guarded(() =>
       this.db.send(
         new QueryCommand({
@@ -444,15 +445,12 @@ export class LedgerStore {
           },
           ConsistentRead: true,
           ScanIndexForward: false,
+          // One more than asked, to know whether another page exists.
           Limit: limit + 1,
         }),
       ),
     );
-    // BETWEEN is inclusive; the cursor's own line was on the previous page.
-    return (result.Items ?? [])
-      .map(toStatementLine)
-      .filter((line) => beforeSequence === undefined || (line.sequence ?? 0) < beforeSequence)
-      .slice(0, limit + 1);
+    return (result.Items ?? []).map(toStatementLine);
   }
 
   /**

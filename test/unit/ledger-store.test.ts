@@ -309,7 +309,7 @@ describe('LedgerStore reads', () => {
       ExpressionAttributeValues: {
         ':pk': `LEDGER#${withdrawal.accountId}`,
         ':lower': 'L#',
-        ':upper': 'L#000000000000041',
+        ':upper': 'L#000000000000040',
       },
       ConsistentRead: true,
       ScanIndexForward: false,

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { signIn } from '../../scripts/lib/cognito';
+import { DEMO_USERS } from '../../scripts/lib/cognito';
+import type { StackInfo } from './local-stack';
+
+/** The stack the e2e global setup started. */
+export function e2eStack(): StackInfo & { dataDir: string } {
+  const file = process.env.E2E_STACK;
+  if (!file)
+    throw new Error('E2E_STACK is not set: run this suite through jest --selectProjects e2e');
+  return JSON.parse(readFileSync(file, 'utf8')) as StackInfo & { dataDir: string };
+}
+
+/** An access token for a seeded demo user, from the stack's own issuer. */
+export async function tokenFor(username: 'alice' | 'bob' | 'ops'): Promise<string> {
+  const user = DEMO_USERS.find((u) => u.username === username);
+  if (!user) throw new Error(`no demo user ${username}`);
+  return (await signIn(e2eStack().identity, user.username, user.password)).accessToken;
+}
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A thin HTTP client for the API: JSON in, JSON out, nothing hidden. */
+export async function api<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  options: {
+    token?: string;
+    body?: unknown;
+    rawBody?: string;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined = options.rawBody;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(`${e2eStack().apiUrl}${path}`, { method, headers, body });
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (text ? JSON.parse(text) : {}) as T,
+  };
+}

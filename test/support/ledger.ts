@@ -1,0 +1,177 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { ulid } from 'ulid';
+import { openAccount } from '../../lib/domain/accounts';
+import { deposit, type MovementDeps } from '../../lib/domain/movements';
+import type { Account, Caller, LedgerEntry } from '../../lib/domain/types';
+import { LedgerStore } from '../../lib/persistence/ledger-store';
+import { ledgerPartition } from '../../lib/persistence/keys';
+import { sequencerHandler } from '../../lib/sequencer-stream';
+import { startStreamPoller, type StreamPoller } from '../../scripts/lib/stream-poller';
+import { createTestTable } from './dynamodb';
+
+export const operator: Caller = { userId: 'ops-user', username: 'ops', isOperator: true };
+export const customer = (name: string): Caller => ({
+  userId: `user-${name}`,
+  username: name,
+  isOperator: false,
+});
+
+/** Counts what the service asks of DynamoDB: commands sent, and HTTP attempts including SDK retries. */
+export interface CallCounts {
+  commands: Record<string, number>;
+  attempts: Record<string, number>;
+}
+
+export function countCalls(client: DynamoDBClient): CallCounts {
+  const counts: CallCounts = { commands: {}, attempts: {} };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = context.commandName ?? 'unknown';
+      counts.commands[name] = (counts.commands[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCommands' },
+  );
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = context.commandName ?? 'unknown';
+      counts.attempts[name] = (counts.attempts[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'deserialize', name: 'countAttempts' },
+  );
+  return counts;
+}
+
+export interface TestLedger {
+  tableName: string;
+  endpoint: string;
+  client: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+  store: LedgerStore;
+  deps: MovementDeps;
+  calls: CallCounts;
+  /** Opens a USD account for `owner` and funds it with one operator deposit. */
+  openAccount(owner: Caller, balance: number): Promise<Account>;
+  /** Waits until the sequencer has written every statement line committed so far. */
+  drain(): Promise<void>;
+  /** Every statement line of the account, newest first, straight from the table. */
+  statement(accountId: string): Promise<LedgerEntry[]>;
+  /** Raw items under the account's ledger partition (pending entries and lines). */
+  ledgerItems(accountId: string): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * A table of its own on the shared DynamoDB Local, the real store and domain on top of it,
+ * and the real sequencer fed from the table's stream, as `npm start` runs it.
+ */
+export async function createTestLedger(
+  prefix: string,
+  options: { sequencer?: boolean } = {},
+): Promise<TestLedger> {
+  const { tableName, client, endpoint } = await createTestTable(prefix);
+  const calls = countCalls(client);
+  const doc = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const store = new LedgerStore(doc, tableName);
+  const deps: MovementDeps = {
+    store,
+    logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+    newId: ulid,
+    now: () => new Date(),
+    idempotencyTtlSeconds: 86_400,
+  };
+  let poller: StreamPoller | undefined;
+  if (options.sequencer !== false) {
+    poller = startStreamPoller({
+      endpoint,
+      tableName,
+      handler: sequencerHandler(() => store),
+      filter: (record) => record.dynamodb?.Keys?.sk?.S === 'ACCOUNT',
+      pollIntervalMs: 50,
+    });
+  }
+  const queryAll = async (accountId: string, prefixOf: string) => {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: prefixOf ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+          ExpressionAttributeValues: prefixOf
+            ? { ':pk': ledgerPartition(accountId), ':prefix': prefixOf }
+            : { ':pk': ledgerPartition(accountId) },
+          ConsistentRead: true,
+          ScanIndexForward: false,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  };
+  return {
+    tableName,
+    endpoint,
+    client,
+    doc,
+    store,
+    deps,
+    calls,
+    async openAccount(owner, balance) {
+      const account = await openAccount(deps, operator, { ownerId: owner.userId, currency: 'USD' });
+      if (balance > 0) {
+        await deposit(deps, {
+          caller: operator,
+          accountId: account.accountId,
+          amount: balance,
+          idempotencyKey: `opening-${account.accountId}`,
+          requestId: 'test',
+        });
+      }
+      const funded = await store.getAccount(account.accountId);
+      if (!funded) throw new Error('account vanished');
+      return funded;
+    },
+    async drain() {
+      if (!poller) throw new Error('this test ledger has no sequencer');
+      await poller.drain(20_000);
+    },
+    async statement(accountId) {
+      const items = await queryAll(accountId, 'L#');
+      return items.map(({ pk: _pk, sk: _sk, ...line }) => line as unknown as LedgerEntry);
+    },
+    ledgerItems: (accountId) => queryAll(accountId, ''),
+    async close() {
+      await poller?.stop();
+      client.destroy();
+    },
+  };
+}
+
+/** Asserts the statement chains: each line is the previous balance plus or minus its amount. */
+export function chainProblems(linesNewestFirst: LedgerEntry[], currentBalance: number): string[] {
+  const problems: string[] = [];
+  const lines = [...linesNewestFirst].reverse();
+  let balance = 0;
+  lines.forEach((line, index) => {
+    if (line.sequence !== index + 1)
+      problems.push(`line ${index} has sequence ${line.sequence}, expected ${index + 1}`);
+    balance += line.type === 'DEPOSIT' ? line.amount : -line.amount;
+    if (line.balanceAfter !== balance) {
+      problems.push(
+        `sequence ${line.sequence}: balanceAfter ${line.balanceAfter}, chained ${balance}`,
+      );
+    }
+    if (balance < 0) problems.push(`sequence ${line.sequence}: balance below zero`);
+  });
+  if (balance !== currentBalance)
+    problems.push(`statement ends at ${balance}, account holds ${currentBalance}`);
+  return problems;
+}
