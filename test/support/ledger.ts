@@ -70,9 +70,14 @@ export interface TestLedger {
  */
 export async function createTestLedger(
   prefix: string,
-  options: { sequencer?: boolean } = {},
+  options: {
+    sequencer?: boolean;
+    endpoint?: string;
+    tableName?: string;
+    checkpointFile?: string;
+  } = {},
 ): Promise<TestLedger> {
-  const { tableName, client, endpoint } = await createTestTable(prefix);
+  const { tableName, client, endpoint } = await createTestTable(prefix, options);
   const calls = countCalls(client);
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
@@ -93,6 +98,7 @@ export async function createTestLedger(
       handler: sequencerHandler(() => store),
       filter: (record) => record.dynamodb?.Keys?.sk?.S === 'ACCOUNT',
       pollIntervalMs: 50,
+      checkpointFile: options.checkpointFile,
     });
   }
   const queryAll = async (accountId: string, prefixOf: string) => {

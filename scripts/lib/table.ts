@@ -1,0 +1,273 @@
+import yaml from 'js-yaml';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  UpdateTimeToLiveCommand,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+
+/**
+ * The ledger table is declared once, in serverless.yml (resources.Resources.LedgerTable). Local
+ * tooling derives its CreateTable input from there so the emulator's table cannot drift from AWS's.
+ */
+
+/** serverless.yml of this service; `SERVERLESS_YML` (a path) overrides it. */
+export const serverlessYmlPath = (): string =>
+  process.env.SERVERLESS_YML ?? path.resolve(__dirname, '../../serverless.yml');
+export const TABLE_LOGICAL_ID = 'LedgerTable';
+
+const INTRINSICS = [
+  'Base64',
+  'Cidr',
+  'Condition',
+  'And',
+  'Equals',
+  'If',
+  'Not',
+  'Or',
+  'FindInMap',
+  'GetAtt',
+  'GetAZs',
+  'ImportValue',
+  'Join',
+  'Select',
+  'Split',
+  'Sub',
+  'Transform',
+  'Length',
+  'ToJsonString',
+];
+
+/** js-yaml's default schema plus CloudFormation's short tags (`!Ref X` => `{ Ref: 'X' }`, ...). */
+const cloudFormationSchema = yaml.DEFAULT_SCHEMA.extend(
+  ['Ref', ...INTRINSICS].flatMap((name) => {
+    const key = name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
+    return (['scalar', 'sequence', 'mapping'] as const).map(
+      (kind) =>
+        new yaml.Type(`!${name}`, {
+          kind,
+          // `!GetAtt Res.Attr.Sub` => ['Res', 'Attr.Sub'], as serverless reads it.
+          construct: (data: unknown) =>
+            name === 'GetAtt' && typeof data === 'string'
+              ? { [key]: [data.split('.')[0], data.split('.').slice(1).join('.')] }
+              : { [key]: data },
+        }),
+    );
+  }),
+);
+
+const keySchema = z.array(
+  z.object({ AttributeName: z.string(), KeyType: z.enum(['HASH', 'RANGE']) }).strict(),
+);
+const projection = z
+  .object({
+    ProjectionType: z.enum(['ALL', 'KEYS_ONLY', 'INCLUDE']).optional(),
+    NonKeyAttributes: z.array(z.string()).optional(),
+  })
+  .strict();
+const throughput = z
+  .object({
+    ReadCapacityUnits: z.coerce.number().int(),
+    WriteCapacityUnits: z.coerce.number().int(),
+  })
+  .strict();
+
+/** The LedgerTable properties we translate; anything else is named in an error, not dropped silently. */
+const tableProperties = z
+  .object({
+    TableName: z.unknown().optional(),
+    BillingMode: z.enum(['PAY_PER_REQUEST', 'PROVISIONED']).optional(),
+    ProvisionedThroughput: throughput.optional(),
+    AttributeDefinitions: z.array(
+      z.object({ AttributeName: z.string(), AttributeType: z.enum(['S', 'N', 'B']) }).strict(),
+    ),
+    KeySchema: keySchema,
+    GlobalSecondaryIndexes: z
+      .array(
+        z
+          .object({
+            IndexName: z.string(),
+            KeySchema: keySchema,
+            Projection: projection,
+            ProvisionedThroughput: throughput.optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    LocalSecondaryIndexes: z
+      .array(
+        z.object({ IndexName: z.string(), KeySchema: keySchema, Projection: projection }).strict(),
+      )
+      .optional(),
+    StreamSpecification: z
+      .object({
+        StreamViewType: z.enum(['NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES', 'KEYS_ONLY']),
+      })
+      .strict()
+      .optional(),
+    TimeToLiveSpecification: z
+      .object({ AttributeName: z.string(), Enabled: z.union([z.boolean(), z.string()]) })
+      .strict()
+      .optional(),
+    // Accepted by CloudFormation, not by DynamoDB Local's CreateTable (or irrelevant locally).
+    PointInTimeRecoverySpecification: z.unknown().optional(),
+    SSESpecification: z.unknown().optional(),
+    DeletionProtectionEnabled: z.unknown().optional(),
+    Tags: z.unknown().optional(),
+    TableClass: z.unknown().optional(),
+    ContributorInsightsSpecification: z.unknown().optional(),
+  })
+  .strict();
+
+export interface TableSpec {
+  createTableInput: CreateTableCommandInput;
+  /** The TTL attribute if serverless.yml enables TTL, else undefined. */
+  ttlAttributeName: string | undefined;
+}
+
+export function tableSpecFromServerlessYml(
+  tableName: string,
+  opts: { file?: string; logicalId?: string } = {},
+): TableSpec {
+  const file = opts.file ?? serverlessYmlPath();
+  const logicalId = opts.logicalId ?? TABLE_LOGICAL_ID;
+  let doc: unknown;
+  try {
+    doc = yaml.load(readFileSync(file, 'utf8'), { schema: cloudFormationSchema, filename: file });
+  } catch (err) {
+    // Same parser (js-yaml 4) as serverless 3: if this fails, `serverless package` fails too.
+    throw new Error(
+      `Cannot parse ${file} (serverless would fail the same way): ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  const resource = z
+    .object({
+      resources: z.object({
+        Resources: z.record(
+          z.string(),
+          z.object({ Type: z.string(), Properties: z.unknown() }).loose(),
+        ),
+      }),
+    })
+    .loose()
+    .parse(doc).resources.Resources[logicalId];
+  if (resource === undefined || resource.Type !== 'AWS::DynamoDB::Table') {
+    throw new Error(`${file}: resources.Resources.${logicalId} is not an AWS::DynamoDB::Table`);
+  }
+  const parsed = tableProperties.safeParse(resource.Properties);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new Error(`${file}: unsupported ${logicalId}.Properties: ${problems}`);
+  }
+  const p = parsed.data;
+  const input: CreateTableCommandInput = {
+    TableName: tableName,
+    AttributeDefinitions: p.AttributeDefinitions,
+    KeySchema: p.KeySchema,
+    BillingMode: p.BillingMode ?? 'PROVISIONED',
+  };
+  if (p.ProvisionedThroughput !== undefined) input.ProvisionedThroughput = p.ProvisionedThroughput;
+  if (p.GlobalSecondaryIndexes !== undefined)
+    input.GlobalSecondaryIndexes = p.GlobalSecondaryIndexes;
+  if (p.LocalSecondaryIndexes !== undefined) input.LocalSecondaryIndexes = p.LocalSecondaryIndexes;
+  if (p.StreamSpecification !== undefined) {
+    input.StreamSpecification = {
+      StreamEnabled: true,
+      StreamViewType: p.StreamSpecification.StreamViewType,
+    };
+  }
+  const ttl = p.TimeToLiveSpecification;
+  const ttlEnabled = ttl !== undefined && (ttl.Enabled === true || ttl.Enabled === 'true');
+  return { createTableInput: input, ttlAttributeName: ttlEnabled ? ttl.AttributeName : undefined };
+}
+
+/** CreateTable input for `tableName` from serverless.yml's LedgerTable. */
+export function tableDefinitionFromServerlessYml(tableName: string): CreateTableCommandInput {
+  return tableSpecFromServerlessYml(tableName).createTableInput;
+}
+
+const errorName = (err: unknown): string | undefined =>
+  err instanceof Error ? err.name : undefined;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function describe(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<TableDescription | undefined> {
+  try {
+    return (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+  } catch (err) {
+    if (errorName(err) === 'ResourceNotFoundException') return undefined;
+    throw err;
+  }
+}
+
+export interface EnsureTableResult {
+  created: boolean;
+  tableArn: string | undefined;
+  streamArn: string | undefined;
+}
+
+/**
+ * Creates the table from serverless.yml if it does not exist (idempotent, also under concurrent
+ * callers), waits until it is ACTIVE, then enables TTL as serverless.yml declares it.
+ */
+export async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+  opts: { timeoutMs?: number } = {},
+): Promise<EnsureTableResult> {
+  const spec = tableSpecFromServerlessYml(tableName);
+  let created = false;
+  if ((await describe(client, tableName)) === undefined) {
+    try {
+      await client.send(new CreateTableCommand(spec.createTableInput));
+      created = true;
+    } catch (err) {
+      if (errorName(err) !== 'ResourceInUseException') throw err;
+    }
+  }
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  let table = await describe(client, tableName);
+  while (table?.TableStatus !== 'ACTIVE') {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Table ${tableName} is not ACTIVE (status ${table?.TableStatus ?? 'missing'})`,
+      );
+    }
+    await sleep(50);
+    table = await describe(client, tableName);
+  }
+
+  if (spec.ttlAttributeName !== undefined) {
+    const current = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    const status = current.TimeToLiveDescription?.TimeToLiveStatus;
+    if (status !== 'ENABLED' && status !== 'ENABLING') {
+      try {
+        await client.send(
+          new UpdateTimeToLiveCommand({
+            TableName: tableName,
+            TimeToLiveSpecification: { AttributeName: spec.ttlAttributeName, Enabled: true },
+          }),
+        );
+      } catch (err) {
+        // A concurrent caller enabled it first.
+        const alreadyOn =
+          errorName(err) === 'ValidationException' &&
+          err instanceof Error &&
+          /already enabled/i.test(err.message);
+        if (!alreadyOn) throw err;
+      }
+    }
+  }
+  return { created, tableArn: table.TableArn, streamArn: table.LatestStreamArn };
+}

@@ -1,0 +1,153 @@
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { listTransactions } from '../../lib/domain/accounts';
+import { DomainError } from '../../lib/domain/errors';
+import { deposit, withdraw } from '../../lib/domain/movements';
+import type { LedgerEntry } from '../../lib/domain/types';
+import { sequencerHandler } from '../../lib/sequencer-stream';
+import { startStreamPoller } from '../../scripts/lib/stream-poller';
+import {
+  chainProblems,
+  createTestLedger,
+  customer,
+  operator,
+  type TestLedger,
+} from '../support/ledger';
+
+const alice = customer('alice');
+let ledger: TestLedger;
+
+beforeAll(async () => {
+  ledger = await createTestLedger('running-balance');
+});
+afterAll(() => ledger.close());
+
+/** The whole history through the API's own paging, in its own order (newest first). */
+async function history(accountId: string): Promise<LedgerEntry[]> {
+  const entries: LedgerEntry[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listTransactions(ledger.deps, alice, accountId, { limit: 100, cursor });
+    entries.push(...page.transactions);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return entries;
+}
+
+it('commits 64 concurrent withdrawals on one account each in one transaction, with no retry, and the statement chains exactly', async () => {
+  const account = await ledger.openAccount(alice, 1_000_000);
+  const before = { ...ledger.calls.commands };
+  const attemptsBefore = { ...ledger.calls.attempts };
+
+  const results = await Promise.all(
+    Array.from({ length: 64 }, (_, i) =>
+      withdraw(ledger.deps, {
+        caller: alice,
+        accountId: account.accountId,
+        amount: 100 + i,
+        idempotencyKey: `hot-${i}`,
+        requestId: `r${i}`,
+      }),
+    ),
+  );
+
+  expect(results).toHaveLength(64);
+  const transactions =
+    (ledger.calls.commands.TransactWriteItemsCommand ?? 0) -
+    (before.TransactWriteItemsCommand ?? 0);
+  const attempts =
+    (ledger.calls.attempts.TransactWriteItemsCommand ?? 0) -
+    (attemptsBefore.TransactWriteItemsCommand ?? 0);
+  expect(transactions).toBe(64);
+  expect(attempts).toBe(64);
+  // At most two round trips each: the transaction and the consistent read of the balance.
+  const reads = (ledger.calls.commands.GetItemCommand ?? 0) - (before.GetItemCommand ?? 0);
+  expect(reads).toBe(64);
+
+  await ledger.drain();
+  const balance = (await ledger.store.getAccount(account.accountId))?.balance ?? -1;
+  const lines = await history(account.accountId);
+  expect(lines).toHaveLength(65);
+  expect(lines.every((line) => line.balanceAfter !== null)).toBe(true);
+  expect(chainProblems(lines, balance)).toEqual([]);
+  expect(lines[0]?.balanceAfter).toBe(balance);
+  // Every answer's balanceAfter, when it gave one, is the one its statement line holds.
+  const byId = new Map(lines.map((line) => [line.transactionId, line]));
+  for (const result of results) {
+    const line = byId.get(result.transaction.transactionId);
+    expect(line).toBeDefined();
+    if (result.transaction.balanceAfter !== null)
+      expect(result.transaction.balanceAfter).toBe(line?.balanceAfter);
+  }
+});
+
+it('chains exactly through a mix of deposits, withdrawals and refused withdrawals', async () => {
+  const account = await ledger.openAccount(alice, 500);
+
+  const outcomes = await Promise.all(
+    Array.from({ length: 60 }, (_, i) => {
+      const request = {
+        accountId: account.accountId,
+        amount: 50 + (i % 5) * 40,
+        idempotencyKey: `mix-${i}`,
+        requestId: `m${i}`,
+      };
+      const move =
+        i % 3 === 0
+          ? deposit(ledger.deps, { ...request, caller: operator })
+          : withdraw(ledger.deps, { ...request, caller: alice });
+      return move.then(
+        () => 'ok',
+        (error: unknown) => (error instanceof DomainError ? error.code : 'unexpected'),
+      );
+    }),
+  );
+
+  expect(outcomes.filter((o) => o !== 'ok' && o !== 'INSUFFICIENT_FUNDS')).toEqual([]);
+  expect(outcomes.filter((o) => o === 'INSUFFICIENT_FUNDS').length).toBeGreaterThan(0);
+  await ledger.drain();
+  const balance = (await ledger.store.getAccount(account.accountId))?.balance ?? -1;
+  const lines = await history(account.accountId);
+  expect(lines).toHaveLength(1 + outcomes.filter((o) => o === 'ok').length);
+  expect(chainProblems(lines, balance)).toEqual([]);
+});
+
+it('changes nothing when the stream delivers the same records twice', async () => {
+  const delivered: DynamoDBStreamEvent[] = [];
+  const quiet = await createTestLedger('redelivery', { sequencer: false });
+  const sequence = sequencerHandler(() => quiet.store);
+  const poller = startStreamPoller({
+    endpoint: quiet.endpoint,
+    tableName: quiet.tableName,
+    handler: async (event) => {
+      delivered.push(event);
+      return sequence(event);
+    },
+    pollIntervalMs: 50,
+  });
+  try {
+    const account = await quiet.openAccount(alice, 10_000);
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        withdraw(quiet.deps, {
+          caller: alice,
+          accountId: account.accountId,
+          amount: 10,
+          idempotencyKey: `d-${i}`,
+          requestId: 'r',
+        }),
+      ),
+    );
+    await poller.drain(20_000);
+    const once = await quiet.ledgerItems(account.accountId);
+
+    for (const event of delivered) await sequence(event);
+    for (const event of [...delivered].reverse()) await sequence(event);
+
+    expect(await quiet.ledgerItems(account.accountId)).toEqual(once);
+    expect(once).toHaveLength(11);
+    expect(once.every((item) => String(item.sk).startsWith('L#'))).toBe(true);
+  } finally {
+    await poller.stop();
+    await quiet.close();
+  }
+});
