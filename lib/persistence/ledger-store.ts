@@ -18,7 +18,6 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Account, LastMovement, LedgerEntry, MovementType } from '../domain/types';
 import {
   LINE_PREFIX,
-  PENDING_PREFIX,
   accountKey,
   ledgerPartition,
   markerKey,
@@ -26,6 +25,7 @@ import {
   ownerLinkPrefix,
   ownerPartition,
   pendingEntryKey,
+  pendingPartitions,
   statementLineKey,
 } from './keys';
 
@@ -401,25 +401,27 @@ export class LedgerStore {
 
   /** Entries committed but not yet given their place in the statement, newest first. */
   async listPending(accountId: string, limit: number): Promise<PendingEntry[]> {
-    const result = await guarded(() =>
-      this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: {
-            ':pk': ledgerPartition(accountId),
-            ':prefix': PENDING_PREFIX,
-          },
-          ConsistentRead: true,
-          ScanIndexForward: false,
-          Limit: limit,
-        }),
+    const shards = await Promise.all(
+      pendingPartitions(accountId).map((pk) =>
+        guarded(() =>
+          this.db.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': pk },
+              ConsistentRead: true,
+              ScanIndexForward: false,
+              Limit: limit,
+            }),
+          ),
+        ),
       ),
     );
-    return (result.Items ?? []).map((item) => {
-      const { pk: _pk, sk: _sk, ...rest } = item;
-      return rest as PendingEntry;
-    });
+    return shards
+      .flatMap((result) => result.Items ?? [])
+      .map(({ pk: _pk, sk: _sk, ...rest }) => rest as PendingEntry)
+      .sort((a, b) => b.transactionId.localeCompare(a.transactionId))
+      .slice(0, limit);
   }
 
   /** Statement lines newest first, starting below `beforeSequence` when given. */

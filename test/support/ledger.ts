@@ -6,7 +6,7 @@ import { openAccount } from '../../lib/domain/accounts';
 import { deposit, type MovementDeps } from '../../lib/domain/movements';
 import type { Account, Caller, LedgerEntry } from '../../lib/domain/types';
 import { LedgerStore } from '../../lib/persistence/ledger-store';
-import { ledgerPartition } from '../../lib/persistence/keys';
+import { ledgerPartition, pendingPartitions } from '../../lib/persistence/keys';
 import { sequencerHandler } from '../../lib/sequencer-stream';
 import { startStreamPoller, type StreamPoller } from '../../scripts/lib/stream-poller';
 import { createTestTable } from './dynamodb';
@@ -59,7 +59,7 @@ export interface TestLedger {
   drain(): Promise<void>;
   /** Every statement line of the account, newest first, straight from the table. */
   statement(accountId: string): Promise<LedgerEntry[]>;
-  /** Raw items under the account's ledger partition (pending entries and lines). */
+  /** Raw items of the account's ledger: pending entries, then statement lines. */
   ledgerItems(accountId: string): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
@@ -101,7 +101,7 @@ export async function createTestLedger(
       checkpointFile: options.checkpointFile,
     });
   }
-  const queryAll = async (accountId: string, prefixOf: string) => {
+  const queryAll = async (pk: string, prefixOf: string) => {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -109,9 +109,7 @@ export async function createTestLedger(
         new QueryCommand({
           TableName: tableName,
           KeyConditionExpression: prefixOf ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
-          ExpressionAttributeValues: prefixOf
-            ? { ':pk': ledgerPartition(accountId), ':prefix': prefixOf }
-            : { ':pk': ledgerPartition(accountId) },
+          ExpressionAttributeValues: prefixOf ? { ':pk': pk, ':prefix': prefixOf } : { ':pk': pk },
           ConsistentRead: true,
           ScanIndexForward: false,
           ExclusiveStartKey: start,
@@ -150,10 +148,13 @@ export async function createTestLedger(
       await poller.drain(20_000);
     },
     async statement(accountId) {
-      const items = await queryAll(accountId, 'L#');
+      const items = await queryAll(ledgerPartition(accountId), 'L#');
       return items.map(({ pk: _pk, sk: _sk, ...line }) => line as unknown as LedgerEntry);
     },
-    ledgerItems: (accountId) => queryAll(accountId, ''),
+    async ledgerItems(accountId) {
+      const pending = await Promise.all(pendingPartitions(accountId).map((pk) => queryAll(pk, '')));
+      return [...pending.flat(), ...(await queryAll(ledgerPartition(accountId), 'L#'))];
+    },
     async close() {
       await poller?.stop();
       client.destroy();

@@ -4,7 +4,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { LedgerStore, type MovementWrite } from '../../lib/persistence/ledger-store';
 import { itemSizeBytes } from '../../lib/persistence/item-size';
-import { markerKey } from '../../lib/persistence/keys';
+import { markerKey, pendingEntryKey, statementLineKey } from '../../lib/persistence/keys';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const store = new LedgerStore(
@@ -44,8 +44,8 @@ describe('key layout of a withdrawal', () => {
     expect(account?.Update?.Key).toEqual({ pk: `ACCOUNT#${movement.accountId}`, sk: 'ACCOUNT' });
     expect(entry?.Put?.Item).toEqual(
       expect.objectContaining({
-        pk: `LEDGER#${movement.accountId}`,
-        sk: `P#${movement.transactionId}`,
+        pk: `PENDING#${movement.accountId}#0`,
+        sk: movement.transactionId,
       }),
     );
     expect(marker?.Put?.Item?.pk).toMatch(
@@ -57,6 +57,21 @@ describe('key layout of a withdrawal', () => {
       marker?.Put?.Item?.pk,
     ]);
     expect(partitions.size).toBe(3);
+  });
+
+  it('spreads pending entries over two partition keys, apart from the statement', () => {
+    const ids = Array.from(
+      { length: 64 },
+      (_, i) => `01JTRANSACTION0000000000${'0123456789ABCDEFGHJKMNPQRSTVWXYZ'[i % 32]}${i % 10}`,
+    );
+    const partitions = ids.map((id) => pendingEntryKey(movement.accountId, id).pk);
+    expect(new Set(partitions)).toEqual(
+      new Set([`PENDING#${movement.accountId}#0`, `PENDING#${movement.accountId}#1`]),
+    );
+    expect(statementLineKey(movement.accountId, 7)).toEqual({
+      pk: `LEDGER#${movement.accountId}`,
+      sk: 'L#000000000000007',
+    });
   });
 
   it('spreads markers: each key of one account gets its own partition key', () => {
