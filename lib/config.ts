@@ -19,6 +19,8 @@ const schema = z.object({
   /** Comma-separated origins allowed by CORS. */
   CORS_ORIGINS: z.string().default(''),
   IDEMPOTENCY_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** How long a container trusts its last read of the withdrawals pause switch. */
+  PAUSE_SWITCH_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
 });
 
 export type Config = {
@@ -31,6 +33,7 @@ export type Config = {
   operatorsGroup: string;
   corsOrigins: string[];
   idempotencyTtlSeconds: number;
+  pauseSwitchCacheMs: number;
 };
 
 const splitList = (value: string): string[] =>
@@ -61,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     operatorsGroup: c.OPERATORS_GROUP,
     corsOrigins: splitList(c.CORS_ORIGINS),
     idempotencyTtlSeconds: c.IDEMPOTENCY_TTL_DAYS * 24 * 3600,
+    pauseSwitchCacheMs: c.PAUSE_SWITCH_CACHE_SECONDS * 1000,
   };
 }
 

@@ -51,6 +51,20 @@ export const accountView = (a: Account) => ({
   balance: a.balance,
   createdAt: a.createdAt,
   updatedAt: a.updatedAt,
+  frozen: a.frozen === true,
+});
+
+const reason = z
+  .string({ error: 'reason must be a string' })
+  .trim()
+  .min(1, { error: 'reason is required' })
+  .max(500, { error: 'reason must be at most 500 characters' });
+
+export const freezeBody = z.strictObject({ reason });
+
+export const withdrawalSwitchBody = z.strictObject({
+  paused: z.boolean({ error: 'paused must be true or false' }),
+  reason,
 });
 
 export const entryView = (e: LedgerEntry) => ({

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'CURRENCY_MISMATCH'
   | 'SERVICE_UNAVAILABLE'
   | 'BALANCE_LIMIT_EXCEEDED'
+  | 'ACCOUNT_FROZEN'
+  | 'WITHDRAWALS_PAUSED'
   | 'INTERNAL_ERROR';
 
 export abstract class DomainError extends Error {
@@ -157,5 +159,21 @@ export class ReplayedRefusalError extends DomainError {
     readonly originalRequestId: string,
   ) {
     super(message);
+  }
+}
+
+export class AccountFrozenError extends DomainError {
+  readonly code = 'ACCOUNT_FROZEN';
+  readonly status = 423;
+  constructor() {
+    super('This account is frozen by an operator: withdrawals are refused until it is unfrozen.');
+  }
+}
+
+export class WithdrawalsPausedError extends DomainError {
+  readonly code = 'WITHDRAWALS_PAUSED';
+  readonly status = 503;
+  constructor(override readonly retryAfterSeconds: number) {
+    super('Withdrawals are paused by an operator; nothing was changed. Retry later.');
   }
 }

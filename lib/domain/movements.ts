@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import {
+  AccountFrozenError,
   AccountNotFoundError,
   BalanceLimitExceededError,
   CurrencyMismatchError,
@@ -10,6 +11,7 @@ import {
   ReplayedRefusalError,
   ServiceUnavailableError,
   TransactionConflictError,
+  WithdrawalsPausedError,
   type DomainError,
   type ErrorCode,
 } from './errors';
@@ -29,6 +31,8 @@ export interface MovementDeps {
   newId: () => string;
   now: () => Date;
   idempotencyTtlSeconds: number;
+  /** The operators' pause switch for withdrawals, read through its cache. */
+  withdrawalSwitch: { isPaused(): Promise<boolean>; readonly cacheMs: number };
   /** Attempts of the transaction when DynamoDB reports a conflict (contention, not poverty). */
   maxAttempts?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -78,6 +82,9 @@ async function moveMoney(
   request: MovementRequest,
 ): Promise<MovementResult> {
   if (type === 'DEPOSIT' && !request.caller.isOperator) throw new ForbiddenError();
+  if (type === 'WITHDRAWAL' && (await deps.withdrawalSwitch.isPaused())) {
+    throw new WithdrawalsPausedError(Math.max(1, Math.ceil(deps.withdrawalSwitch.cacheMs / 1000)));
+  }
 
   const createdAt = deps.now();
   const movement: MovementWrite = {
@@ -145,8 +152,12 @@ async function resolveCancellation(
         : new AccountNotFoundError();
     }
   }
-  if (cancelled.existingMarker)
+  if (cancelled.existingMarker) {
     return answerFromMarker(deps, movement, request, cancelled.existingMarker);
+  }
+  // An operator's freeze is not the request's outcome: it is not recorded, so a retry after
+  // the unfreeze executes.
+  if (movement.type === 'WITHDRAWAL' && account?.frozen === true) throw new AccountFrozenError();
 
   const refusal = account ? businessRefusal(movement, account) : null;
   if (refusal === null) return 'retry'; // The condition failed on a state that no longer holds.

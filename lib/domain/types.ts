@@ -22,6 +22,22 @@ export interface Account {
   createdAt: string;
   updatedAt: string;
   lastMovement?: LastMovement;
+  /** Set by an operator: withdrawals are refused, deposits still land. */
+  frozen?: boolean;
+  /** The account's version when it was last frozen: no movement after it is a withdrawal. */
+  frozenAtVersion?: number;
+}
+
+/** Who changed an operator control, when and why. */
+export interface ControlChange {
+  by: string;
+  at: string;
+  reason: string;
+}
+
+export interface WithdrawalControl {
+  paused: boolean;
+  changed: ControlChange | null;
 }
 
 export interface LedgerEntry {

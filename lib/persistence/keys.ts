@@ -62,5 +62,14 @@ export const markerKey = (accountId: string, idempotencyKey: string): Key => ({
   sk: MARKER_SK,
 });
 
+/** Freeze and unfreeze records of an account, oldest first. */
+export const accountControlKey = (accountId: string, at: string, id: string): Key => ({
+  pk: `CONTROL#${accountId}`,
+  sk: `${at}#${id}`,
+});
+
+/** The one switch that pauses every withdrawal; read through a short cache, never per request. */
+export const withdrawalSwitchKey: Key = { pk: 'CONTROL', sk: 'WITHDRAWALS' };
+
 /** Sort-key value of the account item; the stream consumer filters on it. */
 export const ACCOUNT_SORT_KEY = ACCOUNT_SK;

@@ -15,7 +15,14 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Account, LastMovement, LedgerEntry, MovementType } from '../domain/types';
+import type {
+  Account,
+  ControlChange,
+  LastMovement,
+  LedgerEntry,
+  MovementType,
+  WithdrawalControl,
+} from '../domain/types';
 import {
   LINE_PREFIX,
   accountKey,
@@ -27,6 +34,8 @@ import {
   pendingEntryKey,
   pendingPartitions,
   statementLineKey,
+  accountControlKey,
+  withdrawalSwitchKey,
 } from './keys';
 
 /** What an idempotency marker remembers: the request's fingerprint and its first outcome. */
@@ -277,7 +286,8 @@ export class LedgerStore {
       } satisfies LastMovement,
     };
     if (isWithdrawal) {
-      conditions.push('balance >= :amount');
+      conditions.push('balance >= :amount', '(attribute_not_exists(frozen) OR frozen = :false)');
+      values[':false'] = false;
     } else {
       conditions.push('balance <= :ceiling');
       values[':ceiling'] = Number.MAX_SAFE_INTEGER - movement.amount;
@@ -453,6 +463,88 @@ export class LedgerStore {
       ),
     );
     return (result.Items ?? []).map(toStatementLine);
+  }
+
+  /**
+   * Freezes or unfreezes an account and records who, when and why, in one transaction. The
+   * flag lives on the account item, inside every withdrawal's own condition, so it cannot race:
+   * a withdrawal that commits after the freeze is impossible. Returns null for no such account.
+   */
+  async setFrozen(
+    accountId: string,
+    frozen: boolean,
+    change: ControlChange & { id: string },
+  ): Promise<Account | null> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: accountKey(accountId),
+                UpdateExpression: frozen
+                  ? 'SET frozen = :frozen, frozenAtVersion = version'
+                  : 'SET frozen = :frozen',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeValues: { ':frozen': frozen },
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...accountControlKey(accountId, change.at, change.id),
+                  accountId,
+                  action: frozen ? 'FREEZE' : 'UNFREEZE',
+                  by: change.by,
+                  at: change.at,
+                  reason: change.reason,
+                },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+      ) {
+        return null;
+      }
+      return translateError(error);
+    }
+    return this.getAccount(accountId);
+  }
+
+  async getWithdrawalControl(): Promise<WithdrawalControl> {
+    const result = await guarded(() =>
+      this.db.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: withdrawalSwitchKey,
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const item = result.Item;
+    if (!item) return { paused: false, changed: null };
+    return {
+      paused: item.paused === true,
+      changed: { by: String(item.by), at: String(item.at), reason: String(item.reason) },
+    };
+  }
+
+  async setWithdrawalControl(control: { paused: boolean; changed: ControlChange }): Promise<void> {
+    await guarded(() =>
+      this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...withdrawalSwitchKey, paused: control.paused, ...control.changed },
+        }),
+      ),
+    );
   }
 
   /**

@@ -31,6 +31,8 @@ export async function seedDemoData(
     newId: ulid,
     now: () => new Date(),
     idempotencyTtlSeconds: 3650 * 86_400,
+    // Seeding only deposits: the pause switch concerns withdrawals.
+    withdrawalSwitch: { isPaused: async () => false, cacheMs: 0 },
   };
   const seeded: SeededUser[] = [];
   const ops = DEMO_USERS.find((user) => user.username === 'ops');

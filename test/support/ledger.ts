@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ulid } from 'ulid';
 import { openAccount } from '../../lib/domain/accounts';
+import { WithdrawalSwitch } from '../../lib/domain/controls';
 import { deposit, type MovementDeps } from '../../lib/domain/movements';
 import type { Account, Caller, LedgerEntry } from '../../lib/domain/types';
 import { LedgerStore } from '../../lib/persistence/ledger-store';
@@ -89,6 +90,8 @@ export async function createTestLedger(
     newId: ulid,
     now: () => new Date(),
     idempotencyTtlSeconds: 86_400,
+    // Read on every withdrawal in tests, so a flip is seen at once.
+    withdrawalSwitch: new WithdrawalSwitch(store, 0),
   };
   let poller: StreamPoller | undefined;
   if (options.sequencer !== false) {

@@ -79,9 +79,10 @@ describe('LedgerStore.writeMovement', () => {
             UpdateExpression:
               'SET balance = balance - :amount, version = version + :one, updatedAt = :now, lastMovement = :last',
             ConditionExpression:
-              'attribute_exists(pk) AND balance >= :amount AND currency = :currency AND ownerId = :owner',
+              'attribute_exists(pk) AND balance >= :amount AND (attribute_not_exists(frozen) OR frozen = :false) AND currency = :currency AND ownerId = :owner',
             ExpressionAttributeValues: {
               ':amount': 500,
+              ':false': false,
               ':one': 1,
               ':now': withdrawal.createdAt,
               ':currency': 'USD',

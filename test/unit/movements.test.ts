@@ -41,6 +41,7 @@ const deps: MovementDeps = {
   now: () => new Date('2026-11-24T10:00:00.000Z'),
   idempotencyTtlSeconds: 86_400,
   sleep: async () => undefined,
+  withdrawalSwitch: { isPaused: async () => false, cacheMs: 5000 },
 };
 
 const request: MovementRequest = {
@@ -396,6 +397,60 @@ describe('withdraw', () => {
     expect(error.code).toBe('SERVICE_UNAVAILABLE');
     expect(error.status).toBe(503);
     expect(error.retryAfterSeconds).toBeGreaterThan(0);
+  });
+});
+
+describe('operator controls on withdrawals', () => {
+  it('refuses every withdrawal while paused, before any transaction, with Retry-After', async () => {
+    const paused = { ...deps, withdrawalSwitch: { isPaused: async () => true, cacheMs: 5000 } };
+
+    const error = await failureOf(withdraw(paused, request));
+
+    expect(error).toMatchObject({ code: 'WITHDRAWALS_PAUSED', status: 503, retryAfterSeconds: 5 });
+    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 0);
+  });
+
+  it('keeps deposits working while withdrawals are paused', async () => {
+    const paused = { ...deps, withdrawalSwitch: { isPaused: async () => true, cacheMs: 5000 } };
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb
+      .on(GetCommand)
+      .resolves({
+        Item: accountItem(2500, { lastMovement: { ...lastMovement(TX_ID), type: 'DEPOSIT' } }),
+      });
+
+    await expect(deposit(paused, { ...request, caller: ops })).resolves.toMatchObject({
+      balance: 2500,
+    });
+  });
+
+  it('conditions every withdrawal on the account not being frozen', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(GetCommand).resolves({ Item: accountItem(1500, { lastMovement: lastMovement(TX_ID) }) });
+
+    await withdraw(deps, request);
+
+    const update =
+      ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[0]?.Update;
+    expect(update?.ConditionExpression).toContain(
+      '(attribute_not_exists(frozen) OR frozen = :false)',
+    );
+  });
+
+  it('answers ACCOUNT_FROZEN for a frozen account and records no refusal, so a retry after unfreezing runs', async () => {
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled({
+          Code: 'ConditionalCheckFailed',
+          Item: marshall(accountItem(10_000, { frozen: true })),
+        }),
+      );
+
+    const error = await failureOf(withdraw(deps, request));
+
+    expect(error).toMatchObject({ code: 'ACCOUNT_FROZEN', status: 423 });
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
   });
 });
 
