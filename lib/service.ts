@@ -5,6 +5,7 @@ import { documentClient } from './persistence/dynamodb-client';
 import { LedgerStore } from './persistence/ledger-store';
 import type { AccountDeps } from './domain/accounts';
 import { WithdrawalSwitch, type ControlDeps } from './domain/controls';
+import { cloudWatchMovementMetrics } from './metrics';
 import type { MovementDeps } from './domain/movements';
 
 let deps: (AccountDeps & MovementDeps & ControlDeps) | undefined;
@@ -21,6 +22,7 @@ export function serviceDeps(): AccountDeps & MovementDeps & ControlDeps {
       now: () => new Date(),
       idempotencyTtlSeconds: c.idempotencyTtlSeconds,
       withdrawalSwitch: new WithdrawalSwitch(store, c.pauseSwitchCacheMs),
+      metrics: cloudWatchMovementMetrics,
     };
   }
   return deps;

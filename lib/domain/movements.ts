@@ -17,6 +17,7 @@ import {
 } from './errors';
 import { MAX_BALANCE } from './money';
 import type { Account, Caller, LedgerEntry, MovementType } from './types';
+import type { MovementMetrics } from '../metrics';
 import {
   TransientStoreError,
   type CancelledMovement,
@@ -33,6 +34,7 @@ export interface MovementDeps {
   idempotencyTtlSeconds: number;
   /** The operators' pause switch for withdrawals, read through its cache. */
   withdrawalSwitch: { isPaused(): Promise<boolean>; readonly cacheMs: number };
+  metrics: MovementMetrics;
   /** Attempts of the transaction when DynamoDB reports a conflict (contention, not poverty). */
   maxAttempts?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -106,6 +108,7 @@ async function moveMoney(
   for (let attempt = 1; ; attempt++) {
     const answer = await attemptMovement(deps, movement, request);
     if (answer !== 'retry') return answer;
+    deps.metrics.conflict(type, attempt >= maxAttempts);
     if (attempt >= maxAttempts) throw new TransactionConflictError();
     // Full jitter, so writers that collided do not collide again in step.
     await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
@@ -129,7 +132,7 @@ async function attemptMovement(
   }
   if (!outcome.committed) return resolveCancellation(deps, movement, request, outcome);
   const result = await resultOf(deps, movement, false);
-  logOutcome(deps.logger, 'committed', result, request);
+  logOutcome(deps, 'committed', result, request);
   return result;
 }
 
@@ -174,7 +177,10 @@ async function resolveCancellation(
     },
     movement.expiresAt,
   );
-  if (recorded.recorded) throw refusal;
+  if (recorded.recorded) {
+    deps.metrics.refused(movement.type, refusal.code);
+    throw refusal;
+  }
   // Another attempt with this key finished first: its outcome is the answer.
   return answerFromMarker(deps, movement, request, recorded.existing);
 }
@@ -200,6 +206,7 @@ async function answerFromMarker(
 ): Promise<MovementResult> {
   if (marker.requestHash !== movement.requestHash) throw new IdempotencyKeyReusedError();
   if (marker.outcome === 'REFUSED') {
+    deps.metrics.replayed(movement.type);
     deps.logger.info(`${movement.type.toLowerCase()} replayed`, {
       accountId: movement.accountId,
       code: marker.error.code,
@@ -216,7 +223,7 @@ async function answerFromMarker(
   // Our own earlier attempt committed and its answer was lost in transit: not a replay.
   const ownCommit = marker.transactionId === movement.transactionId;
   const result = await resultOf(deps, marker, !ownCommit);
-  logOutcome(deps.logger, ownCommit ? 'committed' : 'replayed', result, request);
+  logOutcome(deps, ownCommit ? 'committed' : 'replayed', result, request);
   return result;
 }
 
@@ -259,14 +266,16 @@ async function resultOf(
   };
 }
 
+/** One log line and one metric per outcome. */
 function logOutcome(
-  logger: Logger,
+  deps: Pick<MovementDeps, 'logger' | 'metrics'>,
   what: 'committed' | 'replayed',
   result: MovementResult,
   request: MovementRequest,
 ): void {
   const t = result.transaction;
-  logger.info(`${t.type.toLowerCase()} ${what}`, {
+  deps.metrics[what](t.type);
+  deps.logger.info(`${t.type.toLowerCase()} ${what}`, {
     accountId: t.accountId,
     transactionId: t.transactionId,
     amount: t.amount,

@@ -21,6 +21,7 @@ import {
 } from '../domain/errors';
 import type { Caller } from '../domain/types';
 import { logger } from '../logger';
+import { metrics } from '../metrics';
 import { TransientStoreError } from '../persistence/ledger-store';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -150,6 +151,14 @@ function asDomainError(error: unknown): DomainError | null {
   return null;
 }
 
+/** Flushes the invocation's metrics, if it recorded any (reads record none). */
+const publishMetrics = (): MiddlewareObj<Event, HttpResult> => {
+  const flush = () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return { after: flush, onError: flush };
+};
+
 const requestKeys = (): MiddlewareObj<Event, HttpResult> => ({
   before: (request) => {
     logger.appendKeys({ requestId: request.context.awsRequestId });
@@ -166,6 +175,7 @@ export function httpHandler<Body = undefined>(
 ) {
   const stack = middy<Event, HttpResult, Error, Context>({ timeoutEarlyInMillis: 0 })
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(publishMetrics())
     .use(httpHeaderNormalizer())
     .use(requestKeys())
     .use(errorResponses(options.operation));

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { decodeJwt } from 'jose';
 import { ulid } from 'ulid';
+import { noMetrics } from '../../lib/metrics';
 import { openAccount, listAccounts } from '../../lib/domain/accounts';
 import { deposit } from '../../lib/domain/movements';
 import type { Caller } from '../../lib/domain/types';
@@ -33,6 +34,7 @@ export async function seedDemoData(
     idempotencyTtlSeconds: 3650 * 86_400,
     // Seeding only deposits: the pause switch concerns withdrawals.
     withdrawalSwitch: { isPaused: async () => false, cacheMs: 0 },
+    metrics: noMetrics,
   };
   const seeded: SeededUser[] = [];
   const ops = DEMO_USERS.find((user) => user.username === 'ops');

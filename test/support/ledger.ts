@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ulid } from 'ulid';
+import { noMetrics } from '../../lib/metrics';
 import { openAccount } from '../../lib/domain/accounts';
 import { WithdrawalSwitch } from '../../lib/domain/controls';
 import { deposit, type MovementDeps } from '../../lib/domain/movements';
@@ -92,6 +93,7 @@ export async function createTestLedger(
     idempotencyTtlSeconds: 86_400,
     // Read on every withdrawal in tests, so a flip is seen at once.
     withdrawalSwitch: new WithdrawalSwitch(store, 0),
+    metrics: noMetrics,
   };
   let poller: StreamPoller | undefined;
   if (options.sequencer !== false) {

@@ -23,6 +23,7 @@ import {
 } from '../../lib/domain/movements';
 import { DomainError, ReplayedRefusalError } from '../../lib/domain/errors';
 import { LedgerStore } from '../../lib/persistence/ledger-store';
+import { noMetrics } from '../../lib/metrics';
 import { accountKey, markerKey } from '../../lib/persistence/keys';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -42,6 +43,7 @@ const deps: MovementDeps = {
   idempotencyTtlSeconds: 86_400,
   sleep: async () => undefined,
   withdrawalSwitch: { isPaused: async () => false, cacheMs: 5000 },
+  metrics: noMetrics,
 };
 
 const request: MovementRequest = {
@@ -451,6 +453,39 @@ describe('operator controls on withdrawals', () => {
 
     expect(error).toMatchObject({ code: 'ACCOUNT_FROZEN', status: 423 });
     expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
+  });
+});
+
+describe('metrics', () => {
+  function recording() {
+    const events: string[] = [];
+    const metrics = {
+      committed: (type: string) => events.push(`committed ${type}`),
+      replayed: (type: string) => events.push(`replayed ${type}`),
+      refused: (type: string, reason: string) => events.push(`refused ${type} ${reason}`),
+      conflict: (type: string, gaveUp: boolean) => events.push(`conflict ${type} ${gaveUp ? 'gave up' : 'retried'}`),
+    };
+    return { events, deps: { ...deps, metrics } };
+  }
+
+  it('counts a commit after retried conflicts', async () => {
+    const { events, deps: counted } = recording();
+    ddb.on(TransactWriteCommand).rejectsOnce(cancelled({ Code: 'TransactionConflict' })).resolves({});
+    ddb.on(GetCommand).resolves({ Item: accountItem(1500, { lastMovement: lastMovement(TX_ID) }) });
+
+    await withdraw(counted, request);
+
+    expect(events).toEqual(['conflict WITHDRAWAL retried', 'committed WITHDRAWAL']);
+  });
+
+  it('counts a refusal by its reason', async () => {
+    const { events, deps: counted } = recording();
+    ddb.on(TransactWriteCommand).rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: marshall(accountItem(1)) }));
+    ddb.on(PutCommand).resolves({});
+
+    await failureOf(withdraw(counted, request));
+
+    expect(events).toEqual(['refused WITHDRAWAL INSUFFICIENT_FUNDS']);
   });
 });
 
