@@ -9,7 +9,7 @@ export const list = httpHandler({ operation: 'list accounts' }, async ({ caller 
 });
 
 export const open = httpHandler(
-  { operation: 'open account', body: openAccountBody },
+  { operation: 'open account', operatorsOnly: true, body: openAccountBody },
   async ({ caller, body }) =>
     json(201, accountView(await openAccount(serviceDeps(), caller, body))),
 );

@@ -5,7 +5,11 @@ import { serviceDeps } from '../lib/service';
 
 const accountFreezeHandler = (frozen: boolean) =>
   httpHandler(
-    { operation: frozen ? 'freeze account' : 'unfreeze account', body: freezeBody },
+    {
+      operation: frozen ? 'freeze account' : 'unfreeze account',
+      operatorsOnly: true,
+      body: freezeBody,
+    },
     async ({ caller, pathParameters, body }) => {
       const account = await setAccountFrozen(serviceDeps(), caller, {
         accountId: accountIdOf(pathParameters),
@@ -20,11 +24,11 @@ export const freeze = accountFreezeHandler(true);
 export const unfreeze = accountFreezeHandler(false);
 
 export const getWithdrawalSwitch = httpHandler(
-  { operation: 'read withdrawals switch' },
+  { operation: 'read withdrawals switch', operatorsOnly: true },
   async ({ caller }) => json(200, await withdrawalControl(serviceDeps(), caller)),
 );
 
 export const setWithdrawalSwitch = httpHandler(
-  { operation: 'set withdrawals switch', body: withdrawalSwitchBody },
+  { operation: 'set withdrawals switch', operatorsOnly: true, body: withdrawalSwitchBody },
   async ({ caller, body }) => json(200, await setWithdrawalsPaused(serviceDeps(), caller, body)),
 );

@@ -13,15 +13,23 @@ export interface MovementMetrics {
 /** CloudWatch metrics as embedded-metric-format log lines, flushed after each invocation. */
 export const metrics = new Metrics({ namespace: 'MoneyMovement', serviceName: 'money-movement' });
 
-const name = (type: MovementType, what: string) => `${type === 'WITHDRAWAL' ? 'Withdrawals' : 'Deposits'}${what}`;
+const name = (type: MovementType, what: string) =>
+  `${type === 'WITHDRAWAL' ? 'Withdrawals' : 'Deposits'}${what}`;
 
 export const cloudWatchMovementMetrics: MovementMetrics = {
   committed: (type) => metrics.addMetric(name(type, 'Committed'), MetricUnit.Count, 1),
   replayed: (type) => metrics.addMetric(name(type, 'Replayed'), MetricUnit.Count, 1),
   refused: (type, reason) =>
-    metrics.singleMetric().addDimension('reason', reason).addMetric(name(type, 'Refused'), MetricUnit.Count, 1),
+    metrics
+      .singleMetric()
+      .addDimension('reason', reason)
+      .addMetric(name(type, 'Refused'), MetricUnit.Count, 1),
   conflict: (_type, gaveUp) =>
-    metrics.addMetric(gaveUp ? 'TransactionConflictsUnresolved' : 'TransactionConflictRetries', MetricUnit.Count, 1),
+    metrics.addMetric(
+      gaveUp ? 'TransactionConflictsUnresolved' : 'TransactionConflictRetries',
+      MetricUnit.Count,
+      1,
+    ),
 };
 
 export const noMetrics: MovementMetrics = {

@@ -99,13 +99,25 @@ export async function listTransactions(
 ): Promise<HistoryPage> {
   const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
   const account = await accountFor(deps, caller, accountId);
-  // Pending first, then the statement: an entry sequenced between the two reads shows up in
-  // the statement and is dropped from pending, so nothing is missed and nothing doubled.
-  const pending =
-    before === undefined ? await deps.store.listPending(accountId, MAX_PENDING_SHOWN) : [];
   const lines = await deps.store.listStatement(accountId, page.limit, before);
   const shown = lines.slice(0, page.limit);
-  const sequencedIds = new Set(shown.map((line) => line.transactionId));
+  const last = shown[shown.length - 1];
+  const nextCursor =
+    lines.length > page.limit && last?.sequence ? encodeCursor(last.sequence) : null;
+  if (before !== undefined) return { transactions: shown, nextCursor };
+
+  // The first page also shows what is committed but not yet in the statement. The statement is
+  // read first: lines are written in sequence order and before their pending entry is retired,
+  // so everything still pending now sits above the statement's top, and nothing shown here can
+  // reappear on a later page. What was sequenced between the two reads is read back from above
+  // the top, so nothing committed before this request is missed either.
+  const top = shown[0]?.sequence ?? 0;
+  const pending = await deps.store.listPending(accountId, MAX_PENDING_SHOWN);
+  const sequencedSince =
+    account.version > top
+      ? await deps.store.listStatementAbove(accountId, top, MAX_PENDING_SHOWN)
+      : [];
+  const sequencedIds = new Set(sequencedSince.map((line) => line.transactionId));
   const pendingEntries = pending
     .filter((entry) => !sequencedIds.has(entry.transactionId))
     .map((entry) => pendingToEntry(entry, account))
@@ -114,11 +126,7 @@ export async function listTransactions(
       (a, b) =>
         (b.sequence ?? -1) - (a.sequence ?? -1) || b.transactionId.localeCompare(a.transactionId),
     );
-  const last = shown[shown.length - 1];
-  return {
-    transactions: [...pendingEntries, ...shown],
-    nextCursor: lines.length > page.limit && last?.sequence ? encodeCursor(last.sequence) : null,
-  };
+  return { transactions: [...pendingEntries, ...sequencedSince, ...shown], nextCursor };
 }
 
 function pendingToEntry(entry: PendingEntry, account: Account): LedgerEntry {

@@ -11,6 +11,7 @@ import { config } from '../config';
 import { createTokenVerifier, type TokenVerifier } from '../auth/verify-token';
 import {
   DomainError,
+  ForbiddenError,
   IdempotencyKeyRequiredError,
   PayloadTooLargeError,
   ReplayedRefusalError,
@@ -73,9 +74,12 @@ function tokenVerifier(): TokenVerifier {
  * Verifies the bearer token on every call, also behind API Gateway's JWT authorizer: the same
  * check then runs locally and in AWS, and a misrouted or misconfigured route stays closed.
  */
-const authenticate = (): MiddlewareObj<Event, HttpResult> => ({
+const authenticate = (operatorsOnly: boolean): MiddlewareObj<Event, HttpResult> => ({
   before: async (request) => {
-    request.event.caller = await tokenVerifier()(request.event.headers?.authorization);
+    const caller = await tokenVerifier()(request.event.headers?.authorization);
+    // Authorization before validation: a customer learns nothing from an operators' route.
+    if (operatorsOnly && !caller.isOperator) throw new ForbiddenError();
+    request.event.caller = caller;
   },
 });
 
@@ -170,7 +174,7 @@ const requestKeys = (): MiddlewareObj<Event, HttpResult> => ({
  * validated body, and returns a response; everything else is the stack's job.
  */
 export function httpHandler<Body = undefined>(
-  options: { operation: string; auth?: boolean; body?: z.ZodType<Body> },
+  options: { operation: string; auth?: boolean; operatorsOnly?: boolean; body?: z.ZodType<Body> },
   handler: (request: HttpRequest<Body>) => Promise<HttpResult>,
 ) {
   const stack = middy<Event, HttpResult, Error, Context>({ timeoutEarlyInMillis: 0 })
@@ -179,7 +183,7 @@ export function httpHandler<Body = undefined>(
     .use(httpHeaderNormalizer())
     .use(requestKeys())
     .use(errorResponses(options.operation));
-  if (options.auth !== false) stack.use(authenticate());
+  if (options.auth !== false) stack.use(authenticate(options.operatorsOnly === true));
   if (options.body) stack.use(parseJsonBody(options.body));
   // The Lambda request id: unique per call everywhere (serverless-offline repeats API
   // Gateway's), and the id the logger correlates by.

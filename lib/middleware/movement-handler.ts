@@ -8,19 +8,22 @@ export function movementHandler(
   operation: 'withdrawal' | 'deposit',
   move: (deps: MovementDeps, request: MovementRequest) => Promise<MovementResult>,
 ) {
-  return httpHandler({ operation, body: movementBody }, async (request) => {
-    const result = await move(serviceDeps(), {
-      caller: request.caller,
-      accountId: accountIdOf(request.pathParameters),
-      idempotencyKey: idempotencyKeyOf(request.headers),
-      amount: request.body.amount,
-      currency: request.body.currency,
-      requestId: request.requestId,
-    });
-    return json(
-      201,
-      { transaction: entryView(result.transaction), balance: result.balance },
-      result.replayed ? { 'idempotent-replayed': 'true' } : {},
-    );
-  });
+  return httpHandler(
+    { operation, operatorsOnly: operation === 'deposit', body: movementBody },
+    async (request) => {
+      const result = await move(serviceDeps(), {
+        caller: request.caller,
+        accountId: accountIdOf(request.pathParameters),
+        idempotencyKey: idempotencyKeyOf(request.headers),
+        amount: request.body.amount,
+        currency: request.body.currency,
+        requestId: request.requestId,
+      });
+      return json(
+        201,
+        { transaction: entryView(result.transaction), balance: result.balance },
+        result.replayed ? { 'idempotent-replayed': 'true' } : {},
+      );
+    },
+  );
 }

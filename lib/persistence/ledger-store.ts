@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
-  BatchWriteCommand,
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -230,25 +230,45 @@ export class LedgerStore {
     );
   }
 
+  /** Every account of an owner, oldest first. */
   async listAccountsByOwner(ownerId: string): Promise<Account[]> {
-    const links = await guarded(() =>
-      this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': ownerPartition(ownerId), ':prefix': ownerLinkPrefix },
-          ConsistentRead: true,
-          Limit: 100,
-        }),
-      ),
+    const ids: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await guarded(() =>
+        this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: {
+              ':pk': ownerPartition(ownerId),
+              ':prefix': ownerLinkPrefix,
+            },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      ids.push(...(page.Items ?? []).map((item) => String(item.accountId)));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    const accounts: Account[] = [];
+    // BatchGetItem takes at most 100 keys.
+    for (let i = 0; i < ids.length; i += 100) {
+      accounts.push(...(await this.getAccounts(ids.slice(i, i + 100))));
+    }
+    return accounts.sort(
+      (a, b) => a.createdAt.localeCompare(b.createdAt) || a.accountId.localeCompare(b.accountId),
     );
-    const ids = (links.Items ?? []).map((item) => String(item.accountId));
-    if (ids.length === 0) return [];
+  }
+
+  private async getAccounts(ids: string[]): Promise<Account[]> {
     const accounts: Account[] = [];
     let keys: Record<string, unknown>[] = ids.map((id) => accountKey(id));
     // BatchGet may leave keys unprocessed under load; ask again for those, a bounded number of times.
     for (let attempt = 0; keys.length > 0; attempt++) {
       if (attempt === 5) throw new TransientStoreError('throttled');
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
       const batch = await guarded(() =>
         this.db.send(
           new BatchGetCommand({
@@ -259,9 +279,7 @@ export class LedgerStore {
       accounts.push(...(batch.Responses?.[this.tableName] ?? []).map(toAccount));
       keys = batch.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
     }
-    return accounts.sort(
-      (a, b) => a.createdAt.localeCompare(b.createdAt) || a.accountId.localeCompare(b.accountId),
-    );
+    return accounts;
   }
 
   /**
@@ -547,6 +565,31 @@ export class LedgerStore {
     );
   }
 
+  /** Statement lines above `afterSequence`, newest first (those sequenced moments ago). */
+  async listStatementAbove(
+    accountId: string,
+    afterSequence: number,
+    limit: number,
+  ): Promise<LedgerEntry[]> {
+    const result = await guarded(() =>
+      this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+          ExpressionAttributeValues: {
+            ':pk': ledgerPartition(accountId),
+            ':lower': statementLineKey(accountId, afterSequence + 1).sk,
+            ':upper': `${LINE_PREFIX}~`,
+          },
+          ConsistentRead: true,
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      ),
+    );
+    return (result.Items ?? []).map(toStatementLine);
+  }
+
   /**
    * Writes the statement line for one committed movement and retires its pending entry.
    * Idempotent: a redelivered stream record writes the same line again and deletes nothing new.
@@ -554,20 +597,24 @@ export class LedgerStore {
   async writeStatementLine(
     line: LedgerEntry & { sequence: number; balanceAfter: number },
   ): Promise<void> {
-    let requests: NonNullable<
-      ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']
-    >[string] = [
-      { PutRequest: { Item: { ...statementLineKey(line.accountId, line.sequence), ...line } } },
-      { DeleteRequest: { Key: pendingEntryKey(line.accountId, line.transactionId) } },
-    ];
-    for (let attempt = 0; requests.length > 0; attempt++) {
-      if (attempt === 8) throw new TransientStoreError('throttled');
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-      const result = await guarded(() =>
-        this.db.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } })),
-      );
-      requests = result.UnprocessedItems?.[this.tableName] ?? [];
-    }
+    // The line first, then the pending entry's removal: a reader never finds the entry in
+    // neither place, and lines appear in sequence order (records arrive in order).
+    await guarded(() =>
+      this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...statementLineKey(line.accountId, line.sequence), ...line },
+        }),
+      ),
+    );
+    await guarded(() =>
+      this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: pendingEntryKey(line.accountId, line.transactionId),
+        }),
+      ),
+    );
     // Let replays of this key report the exact balance too. The marker may have expired.
     try {
       await this.db.send(

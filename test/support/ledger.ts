@@ -24,14 +24,23 @@ export const customer = (name: string): Caller => ({
 export interface CallCounts {
   commands: Record<string, number>;
   attempts: Record<string, number>;
+  /** Failed attempts by command and error, so a retry is never invisible. */
+  failures: Record<string, number>;
 }
 
 export function countCalls(client: DynamoDBClient): CallCounts {
-  const counts: CallCounts = { commands: {}, attempts: {} };
+  const counts: CallCounts = { commands: {}, attempts: {}, failures: {} };
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const name = context.commandName ?? 'unknown';
       counts.commands[name] = (counts.commands[name] ?? 0) + 1;
+      // Reads also by the kind of item they read (the part of pk before '#').
+      const pk = (args.input as { Key?: { pk?: string | { S?: string } } }).Key?.pk;
+      const key = typeof pk === 'string' ? pk : pk?.S;
+      if (name === 'GetItemCommand' && key) {
+        const kind = `GetItemCommand ${key.split('#')[0]}`;
+        counts.commands[kind] = (counts.commands[kind] ?? 0) + 1;
+      }
       return next(args);
     },
     { step: 'initialize', name: 'countCommands' },
@@ -40,7 +49,13 @@ export function countCalls(client: DynamoDBClient): CallCounts {
     (next, context) => async (args) => {
       const name = context.commandName ?? 'unknown';
       counts.attempts[name] = (counts.attempts[name] ?? 0) + 1;
-      return next(args);
+      try {
+        return await next(args);
+      } catch (error) {
+        const kind = `${name} ${(error as Error).name}: ${String((error as Error).message).slice(0, 80)}`;
+        counts.failures[kind] = (counts.failures[kind] ?? 0) + 1;
+        throw error;
+      }
     },
     { step: 'deserialize', name: 'countAttempts' },
   );

@@ -94,12 +94,7 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
     UnfreezeAccount: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     GetWithdrawalSwitch: ['dynamodb:GetItem'],
     SetWithdrawalSwitch: ['dynamodb:PutItem'],
-    Sequencer: [
-      'dynamodb:BatchWriteItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-    ],
+    Sequencer: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   };
 
   it.each(Object.entries(expected))(

@@ -415,11 +415,9 @@ describe('operator controls on withdrawals', () => {
   it('keeps deposits working while withdrawals are paused', async () => {
     const paused = { ...deps, withdrawalSwitch: { isPaused: async () => true, cacheMs: 5000 } };
     ddb.on(TransactWriteCommand).resolves({});
-    ddb
-      .on(GetCommand)
-      .resolves({
-        Item: accountItem(2500, { lastMovement: { ...lastMovement(TX_ID), type: 'DEPOSIT' } }),
-      });
+    ddb.on(GetCommand).resolves({
+      Item: accountItem(2500, { lastMovement: { ...lastMovement(TX_ID), type: 'DEPOSIT' } }),
+    });
 
     await expect(deposit(paused, { ...request, caller: ops })).resolves.toMatchObject({
       balance: 2500,
@@ -440,14 +438,12 @@ describe('operator controls on withdrawals', () => {
   });
 
   it('answers ACCOUNT_FROZEN for a frozen account and records no refusal, so a retry after unfreezing runs', async () => {
-    ddb
-      .on(TransactWriteCommand)
-      .rejects(
-        cancelled({
-          Code: 'ConditionalCheckFailed',
-          Item: marshall(accountItem(10_000, { frozen: true })),
-        }),
-      );
+    ddb.on(TransactWriteCommand).rejects(
+      cancelled({
+        Code: 'ConditionalCheckFailed',
+        Item: marshall(accountItem(10_000, { frozen: true })),
+      }),
+    );
 
     const error = await failureOf(withdraw(deps, request));
 
@@ -463,14 +459,18 @@ describe('metrics', () => {
       committed: (type: string) => events.push(`committed ${type}`),
       replayed: (type: string) => events.push(`replayed ${type}`),
       refused: (type: string, reason: string) => events.push(`refused ${type} ${reason}`),
-      conflict: (type: string, gaveUp: boolean) => events.push(`conflict ${type} ${gaveUp ? 'gave up' : 'retried'}`),
+      conflict: (type: string, gaveUp: boolean) =>
+        events.push(`conflict ${type} ${gaveUp ? 'gave up' : 'retried'}`),
     };
     return { events, deps: { ...deps, metrics } };
   }
 
   it('counts a commit after retried conflicts', async () => {
     const { events, deps: counted } = recording();
-    ddb.on(TransactWriteCommand).rejectsOnce(cancelled({ Code: 'TransactionConflict' })).resolves({});
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled({ Code: 'TransactionConflict' }))
+      .resolves({});
     ddb.on(GetCommand).resolves({ Item: accountItem(1500, { lastMovement: lastMovement(TX_ID) }) });
 
     await withdraw(counted, request);
@@ -480,7 +480,9 @@ describe('metrics', () => {
 
   it('counts a refusal by its reason', async () => {
     const { events, deps: counted } = recording();
-    ddb.on(TransactWriteCommand).rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: marshall(accountItem(1)) }));
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: marshall(accountItem(1)) }));
     ddb.on(PutCommand).resolves({});
 
     await failureOf(withdraw(counted, request));

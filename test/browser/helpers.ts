@@ -1,0 +1,214 @@
+/**
+ * Helpers for the browser tests: fresh funded accounts for alice (the demo account is shared
+ * with other suites running in parallel), the API's own numbers to compare the page with, and
+ * page steps by accessible name.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Locator, Page } from 'playwright-core';
+import { api, e2eStack, tokenFor, type ApiResponse } from '../support/api-client';
+
+export const ALICE = { username: 'alice', password: 'alice-local-pass-1' };
+
+const tokens = new Map<string, Promise<string>>();
+/** One access token per user and test file (tokens last an hour or more). */
+export function token(user: 'alice' | 'ops'): Promise<string> {
+  let pending = tokens.get(user);
+  if (!pending) {
+    pending = tokenFor(user);
+    tokens.set(user, pending);
+  }
+  return pending;
+}
+
+/**
+ * A GET to the API, tried again when serverless-offline reports a Lambda timeout (it answers
+ * those with status 200 and an `errorMessage` body; a cold worker on a busy machine can take
+ * that long). Reads change nothing, so trying again is safe.
+ */
+async function read<T>(path: string): Promise<ApiResponse<T>> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await api<T>('GET', path, { token: await token('alice') });
+    const timedOut =
+      response.status === 200 && 'errorMessage' in (response.body as Record<string, unknown>);
+    if (!timedOut || attempt === 3) return response;
+  }
+}
+
+function subOf(accessToken: string): string {
+  const payload = accessToken.split('.')[1] ?? '';
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: string };
+  if (!claims.sub) throw new Error('the access token has no sub');
+  return claims.sub;
+}
+
+/**
+ * Opens a USD account for alice (as the operator) and deposits `cents` into it. Both calls are
+ * tried again after an emulator timeout: the deposit with the same Idempotency-Key, so it never
+ * lands twice; a repeated opening at worst leaves alice an extra empty account.
+ */
+export async function freshAccount(cents: number): Promise<string> {
+  const ops = await token('ops');
+  const ownerId = subOf(await token('alice'));
+  const opened = await write<{ accountId: string }>('/accounts', ops, {
+    ownerId,
+    currency: 'USD',
+  });
+  const accountId = opened.accountId;
+  await write(`/accounts/${accountId}/deposits`, ops, { amount: cents }, randomUUID());
+  return accountId;
+}
+
+async function write<T>(
+  path: string,
+  bearer: string,
+  body: unknown,
+  idempotencyKey?: string,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await api<T>('POST', path, {
+      token: bearer,
+      body,
+      headers: idempotencyKey ? { 'idempotency-key': idempotencyKey } : {},
+    });
+    if (response.status === 201) return response.body;
+    const timedOut = response.status === 200 && 'errorMessage' in (response.body as object);
+    if (!timedOut || attempt === 3) {
+      throw new Error(`POST ${path}: ${response.status} ${JSON.stringify(response.body)}`);
+    }
+  }
+}
+
+/** The balance the API holds now, in cents. */
+export async function apiBalance(accountId: string): Promise<number> {
+  const response = await read<{ balance: number }>(`/accounts/${accountId}/balance`);
+  if (response.status !== 200 || typeof response.body.balance !== 'number') {
+    throw new Error(`balance: ${response.status} ${JSON.stringify(response.body)}`);
+  }
+  return response.body.balance;
+}
+
+export interface ApiEntry {
+  transactionId: string;
+  type: string;
+  amount: number;
+  balanceAfter: number | null;
+  idempotencyKey: string;
+}
+
+/** The account's whole history from the API, newest first. */
+export async function apiHistory(accountId: string): Promise<ApiEntry[]> {
+  const entries: ApiEntry[] = [];
+  let cursor: string | null = null;
+  do {
+    const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    const response = await read<{ transactions: ApiEntry[]; nextCursor: string | null }>(
+      `/accounts/${accountId}/transactions?limit=100${query}`,
+    );
+    if (response.status !== 200 || !Array.isArray(response.body.transactions)) {
+      throw new Error(`transactions: ${response.status} ${JSON.stringify(response.body)}`);
+    }
+    entries.push(...response.body.transactions);
+    cursor = response.body.nextCursor;
+  } while (cursor);
+  return entries;
+}
+
+export const withdrawals = async (accountId: string): Promise<ApiEntry[]> =>
+  (await apiHistory(accountId)).filter((entry) => entry.type === 'WITHDRAWAL');
+
+/** How the page must show an amount of cents (an independent formatter, small amounts only). */
+export function usd(cents: number): string {
+  return new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(cents / 100);
+}
+
+/**
+ * How long to wait for the page: serverless-offline starts a cold worker per concurrent call,
+ * and on a loaded machine one call can take up to the Lambda timeout (10 s) and more.
+ */
+const SLOW_STACK_MS = 30_000;
+
+export const card = (page: Page, accountId: string): Locator =>
+  page.locator(`section[data-account-id="${accountId}"]`);
+
+const exactly = (text: string): RegExp =>
+  new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+
+/** Waits until the card's balance reads exactly `text`; fails with what it read instead. */
+export async function expectBalance(
+  page: Page,
+  accountId: string,
+  text: string,
+  timeout = SLOW_STACK_MS,
+): Promise<void> {
+  const balance = card(page, accountId).getByTestId('balance');
+  try {
+    await balance.filter({ hasText: exactly(text) }).waitFor({ timeout });
+  } catch {
+    throw new Error(`balance shows ${JSON.stringify(await balance.textContent())}, not ${text}`);
+  }
+  // Settled: the card is not in the middle of re-reading.
+  await card(page, accountId).and(page.locator('[aria-busy="false"]')).waitFor({ timeout });
+}
+
+/** Waits for a visible message with this text in the given role ('alert' or 'status'). */
+export async function expectMessage(
+  scope: Page | Locator,
+  role: 'alert' | 'status',
+  text: RegExp,
+  timeout = SLOW_STACK_MS,
+): Promise<string> {
+  const region = scope.getByRole(role).filter({ hasText: text });
+  try {
+    await region.waitFor({ timeout });
+  } catch {
+    const alerts = await scope.getByRole('alert').allTextContents();
+    const statuses = await scope.getByRole('status').allTextContents();
+    throw new Error(
+      `no ${role} matching ${String(text)}; alerts: ${JSON.stringify(alerts)}, statuses: ${JSON.stringify(statuses)}`,
+    );
+  }
+  return (await region.textContent()) ?? '';
+}
+
+/**
+ * Waits for the page to report that a withdrawal of `amount` (as shown, "$50.00") went through.
+ * Usually "Withdrew $50.00."; when serverless-offline's Lambda timeout cuts the answer off on a
+ * busy machine, the page finds the attempt in the history instead and says it went through.
+ * Either way it happened once, which the callers then check against the API.
+ */
+export async function expectWithdrawn(scope: Locator, amount: string): Promise<void> {
+  const shown = amount.replace(/[.$]/g, '\\$&');
+  await expectMessage(
+    scope,
+    'status',
+    new RegExp(`^Withdrew ${shown}\\.$|withdrawal of ${shown} went through`),
+  );
+}
+
+export async function signIn(page: Page): Promise<void> {
+  await page.getByLabel('Username').fill(ALICE.username);
+  await page.getByLabel('Password').fill(ALICE.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+export async function openPage(page: Page): Promise<void> {
+  await page.goto(e2eStack().webUrl);
+}
+
+export async function withdraw(page: Page, accountId: string, amount: string): Promise<void> {
+  const section = card(page, accountId);
+  await section.getByLabel('Amount').fill(amount);
+  await section.getByRole('button', { name: 'Withdraw' }).click();
+}
+
+/** POSTs to the withdrawals endpoint the page sends, with their Idempotency-Key headers. */
+export function recordWithdrawals(page: Page): { keys: string[] } {
+  const seen = { keys: [] as string[] };
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && request.url().includes('/withdrawals')) {
+      seen.keys.push(request.headers()['idempotency-key'] ?? '');
+    }
+  });
+  return seen;
+}

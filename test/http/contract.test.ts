@@ -1,0 +1,824 @@
+/**
+ * The HTTP contract, route by route, against the real local stack: status, exact body shapes,
+ * headers, and for every refusal proof that nothing changed (balance, history, account).
+ * Each test opens the accounts it needs: other suites run against the same stack.
+ */
+import type { ApiResponse } from '../support/api-client';
+import {
+  BALANCE_FIELDS,
+  call,
+  currentState,
+  deposit,
+  expectAccountShape,
+  expectEntryShape,
+  expectError,
+  fullHistory,
+  newKey,
+  openFundedAccount,
+  signInAll,
+  snapshot,
+  subOf,
+  tokenForNewCustomer,
+  unknownAccountId,
+  waitForStatement,
+  withdraw,
+  type Account,
+  type HistoryPage,
+  type LedgerEntry,
+  type MovementBody,
+  type Snapshot,
+  type User,
+} from './fixtures';
+
+jest.setTimeout(90_000);
+
+let tokens: Record<User, string>;
+
+beforeAll(async () => {
+  tokens = await signInAll();
+});
+
+const noStore = (res: ApiResponse<unknown>): void => {
+  expect(res.headers.get('cache-control')).toBe('no-store');
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+};
+
+describe('GET /health', () => {
+  it('answers 200 {"status":"ok"} without a token', async () => {
+    const res = await call('GET', '/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toStrictEqual({ status: 'ok' });
+  });
+
+  it('is GET only: POST /health is an unknown route (404 NOT_FOUND)', async () => {
+    expectError(await call('POST', '/health', { body: {} }), 404, 'NOT_FOUND');
+  });
+});
+
+describe('GET /accounts', () => {
+  it("lists exactly the caller's accounts, in the Account shape", async () => {
+    const first = await openFundedAccount(tokens.ops, tokens.alice);
+    const second = await openFundedAccount(tokens.ops, tokens.alice, 250);
+    const bobs = await openFundedAccount(tokens.ops, tokens.bob);
+
+    const res = await call<{ accounts: Account[] }>('GET', '/accounts', { token: tokens.alice });
+
+    expect(res.status).toBe(200);
+    noStore(res);
+    expect(Object.keys(res.body)).toEqual(['accounts']);
+    for (const account of res.body.accounts) {
+      expectAccountShape(account);
+      expect(account.ownerId).toBe(subOf(tokens.alice));
+    }
+    const ids = res.body.accounts.map((a) => a.accountId);
+    expect(ids).toEqual(expect.arrayContaining([first.accountId, second.accountId]));
+    expect(ids).not.toContain(bobs.accountId);
+    expect(res.body.accounts.find((a) => a.accountId === second.accountId)?.balance).toBe(250);
+  });
+
+  it('answers {"accounts":[]} to a customer without accounts', async () => {
+    const token = await tokenForNewCustomer(tokens.alice);
+    const res = await call('GET', '/accounts', { token });
+    expect(res.status).toBe(200);
+    expect(res.body).toStrictEqual({ accounts: [] });
+  });
+
+  it('lists every account of a customer with more than 100 (no silent truncation)', async () => {
+    const token = await tokenForNewCustomer(tokens.alice);
+    const opened: string[] = [];
+    for (let batch = 0; batch < 101; batch += 5) {
+      const accounts = await Promise.all(
+        Array.from({ length: Math.min(5, 101 - batch) }, () =>
+          openFundedAccount(tokens.ops, token),
+        ),
+      );
+      opened.push(...accounts.map((a) => a.accountId));
+    }
+    expect(opened).toHaveLength(101);
+
+    const res = await call<{ accounts: Account[] }>('GET', '/accounts', { token });
+    expect(res.status).toBe(200);
+    const listed = res.body.accounts.map((a) => a.accountId);
+    expect({ count: listed.length, missing: opened.filter((id) => !listed.includes(id)) }).toEqual({
+      count: 101,
+      missing: [],
+    });
+  });
+
+  it('refuses a call without a token (401 UNAUTHORIZED)', async () => {
+    expectError(await call('GET', '/accounts'), 401, 'UNAUTHORIZED');
+  });
+});
+
+describe('POST /accounts (operators)', () => {
+  it('opens an account with balance 0 and answers 201 with exactly the Account fields', async () => {
+    const ownerId = subOf(tokens.alice);
+    const res = await call<Account>('POST', '/accounts', {
+      token: tokens.ops,
+      body: { ownerId, currency: 'USD' },
+    });
+
+    expect(res.status).toBe(201);
+    noStore(res);
+    expectAccountShape(res.body);
+    expect(res.body).toMatchObject({ ownerId, currency: 'USD', balance: 0 });
+    expect(res.body.updatedAt).toBe(res.body.createdAt);
+
+    const read = await call<Account>('GET', `/accounts/${res.body.accountId}`, {
+      token: tokens.alice,
+    });
+    expect(read.status).toBe(200);
+    expect(read.body).toStrictEqual(res.body);
+  });
+
+  it.each<[string, unknown]>([
+    ['lowercase currency', { ownerId: 'someone', currency: 'usd' }],
+    ['a missing ownerId', { currency: 'USD' }],
+    ['an empty ownerId', { ownerId: '', currency: 'USD' }],
+    ['an unknown field', { ownerId: 'someone', currency: 'USD', balance: 100 }],
+  ])('refuses %s with 400 VALIDATION_ERROR', async (_what, body) => {
+    expectError(
+      await call('POST', '/accounts', { token: tokens.ops, body }),
+      400,
+      'VALIDATION_ERROR',
+    );
+  });
+});
+
+describe('GET /accounts/{id} and /accounts/{id}/balance', () => {
+  it('answers the Account, and the balance view with exactly its four fields', async () => {
+    const account = await openFundedAccount(tokens.ops, tokens.alice, 1234);
+
+    const read = await call<Account>('GET', `/accounts/${account.accountId}`, {
+      token: tokens.alice,
+    });
+    expect(read.status).toBe(200);
+    noStore(read);
+    expectAccountShape(read.body);
+    expect(read.body).toMatchObject({
+      accountId: account.accountId,
+      ownerId: subOf(tokens.alice),
+      currency: 'USD',
+      balance: 1234,
+      createdAt: account.createdAt,
+    });
+
+    const balance = await call('GET', `/accounts/${account.accountId}/balance`, {
+      token: tokens.alice,
+    });
+    expect(balance.status).toBe(200);
+    noStore(balance);
+    expect(Object.keys(balance.body).sort()).toEqual(BALANCE_FIELDS);
+    expect(balance.body).toStrictEqual({
+      accountId: account.accountId,
+      currency: 'USD',
+      balance: 1234,
+      updatedAt: read.body.updatedAt,
+    });
+  });
+
+  it.each(['', '/balance', '/transactions'])(
+    'answers 404 ACCOUNT_NOT_FOUND for a well-formed id that names no account (GET /accounts/{id}%s)',
+    async (suffix) => {
+      const res = await call('GET', `/accounts/${unknownAccountId()}${suffix}`, {
+        token: tokens.ops,
+      });
+      expectError(res, 404, 'ACCOUNT_NOT_FOUND');
+    },
+  );
+
+  it('answers 404 ACCOUNT_NOT_FOUND for an id that is not a ULID', async () => {
+    const res = await call('GET', '/accounts/not-an-account-id', { token: tokens.alice });
+    expectError(res, 404, 'ACCOUNT_NOT_FOUND');
+  });
+});
+
+describe('POST /accounts/{id}/withdrawals (owner)', () => {
+  it('moves money once: 201 {transaction, balance}, and the same key replays the same answer', async () => {
+    const account = await openFundedAccount(tokens.ops, tokens.alice, 1000);
+    const key = newKey('withdraw-happy');
+
+    const first = await call<MovementBody>('POST', `/accounts/${account.accountId}/withdrawals`, {
+      token: tokens.alice,
+      body: { amount: 300, currency: 'USD' },
+      headers: { 'Idempotency-Key': key },
+    });
+    expect(first.status).toBe(201);
+    noStore(first);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expect(Object.keys(first.body).sort()).toEqual(['balance', 'transaction']);
+    expectEntryShape(first.body.transaction);
+    expect(first.body.transaction).toMatchObject({
+      accountId: account.accountId,
+      type: 'WITHDRAWAL',
+      amount: 300,
+      currency: 'USD',
+      idempotencyKey: key,
+    });
+    expect([700, null]).toContain(first.body.transaction.balanceAfter);
+    expect([2, null]).toContain(first.body.transaction.sequence);
+    expect(first.body.balance).toBe(700);
+
+    const replay = await call<MovementBody>('POST', `/accounts/${account.accountId}/withdrawals`, {
+      token: tokens.alice,
+      body: { amount: 300, currency: 'USD' },
+      headers: { 'Idempotency-Key': key },
+    });
+    expect(replay.status).toBe(201);
+    noStore(replay);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expectEntryShape(replay.body.transaction);
+    expect(replay.body.transaction.transactionId).toBe(first.body.transaction.transactionId);
+    expect(replay.body.transaction).toMatchObject({
+      type: 'WITHDRAWAL',
+      amount: 300,
+      idempotencyKey: key,
+      createdAt: first.body.transaction.createdAt,
+    });
+    expect(replay.body.balance).toBe(700);
+
+    const settled = await snapshot(tokens.alice, account.accountId, 2);
+    expect(settled.balance).toBe(700);
+    expect(settled.history.filter((e) => e.type === 'WITHDRAWAL')).toHaveLength(1);
+    expect(settled.history[0]).toMatchObject({
+      transactionId: first.body.transaction.transactionId,
+      balanceAfter: 700,
+      sequence: 2,
+    });
+  });
+
+  it('accepts a withdrawal without currency (the account currency is implied)', async () => {
+    const account = await openFundedAccount(tokens.ops, tokens.alice, 500);
+    const res = await withdraw(tokens.alice, account.accountId, 500);
+    expect(res.body.balance).toBe(0);
+    expect(res.body.transaction.currency).toBe('USD');
+  });
+
+  it('refuses more than the balance with 409 INSUFFICIENT_FUNDS, changes nothing, and replays the refusal', async () => {
+    const account = await openFundedAccount(tokens.ops, tokens.alice, 1000);
+    const before = await snapshot(tokens.alice, account.accountId, 1);
+    const key = newKey('overdraw');
+    const send = () =>
+      call('POST', `/accounts/${account.accountId}/withdrawals`, {
+        token: tokens.alice,
+        body: { amount: 1001 },
+        headers: { 'Idempotency-Key': key },
+      });
+
+    const refused = await send();
+    expectError(refused, 409, 'INSUFFICIENT_FUNDS');
+    expect(refused.headers.get('idempotent-replayed')).toBeNull();
+    expect(await currentState(tokens.alice, account.accountId)).toStrictEqual(before);
+
+    // Even once the money is there, the key's recorded outcome is the answer.
+    await deposit(tokens.ops, account.accountId, 5);
+    const replay = await send();
+    expectError(replay, 409, 'INSUFFICIENT_FUNDS');
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body).toStrictEqual(refused.body);
+    const after = await snapshot(tokens.alice, account.accountId, 2);
+    expect(after.balance).toBe(1005);
+    expect(after.history.filter((e) => e.type === 'WITHDRAWAL')).toHaveLength(0);
+  });
+
+  it('does not use up a key on a request refused as invalid', async () => {
+    const account = await openFundedAccount(tokens.ops, tokens.alice, 100);
+    const key = newKey('invalid-first');
+    const invalid = await call('POST', `/accounts/${account.accountId}/withdrawals`, {
+      token: tokens.alice,
+      body: { amount: 0 },
+      headers: { 'Idempotency-Key': key },
+    });
+    expectError(invalid, 400, 'VALIDATION_ERROR');
+    const valid = await withdraw(tokens.alice, account.accountId, 40, key);
+    expect(valid.headers.get('idempotent-replayed')).toBeNull();
+    expect(valid.body.balance).toBe(60);
+  });
+
+  it('refuses a missing Idempotency-Key with 400 IDEMPOTENCY_KEY_REQUIRED', async () => {
+    const account = await openFundedAccount(tokens.ops, tokens.alice, 100);
+    const res = await call('POST', `/accounts/${account.accountId}/withdrawals`, {
+      token: tokens.alice,
+      body: { amount: 1 },
+    });
+    expectError(res, 400, 'IDEMPOTENCY_KEY_REQUIRED');
+    expect(await currentState(tokens.alice, account.accountId)).toMatchObject({ balance: 100 });
+  });
+
+  it('refuses the same key with another amount with 422 IDEMPOTENCY_KEY_REUSED', async () => {
+    const account = await openFundedAccount(tokens.ops, tokens.alice, 1000);
+    const key = newKey('reuse');
+    const first = await withdraw(tokens.alice, account.accountId, 100, key);
+    const res = await call('POST', `/accounts/${account.accountId}/withdrawals`, {
+      token: tokens.alice,
+      body: { amount: 101 },
+      headers: { 'Idempotency-Key': key },
+    });
+    expectError(res, 422, 'IDEMPOTENCY_KEY_REUSED');
+    const after = await snapshot(tokens.alice, account.accountId, 2);
+    expect(after.balance).toBe(900);
+    expect(after.history[0]?.transactionId).toBe(first.body.transaction.transactionId);
+  });
+
+  it('refuses EUR on a USD account with 422 CURRENCY_MISMATCH', async () => {
+    const account = await openFundedAccount(tokens.ops, tokens.alice, 1000);
+    const before = await snapshot(tokens.alice, account.accountId, 1);
+    const res = await call('POST', `/accounts/${account.accountId}/withdrawals`, {
+      token: tokens.alice,
+      body: { amount: 1, currency: 'EUR' },
+      headers: { 'Idempotency-Key': newKey('eur') },
+    });
+    expectError(res, 422, 'CURRENCY_MISMATCH');
+    expect(await currentState(tokens.alice, account.accountId)).toStrictEqual(before);
+  });
+
+  it('moves money once when the same request is sent several times at once', async () => {
+    const account = await openFundedAccount(tokens.ops, tokens.alice, 1000);
+    const key = newKey('parallel-same-key');
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        call<MovementBody>('POST', `/accounts/${account.accountId}/withdrawals`, {
+          token: tokens.alice,
+          body: { amount: 400 },
+          headers: { 'Idempotency-Key': key },
+        }),
+      ),
+    );
+    const ok = answers.filter((a) => a.status === 201);
+    // A retry-able conflict is allowed; anything else is not.
+    for (const a of answers.filter((x) => x.status !== 201)) {
+      expectError(a, 409, 'TRANSACTION_CONFLICT');
+    }
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(ok.map((a) => a.body.transaction.transactionId)).size).toBe(1);
+    expect(ok.filter((a) => a.headers.get('idempotent-replayed') === null)).toHaveLength(1);
+    const after = await snapshot(tokens.alice, account.accountId, 2);
+    expect(after.balance).toBe(600);
+  });
+
+  it('never overdraws under concurrent withdrawals', async () => {
+    const account = await openFundedAccount(tokens.ops, tokens.alice, 1000);
+    const answers = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) =>
+        call<MovementBody>('POST', `/accounts/${account.accountId}/withdrawals`, {
+          token: tokens.alice,
+          body: { amount: 300 },
+          headers: { 'Idempotency-Key': newKey(`parallel-${i}`) },
+        }),
+      ),
+    );
+    const ok = answers.filter((a) => a.status === 201).length;
+    for (const a of answers.filter((x) => x.status !== 201)) {
+      expect(a.status).toBe(409);
+      expect(['INSUFFICIENT_FUNDS', 'TRANSACTION_CONFLICT']).toContain(
+        (a.body as unknown as { error: { code: string } }).error.code,
+      );
+    }
+    expect(ok).toBeLessThanOrEqual(3);
+    const after = await snapshot(tokens.alice, account.accountId, 1 + ok);
+    expect(after.balance).toBe(1000 - 300 * ok);
+    expect(after.balance).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('POST /accounts/{id}/deposits (operators)', () => {
+  it('credits the account: 201 {transaction, balance}; the same key replays the same answer', async () => {
+    const account = await openFundedAccount(tokens.ops, tokens.alice);
+    const key = newKey('deposit-happy');
+    const send = () =>
+      call<MovementBody>('POST', `/accounts/${account.accountId}/deposits`, {
+        token: tokens.ops,
+        body: { amount: 2500, currency: 'USD' },
+        headers: { 'Idempotency-Key': key },
+      });
+
+    const first = await send();
+    expect(first.status).toBe(201);
+    noStore(first);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expect(Object.keys(first.body).sort()).toEqual(['balance', 'transaction']);
+    expectEntryShape(first.body.transaction);
+    expect(first.body.transaction).toMatchObject({
+      accountId: account.accountId,
+      type: 'DEPOSIT',
+      amount: 2500,
+      currency: 'USD',
+      idempotencyKey: key,
+    });
+    expect([2500, null]).toContain(first.body.transaction.balanceAfter);
+    expect(first.body.balance).toBe(2500);
+
+    const replay = await send();
+    expect(replay.status).toBe(201);
+    noStore(replay);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body.transaction.transactionId).toBe(first.body.transaction.transactionId);
+    expect(replay.body.balance).toBe(2500);
+
+    const after = await snapshot(tokens.alice, account.accountId, 1);
+    expect(after.balance).toBe(2500);
+    expect(after.history[0]).toMatchObject({
+      transactionId: first.body.transaction.transactionId,
+      type: 'DEPOSIT',
+      balanceAfter: 2500,
+      sequence: 1,
+    });
+  });
+
+  it.each<[string, boolean, unknown, number, string]>([
+    ['a missing Idempotency-Key', false, { amount: 1 }, 400, 'IDEMPOTENCY_KEY_REQUIRED'],
+    ['EUR on a USD account', true, { amount: 1, currency: 'EUR' }, 422, 'CURRENCY_MISMATCH'],
+    ['amount 0', true, { amount: 0 }, 400, 'VALIDATION_ERROR'],
+  ])('refuses %s and changes nothing', async (_what, withKey, body, status, code) => {
+    const account = await openFundedAccount(tokens.ops, tokens.alice, 10);
+    const before = await snapshot(tokens.alice, account.accountId, 1);
+    const res = await call('POST', `/accounts/${account.accountId}/deposits`, {
+      token: tokens.ops,
+      body,
+      headers: withKey ? { 'Idempotency-Key': newKey('dep') } : {},
+    });
+    expectError(res, status, code);
+    expect(await currentState(tokens.alice, account.accountId)).toStrictEqual(before);
+  });
+
+  it('accepts the largest amount, 10^12 minor units', async () => {
+    const account = await openFundedAccount(tokens.ops, tokens.alice);
+    const res = await deposit(tokens.ops, account.accountId, 1_000_000_000_000);
+    expect(res.body.balance).toBe(1_000_000_000_000);
+    expect(res.body.transaction.amount).toBe(1_000_000_000_000);
+  });
+
+  it('refuses a deposit to an unknown account with 404 ACCOUNT_NOT_FOUND', async () => {
+    const res = await call('POST', `/accounts/${unknownAccountId()}/deposits`, {
+      token: tokens.ops,
+      body: { amount: 1 },
+      headers: { 'Idempotency-Key': newKey('nowhere') },
+    });
+    expectError(res, 404, 'ACCOUNT_NOT_FOUND');
+  });
+});
+
+describe('GET /accounts/{id}/transactions', () => {
+  /** Five sequential movements; the settled history, newest first. */
+  async function accountWithHistory(): Promise<{ account: Account; history: LedgerEntry[] }> {
+    const account = await openFundedAccount(tokens.ops, tokens.alice);
+    await deposit(tokens.ops, account.accountId, 1000);
+    await withdraw(tokens.alice, account.accountId, 100);
+    await deposit(tokens.ops, account.accountId, 50);
+    await withdraw(tokens.alice, account.accountId, 200);
+    await deposit(tokens.ops, account.accountId, 5);
+    const history = await waitForStatement(tokens.alice, account.accountId, 5, {
+      graceMs: 1500,
+    });
+    return { account, history };
+  }
+
+  it('lists the statement newest first, each line exact (sequence and balanceAfter)', async () => {
+    const { account } = await accountWithHistory();
+    const res = await call<HistoryPage>('GET', `/accounts/${account.accountId}/transactions`, {
+      token: tokens.alice,
+    });
+    expect(res.status).toBe(200);
+    noStore(res);
+    expect(Object.keys(res.body).sort()).toEqual(['nextCursor', 'transactions']);
+    expect(res.body.nextCursor).toBeNull();
+    res.body.transactions.forEach((entry) => expectEntryShape(entry));
+    expect(
+      res.body.transactions.map((e) => [e.sequence, e.type, e.amount, e.balanceAfter]),
+    ).toEqual([
+      [5, 'DEPOSIT', 5, 755],
+      [4, 'WITHDRAWAL', 200, 750],
+      [3, 'DEPOSIT', 50, 950],
+      [2, 'WITHDRAWAL', 100, 900],
+      [1, 'DEPOSIT', 1000, 1000],
+    ]);
+    for (const entry of res.body.transactions) {
+      expect(entry).toMatchObject({ accountId: account.accountId, currency: 'USD' });
+    }
+  });
+
+  it.each([1, 2, 3, 4, 5])(
+    'pages with limit=%i and the cursor without gap or duplicate',
+    async (limit) => {
+      const { account, history } = await accountWithHistory();
+      const seen: LedgerEntry[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+        const res = await call<HistoryPage>(
+          'GET',
+          `/accounts/${account.accountId}/transactions?limit=${limit}${query}`,
+          { token: tokens.alice },
+        );
+        expect(res.status).toBe(200);
+        expect(res.body.transactions.length).toBeGreaterThan(0);
+        expect(res.body.transactions.length).toBeLessThanOrEqual(limit);
+        seen.push(...res.body.transactions);
+        cursor = res.body.nextCursor;
+        if (cursor !== null) expect(typeof cursor).toBe('string');
+        pages++;
+      } while (cursor !== null && pages < 10);
+      expect(pages).toBe(Math.ceil(5 / limit));
+      expect(seen).toStrictEqual(history);
+    },
+  );
+
+  it('answers at most `limit` statement lines, and lists not-yet-sequenced entries on the first page only, on top', async () => {
+    for (let round = 0; round < 3; round++) {
+      const account = await openFundedAccount(tokens.ops, tokens.alice);
+      await Promise.all([1, 2, 3, 4, 5].map((i) => deposit(tokens.ops, account.accountId, i)));
+      const first = await call<HistoryPage>(
+        'GET',
+        `/accounts/${account.accountId}/transactions?limit=2`,
+        {
+          token: tokens.alice,
+        },
+      );
+      expect(first.status).toBe(200);
+      const entries = first.body.transactions;
+      const firstLine = entries.findIndex((e) => e.balanceAfter !== null && e.sequence !== null);
+      const pendingAfterLines = entries
+        .slice(Math.max(firstLine, 0))
+        .filter((e) => e.sequence === null);
+      // Pending entries (no place in the statement yet) come first; then statement lines.
+      expect(pendingAfterLines).toEqual([]);
+      expect(entries.filter((e) => e.sequence !== null).length).toBeLessThanOrEqual(2 + 5);
+      expect(entries.filter((e) => e.sequence === null).length).toBeLessThanOrEqual(100);
+      if (first.body.nextCursor !== null) {
+        const next = await call<HistoryPage>(
+          'GET',
+          `/accounts/${account.accountId}/transactions?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`,
+          { token: tokens.alice },
+        );
+        expect(next.body.transactions.length).toBeLessThanOrEqual(2);
+        expect(next.body.transactions.every((e) => e.sequence !== null)).toBe(true);
+      }
+    }
+  });
+
+  it('never repeats an entry on the next page, even while entries are being sequenced', async () => {
+    const repeated: unknown[] = [];
+    for (let round = 0; round < 4; round++) {
+      const account = await openFundedAccount(tokens.ops, tokens.alice);
+      await Promise.all([1, 2, 3, 4, 5, 6].map((i) => deposit(tokens.ops, account.accountId, i)));
+      // Several first pages read at once, each a sample of the race with the stream consumer.
+      const firstPages = await Promise.all(
+        [1, 2, 3, 4].map(() =>
+          call<HistoryPage>('GET', `/accounts/${account.accountId}/transactions?limit=1`, {
+            token: tokens.alice,
+          }),
+        ),
+      );
+      for (const first of firstPages) {
+        expect(first.status).toBe(200);
+        if (first.body.nextCursor === null) continue;
+        const next = await call<HistoryPage>(
+          'GET',
+          `/accounts/${account.accountId}/transactions?limit=100&cursor=${encodeURIComponent(first.body.nextCursor)}`,
+          { token: tokens.alice },
+        );
+        expect(next.status).toBe(200);
+        const onFirst = new Set(first.body.transactions.map((e) => e.transactionId));
+        const again = next.body.transactions.filter((e) => onFirst.has(e.transactionId));
+        if (again.length > 0) {
+          repeated.push({
+            firstPage: first.body.transactions.map((e) => `${e.amount}:${e.sequence ?? 'pending'}`),
+            nextPage: next.body.transactions.map((e) => `${e.amount}:${e.sequence}`),
+          });
+        }
+      }
+    }
+    expect(repeated).toEqual([]);
+  });
+
+  it('keeps pending entries in newest-first order: the latest movement comes first', async () => {
+    const misordered: unknown[] = [];
+    for (let round = 0; round < 3; round++) {
+      const account = await openFundedAccount(tokens.ops, tokens.alice);
+      await Promise.all([1, 2, 3, 4, 5].map((i) => deposit(tokens.ops, account.accountId, i)));
+      const res = await call<HistoryPage>(
+        'GET',
+        `/accounts/${account.accountId}/transactions?limit=100`,
+        { token: tokens.alice },
+      );
+      expect(res.status).toBe(200);
+      const settled = await waitForStatement(tokens.alice, account.accountId, 5);
+      const finalSequence = new Map(settled.map((e) => [e.transactionId, e.sequence ?? 0]));
+      const page = res.body.transactions;
+      // Pending entries cannot know their exact order among themselves; but an entry with a
+      // known place (sequence) must come after every entry that is newer than it.
+      for (let i = 0; i < page.length; i++) {
+        for (let j = i + 1; j < page.length; j++) {
+          const a = page[i];
+          const b = page[j];
+          if (!a || !b) continue;
+          const olderFirst =
+            (finalSequence.get(a.transactionId) ?? 0) < (finalSequence.get(b.transactionId) ?? 0);
+          if (olderFirst && (a.sequence !== null || b.sequence !== null)) {
+            misordered.push({
+              page: page.map((e) => ({
+                amount: e.amount,
+                sequence: e.sequence,
+                balanceAfter: e.balanceAfter,
+                finalSequence: finalSequence.get(e.transactionId),
+              })),
+            });
+            i = page.length;
+            break;
+          }
+        }
+      }
+    }
+    expect(misordered).toEqual([]);
+  });
+
+  it.each(['0', '101', '-1', 'abc', '1.5', '', '1e1'])(
+    'refuses limit=%p with 400 VALIDATION_ERROR',
+    async (limit) => {
+      const account = await openFundedAccount(tokens.ops, tokens.alice);
+      const res = await call('GET', `/accounts/${account.accountId}/transactions?limit=${limit}`, {
+        token: tokens.alice,
+      });
+      expectError(res, 400, 'VALIDATION_ERROR');
+    },
+  );
+
+  const b64 = (value: string): string => Buffer.from(value).toString('base64url');
+  it.each<[string, string]>([
+    ['not base64url', 'garbage!!'],
+    ['base64 that is not JSON', b64('not json')],
+    ['a cursor naming no position', b64('{}')],
+    ['a non-numeric position', b64('{"before":"5"}')],
+    ['position 0', b64('{"before":0}')],
+    ['a negative position', b64('{"before":-3}')],
+    ['a fractional position', b64('{"before":1.5}')],
+    ['an extra field', b64('{"before":3,"accountId":"x"}')],
+    ['padded base64', Buffer.from('{"before":30}').toString('base64')],
+    ['an empty cursor', ''],
+  ])('refuses a forged cursor (%s) with 400 VALIDATION_ERROR', async (_what, cursor) => {
+    const account = await openFundedAccount(tokens.ops, tokens.alice, 10);
+    const res = await call(
+      'GET',
+      `/accounts/${account.accountId}/transactions?cursor=${encodeURIComponent(cursor)}`,
+      { token: tokens.alice },
+    );
+    expectError(res, 400, 'VALIDATION_ERROR');
+  });
+});
+
+describe('errors: shape, status, and nothing changes', () => {
+  let account: Account;
+  let before: Snapshot;
+  let accountBefore: Account;
+  const usedKey = newKey('used');
+
+  beforeAll(async () => {
+    account = await openFundedAccount(tokens.ops, tokens.alice, 1000);
+    await withdraw(tokens.alice, account.accountId, 100, usedKey);
+    before = await snapshot(tokens.alice, account.accountId, 2);
+    accountBefore = (
+      await call<Account>('GET', `/accounts/${account.accountId}`, {
+        token: tokens.alice,
+      })
+    ).body;
+  });
+
+  afterEach(async () => {
+    expect(await currentState(tokens.alice, account.accountId)).toStrictEqual(before);
+    const now = await call<Account>('GET', `/accounts/${account.accountId}`, {
+      token: tokens.alice,
+    });
+    expect(now.body).toStrictEqual(accountBefore);
+  });
+
+  it.each([
+    ['GET', '/nope'],
+    ['GET', '/accounts/{id}/nope'],
+    ['DELETE', '/accounts/{id}'],
+    ['PUT', '/accounts/{id}/balance'],
+    ['GET', '/accounts/{id}/withdrawals'],
+    ['POST', '/accounts/{id}/transfers'],
+  ])('answers an unknown route (%s %s) with 404 NOT_FOUND', async (method, path) => {
+    const res = await call(method, path.replace('{id}', account.accountId), {
+      token: tokens.alice,
+      headers: { 'content-type': 'application/json', 'idempotency-key': newKey('route') },
+      rawBody: method === 'GET' || method === 'DELETE' ? undefined : '{"amount":1}',
+    });
+    expectError(res, 404, 'NOT_FOUND');
+  });
+
+  it('answers an unknown route without a token with 404 NOT_FOUND', async () => {
+    expectError(await call('GET', '/nope'), 404, 'NOT_FOUND');
+  });
+
+  type Route = 'withdrawals' | 'deposits';
+  const tokenFor = (route: Route): string => (route === 'withdrawals' ? tokens.alice : tokens.ops);
+  const post = (route: Route, rawBody: string, headers: Record<string, string> = {}) =>
+    call('POST', `/accounts/${account.accountId}/${route}`, {
+      token: tokenFor(route),
+      rawBody,
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': newKey('refusal'),
+        ...headers,
+      },
+    });
+
+  describe.each<Route>(['withdrawals', 'deposits'])('POST /accounts/{id}/%s', (route) => {
+    it.each([
+      ['0', '{"amount":0}'],
+      ['-1', '{"amount":-1}'],
+      ['1.5', '{"amount":1.5}'],
+      ['"100" (a string)', '{"amount":"100"}'],
+      ['1e300', '{"amount":1e300}'],
+      ['10^12 + 1', '{"amount":1000000000001}'],
+      ['null', '{"amount":null}'],
+      ['missing', '{}'],
+      ['with an unknown field', '{"amount":1,"note":"x"}'],
+      ['with currency "usd"', '{"amount":1,"currency":"usd"}'],
+      ['a JSON array', '[{"amount":1}]'],
+    ])('refuses amount %s with 400 VALIDATION_ERROR', async (_what, body) => {
+      expectError(await post(route, body), 400, 'VALIDATION_ERROR');
+    });
+
+    it('refuses malformed JSON with 400 VALIDATION_ERROR', async () => {
+      expectError(await post(route, '{"amount":'), 400, 'VALIDATION_ERROR');
+    });
+
+    it('refuses text/plain with 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+      const res = await post(route, '{"amount":1}', { 'content-type': 'text/plain' });
+      expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    /** A JSON body of exactly `bytes` bytes (its `pad` field alone makes it invalid). */
+    const bodyOfSize = (bytes: number): string => {
+      const body = JSON.stringify({ amount: 1, pad: 'x'.repeat(bytes - 21) });
+      expect(Buffer.byteLength(body)).toBe(bytes);
+      return body;
+    };
+
+    it('refuses a body over 8 KB (8193 bytes) with 413 PAYLOAD_TOO_LARGE', async () => {
+      expectError(await post(route, bodyOfSize(8193)), 413, 'PAYLOAD_TOO_LARGE');
+    });
+
+    it('reads a body of exactly 8 KB (refused for its unknown field, not its size)', async () => {
+      expectError(await post(route, bodyOfSize(8192)), 400, 'VALIDATION_ERROR');
+    });
+
+    it('refuses a blank Idempotency-Key with 400 IDEMPOTENCY_KEY_REQUIRED', async () => {
+      const res = await post(route, '{"amount":1}', { 'idempotency-key': '   ' });
+      expectError(res, 400, 'IDEMPOTENCY_KEY_REQUIRED');
+    });
+
+    it.each([
+      ['256 characters', 'k'.repeat(256)],
+      ['a control character', 'key\twith-tab'],
+    ])('refuses an Idempotency-Key of %s with 400 VALIDATION_ERROR', async (_what, key) => {
+      const res = await post(route, '{"amount":1}', { 'idempotency-key': key });
+      expectError(res, 400, 'VALIDATION_ERROR');
+    });
+
+    it('refuses a key already used for another request with 422 IDEMPOTENCY_KEY_REUSED', async () => {
+      const res = await post(route, '{"amount":99}', { 'idempotency-key': usedKey });
+      expectError(res, 422, 'IDEMPOTENCY_KEY_REUSED');
+    });
+
+    it('refuses EUR with 422 CURRENCY_MISMATCH', async () => {
+      expectError(await post(route, '{"amount":1,"currency":"EUR"}'), 422, 'CURRENCY_MISMATCH');
+    });
+  });
+
+  it('refuses a withdrawal above the balance with 409 INSUFFICIENT_FUNDS', async () => {
+    expectError(await post('withdrawals', '{"amount":901}'), 409, 'INSUFFICIENT_FUNDS');
+  });
+
+  it('refuses malformed JSON on POST /accounts with 400 VALIDATION_ERROR (no account opened)', async () => {
+    const listed = async () =>
+      (await call<{ accounts: Account[] }>('GET', '/accounts', { token: tokens.ops })).body.accounts
+        .length;
+    const count = await listed();
+    const res = await call('POST', '/accounts', {
+      token: tokens.ops,
+      rawBody: '{"ownerId":',
+      headers: { 'content-type': 'application/json' },
+    });
+    expectError(res, 400, 'VALIDATION_ERROR');
+    expect(await listed()).toBe(count);
+  });
+
+  it('answers 404 ACCOUNT_NOT_FOUND for movements on a well-formed unknown id', async () => {
+    for (const route of ['withdrawals', 'deposits'] as const) {
+      const res = await call('POST', `/accounts/${unknownAccountId()}/${route}`, {
+        token: tokenFor(route),
+        body: { amount: 1 },
+        headers: { 'idempotency-key': newKey('unknown') },
+      });
+      expectError(res, 404, 'ACCOUNT_NOT_FOUND');
+    }
+  });
+
+  it('keeps the full history readable after all of it', async () => {
+    expect(await fullHistory(tokens.alice, account.accountId)).toStrictEqual(before.history);
+  });
+});

@@ -1,0 +1,319 @@
+/**
+ * Shared helpers for the HTTP suites: fresh accounts per test, money movements, snapshots of an
+ * account (to prove a refusal changed nothing) and exact shape checks for the contract's bodies.
+ * Everything goes through the real API of the e2e stack; nothing reads the table directly.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { SignJWT, decodeJwt, decodeProtectedHeader, importJWK, type JWK, type KeyLike } from 'jose';
+import { ulid } from 'ulid';
+import { api, tokenFor, type ApiResponse } from '../support/api-client';
+
+export type User = 'alice' | 'bob' | 'ops';
+
+/**
+ * `api`, but a request the local emulator cut off is sent again, identically. serverless-offline
+ * answers a handler that ran past the function timeout (here: a cold start on a busy machine)
+ * with 200 and its own `LambdaTimeoutError` body, which is no answer of the service. Sending the
+ * same request again is safe: reads change nothing, and a movement carries the same
+ * Idempotency-Key, exactly what the contract asks clients to do when an answer is lost.
+ */
+export async function call<T = Record<string, unknown>>(
+  ...args: Parameters<typeof api>
+): Promise<ApiResponse<T>> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await api<T>(...args);
+    const body = res.body as { errorType?: unknown };
+    if (body?.errorType !== 'LambdaTimeoutError') return res;
+    if (attempt === 3) throw new Error(`${args[0]} ${args[1]}: the emulator timed out 3 times`);
+    process.stderr.write(`retrying ${args[0]} ${args[1]} after an emulator timeout\n`);
+  }
+}
+
+export interface Account {
+  accountId: string;
+  ownerId: string;
+  currency: string;
+  balance: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LedgerEntry {
+  transactionId: string;
+  accountId: string;
+  type: 'DEPOSIT' | 'WITHDRAWAL';
+  amount: number;
+  currency: string;
+  balanceAfter: number | null;
+  sequence: number | null;
+  idempotencyKey: string;
+  createdAt: string;
+}
+
+export interface MovementBody {
+  transaction: LedgerEntry;
+  balance: number;
+}
+
+export interface HistoryPage {
+  transactions: LedgerEntry[];
+  nextCursor: string | null;
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; requestId: string };
+}
+
+export const ACCOUNT_FIELDS = [
+  'accountId',
+  'frozen',
+  'ownerId',
+  'currency',
+  'balance',
+  'createdAt',
+  'updatedAt',
+].sort();
+export const ENTRY_FIELDS = [
+  'transactionId',
+  'accountId',
+  'type',
+  'amount',
+  'currency',
+  'balanceAfter',
+  'sequence',
+  'idempotencyKey',
+  'createdAt',
+].sort();
+export const BALANCE_FIELDS = ['accountId', 'currency', 'balance', 'updatedAt'].sort();
+
+/** A well-formed account id (a fresh ULID) that names no account. */
+export const unknownAccountId = (): string => ulid();
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** Tokens of the seeded demo users, signed in once per test file. */
+export async function signInAll(): Promise<Record<User, string>> {
+  const [alice, bob, ops] = await Promise.all([
+    tokenFor('alice'),
+    tokenFor('bob'),
+    tokenFor('ops'),
+  ]);
+  return { alice, bob, ops };
+}
+
+export function subOf(token: string): string {
+  const sub = decodeJwt(token).sub;
+  if (typeof sub !== 'string' || sub === '') throw new Error('token without sub');
+  return sub;
+}
+
+/**
+ * cognito-local signs every token with one key pair shipped in its npm package (local only:
+ * that is why nothing it issues may be trusted elsewhere). With it, tests mint tokens the
+ * local issuer could have issued, e.g. for claims it would never put in one.
+ */
+export const COGNITO_LOCAL_PRIVATE_KEY = path.join(
+  path.dirname(require.resolve('cognito-local/package.json')),
+  'lib',
+  'keys',
+  'cognitoLocal.private.json',
+);
+
+export async function issuerSigningKey(): Promise<{ key: KeyLike | Uint8Array; jwk: JWK }> {
+  const shipped = JSON.parse(readFileSync(COGNITO_LOCAL_PRIVATE_KEY, 'utf8')) as { jwk: JWK };
+  return { key: await importJWK(shipped.jwk, 'RS256'), jwk: shipped.jwk };
+}
+
+/**
+ * An access token for a customer nobody else uses (a fresh `sub`), signed with the issuer's
+ * key and otherwise a copy of `template`'s claims: a clean slate for list tests.
+ */
+export async function tokenForNewCustomer(template: string): Promise<string> {
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const claims = decodeJwt(template);
+  delete claims['cognito:groups'];
+  const sub = randomUUID();
+  return new SignJWT({
+    ...claims,
+    sub,
+    username: `test-${sub}`,
+    iat: nowSeconds,
+    exp: nowSeconds + 1800,
+  })
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: decodeProtectedHeader(template).kid })
+    .sign((await issuerSigningKey()).key);
+}
+
+export const newKey = (label = 'key'): string => `${label}-${randomUUID()}`;
+
+/** Opens a USD account for the owner of `ownerToken` (as the operator) and funds it. */
+export async function openFundedAccount(
+  opsToken: string,
+  ownerToken: string,
+  amount = 0,
+  currency = 'USD',
+): Promise<Account> {
+  const opened = await call<Account>('POST', '/accounts', {
+    token: opsToken,
+    body: { ownerId: subOf(ownerToken), currency },
+  });
+  if (opened.status !== 201) {
+    throw new Error(`POST /accounts answered ${opened.status}: ${JSON.stringify(opened.body)}`);
+  }
+  if (amount > 0) await deposit(opsToken, opened.body.accountId, amount);
+  return opened.body;
+}
+
+export async function deposit(
+  opsToken: string,
+  accountId: string,
+  amount: number,
+  key = newKey('deposit'),
+): Promise<ApiResponse<MovementBody>> {
+  const res = await call<MovementBody>('POST', `/accounts/${accountId}/deposits`, {
+    token: opsToken,
+    body: { amount },
+    headers: { 'idempotency-key': key },
+  });
+  if (res.status !== 201) {
+    throw new Error(`deposit answered ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+  return res;
+}
+
+export async function withdraw(
+  ownerToken: string,
+  accountId: string,
+  amount: number,
+  key = newKey('withdrawal'),
+): Promise<ApiResponse<MovementBody>> {
+  const res = await call<MovementBody>('POST', `/accounts/${accountId}/withdrawals`, {
+    token: ownerToken,
+    body: { amount },
+    headers: { 'idempotency-key': key },
+  });
+  if (res.status !== 201) {
+    throw new Error(`withdrawal answered ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+  return res;
+}
+
+/** The whole history, following cursors, newest first. */
+export async function fullHistory(token: string, accountId: string): Promise<LedgerEntry[]> {
+  const all: LedgerEntry[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < 100; page++) {
+    const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+    const res = await call<HistoryPage>(
+      'GET',
+      `/accounts/${accountId}/transactions?limit=100${query}`,
+      { token },
+    );
+    if (res.status !== 200) throw new Error(`history answered ${res.status}`);
+    all.push(...res.body.transactions);
+    cursor = res.body.nextCursor;
+    if (cursor === null) return all;
+  }
+  throw new Error('history did not end after 100 pages');
+}
+
+/**
+ * Waits until every movement shows its place (sequence, balanceAfter). The account's latest
+ * movement shows both while still pending, so `graceMs` more lets the stream consumer (~1 s
+ * by the contract) write its statement line too, for tests that need the statement itself.
+ */
+export async function waitForStatement(
+  token: string,
+  accountId: string,
+  expectedEntries: number,
+  { timeoutMs = 20_000, graceMs = 0 }: { timeoutMs?: number; graceMs?: number } = {},
+): Promise<LedgerEntry[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const history = await fullHistory(token, accountId);
+    const settled =
+      history.length === expectedEntries &&
+      history.every((e) => e.balanceAfter !== null && e.sequence !== null);
+    if (settled && graceMs === 0) return history;
+    if (settled) {
+      await new Promise((resolve) => setTimeout(resolve, graceMs));
+      return fullHistory(token, accountId);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `statement of ${accountId} not settled after ${timeoutMs} ms: ${JSON.stringify(history)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export interface Snapshot {
+  balance: number;
+  history: LedgerEntry[];
+}
+
+/** Balance and full history, once the statement has settled: what a refusal must not change. */
+export async function snapshot(
+  token: string,
+  accountId: string,
+  expectedEntries: number,
+): Promise<Snapshot> {
+  const history = await waitForStatement(token, accountId, expectedEntries);
+  const res = await call<{ balance: number }>('GET', `/accounts/${accountId}/balance`, { token });
+  if (res.status !== 200 || typeof res.body.balance !== 'number') {
+    throw new Error(`balance answered ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+  return { balance: res.body.balance, history };
+}
+
+/** Current balance and history, without waiting (to compare with a settled snapshot). */
+export async function currentState(token: string, accountId: string): Promise<Snapshot> {
+  const res = await call<{ balance: number }>('GET', `/accounts/${accountId}/balance`, { token });
+  if (res.status !== 200 || typeof res.body.balance !== 'number') {
+    throw new Error(`balance answered ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+  return { balance: res.body.balance, history: await fullHistory(token, accountId) };
+}
+
+export function expectAccountShape(body: unknown): asserts body is Account {
+  expect(Object.keys(body as object).sort()).toEqual(ACCOUNT_FIELDS);
+  const a = body as Account;
+  expect(a.accountId).toMatch(ULID);
+  expect(typeof a.ownerId).toBe('string');
+  expect(a.currency).toMatch(/^[A-Z]{3}$/);
+  expect(Number.isSafeInteger(a.balance)).toBe(true);
+  expect(a.createdAt).toMatch(ISO_TIME);
+  expect(a.updatedAt).toMatch(ISO_TIME);
+}
+
+export function expectEntryShape(body: unknown): asserts body is LedgerEntry {
+  expect(Object.keys(body as object).sort()).toEqual(ENTRY_FIELDS);
+  const e = body as LedgerEntry;
+  expect(e.transactionId).toMatch(ULID);
+  expect(e.accountId).toMatch(ULID);
+  expect(['DEPOSIT', 'WITHDRAWAL']).toContain(e.type);
+  expect(Number.isSafeInteger(e.amount) && e.amount > 0).toBe(true);
+  expect(e.currency).toMatch(/^[A-Z]{3}$/);
+  expect(e.balanceAfter === null || Number.isSafeInteger(e.balanceAfter)).toBe(true);
+  expect(e.sequence === null || (Number.isSafeInteger(e.sequence) && e.sequence > 0)).toBe(true);
+  expect(typeof e.idempotencyKey).toBe('string');
+  expect(e.createdAt).toMatch(ISO_TIME);
+}
+
+/** Status, the exact error body shape and code, and the no-store header. */
+export function expectError(res: ApiResponse<unknown>, status: number, code: string): void {
+  expect({ status: res.status, body: res.body }).toEqual({
+    status,
+    body: {
+      error: { code, message: expect.any(String), requestId: expect.any(String) },
+    },
+  });
+  const { error } = res.body as ErrorBody;
+  expect(error.message.length).toBeGreaterThan(0);
+  expect(error.requestId.length).toBeGreaterThan(0);
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(res.headers.get('cache-control')).toBe('no-store');
+}

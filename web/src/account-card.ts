@@ -1,0 +1,420 @@
+/**
+ * One account: its balance, a withdraw form and its history. Every number on it comes from the
+ * API as it is: the card never adds or subtracts money. After every withdrawal attempt, answered
+ * or not, it reads the balance and the history again and shows those.
+ */
+import { ApiError, type Account, type Api, type Balance, type LedgerEntry } from './api';
+import { h, replaceChildren, say, uid } from './dom';
+import { isRetryable, messageFor } from './messages';
+import { amountExample, formatMinor, parseAmount } from './money';
+
+/** An attempt sent without a definite answer yet; retried with the same key. */
+interface PendingAttempt {
+  amount: string;
+  key: string;
+}
+
+export interface CardContext {
+  api: Api;
+  /** More than one account: each card's inputs are told apart by their section. */
+  several: boolean;
+  /** Called on any 401: the session is over. */
+  onSessionEnded(): void;
+}
+
+const dateFormat = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
+const AUTO_REFRESH_MS = 2000;
+const AUTO_REFRESH_LIMIT = 5;
+
+export class AccountCard {
+  readonly element: HTMLElement;
+  private readonly balanceValue: HTMLElement;
+  private readonly balanceNote: HTMLElement;
+  private readonly form: HTMLFormElement;
+  private readonly amountInput: HTMLInputElement;
+  private readonly withdrawButton: HTMLButtonElement;
+  private readonly pendingNote: HTMLElement;
+  private readonly alert: HTMLElement;
+  private readonly status: HTMLElement;
+  private readonly historyBody: HTMLElement;
+  private readonly historyEmpty: HTMLElement;
+  private readonly loadMoreButton: HTMLButtonElement;
+
+  private entries: LedgerEntry[] = [];
+  private nextCursor: string | null = null;
+  private pagesShown = 0;
+  private generation = 0;
+  private withdrawing = false;
+  private autoRefreshes = 0;
+  private autoRefreshTimer: number | undefined;
+  private closed = false;
+  /** Set by a refresh that found an unanswered attempt in the history: its amount, shown. */
+  private settled: string | null = null;
+
+  constructor(
+    private readonly account: Account,
+    private readonly context: CardContext,
+  ) {
+    const headingId = uid('account');
+    const amountId = uid('amount');
+    const hintId = uid('amount-hint');
+    const currency = account.currency;
+    const tail = account.accountId.slice(-4);
+
+    this.balanceValue = h('p', { class: 'balance-value', 'data-testid': 'balance' }, '…');
+    this.balanceNote = h('p', { class: 'balance-note' }, 'Loading balance…');
+    this.amountInput = h('input', {
+      id: amountId,
+      name: 'amount',
+      type: 'text',
+      inputmode: 'decimal',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      placeholder: formatMinor(0, currency).replace(/[^\d.,]/g, ''),
+      'aria-describedby': hintId,
+      // With several accounts the visible label is the same in each card; the section tells
+      // them apart, and the name stays exactly "Amount".
+      'aria-label': context.several ? 'Amount' : undefined,
+    });
+    this.withdrawButton = h('button', { type: 'submit', class: 'primary' }, 'Withdraw');
+    this.pendingNote = h('p', { class: 'pending-note', hidden: true });
+    this.alert = h('div', { class: 'message error', role: 'alert' });
+    this.status = h('div', { class: 'message success', role: 'status' });
+    this.form = h(
+      'form',
+      { class: 'withdraw', novalidate: true },
+      h('label', { for: amountId }, 'Amount'),
+      h(
+        'div',
+        { class: 'amount-row' },
+        h(
+          'div',
+          { class: 'amount-field' },
+          h('span', { class: 'currency', 'aria-hidden': 'true' }, currency),
+          this.amountInput,
+        ),
+        this.withdrawButton,
+      ),
+      h(
+        'p',
+        { class: 'hint', id: hintId },
+        `In ${currency}, for example ${amountExample(currency)}.`,
+      ),
+      this.pendingNote,
+    );
+    this.form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.withdraw();
+    });
+
+    this.historyBody = h('tbody');
+    this.historyEmpty = h('p', { class: 'empty', hidden: true }, 'No transactions yet.');
+    this.loadMoreButton = h(
+      'button',
+      { type: 'button', class: 'secondary', hidden: true },
+      'Load more',
+    );
+    this.loadMoreButton.addEventListener('click', () => void this.loadMore());
+
+    this.element = h(
+      'section',
+      { class: 'card account', 'aria-labelledby': headingId, 'data-account-id': account.accountId },
+      h(
+        'div',
+        { class: 'account-head' },
+        h(
+          'h2',
+          { id: headingId },
+          `${currency} account `,
+          h('span', { class: 'muted' }, `•••• ${tail}`),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'balance' },
+        h('p', { class: 'balance-label' }, 'Available balance'),
+        this.balanceValue,
+        this.balanceNote,
+      ),
+      this.alert,
+      this.status,
+      this.form,
+      h(
+        'div',
+        { class: 'history' },
+        h('h3', {}, 'History'),
+        h(
+          'table',
+          {},
+          h('caption', { class: 'visually-hidden' }, `Transactions, newest first`),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'col' }, 'Date'),
+              h('th', { scope: 'col' }, 'Type'),
+              h('th', { scope: 'col', class: 'num' }, 'Amount'),
+              h('th', { scope: 'col', class: 'num' }, 'Balance after'),
+            ),
+          ),
+          this.historyBody,
+        ),
+        this.historyEmpty,
+        this.loadMoreButton,
+      ),
+    );
+    this.showPendingNote();
+  }
+
+  /** Stops timers; the card is about to leave the page. */
+  close(): void {
+    this.closed = true;
+    window.clearTimeout(this.autoRefreshTimer);
+  }
+
+  /**
+   * Reads the balance and the first page of history from the API and shows exactly those.
+   * `justRead`: a balance the API sent a moment ago (GET /accounts, on load), not read again.
+   */
+  async refresh(justRead?: Balance): Promise<boolean> {
+    const generation = ++this.generation;
+    this.settled = null;
+    window.clearTimeout(this.autoRefreshTimer);
+    this.element.setAttribute('aria-busy', 'true');
+    try {
+      const [balance, page] = await Promise.all([
+        justRead ?? this.context.api.balance(this.account.accountId),
+        this.context.api.transactions(this.account.accountId),
+      ]);
+      if (generation !== this.generation || this.closed) return true;
+      this.showBalance(balance.balance, balance.currency, balance.updatedAt);
+      this.entries = page.transactions;
+      this.nextCursor = page.nextCursor;
+      this.pagesShown = 1;
+      this.renderHistory();
+      this.settled = this.settlePendingFrom(page.transactions);
+      if (this.settled && !this.withdrawing) {
+        say(this.status, `Your earlier withdrawal of ${this.settled} did go through.`);
+      }
+      this.scheduleAutoRefresh();
+      return true;
+    } catch (error) {
+      if (generation !== this.generation || this.closed) return false;
+      if (this.sessionEnded(error)) return false;
+      // What the service holds now is unknown: show no number rather than a stale one.
+      this.balanceValue.textContent = '—';
+      this.balanceNote.textContent = 'Balance unavailable right now.';
+      say(this.alert, `${messageFor(error)} The balance could not be loaded.`);
+      return false;
+    } finally {
+      if (generation === this.generation) this.element.setAttribute('aria-busy', 'false');
+    }
+  }
+
+  private async withdraw(): Promise<void> {
+    if (this.withdrawing) return;
+    say(this.alert, '');
+    say(this.status, '');
+    const currency = this.account.currency;
+    const parsed = parseAmount(this.amountInput.value, currency);
+    if (!parsed.ok) {
+      this.amountInput.setAttribute('aria-invalid', 'true');
+      say(this.alert, parsed.message);
+      this.amountInput.focus();
+      return;
+    }
+    this.amountInput.removeAttribute('aria-invalid');
+    const amount = parsed.minor.toString();
+    const previous = this.pending();
+    const attempt: PendingAttempt =
+      previous && previous.amount === amount ? previous : { amount, key: crypto.randomUUID() };
+    this.setPending(attempt);
+    this.setWithdrawing(true);
+
+    const shown = formatMinor(parsed.minor, currency);
+    let alertText = '';
+    let statusText = '';
+    try {
+      const { replayed } = await this.context.api.withdraw(
+        this.account.accountId,
+        parsed.minor,
+        attempt.key,
+      );
+      this.setPending(null);
+      this.amountInput.value = '';
+      statusText = replayed
+        ? `Your withdrawal of ${shown} had already gone through; it was not made twice.`
+        : `Withdrew ${shown}.`;
+    } catch (error) {
+      if (this.sessionEnded(error)) return;
+      if (!isRetryable(error)) this.setPending(null);
+      alertText = messageFor(error);
+    }
+    // Whatever happened, show what the service holds now, not what we expect it to hold.
+    const fresh = await this.refresh();
+    if (this.closed) return;
+    if (alertText && this.settled) {
+      // The answer was lost on the way, but the history shows this very attempt.
+      alertText = '';
+      statusText = `The service's answer was lost, but your withdrawal of ${this.settled} went through.`;
+    }
+    this.setWithdrawing(false);
+    if (alertText) say(this.alert, fresh ? alertText : `${alertText} ${this.alert.textContent}`);
+    if (statusText && fresh) say(this.status, statusText);
+    else if (statusText) say(this.status, `${statusText} The new balance could not be loaded yet.`);
+  }
+
+  private async loadMore(): Promise<void> {
+    if (!this.nextCursor) return;
+    window.clearTimeout(this.autoRefreshTimer);
+    const generation = this.generation;
+    this.loadMoreButton.disabled = true;
+    try {
+      const page = await this.context.api.transactions(this.account.accountId, this.nextCursor);
+      if (generation !== this.generation || this.closed) return;
+      const seen = new Set(this.entries.map((entry) => entry.transactionId));
+      this.entries.push(...page.transactions.filter((entry) => !seen.has(entry.transactionId)));
+      this.nextCursor = page.nextCursor;
+      this.pagesShown += 1;
+      this.renderHistory();
+    } catch (error) {
+      if (this.sessionEnded(error)) return;
+      say(this.alert, `${messageFor(error)} More history could not be loaded.`);
+    } finally {
+      this.loadMoreButton.disabled = false;
+    }
+  }
+
+  private showBalance(balance: number, currency: string, updatedAt: string): void {
+    if (!Number.isSafeInteger(balance)) {
+      this.balanceValue.textContent = '—';
+      this.balanceNote.textContent = 'The service sent a balance this page cannot read.';
+      return;
+    }
+    this.balanceValue.textContent = formatMinor(balance, currency);
+    this.balanceNote.textContent = `As of ${dateFormat.format(new Date(updatedAt))}`;
+  }
+
+  private renderHistory(): void {
+    const currency = this.account.currency;
+    const rows = this.entries.map((entry) => {
+      const outgoing = entry.type === 'WITHDRAWAL';
+      const amount = Number.isSafeInteger(entry.amount)
+        ? `${outgoing ? '−' : '+'}${formatMinor(entry.amount, entry.currency || currency)}`
+        : '—';
+      const after =
+        entry.balanceAfter === null
+          ? h('span', { class: 'badge pending' }, 'pending')
+          : Number.isSafeInteger(entry.balanceAfter)
+            ? formatMinor(entry.balanceAfter, entry.currency || currency)
+            : '—';
+      return h(
+        'tr',
+        { 'data-transaction-id': entry.transactionId },
+        h('td', {}, dateFormat.format(new Date(entry.createdAt))),
+        h('td', {}, typeLabel(entry.type)),
+        h('td', { class: `num ${outgoing ? 'out' : 'in'}` }, amount),
+        h('td', { class: 'num' }, after),
+      );
+    });
+    replaceChildren(this.historyBody, ...rows);
+    this.historyEmpty.hidden = this.entries.length > 0;
+    this.loadMoreButton.hidden = this.nextCursor === null;
+  }
+
+  /** Entries still pending settle within moments: look again a few times while only page 1 shows. */
+  private scheduleAutoRefresh(): void {
+    const anyPending = this.entries.some((entry) => entry.balanceAfter === null);
+    if (!anyPending) {
+      this.autoRefreshes = 0;
+      return;
+    }
+    if (this.pagesShown > 1 || this.withdrawing || this.autoRefreshes >= AUTO_REFRESH_LIMIT) return;
+    this.autoRefreshes += 1;
+    this.autoRefreshTimer = window.setTimeout(() => {
+      if (!this.withdrawing && !this.closed) void this.refresh();
+    }, AUTO_REFRESH_MS);
+  }
+
+  private setWithdrawing(on: boolean): void {
+    this.withdrawing = on;
+    this.withdrawButton.disabled = on;
+    this.amountInput.readOnly = on;
+    this.form.setAttribute('aria-busy', String(on));
+    this.withdrawButton.classList.toggle('working', on);
+    this.showPendingNote();
+  }
+
+  /** A 401 anywhere ends the session for the whole page. */
+  private sessionEnded(error: unknown): boolean {
+    if (error instanceof ApiError && error.status === 401) {
+      this.close();
+      this.context.onSessionEnded();
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * If an unanswered attempt shows up in the history, it went through: forget it, and return
+   * its amount for the message. (Called only once no request of this card is in flight.)
+   */
+  private settlePendingFrom(entries: LedgerEntry[]): string | null {
+    const pending = this.pending();
+    if (!pending || !entries.some((entry) => entry.idempotencyKey === pending.key)) return null;
+    this.setPending(null);
+    return formatMinor(BigInt(pending.amount), this.account.currency);
+  }
+
+  private pendingKey(): string {
+    return `mm.pending.${this.account.accountId}`;
+  }
+
+  private pending(): PendingAttempt | null {
+    try {
+      const raw = sessionStorage.getItem(this.pendingKey());
+      if (!raw) return null;
+      const value = JSON.parse(raw) as Partial<PendingAttempt>;
+      if (typeof value.amount !== 'string' || !/^\d+$/.test(value.amount)) return null;
+      if (typeof value.key !== 'string' || value.key === '') return null;
+      return { amount: value.amount, key: value.key };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Kept in sessionStorage, so a retry after a reload still carries the same key. */
+  private setPending(attempt: PendingAttempt | null): void {
+    if (attempt) sessionStorage.setItem(this.pendingKey(), JSON.stringify(attempt));
+    else sessionStorage.removeItem(this.pendingKey());
+    this.showPendingNote();
+  }
+
+  private showPendingNote(): void {
+    const pending = this.pending();
+    if (!pending || this.withdrawing) {
+      this.pendingNote.hidden = true;
+      this.pendingNote.textContent = '';
+      return;
+    }
+    const amount = formatMinor(BigInt(pending.amount), this.account.currency);
+    replaceChildren(
+      this.pendingNote,
+      `A withdrawal of ${amount} got no final answer. Withdrawing ${amount} again retries it safely: it cannot be taken twice.`,
+    );
+    this.pendingNote.hidden = false;
+  }
+}
+
+function typeLabel(type: string): string {
+  switch (type) {
+    case 'WITHDRAWAL':
+      return 'Withdrawal';
+    case 'DEPOSIT':
+      return 'Deposit';
+    default:
+      return type.charAt(0) + type.slice(1).toLowerCase();
+  }
+}

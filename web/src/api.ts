@@ -1,0 +1,226 @@
+/** The money-movement API, as the page uses it: every call carries the session's access token. */
+
+export interface Account {
+  accountId: string;
+  ownerId: string;
+  currency: string;
+  balance: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Balance {
+  accountId: string;
+  currency: string;
+  balance: number;
+  updatedAt: string;
+}
+
+export interface LedgerEntry {
+  transactionId: string;
+  type: string;
+  amount: number;
+  currency: string;
+  /** null while the entry is pending (not yet sequenced). */
+  balanceAfter: number | null;
+  sequence: number | null;
+  idempotencyKey: string;
+  createdAt: string;
+}
+
+export interface TransactionPage {
+  transactions: LedgerEntry[];
+  nextCursor: string | null;
+}
+
+/** An HTTP answer other than success, with the API's error code (or a stand-in for odd bodies). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly requestId?: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** No HTTP answer at all: the request may or may not have reached the API. */
+export class NetworkError extends Error {}
+
+/** The shape checks below: a success answer that is not what the contract says is no answer. */
+type Check<T> = (body: unknown) => body is T;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
+const isMinor = (value: unknown): value is number => Number.isSafeInteger(value);
+
+const isAccount = (value: unknown): value is Account =>
+  isObject(value) &&
+  typeof value.accountId === 'string' &&
+  typeof value.currency === 'string' &&
+  isMinor(value.balance);
+
+const isEntry = (value: unknown): value is LedgerEntry =>
+  isObject(value) &&
+  typeof value.transactionId === 'string' &&
+  typeof value.type === 'string' &&
+  isMinor(value.amount) &&
+  (value.balanceAfter === null || isMinor(value.balanceAfter)) &&
+  typeof value.createdAt === 'string';
+
+const accountList: Check<{ accounts: Account[] }> = (body): body is { accounts: Account[] } =>
+  isObject(body) && Array.isArray(body.accounts) && body.accounts.every(isAccount);
+
+const balanceBody: Check<Balance> = (body): body is Balance =>
+  isObject(body) &&
+  typeof body.currency === 'string' &&
+  isMinor(body.balance) &&
+  typeof body.updatedAt === 'string';
+
+const transactionPage: Check<TransactionPage> = (body): body is TransactionPage =>
+  isObject(body) &&
+  Array.isArray(body.transactions) &&
+  body.transactions.every(isEntry) &&
+  (body.nextCursor === null ||
+    body.nextCursor === undefined ||
+    typeof body.nextCursor === 'string');
+
+const withdrawalBody: Check<{ transaction: LedgerEntry; balance: number }> = (
+  body,
+): body is { transaction: LedgerEntry; balance: number } =>
+  isObject(body) && isEntry(body.transaction) && isMinor(body.balance);
+
+const READ_RETRIES = 2;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const isTransient = (error: unknown): boolean =>
+  error instanceof NetworkError ||
+  (error instanceof ApiError && (error.status >= 500 || error.code === 'BAD_RESPONSE'));
+
+export class Api {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: () => string,
+  ) {}
+
+  async accounts(): Promise<Account[]> {
+    return (await this.request('GET', '/accounts', accountList)).body.accounts;
+  }
+
+  async balance(accountId: string): Promise<Balance> {
+    return (await this.request('GET', `${this.accountPath(accountId)}/balance`, balanceBody)).body;
+  }
+
+  async transactions(accountId: string, cursor?: string | null): Promise<TransactionPage> {
+    const query = new URLSearchParams({ limit: '10' });
+    if (cursor) query.set('cursor', cursor);
+    const path = `${this.accountPath(accountId)}/transactions?${query.toString()}`;
+    const page = (await this.request('GET', path, transactionPage)).body;
+    return { transactions: page.transactions, nextCursor: page.nextCursor ?? null };
+  }
+
+  /** Resolves with whether the API answered from an earlier request with the same key. */
+  async withdraw(
+    accountId: string,
+    amountMinor: bigint,
+    idempotencyKey: string,
+  ): Promise<{ replayed: boolean }> {
+    const response = await this.request(
+      'POST',
+      `${this.accountPath(accountId)}/withdrawals`,
+      withdrawalBody,
+      // The amount is at most 10^12, so it is exact as a JSON number.
+      { amount: Number(amountMinor) },
+      { 'Idempotency-Key': idempotencyKey },
+    );
+    return { replayed: response.headers.get('Idempotent-Replayed') === 'true' };
+  }
+
+  private accountPath(accountId: string): string {
+    return `/accounts/${encodeURIComponent(accountId)}`;
+  }
+
+  /**
+   * Reads change nothing, so a read that failed on the way (no answer, an unreadable answer,
+   * a 5xx) is tried again a couple of times before the page reports it. Withdrawals are never
+   * resent on their own: the person retries, with the same Idempotency-Key.
+   */
+  private async request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    check: Check<T>,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<{ body: T; headers: Headers }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.send(method, path, check, body, extraHeaders);
+      } catch (error) {
+        if (method !== 'GET' || attempt > READ_RETRIES || !isTransient(error)) throw error;
+        const wait =
+          error instanceof ApiError && error.retryAfterSeconds ? error.retryAfterSeconds * 1000 : 0;
+        await delay(Math.min(Math.max(wait, 250 * attempt), 3000));
+      }
+    }
+  }
+
+  private async send<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    check: Check<T>,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<{ body: T; headers: Headers }> {
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${this.token()}`,
+      Accept: 'application/json',
+      ...extraHeaders,
+    };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: 'no-store',
+        credentials: 'omit',
+      });
+    } catch {
+      throw new NetworkError('No answer from the service.');
+    }
+    const text = await response.text().catch(() => '');
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: handled below
+    }
+    if (!response.ok) {
+      const error = isObject(parsed) && isObject(parsed.error) ? parsed.error : {};
+      const retryAfter = Number(response.headers.get('Retry-After'));
+      throw new ApiError(
+        response.status,
+        typeof error.code === 'string'
+          ? error.code
+          : response.status === 401
+            ? 'UNAUTHORIZED'
+            : `HTTP_${response.status}`,
+        typeof error.message === 'string'
+          ? error.message
+          : `The service answered ${response.status}.`,
+        typeof error.requestId === 'string' ? error.requestId : undefined,
+        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+      );
+    }
+    // A success status with a body that is not the contract's (a proxy's page, an emulator's
+    // timeout report) says nothing about what happened: treat it like no answer at all.
+    if (!check(parsed)) {
+      throw new ApiError(response.status, 'BAD_RESPONSE', 'The service sent an unreadable answer.');
+    }
+    return { body: parsed, headers: response.headers };
+  }
+}

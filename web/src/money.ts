@@ -1,0 +1,102 @@
+/**
+ * Money on the page: amounts are integer counts of minor units (cents) everywhere; the only
+ * conversions are exact string <-> integer ones, never a float multiplication or division.
+ */
+
+/** The page formats and parses in one locale, so what it shows is what it accepts. */
+export const LOCALE = 'en-US';
+
+/** The largest amount one movement may carry (the API's limit): 10^12 minor units. */
+export const MAX_AMOUNT_MINOR = 1_000_000_000_000n;
+
+const formatters = new Map<string, Intl.NumberFormat>();
+
+function formatterFor(currency: string): Intl.NumberFormat {
+  let formatter = formatters.get(currency);
+  if (!formatter) {
+    formatter = new Intl.NumberFormat(LOCALE, { style: 'currency', currency });
+    formatters.set(currency, formatter);
+  }
+  return formatter;
+}
+
+/** How many decimal places the currency has (USD 2, JPY 0, BHD 3), as Intl knows it. */
+export function minorDigits(currency: string): number {
+  return formatterFor(currency).resolvedOptions().maximumFractionDigits ?? 2;
+}
+
+/**
+ * Formats an integer count of minor units, exactly: Intl formats the whole major units (as a
+ * BigInt) and the fraction digits are the minor units themselves, so nothing is rounded.
+ */
+export function formatMinor(minor: number | bigint, currency: string): string {
+  const value = BigInt(minor);
+  const digits = minorDigits(currency);
+  const scale = 10n ** BigInt(digits);
+  const negative = value < 0n;
+  const abs = negative ? -value : value;
+  const major = abs / scale;
+  const fraction = (abs % scale).toString().padStart(digits, '0');
+  // -1n stands in for "negative zero major units" (-0.50): its integer part is replaced below.
+  const parts = formatterFor(currency).formatToParts(
+    negative ? (major === 0n ? -1n : -major) : major,
+  );
+  return parts
+    .map((part) => {
+      if (part.type === 'fraction') return fraction;
+      if (part.type === 'integer' && negative && major === 0n) return '0';
+      return part.value;
+    })
+    .join('');
+}
+
+export type ParsedAmount = { ok: true; minor: bigint } | { ok: false; message: string };
+
+/**
+ * Parses what a person typed as an amount in major units ("12.34", "1,000", ".5") into minor
+ * units, exactly, from the digits of the string. Refuses anything that is not a positive amount
+ * the currency can express and the API would accept, with a message saying why.
+ */
+export function parseAmount(input: string, currency: string): ParsedAmount {
+  const text = input.trim();
+  const digits = minorDigits(currency);
+  if (text === '') return { ok: false, message: 'Enter an amount to withdraw.' };
+  if (/^[-−–]/.test(text)) return { ok: false, message: 'The amount must be more than zero.' };
+  const match = /^(\d{1,3}(?:,\d{3})+|\d*)(?:\.(\d+))?$/.exec(text);
+  if (!match || (match[1] === '' && match[2] === undefined)) {
+    return {
+      ok: false,
+      message: `Enter the amount as a number, for example ${amountExample(currency)}.`,
+    };
+  }
+  const whole = (match[1] ?? '').replace(/,/g, '') || '0';
+  const fraction = match[2] ?? '';
+  if (fraction.length > digits) {
+    return {
+      ok: false,
+      message:
+        digits === 0
+          ? `${currency} amounts are whole numbers: no decimal places.`
+          : `${currency} amounts have at most ${digits} decimal place${digits === 1 ? '' : 's'}.`,
+    };
+  }
+  // A string of digits this long is already far beyond the limit; stop before BigInt work.
+  if (whole.replace(/^0+/, '').length > 20) return tooLarge(currency);
+  const minor = BigInt(whole) * 10n ** BigInt(digits) + BigInt(fraction.padEnd(digits, '0') || '0');
+  if (minor === 0n) return { ok: false, message: 'The amount must be more than zero.' };
+  if (minor > MAX_AMOUNT_MINOR) return tooLarge(currency);
+  return { ok: true, minor };
+}
+
+function tooLarge(currency: string): ParsedAmount {
+  return {
+    ok: false,
+    message: `That amount is too large: one withdrawal can move at most ${formatMinor(MAX_AMOUNT_MINOR, currency)}.`,
+  };
+}
+
+/** What to type, not how it is shown: "12.34" for USD, "1234" for JPY, "12.345" for BHD. */
+export function amountExample(currency: string): string {
+  const digits = minorDigits(currency);
+  return digits === 0 ? '1234' : `12.${'3456789'.slice(0, digits)}`;
+}
