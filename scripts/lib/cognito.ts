@@ -192,6 +192,22 @@ export async function ensureIdentity(opts: {
   }
 }
 
+/** A local user of its own, e.g. for a test that must not share a demo user's accounts. */
+export async function ensureLocalUser(identity: LocalIdentity, user: LocalUser): Promise<void> {
+  const client = cognitoClient(identity.endpoint);
+  try {
+    await ensureUser(client, identity.userPoolId, user);
+  } finally {
+    client.destroy();
+  }
+}
+
+export interface LocalUser {
+  username: string;
+  password: string;
+  groups: readonly string[];
+}
+
 /** Reads the identity a running local stack recorded with `ensureIdentity`. */
 export async function readIdentityFile(file: string): Promise<LocalIdentity> {
   const value: unknown = JSON.parse(await readFile(file, 'utf8'));
@@ -368,7 +384,7 @@ async function ensureGroup(
 async function ensureUser(
   client: CognitoIdentityProviderClient,
   userPoolId: string,
-  user: (typeof DEMO_USERS)[number],
+  user: LocalUser,
 ): Promise<void> {
   const { username, password } = user;
   const existing = await ignoreNotFound(

@@ -1,20 +1,38 @@
 /**
- * Helpers for the browser tests: fresh funded accounts for alice (the demo account is shared
- * with other suites running in parallel), the API's own numbers to compare the page with, and
+ * Helpers for the browser tests: a customer of their own with fresh funded accounts (alice's
+ * demo accounts are shared with other suites), the API's own numbers to compare the page with, and
  * page steps by accessible name.
  */
 import { randomUUID } from 'node:crypto';
 import type { Locator, Page } from 'playwright-core';
+import { ensureLocalUser, signIn } from '../../scripts/lib/cognito';
 import { api, e2eStack, tokenFor, type ApiResponse } from '../support/api-client';
 
-export const ALICE = { username: 'alice', password: 'alice-local-pass-1' };
+/**
+ * The customer these tests sign in as: a local user of their own, set up like alice (a demo
+ * customer, no groups), so other suites' accounts for alice never crowd the page under test.
+ */
+export const CUSTOMER = {
+  username: `shopper-${randomUUID().slice(0, 8)}`,
+  password: 'shopper-local-pass-1',
+  groups: [] as string[],
+};
+
+let customerReady: Promise<void> | undefined;
+const ensureCustomer = () => (customerReady ??= ensureLocalUser(e2eStack().identity, CUSTOMER));
 
 const tokens = new Map<string, Promise<string>>();
 /** One access token per user and test file (tokens last an hour or more). */
-export function token(user: 'alice' | 'ops'): Promise<string> {
+export function token(user: 'customer' | 'ops'): Promise<string> {
   let pending = tokens.get(user);
   if (!pending) {
-    pending = tokenFor(user);
+    pending =
+      user === 'ops'
+        ? tokenFor('ops')
+        : ensureCustomer().then(
+            async () =>
+              (await signIn(e2eStack().identity, CUSTOMER.username, CUSTOMER.password)).accessToken,
+          );
     tokens.set(user, pending);
   }
   return pending;
@@ -27,7 +45,7 @@ export function token(user: 'alice' | 'ops'): Promise<string> {
  */
 async function read<T>(path: string): Promise<ApiResponse<T>> {
   for (let attempt = 1; ; attempt++) {
-    const response = await api<T>('GET', path, { token: await token('alice') });
+    const response = await api<T>('GET', path, { token: await token('customer') });
     const timedOut =
       response.status === 200 && 'errorMessage' in (response.body as Record<string, unknown>);
     if (!timedOut || attempt === 3) return response;
@@ -42,13 +60,13 @@ function subOf(accessToken: string): string {
 }
 
 /**
- * Opens a USD account for alice (as the operator) and deposits `cents` into it. Both calls are
+ * Opens a USD account for the customer (as the operator) and deposits `cents` into it. Both calls are
  * tried again after an emulator timeout: the deposit with the same Idempotency-Key, so it never
- * lands twice; a repeated opening at worst leaves alice an extra empty account.
+ * lands twice; a repeated opening at worst leaves the customer an extra empty account.
  */
 export async function freshAccount(cents: number): Promise<string> {
   const ops = await token('ops');
-  const ownerId = subOf(await token('alice'));
+  const ownerId = subOf(await token('customer'));
   const opened = await write<{ accountId: string }>('/accounts', ops, {
     ownerId,
     currency: 'USD',
@@ -185,9 +203,10 @@ export async function expectWithdrawn(scope: Locator, amount: string): Promise<v
   );
 }
 
-export async function signIn(page: Page): Promise<void> {
-  await page.getByLabel('Username').fill(ALICE.username);
-  await page.getByLabel('Password').fill(ALICE.password);
+export async function signInOnPage(page: Page): Promise<void> {
+  await ensureCustomer();
+  await page.getByLabel('Username').fill(CUSTOMER.username);
+  await page.getByLabel('Password').fill(CUSTOMER.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }

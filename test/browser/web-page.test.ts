@@ -16,7 +16,7 @@ import {
   freshAccount,
   openPage,
   recordWithdrawals,
-  signIn,
+  signInOnPage,
   usd,
   withdraw,
   withdrawals,
@@ -59,13 +59,13 @@ afterEach(async () => {
 it('saves a screenshot of the signed-in page', async () => {
   const accountId = await freshAccount(125_000);
   await openPage(page);
-  await signIn(page);
+  await signInOnPage(page);
   await withdraw(page, accountId, '42.50');
   await expectWithdrawn(card(page, accountId), '$42.50');
   const history = await apiHistory(accountId);
   expect(history.map((entry) => entry.type)).toEqual(['WITHDRAWAL', 'DEPOSIT']);
   await expectBalance(page, accountId, usd(await apiBalance(accountId)));
-  // Other suites give alice many accounts; the picture is of this one, under the page header.
+  // The picture is of this test's account, under the page header.
   await card(page, accountId).evaluate((element) => {
     element.scrollIntoView({ block: 'end' });
     window.scrollBy(0, 24);
@@ -79,7 +79,7 @@ it('withdraws $50.00 and shows the API balance after the answer, a reload and a 
   const before = await apiBalance(accountId);
 
   await openPage(page);
-  await signIn(page);
+  await signInOnPage(page);
   await expectBalance(page, accountId, usd(before));
 
   await withdraw(page, accountId, '50.00');
@@ -95,7 +95,7 @@ it('withdraws $50.00 and shows the API balance after the answer, a reload and a 
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
   expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
   await expect(page.getByTestId('balance').count()).resolves.toBe(0);
-  await signIn(page);
+  await signInOnPage(page);
   await expectBalance(page, accountId, usd(after));
 
   // The history shows it, newest first, as the API has it.
@@ -111,7 +111,7 @@ it('refuses a withdrawal above the balance with an alert, and the balance stays'
   const before = await apiBalance(accountId);
 
   await openPage(page);
-  await signIn(page);
+  await signInOnPage(page);
   await expectBalance(page, accountId, usd(before));
   await withdraw(page, accountId, '25.00');
   await expectMessage(card(page, accountId), 'alert', /insufficient funds/i);
@@ -129,7 +129,7 @@ it('a double click on Withdraw withdraws once', async () => {
   const sent = recordWithdrawals(page);
 
   await openPage(page);
-  await signIn(page);
+  await signInOnPage(page);
   await expectBalance(page, accountId, usd(before));
   const section = card(page, accountId);
   await section.getByLabel('Amount').fill('10.00');
@@ -161,7 +161,7 @@ it('refuses bad amounts in the form, sending nothing', async () => {
   const sent = recordWithdrawals(page);
 
   await openPage(page);
-  await signIn(page);
+  await signInOnPage(page);
   await expectBalance(page, accountId, usd(before));
   const section = card(page, accountId);
   const refusals: Array<[string, RegExp]> = [
@@ -190,7 +190,7 @@ it('retries an unanswered withdrawal with the same Idempotency-Key, even after a
   const sent = recordWithdrawals(page);
 
   await openPage(page);
-  await signIn(page);
+  await signInOnPage(page);
   await expectBalance(page, accountId, usd(before));
 
   // The network fails before the request reaches the API.
@@ -220,7 +220,7 @@ it('learns from the history that a withdrawal whose answer was lost went through
   const before = await apiBalance(accountId);
 
   await openPage(page);
-  await signIn(page);
+  await signInOnPage(page);
   await expectBalance(page, accountId, usd(before));
 
   // The API does the withdrawal, but its answer never reaches the page.
@@ -243,7 +243,7 @@ it('learns from the history that a withdrawal whose answer was lost went through
 
 it('ends the session on a 401 and says so', async () => {
   await openPage(page);
-  await signIn(page);
+  await signInOnPage(page);
   await page.evaluate(() => {
     const session = JSON.parse(sessionStorage.getItem('mm.session') ?? '{}') as object;
     sessionStorage.setItem('mm.session', JSON.stringify({ ...session, accessToken: 'expired' }));

@@ -11,7 +11,40 @@ type GlobalWithStack = typeof globalThis & { __E2E_STACK__?: RunningStack };
 /** One real local stack (npm start) for the HTTP and browser suites; tests find it via E2E_STACK. */
 export default async function setup(): Promise<void> {
   const stack = await startLocalStack();
+  await warmUp(stack.info.apiUrl);
   (globalThis as GlobalWithStack).__E2E_STACK__ = stack;
   writeFileSync(e2eStackFile(), JSON.stringify({ ...stack.info, dataDir: stack.dataDir }));
   process.env.E2E_STACK = e2eStackFile();
+}
+
+/**
+ * serverless-offline loads each function on its first call, which takes seconds on a busy
+ * 2-core machine: call every route once (unauthenticated: a 401 loads the handler just the
+ * same) so no test pays for a cold start.
+ */
+async function warmUp(apiUrl: string): Promise<void> {
+  const id = '01JWARMUP00000000000000000';
+  const routes: Array<[string, string]> = [
+    ['GET', '/health'],
+    ['GET', '/accounts'],
+    ['POST', '/accounts'],
+    ['GET', `/accounts/${id}`],
+    ['GET', `/accounts/${id}/balance`],
+    ['POST', `/accounts/${id}/withdrawals`],
+    ['POST', `/accounts/${id}/deposits`],
+    ['GET', `/accounts/${id}/transactions`],
+    ['POST', `/accounts/${id}/freeze`],
+    ['POST', `/accounts/${id}/unfreeze`],
+    ['GET', '/controls/withdrawals'],
+    ['POST', '/controls/withdrawals'],
+    ['GET', '/no-such-route'],
+  ];
+  // Two at a time: the machine has two cores.
+  for (let i = 0; i < routes.length; i += 2) {
+    await Promise.all(
+      routes
+        .slice(i, i + 2)
+        .map(([method, route]) => fetch(`${apiUrl}${route}`, { method }).then((r) => r.text())),
+    );
+  }
 }
