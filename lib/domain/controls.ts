@@ -1,7 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { AccountNotFoundError, ForbiddenError } from './errors';
 import type { Account, Caller, WithdrawalControl } from './types';
-import type { LedgerStore } from '../persistence/ledger-store';
+import { TransientStoreError, type LedgerStore } from '../persistence/ledger-store';
+
+const FREEZE_ATTEMPTS = 6;
 
 export interface ControlDeps {
   store: LedgerStore;
@@ -21,13 +23,30 @@ export async function setAccountFrozen(
   request: { accountId: string; frozen: boolean; reason: string },
 ): Promise<Account> {
   requireOperator(caller);
-  const at = deps.now().toISOString();
-  const account = await deps.store.setFrozen(request.accountId, request.frozen, {
+  const change = {
     id: deps.newId(),
     by: caller.userId,
-    at,
+    at: deps.now().toISOString(),
     reason: request.reason,
-  });
+  };
+  // Freezing an account that is being drained races its withdrawals: a conflict is retried,
+  // never reported as a failure of the freeze while retries remain.
+  let account: Account | null = null;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      account = await deps.store.setFrozen(request.accountId, request.frozen, change);
+      break;
+    } catch (error) {
+      if (
+        !(error instanceof TransientStoreError) ||
+        error.kind !== 'conflict' ||
+        attempt >= FREEZE_ATTEMPTS
+      ) {
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
+    }
+  }
   if (account === null) throw new AccountNotFoundError();
   deps.logger.info(request.frozen ? 'account frozen' : 'account unfrozen', {
     accountId: request.accountId,

@@ -525,11 +525,12 @@ export class LedgerStore {
         }),
       );
     } catch (error) {
-      if (
-        error instanceof TransactionCanceledException &&
-        error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
-      ) {
-        return null;
+      if (error instanceof TransactionCanceledException) {
+        const reasons = error.CancellationReasons ?? [];
+        if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
+          throw new TransientStoreError('conflict', { cause: error });
+        }
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') return null;
       }
       return translateError(error);
     }

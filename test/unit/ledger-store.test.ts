@@ -364,3 +364,33 @@ describe('LedgerStore.recordRefusal', () => {
     });
   });
 });
+
+describe('LedgerStore.setFrozen', () => {
+  it('reports a freeze cancelled by a conflicting transaction as a transient conflict', async () => {
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(cancelled([{ Code: 'TransactionConflict' }, { Code: 'None' }]));
+
+    const failure = await store
+      .setFrozen(withdrawal.accountId, true, { id: 'c1', by: 'ops', at: 'now', reason: 'incident' })
+      .catch((e: unknown) => e);
+
+    expect(failure).toBeInstanceOf(TransientStoreError);
+    expect((failure as TransientStoreError).kind).toBe('conflict');
+  });
+
+  it('answers null for an account that does not exist', async () => {
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(cancelled([{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }]));
+
+    await expect(
+      store.setFrozen(withdrawal.accountId, true, {
+        id: 'c1',
+        by: 'ops',
+        at: 'now',
+        reason: 'incident',
+      }),
+    ).resolves.toBeNull();
+  });
+});
