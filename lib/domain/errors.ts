@@ -91,7 +91,9 @@ export class TransactionConflictError extends DomainError {
   readonly status = 409;
   override readonly retryAfterSeconds = 1;
   constructor() {
-    super('The account was busy; nothing was changed. Retry with the same Idempotency-Key.');
+    super(
+      'The account was busy and the request could not be applied. Retry with the same Idempotency-Key: a retry never moves money twice.',
+    );
   }
 }
 

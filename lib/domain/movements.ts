@@ -109,7 +109,13 @@ async function moveMoney(
     const answer = await attemptMovement(deps, movement, request);
     if (answer !== 'retry') return answer;
     deps.metrics.conflict(type, attempt >= maxAttempts);
-    if (attempt >= maxAttempts) throw new TransactionConflictError();
+    if (attempt >= maxAttempts) {
+      // An earlier attempt may have committed with its answer lost in transit: then the key
+      // holds its outcome, and "nothing changed" would be a lie.
+      const marker = await deps.store.getMarker(movement.accountId, movement.idempotencyKey);
+      if (marker) return answerFromMarker(deps, movement, request, marker);
+      throw new TransactionConflictError();
+    }
     // Full jitter, so writers that collided do not collide again in step.
     await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
   }

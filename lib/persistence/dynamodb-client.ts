@@ -11,6 +11,9 @@ export function createDocumentClient(options: {
     // Throttling, 5xx and network errors get the SDK's standard retries; transaction
     // conflicts are retried by the domain, which knows the request is idempotent.
     maxAttempts: 3,
+    // Without a timeout, a response lost after DynamoDB committed would hang until Lambda kills
+    // the invocation; with one, the SDK retries, and the retry finds the committed marker.
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
     ...(options.endpoint
       ? {
           endpoint: options.endpoint,

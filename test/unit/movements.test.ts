@@ -378,6 +378,7 @@ describe('withdraw', () => {
 
   it('gives up on persistent conflicts with TRANSACTION_CONFLICT, never INSUFFICIENT_FUNDS', async () => {
     ddb.on(TransactWriteCommand).rejects(cancelled({ Code: 'TransactionConflict' }));
+    ddb.on(GetCommand).resolves({}); // the key holds no outcome
 
     const error = await failureOf(withdraw(deps, request));
 
@@ -527,5 +528,32 @@ describe('deposit', () => {
     const error = await failureOf(deposit(deps, { ...request, caller: ops }));
 
     expect(error.code).toBe('BALANCE_LIMIT_EXCEEDED');
+  });
+});
+
+describe('a commit whose answer was lost, then only conflicts', () => {
+  it('answers with the committed outcome found under the key, not TRANSACTION_CONFLICT', async () => {
+    ddb.on(TransactWriteCommand).rejects(cancelled({ Code: 'TransactionConflict' }));
+    ddb
+      .on(GetCommand, { Key: markerKey(ACCOUNT_ID, 'key-1') })
+      .resolves({ Item: committedMarker(TX_ID) })
+      .on(GetCommand, { Key: accountKey(ACCOUNT_ID) })
+      .resolves({ Item: accountItem(1500, { lastMovement: lastMovement(TX_ID) }) });
+
+    const result = await withdraw(deps, request);
+
+    expect(result).toMatchObject({
+      replayed: false,
+      transaction: { transactionId: TX_ID, balanceAfter: 1500 },
+    });
+  });
+
+  it('still answers TRANSACTION_CONFLICT when the key holds nothing', async () => {
+    ddb.on(TransactWriteCommand).rejects(cancelled({ Code: 'TransactionConflict' }));
+    ddb.on(GetCommand).resolves({});
+
+    const error = await failureOf(withdraw(deps, request));
+
+    expect(error.code).toBe('TRANSACTION_CONFLICT');
   });
 });
