@@ -5,7 +5,9 @@ module.exports.origins = ({ options }) => {
   const stage = (options && options.stage) || 'dev';
   const configured = process.env.CORS_ORIGINS;
   if (!configured && stage !== 'local') {
-    throw new Error(`Set CORS_ORIGINS (comma-separated origins of the web page) to deploy stage ${stage}`);
+    throw new Error(
+      `Set CORS_ORIGINS (comma-separated origins of the web page) to deploy stage ${stage}`,
+    );
   }
   const origins = (configured || 'http://localhost:5173')
     .split(',')
