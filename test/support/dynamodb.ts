@@ -25,7 +25,9 @@ export async function createTestTable(
   const endpoint = options.endpoint ?? testEndpoint();
   const safePrefix = prefix.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 200);
   const tableName = options.tableName ?? `${safePrefix}-${randomBytes(6).toString('hex')}`;
-  const client = localDynamoDbClient(endpoint);
+  // Under heavy load DynamoDB Local answers some requests on a hot item with a 500 ("timed out
+  // waiting for a lock"; real DynamoDB does not): more SDK attempts ride that out.
+  const client = localDynamoDbClient(endpoint, { maxAttempts: 10 });
   await ensureTable(client, tableName);
   return { tableName, client, endpoint };
 }
