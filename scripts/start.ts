@@ -54,6 +54,9 @@ async function main(): Promise<void> {
     });
     stops.push({ name: 'DynamoDB Local', stop: () => dynamo.stop() });
     await ensureTable(localDynamoDbClient(dynamo.endpoint), s.tableName);
+    // Opt-in (reliability checks): the API and the sequencer reach DynamoDB through this endpoint,
+    // e.g. a fault-injecting proxy; table creation and seeding stay on DynamoDB Local's own.
+    const serviceEndpoint = process.env.API_DYNAMODB_ENDPOINT || dynamo.endpoint;
 
     const cognito = await startCognitoLocal({
       port: s.cognitoPort,
@@ -66,7 +69,7 @@ async function main(): Promise<void> {
     // The handlers read their configuration from the environment, here as in Lambda.
     Object.assign(process.env, {
       TABLE_NAME: s.tableName,
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      DYNAMODB_ENDPOINT: serviceEndpoint,
       JWT_ISSUER: identity.issuer,
       JWT_JWKS_URL: identity.jwksUrl,
       JWT_CLIENT_IDS: identity.clientId,
@@ -78,12 +81,13 @@ async function main(): Promise<void> {
     });
 
     // Imported only now: they read the configuration set just above.
-    const { serviceDeps } = await import('../lib/service');
+    const { createDocumentClient } = await import('../lib/persistence/dynamodb-client');
+    const { LedgerStore } = await import('../lib/persistence/ledger-store');
     const { seedDemoData } = await import('./lib/seed');
     const sequencer = await import('../handlers/sequencer');
 
     const poller = startStreamPoller({
-      endpoint: dynamo.endpoint,
+      endpoint: serviceEndpoint,
       tableName: s.tableName,
       handler: (event: DynamoDBStreamEvent) => sequencer.handler(event),
       checkpointFile: path.join(s.dataDir, 'sequencer-checkpoint.json'),
@@ -92,7 +96,11 @@ async function main(): Promise<void> {
     });
     stops.push({ name: 'sequencer', stop: () => poller.stop() });
 
-    const seeded = await seedDemoData(serviceDeps().store, identity);
+    const seedStore = new LedgerStore(
+      createDocumentClient({ region: 'us-east-1', endpoint: dynamo.endpoint }),
+      s.tableName,
+    );
+    const seeded = await seedDemoData(seedStore, identity);
 
     const api: ManagedProcess = startProcess(
       'API',

@@ -1,0 +1,92 @@
+/**
+ * `npm run audit`: checks every account of a running local stack straight from the table —
+ * balance = statement lines + pending entries, the balanceAfter chain, sequence continuity,
+ * no key or transaction moving money twice, markers agreeing with the ledger — prints the
+ * drifting accounts and exits 1 if there is any (3 if some accounts kept moving and could not be
+ * judged, 2 on a usage or connection error).
+ *
+ *   npm run audit                                  # DATA_DIR/stack.json (default .local/)
+ *   npm run audit -- --data-dir /tmp/mm-stack-x    # another stack
+ *   npm run audit -- --endpoint http://127.0.0.1:8000 --table money-movement-local
+ *   npm run audit -- --json                        # the result as JSON on stdout
+ *
+ * It also writes test-artifacts/reliability/audit-<time>.{json,txt}.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { localDynamoDbClient } from './lib/dynamodb-local';
+import { auditLedger, formatAudit } from './lib/bank/audit';
+import { writeReport } from './lib/bank/report';
+
+const DEFAULT_TABLE = 'money-movement-local';
+
+function usage(message: string): never {
+  console.error(`${message}
+usage: npm run audit -- [--endpoint URL] [--table NAME] [--data-dir DIR] [--json]`);
+  process.exit(2);
+}
+
+function parse(argv: string[]): {
+  endpoint?: string;
+  table: string;
+  dataDir: string;
+  json: boolean;
+} {
+  const out = {
+    endpoint: undefined as string | undefined,
+    table: DEFAULT_TABLE,
+    dataDir: process.env.DATA_DIR || '.local',
+    json: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = (): string => {
+      const next = argv[i + 1];
+      if (next === undefined) usage(`${String(arg)} needs a value`);
+      i += 1;
+      return next;
+    };
+    if (arg === '--endpoint') out.endpoint = value();
+    else if (arg === '--table') out.table = value();
+    else if (arg === '--data-dir') out.dataDir = value();
+    else if (arg === '--json') out.json = true;
+    else usage(`unknown argument ${String(arg)}`);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const args = parse(process.argv.slice(2));
+  let endpoint = args.endpoint;
+  if (endpoint === undefined) {
+    const root = path.resolve(__dirname, '..');
+    const stackFile = path.resolve(root, args.dataDir, 'stack.json');
+    try {
+      const stack = JSON.parse(readFileSync(stackFile, 'utf8')) as { dynamodb?: unknown };
+      if (typeof stack.dynamodb !== 'string') throw new Error('no "dynamodb" in it');
+      endpoint = stack.dynamodb;
+    } catch (error) {
+      usage(
+        `Cannot read the stack's DynamoDB endpoint from ${stackFile} (${error instanceof Error ? error.message : String(error)}): is \`npm start\` running? Or pass --endpoint.`,
+      );
+    }
+  }
+  const client = localDynamoDbClient(endpoint);
+  try {
+    const result = await auditLedger(client, args.table);
+    const text = formatAudit(result);
+    const files = writeReport('audit', { endpoint, ...result }, `${text}\n`);
+    if (args.json) console.log(JSON.stringify(result, null, 2));
+    else console.log(`${text}\nReport: ${files.text}`);
+    process.exit(!result.ok ? 1 : result.busy.length > 0 ? 3 : 0);
+  } catch (error) {
+    console.error(
+      `audit failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+    );
+    process.exit(2);
+  } finally {
+    client.destroy();
+  }
+}
+
+void main();

@@ -1,0 +1,465 @@
+/**
+ * The bank run's clients. Each operation is sent like a careful real client sends it: one
+ * Idempotency-Key per intended movement, retried with the same key until a definitive answer
+ * (sometimes after giving up on a slow attempt, sometimes twice at once, sometimes replayed
+ * once more after the answer), and now and then a key reused with another amount.
+ */
+import { performance } from 'node:perf_hooks';
+import { call, type Exchange } from './http';
+import {
+  classify,
+  isDefinitive,
+  settle,
+  type Attempt,
+  type AttemptRole,
+  type BankAccount,
+  type MovementType,
+  type Operation,
+  type Violation,
+} from './model';
+import type { DemoUser, Identity } from './stack';
+
+export interface BalanceSample {
+  accountId: string;
+  sentAt: number;
+  endedAt: number;
+  balance: number;
+}
+
+export interface RunContext {
+  apiUrl: string;
+  users: Record<DemoUser, Identity>;
+  /** Closed (a promise) while the stack is down: new attempts wait for it. */
+  gate: Promise<void> | null;
+  ops: Operation[];
+  violations: Violation[];
+  samples: BalanceSample[];
+  /** Operations handed out so far, and how many the run makes. */
+  issued: number;
+  total: number;
+  phase: string;
+  /** The last balance seen per account: clients aim amounts at it. */
+  hints: Map<string, number>;
+  httpRequests: number;
+  /** Called with each operation's number as it is handed out (phase switches, the crash). */
+  milestone: (n: number) => void;
+  limits: { attemptsPerOp: number; opDeadlineMs: number; requestTimeoutMs: number };
+  runId: string;
+}
+
+export type Random = () => number;
+
+export const randomInt = (random: Random, min: number, max: number): number =>
+  min + Math.floor(random() * (max - min + 1));
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function passGate(ctx: RunContext): Promise<void> {
+  while (ctx.gate !== null) await ctx.gate;
+}
+
+function violation(ctx: RunContext, v: Violation): void {
+  ctx.violations.push(v);
+}
+
+/** The next operation number, or null when the run has issued them all. */
+function take(ctx: RunContext): number | null {
+  if (ctx.issued >= ctx.total) return null;
+  ctx.issued += 1;
+  ctx.milestone(ctx.issued);
+  return ctx.issued;
+}
+
+export interface SendPlan {
+  /** Give up on the first attempt after this many ms (a client-side timeout). */
+  abortFirstAfterMs?: number;
+  /** Send the first attempt twice at the same time. */
+  concurrent?: boolean;
+  /** After the definitive answer, send the same request once more. */
+  replay?: boolean;
+  /** Time limit of the first attempt (the hang probe waits longer). */
+  firstTimeoutMs?: number;
+}
+
+function pathOf(op: Operation): string {
+  return `/accounts/${op.account.accountId}/${op.type === 'WITHDRAWAL' ? 'withdrawals' : 'deposits'}`;
+}
+
+async function attempt(
+  ctx: RunContext,
+  op: Operation,
+  role: AttemptRole,
+  timeoutMs: number,
+): Promise<Attempt> {
+  await passGate(ctx);
+  const user: DemoUser = op.type === 'WITHDRAWAL' ? op.account.owner : 'ops';
+  ctx.httpRequests += 1;
+  const exchange: Exchange = await call(ctx.apiUrl, 'POST', pathOf(op), {
+    token: ctx.users[user].token,
+    body: { amount: op.amount },
+    headers: { 'idempotency-key': op.key },
+    timeoutMs,
+  });
+  const result = classify(exchange, role);
+  op.attempts.push(result);
+  if (result.cls === 'unexpected') {
+    violation(ctx, {
+      invariant: 'every answer is one the contract gives',
+      detail:
+        `${op.type} ${op.amount} got ${result.status ?? result.kind} ${result.code ?? ''} ${result.text ?? result.error ?? ''}`.trim(),
+      accountId: op.account.accountId,
+      operation: op.id,
+      key: op.key,
+    });
+  }
+  if (result.balance !== undefined) ctx.hints.set(op.account.accountId, result.balance);
+  return result;
+}
+
+/** Sends one operation until it has a definitive answer (or the limits are reached). */
+export async function execute(ctx: RunContext, op: Operation, plan: SendPlan): Promise<void> {
+  const timeout = ctx.limits.requestTimeoutMs;
+  let definitive: Attempt | undefined;
+  if (plan.concurrent) {
+    const pair = await Promise.all([
+      attempt(ctx, op, 'first', timeout),
+      attempt(ctx, op, 'concurrent', timeout),
+    ]);
+    definitive = pair.find(isDefinitive);
+  } else {
+    const first = await attempt(
+      ctx,
+      op,
+      'first',
+      plan.abortFirstAfterMs ?? plan.firstTimeoutMs ?? timeout,
+    );
+    if (isDefinitive(first)) definitive = first;
+  }
+  const deadline = performance.now() + ctx.limits.opDeadlineMs;
+  for (let retry = 1; definitive === undefined; retry++) {
+    if (retry >= ctx.limits.attemptsPerOp || performance.now() > deadline) break;
+    await sleep(Math.min(1000, 20 * 2 ** Math.min(retry, 6)) * (0.5 + Math.random()));
+    const next = await attempt(ctx, op, 'retry', timeout);
+    if (isDefinitive(next)) definitive = next;
+  }
+  if (definitive !== undefined && plan.replay) await attempt(ctx, op, 'replay', timeout);
+  settle(op);
+}
+
+/** One more try of an operation left without a definitive answer (faults off by then). */
+export async function resolve(ctx: RunContext, op: Operation): Promise<void> {
+  for (let i = 0; i < 10 && op.attempts.find(isDefinitive) === undefined; i++) {
+    if (i > 0) await sleep(200 * i);
+    await attempt(ctx, op, 'final', ctx.limits.requestTimeoutMs);
+  }
+  settle(op);
+}
+
+function newOperation(
+  ctx: RunContext,
+  client: number,
+  account: BankAccount,
+  type: MovementType,
+  amount: number,
+  key: string,
+  reuseOf?: number,
+): Operation {
+  const op: Operation = {
+    id: ctx.ops.length + 1,
+    client,
+    account,
+    type,
+    amount,
+    key,
+    reuseOf,
+    phase: ctx.phase,
+    attempts: [],
+    outcome: 'unresolved',
+    firstSentAt: performance.now(),
+  };
+  ctx.ops.push(op);
+  return op;
+}
+
+export interface Behaviour {
+  abort: number;
+  concurrent: number;
+  replay: number;
+  reuse: number;
+}
+
+function sendPlan(random: Random, behaviour: Behaviour): SendPlan {
+  const r = random();
+  if (r < behaviour.concurrent) return { concurrent: true, replay: random() < behaviour.replay };
+  if (r < behaviour.concurrent + behaviour.abort) {
+    return { abortFirstAfterMs: randomInt(random, 2, 150), replay: random() < behaviour.replay };
+  }
+  return { replay: random() < behaviour.replay };
+}
+
+/** A reuse of an earlier key of this client with another amount: must be refused with 422. */
+function reuseCandidate(ctx: RunContext, mine: Operation[], random: Random): Operation | null {
+  const done = mine.filter(
+    (op) => op.reuseOf === undefined && (op.outcome === 'committed' || op.outcome === 'refused'),
+  );
+  if (done.length === 0) return null;
+  return done[Math.floor(random() * done.length)] ?? null;
+}
+
+/** A client of the hot accounts: random withdrawals (owner) and deposits (ops), concurrently with the others. */
+export async function hotClient(
+  ctx: RunContext,
+  client: number,
+  accounts: BankAccount[],
+  random: Random,
+  behaviour: Behaviour,
+): Promise<void> {
+  const mine: Operation[] = [];
+  for (let n = take(ctx); n !== null; n = take(ctx)) {
+    const reuse = random() < behaviour.reuse ? reuseCandidate(ctx, mine, random) : null;
+    if (reuse !== null) {
+      const op = newOperation(
+        ctx,
+        client,
+        reuse.account,
+        reuse.type,
+        reuse.amount + randomInt(random, 1, 500),
+        reuse.key,
+        reuse.id,
+      );
+      mine.push(op);
+      await execute(ctx, op, { replay: random() < 0.5 });
+      continue;
+    }
+    const account = accounts[Math.floor(random() * accounts.length)];
+    if (account === undefined) return;
+    const hint = ctx.hints.get(account.accountId) ?? 0;
+    const depositChance = hint < 5_000 ? 0.6 : 0.3;
+    const type: MovementType = random() < depositChance ? 'DEPOSIT' : 'WITHDRAWAL';
+    let amount: number;
+    if (type === 'DEPOSIT') amount = randomInt(random, 2_000, 15_000);
+    else if (random() < 0.3) amount = Math.max(1, Math.round(hint * (0.6 + random() * 0.8)));
+    else amount = randomInt(random, 1, 3_000);
+    const op = newOperation(ctx, client, account, type, amount, `${ctx.runId}-c${client}-${n}`);
+    mine.push(op);
+    await execute(ctx, op, sendPlan(random, behaviour));
+  }
+}
+
+/**
+ * The only client of its account, one request at a time: the balance is known exactly, so
+ * every answer is checked exactly — a refusal only when the balance was short, a success only
+ * when it was not, the balance answered equal to the model's, and a read right after a
+ * movement showing it (no stale read).
+ */
+export async function dedicatedClient(
+  ctx: RunContext,
+  client: number,
+  account: BankAccount,
+  openingBalance: number,
+  random: Random,
+  behaviour: Behaviour,
+): Promise<void> {
+  const mine: Operation[] = [];
+  let balance = openingBalance;
+  const flag = (invariant: string, detail: string, op?: Operation): void =>
+    violation(ctx, {
+      invariant,
+      detail,
+      accountId: account.accountId,
+      operation: op?.id,
+      key: op?.key,
+    });
+  for (let n = take(ctx); n !== null; n = take(ctx)) {
+    const reuse = random() < behaviour.reuse ? reuseCandidate(ctx, mine, random) : null;
+    let op: Operation;
+    let plan: SendPlan;
+    if (reuse !== null) {
+      op = newOperation(
+        ctx,
+        client,
+        account,
+        reuse.type,
+        reuse.amount + randomInt(random, 1, 500),
+        reuse.key,
+        reuse.id,
+      );
+      plan = { replay: random() < 0.5 };
+    } else {
+      const deposit = balance < 3_000 && random() < 0.8;
+      let amount: number;
+      if (deposit) amount = randomInt(random, 5_000, 20_000);
+      else {
+        const r = random();
+        if (r < 0.6) amount = randomInt(random, 1, Math.max(1, Math.min(balance, 4_000)));
+        else if (r < 0.85) amount = balance + randomInt(random, 1, 3_000);
+        else amount = Math.max(1, balance);
+      }
+      op = newOperation(
+        ctx,
+        client,
+        account,
+        deposit ? 'DEPOSIT' : 'WITHDRAWAL',
+        amount,
+        `${ctx.runId}-d${client}-${n}`,
+      );
+      plan = sendPlan(random, behaviour);
+    }
+    op.balanceBefore = balance;
+    mine.push(op);
+    await execute(ctx, op, plan);
+    if (op.outcome === 'unresolved') await resolve(ctx, op);
+    if (op.outcome === 'unresolved') {
+      // The balance is no longer known exactly: this client stops (the verifier reports it).
+      flag(
+        'every operation gets a definitive answer',
+        `no definitive answer after ${op.attempts.length} attempts`,
+        op,
+      );
+      return;
+    }
+    balance = checkDedicated(op, balance, flag);
+    await readBack(ctx, op, balance, flag);
+  }
+}
+
+/** The exact checks of one operation on a dedicated account; returns the balance after it. */
+function checkDedicated(
+  op: Operation,
+  before: number,
+  flag: (invariant: string, detail: string, op?: Operation) => void,
+): number {
+  const first = op.attempts.find(isDefinitive);
+  if (op.outcome === 'committed' && first !== undefined) {
+    const after = op.type === 'DEPOSIT' ? before + op.amount : before - op.amount;
+    if (op.type === 'WITHDRAWAL' && before < op.amount) {
+      flag('no overdraft', `withdrawal of ${op.amount} accepted on a balance of ${before}`, op);
+    }
+    if (op.reuseOf !== undefined) return before; // flagged by the verifier; balance per ledger
+    if (first.balance !== after) {
+      flag(
+        'the answer carries the committed balance',
+        `201 says balance ${String(first.balance)}, the account holds ${after} (before ${before}, ${op.type} ${op.amount})`,
+        op,
+      );
+    }
+    if (first.balanceAfter !== null && first.balanceAfter !== after) {
+      flag(
+        'balanceAfter is exact',
+        `201 says balanceAfter ${String(first.balanceAfter)}, expected ${after}`,
+        op,
+      );
+    }
+    // Nothing moved the account between the first answer and an immediate replay.
+    const replays = op.attempts.filter((a) => a.role === 'replay' && a.cls === 'committed');
+    for (const replay of replays) {
+      if (first.role !== 'concurrent' && replay.text !== first.text) {
+        flag(
+          'a replay is byte-for-byte the first answer when nothing moved in between',
+          `first ${String(first.text)} / replay ${String(replay.text)}`,
+          op,
+        );
+      }
+    }
+    return after;
+  }
+  if (
+    op.outcome === 'refused' &&
+    op.refusal?.code === 'INSUFFICIENT_FUNDS' &&
+    before >= op.amount
+  ) {
+    flag(
+      'INSUFFICIENT_FUNDS only when the funds were not there',
+      `withdrawal of ${op.amount} refused on a balance of exactly ${before} (sole client of the account)`,
+      op,
+    );
+  }
+  return before;
+}
+
+/** A balance read right after the movement (owner's token) must show it: no stale read. */
+async function readBack(
+  ctx: RunContext,
+  op: Operation,
+  expected: number,
+  flag: (invariant: string, detail: string, op?: Operation) => void,
+): Promise<void> {
+  if (op.outcome === 'unresolved') return;
+  for (let i = 0; i < 20; i++) {
+    await passGate(ctx);
+    ctx.httpRequests += 1;
+    const read = await call(ctx.apiUrl, 'GET', `/accounts/${op.account.accountId}/balance`, {
+      token: ctx.users[op.account.owner].token,
+      timeoutMs: ctx.limits.requestTimeoutMs,
+    });
+    if (read.kind === 'response' && read.status === 200) {
+      const body = read.json as { balance?: unknown };
+      if (body.balance !== expected) {
+        flag(
+          'a balance read right after a movement shows it (strongly consistent)',
+          `GET balance answered ${String(body.balance)}, the account holds ${expected}`,
+          op,
+        );
+      }
+      if (read.headers?.['cache-control'] !== 'no-store') {
+        flag(
+          'money responses carry Cache-Control: no-store',
+          `got ${String(read.headers?.['cache-control'])}`,
+          op,
+        );
+      }
+      return;
+    }
+    await sleep(100 * (i + 1));
+  }
+}
+
+/** Reads the hot accounts' balances all along the run (operator's token). */
+export async function sampler(
+  ctx: RunContext,
+  accounts: BankAccount[],
+  random: Random,
+  stop: () => boolean,
+): Promise<void> {
+  while (!stop()) {
+    const account = accounts[Math.floor(random() * accounts.length)];
+    if (account === undefined) return;
+    await passGate(ctx);
+    ctx.httpRequests += 1;
+    const read = await call(ctx.apiUrl, 'GET', `/accounts/${account.accountId}/balance`, {
+      token: ctx.users.ops.token,
+      timeoutMs: ctx.limits.requestTimeoutMs,
+    });
+    if (read.kind === 'response' && read.status === 200) {
+      const balance = (read.json as { balance?: unknown }).balance;
+      if (typeof balance === 'number') {
+        ctx.samples.push({
+          accountId: account.accountId,
+          sentAt: read.sentAt,
+          endedAt: read.endedAt,
+          balance,
+        });
+        ctx.hints.set(account.accountId, balance);
+        if (balance < 0) {
+          violation(ctx, {
+            invariant: 'no balance below zero, ever',
+            detail: `GET balance answered ${balance}`,
+            accountId: account.accountId,
+          });
+        }
+      }
+    }
+    await sleep(randomInt(random, 100, 400));
+  }
+}
+
+/** Builds an operation outside the clients' loops (the hang probe, opening deposits). */
+export function standaloneOperation(
+  ctx: RunContext,
+  account: BankAccount,
+  type: MovementType,
+  amount: number,
+  key: string,
+): Operation {
+  return newOperation(ctx, 0, account, type, amount, key);
+}
