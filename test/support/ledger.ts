@@ -165,7 +165,7 @@ export async function createTestLedger(
     },
     async drain() {
       if (!poller) throw new Error('this test ledger has no sequencer');
-      await poller.drain(20_000);
+      await poller.drain(60_000);
     },
     async statement(accountId) {
       const items = await queryAll(ledgerPartition(accountId), 'L#');
