@@ -1,26 +1,26 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * All configuration, read and checked once when a container loads. A missing or malformed
  * variable fails the cold start with its name, instead of a confusing error on some request.
  */
 const schema = z.object({
-  TABLE_NAME: z.string().min(3),
-  AWS_REGION: z.string().min(1).default('us-east-1'),
+  TABLE_NAME: z.string().check(z.minLength(3)),
+  AWS_REGION: z._default(z.string().check(z.minLength(1)), 'us-east-1'),
   /** Set locally (DynamoDB Local); unset in AWS. */
-  DYNAMODB_ENDPOINT: z.url().optional(),
+  DYNAMODB_ENDPOINT: z.optional(z.url()),
   /** Token issuer (Cognito user pool URL, or cognito-local's locally). */
   JWT_ISSUER: z.url(),
   /** JWKS URL; defaults to `${JWT_ISSUER}/.well-known/jwks.json`. */
-  JWT_JWKS_URL: z.url().optional(),
+  JWT_JWKS_URL: z.optional(z.url()),
   /** Comma-separated app client ids whose access tokens are accepted. */
-  JWT_CLIENT_IDS: z.string().min(1),
-  OPERATORS_GROUP: z.string().min(1).default('operators'),
+  JWT_CLIENT_IDS: z.string().check(z.minLength(1)),
+  OPERATORS_GROUP: z._default(z.string().check(z.minLength(1)), 'operators'),
   /** Comma-separated origins allowed by CORS. */
-  CORS_ORIGINS: z.string().default(''),
-  IDEMPOTENCY_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  CORS_ORIGINS: z._default(z.string(), ''),
+  IDEMPOTENCY_TTL_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(3650)), 30),
   /** How long a container trusts its last read of the withdrawals pause switch. */
-  PAUSE_SWITCH_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
+  PAUSE_SWITCH_CACHE_SECONDS: z._default(z.coerce.number().check(z.gte(0), z.lte(300)), 5),
 });
 
 export type Config = {

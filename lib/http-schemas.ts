@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { AccountNotFoundError, ValidationError } from './domain/errors';
 import { amountSchema, currencySchema } from './domain/money';
 import type { Account, LedgerEntry } from './domain/types';
@@ -6,13 +6,15 @@ import type { Account, LedgerEntry } from './domain/types';
 /** Request bodies: unknown fields are refused, so a typo never silently changes meaning. */
 export const movementBody = z.strictObject({
   amount: amountSchema,
-  currency: currencySchema.optional(),
+  currency: z.optional(currencySchema),
 });
 
 export const openAccountBody = z.strictObject({
   ownerId: z
     .string()
-    .regex(/^[\x21-\x7E]{1,128}$/, { error: 'ownerId must be 1-128 printable characters' }),
+    .check(
+      z.regex(/^[\x21-\x7E]{1,128}$/, { error: 'ownerId must be 1-128 printable characters' }),
+    ),
   currency: currencySchema,
 });
 
@@ -56,9 +58,11 @@ export const accountView = (a: Account) => ({
 
 const reason = z
   .string({ error: 'reason must be a string' })
-  .trim()
-  .min(1, { error: 'reason is required' })
-  .max(500, { error: 'reason must be at most 500 characters' });
+  .check(
+    z.trim(),
+    z.minLength(1, { error: 'reason is required' }),
+    z.maxLength(500, { error: 'reason must be at most 500 characters' }),
+  );
 
 export const freezeBody = z.strictObject({ reason });
 

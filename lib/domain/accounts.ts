@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { AccountNotFoundError, ForbiddenError, ValidationError } from './errors';
 import type { Account, Caller, LedgerEntry } from './types';
 import type { LedgerStore, PendingEntry } from '../persistence/ledger-store';
@@ -65,9 +65,9 @@ export interface HistoryPage {
   nextCursor: string | null;
 }
 
-const cursorSchema = z
-  .object({ before: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) })
-  .strict();
+const cursorSchema = z.strictObject({
+  before: z.number().check(z.int(), z.gte(1), z.lte(Number.MAX_SAFE_INTEGER)),
+});
 
 /** The cursor names a position in the statement; the account always comes from the path. */
 export function encodeCursor(before: number): string {

@@ -6,7 +6,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { config } from '../config';
 import { createTokenVerifier, type TokenVerifier } from '../auth/verify-token';
 import {
@@ -83,7 +83,7 @@ const authenticate = (operatorsOnly: boolean): MiddlewareObj<Event, HttpResult> 
   },
 });
 
-const parseJsonBody = (schema: z.ZodType): MiddlewareObj<Event, HttpResult> => ({
+const parseJsonBody = (schema: z.ZodMiniType): MiddlewareObj<Event, HttpResult> => ({
   before: (request) => {
     const event = request.event;
     const raw = event.body ?? '';
@@ -174,7 +174,12 @@ const requestKeys = (): MiddlewareObj<Event, HttpResult> => ({
  * validated body, and returns a response; everything else is the stack's job.
  */
 export function httpHandler<Body = undefined>(
-  options: { operation: string; auth?: boolean; operatorsOnly?: boolean; body?: z.ZodType<Body> },
+  options: {
+    operation: string;
+    auth?: boolean;
+    operatorsOnly?: boolean;
+    body?: z.ZodMiniType<Body>;
+  },
   handler: (request: HttpRequest<Body>) => Promise<HttpResult>,
 ) {
   const stack = middy<Event, HttpResult, Error, Context>({ timeoutEarlyInMillis: 0 })
