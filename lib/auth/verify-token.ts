@@ -39,6 +39,8 @@ const DEFAULT_FETCH_TIMEOUT_MS = 3000;
 /** Far above a Cognito access token's size; longer headers are refused before any parsing. */
 const MAX_TOKEN_LENGTH = 8192;
 const BEARER = /^Bearer +([A-Za-z0-9_.-]+) *$/i;
+/** Verified tokens remembered per container; the oldest is forgotten first beyond this. */
+const MAX_CACHED_TOKENS = 1000;
 
 /** The key source could not be reached or answered nonsense: our outage, not the client's. */
 class KeySourceUnavailable extends Error {
@@ -99,8 +101,28 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
     }
   };
 
+  // An RS256 verification is about half of a warm withdrawal's CPU, and a client sends the same
+  // token for up to an hour: a token verified once is trusted again until its `exp`, exactly
+  // as jose would judge it. Only successes are remembered, under the exact token string.
+  const verified = new Map<string, { caller: Caller; expiresAtMs: number }>();
+
   return async (authorizationHeader) => {
     const token = bearerToken(authorizationHeader);
+    const known = verified.get(token);
+    if (known !== undefined) {
+      if (Date.now() < known.expiresAtMs) return known.caller;
+      verified.delete(token);
+      throw unauthorized('ERR_JWT_EXPIRED');
+    }
+    const caller = await verifyToken(token);
+    if (verified.size >= MAX_CACHED_TOKENS) {
+      verified.delete(verified.keys().next().value as string);
+    }
+    verified.set(token, caller);
+    return caller.caller;
+  };
+
+  async function verifyToken(token: string): Promise<{ caller: Caller; expiresAtMs: number }> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, getKey, {
@@ -128,8 +150,12 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
 
     const groups = payload['cognito:groups'];
     const isOperator = Array.isArray(groups) && groups.includes(opts.operatorsGroup);
-    return { userId: sub, username: usernameOf(payload) ?? sub, isOperator };
-  };
+    return {
+      caller: { userId: sub, username: usernameOf(payload) ?? sub, isOperator },
+      // `exp` is required above; jose accepts a token until exp + the clock tolerance.
+      expiresAtMs: ((payload.exp as number) + CLOCK_TOLERANCE_SECONDS) * 1000,
+    };
+  }
 }
 
 function bearerToken(header: string | undefined): string {

@@ -172,6 +172,48 @@ describe('createTokenVerifier', () => {
     });
   });
 
+  describe('remembers a verified token', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    it('until its expiry plus the clock tolerance, then refuses it like jose would', async () => {
+      const v = makeVerifier('/pool/.well-known/jwks.json');
+      const exp = now() + 60;
+      const header = `Bearer ${await sign(claims({ exp }))}`;
+      await expect(v(header)).resolves.toMatchObject({ userId: 'user-1' });
+      // Within the tolerance the remembered answer stands.
+      jest.spyOn(Date, 'now').mockReturnValue((exp + 4) * 1000);
+      await expect(v(header)).resolves.toMatchObject({ userId: 'user-1' });
+      jest.spyOn(Date, 'now').mockReturnValue((exp + 5) * 1000);
+      await expectUnauthorized(header, 'ERR_JWT_EXPIRED', v);
+    });
+
+    it('but never a refused one: an altered token is refused every time', async () => {
+      const v = makeVerifier('/pool/.well-known/jwks.json');
+      const [header, , signature] = (await sign()).split('.');
+      const forged = `Bearer ${header}.${b64url(claims({ sub: 'mallory' }))}.${signature}`;
+      await expectUnauthorized(forged, SIGNATURE, v);
+      await expectUnauthorized(forged, SIGNATURE, v);
+    });
+
+    it('and keeps callers apart: each token answers with its own caller', async () => {
+      const v = makeVerifier('/pool/.well-known/jwks.json');
+      const alice = `Bearer ${await sign(claims({ sub: 'user-a', username: 'alice' }))}`;
+      const bob = `Bearer ${await sign(claims({ sub: 'user-b', username: 'bob', 'cognito:groups': ['operators'] }))}`;
+      for (let i = 0; i < 2; i += 1) {
+        await expect(v(alice)).resolves.toEqual({
+          userId: 'user-a',
+          username: 'alice',
+          isOperator: false,
+        });
+        await expect(v(bob)).resolves.toEqual({
+          userId: 'user-b',
+          username: 'bob',
+          isOperator: true,
+        });
+      }
+    });
+  });
+
   describe('refuses with UnauthorizedError', () => {
     it('a missing or empty Authorization header', async () => {
       await expectUnauthorized(undefined);
