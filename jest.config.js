@@ -25,6 +25,8 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
     { ...common, displayName: 'template', testMatch: ['<rootDir>/test/template/**/*.test.ts'] },
+    // `npm run bench:smoke` as a child process: it proves the bench runs; no timing is asserted.
+    { ...common, displayName: 'bench', testMatch: ['<rootDir>/test/bench/**/*.test.ts'] },
     {
       ...common,
       displayName: 'e2e',

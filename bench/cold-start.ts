@@ -230,6 +230,9 @@ export async function measureColdStart(options: {
       ...process.env,
       AWS_REGION: 'us-east-1',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // The bundles leave @aws-sdk out (serverless.yml custom.esbuild.exclude), as Lambda's
+      // nodejs20.x runtime provides it on NODE_PATH; here our pinned copy plays that part.
+      NODE_PATH: path.join(ROOT, 'node_modules'),
     };
     const initOnce = async (file: string): Promise<number> => {
       const { stdout } = await run(process.execPath, [measureFile, file], { env, cwd: outDir });

@@ -1,0 +1,57 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '../..');
+
+/**
+ * `npm run bench:smoke` in CI proves the bench works end to end. Timing ratios are reported,
+ * never asserted here (the machines are noisy); what is asserted is what does not depend on
+ * speed: the run completes, every headline number is there, and the counted facts hold.
+ */
+describe('npm run bench:smoke', () => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-test-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('completes and writes results.json, REPORT.md and latency.svg with every headline number', async () => {
+    await run(process.execPath, ['scripts/run.js', 'bench/run.ts', '--smoke', '--out', out], {
+      cwd: ROOT,
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 300_000,
+    });
+    for (const file of ['results.json', 'REPORT.md', 'latency.svg']) {
+      expect(existsSync(path.join(out, file))).toBe(true);
+    }
+    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Record<
+      string,
+      unknown
+    > & {
+      sections: { hotAccount: { successes: number; attempted: number; correct: boolean } };
+      targets: Array<{ section: string; met: boolean }>;
+    };
+    for (const field of [
+      'p50Ratio',
+      'throughputRatio',
+      'roundTripsPerWithdrawal',
+      'withdrawBundleKB',
+      'initRatio',
+      'alternativeRoundTripsPerWithdrawal',
+    ]) {
+      expect(Number.isFinite(results[field])).toBe(true);
+      expect(results[field] as number).toBeGreaterThan(0);
+    }
+    // Counted, not timed: one transaction and one consistent read per committed withdrawal.
+    expect(results.roundTripsPerWithdrawal).toBe(2);
+    expect(results.alternativeRoundTripsPerWithdrawal as number).toBeGreaterThan(2);
+    // 64 concurrent withdrawals on one funded account all commit, and the balance agrees.
+    expect(results.sections.hotAccount).toMatchObject({
+      successes: 64,
+      attempted: 64,
+      correct: true,
+    });
+    expect(readFileSync(path.join(out, 'latency.svg'), 'utf8')).toContain('<svg');
+  });
+});
