@@ -57,6 +57,7 @@ async function seedAccount(
       sequence,
       idempotencyKey: `seed-${sequence}`,
       createdAt: new Date(start + i * 1000).toISOString(),
+      status: 'POSTED',
     };
   });
   const last = lines[lines.length - 1];
@@ -66,6 +67,8 @@ async function seedAccount(
     ownerId,
     currency: 'USD',
     balance: last.balanceAfter,
+    pending: 0,
+    available: last.balanceAfter,
     version: last.sequence,
     createdAt: lines[0]?.createdAt ?? last.createdAt,
     updatedAt: last.createdAt,

@@ -6,11 +6,11 @@ import { serviceDeps } from '../lib/service';
 export const handler = httpHandler(
   { operation: 'get balance' },
   async ({ caller, pathParameters }) => {
-    const { accountId, currency, balance, updatedAt } = await accountFor(
+    const { accountId, currency, balance, available, pending, updatedAt } = await accountFor(
       serviceDeps(),
       caller,
       accountIdOf(pathParameters),
     );
-    return json(200, { accountId, currency, balance, updatedAt });
+    return json(200, { accountId, currency, balance, available, pending, updatedAt });
   },
 );

@@ -20,6 +20,16 @@ const schema = z.object({
   CORS_ORIGINS: z._default(z.string(), ''),
   IDEMPOTENCY_TTL_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(3650)), 30),
   /** How long a container trusts its last read of the withdrawals pause switch. */
+  /** The payout gateway's base URL (the simulated one locally). Unset: payouts are held only. */
+  PAYOUT_GATEWAY_URL: z.optional(z.url()),
+  PAYOUT_GATEWAY_TIMEOUT_MS: z._default(
+    z.coerce.number().check(z.int(), z.gte(100), z.lte(60_000)),
+    5000,
+  ),
+  /** An unresolved hold older than this is cancelled at the gateway and voided. */
+  PAYOUT_HOLD_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(5), z.lte(604_800)), 900),
+  /** An open payout not heard of for this long is asked again (same idempotency key). */
+  PAYOUT_RETRY_SECONDS: z._default(z.coerce.number().check(z.gte(1), z.lte(3600)), 30),
   PAUSE_SWITCH_CACHE_SECONDS: z._default(z.coerce.number().check(z.gte(0), z.lte(300)), 5),
 });
 
@@ -34,6 +44,10 @@ export type Config = {
   corsOrigins: string[];
   idempotencyTtlSeconds: number;
   pauseSwitchCacheMs: number;
+  payoutGatewayUrl: string | undefined;
+  payoutGatewayTimeoutMs: number;
+  payoutHoldSeconds: number;
+  payoutRetryMs: number;
 };
 
 const splitList = (value: string): string[] =>
@@ -65,6 +79,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: splitList(c.CORS_ORIGINS),
     idempotencyTtlSeconds: c.IDEMPOTENCY_TTL_DAYS * 24 * 3600,
     pauseSwitchCacheMs: c.PAUSE_SWITCH_CACHE_SECONDS * 1000,
+    payoutGatewayUrl: c.PAYOUT_GATEWAY_URL,
+    payoutGatewayTimeoutMs: c.PAYOUT_GATEWAY_TIMEOUT_MS,
+    payoutHoldSeconds: c.PAYOUT_HOLD_SECONDS,
+    payoutRetryMs: c.PAYOUT_RETRY_SECONDS * 1000,
   };
 }
 

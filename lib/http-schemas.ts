@@ -1,11 +1,33 @@
 import * as z from 'zod/mini';
-import { AccountNotFoundError, ValidationError } from './domain/errors';
+import { AccountNotFoundError, PayoutNotFoundError, ValidationError } from './domain/errors';
 import { amountSchema, currencySchema } from './domain/money';
-import type { Account, LedgerEntry } from './domain/types';
+import type { Account, LedgerEntry, Payout } from './domain/types';
 
 /** Request bodies: unknown fields are refused, so a typo never silently changes meaning. */
 export const movementBody = z.strictObject({
   amount: amountSchema,
+  currency: z.optional(currencySchema),
+});
+
+const accountIdField = (name: string) =>
+  z
+    .string({ error: `${name} must be a string` })
+    .check(z.minLength(1, { error: `${name} is required` }));
+
+export const transferBody = z.strictObject({
+  fromAccountId: accountIdField('fromAccountId'),
+  toAccountId: accountIdField('toAccountId'),
+  amount: amountSchema,
+  currency: z.optional(currencySchema),
+});
+
+export const payoutBody = z.strictObject({
+  amount: amountSchema,
+  destination: z.string({ error: 'destination must be a string' }).check(
+    z.regex(/^[\x21-\x7E]{1,128}$/, {
+      error: 'destination must be 1-128 printable characters without spaces',
+    }),
+  ),
   currency: z.optional(currencySchema),
 });
 
@@ -22,8 +44,18 @@ const ACCOUNT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** An id we could never have issued names no account: answered like any unknown account. */
 export function accountIdOf(pathParameters: Record<string, string | undefined>): string {
-  const id = pathParameters.accountId;
-  if (id === undefined || !ACCOUNT_ID.test(id)) throw new AccountNotFoundError();
+  return accountIdFrom(pathParameters.accountId);
+}
+
+export function accountIdFrom(id: string | undefined, message?: string): string {
+  if (id === undefined || !ACCOUNT_ID.test(id)) throw new AccountNotFoundError(message);
+  return id;
+}
+
+/** A payout id is a transaction id (a ULID); anything else names no payout. */
+export function payoutIdOf(pathParameters: Record<string, string | undefined>): string {
+  const id = pathParameters.transactionId;
+  if (id === undefined || !ACCOUNT_ID.test(id)) throw new PayoutNotFoundError();
   return id;
 }
 
@@ -51,6 +83,8 @@ export const accountView = (a: Account) => ({
   ownerId: a.ownerId,
   currency: a.currency,
   balance: a.balance,
+  available: a.available,
+  pending: a.pending,
   createdAt: a.createdAt,
   updatedAt: a.updatedAt,
   frozen: a.frozen === true,
@@ -81,4 +115,24 @@ export const entryView = (e: LedgerEntry) => ({
   sequence: e.sequence,
   idempotencyKey: e.idempotencyKey,
   createdAt: e.createdAt,
+  status: e.status,
+  ...(e.counterpartyAccountId !== undefined
+    ? { counterpartyAccountId: e.counterpartyAccountId }
+    : {}),
+  ...(e.destination !== undefined ? { destination: e.destination } : {}),
+});
+
+export const payoutView = (p: Payout) => ({
+  transactionId: p.transactionId,
+  accountId: p.accountId,
+  amount: p.amount,
+  currency: p.currency,
+  destination: p.destination,
+  status: p.status,
+  createdAt: p.createdAt,
+  updatedAt: p.updatedAt,
+  holdExpiresAt: p.holdExpiresAt,
+  attempts: p.attempts,
+  gatewayReference: p.gatewayReference ?? null,
+  voidReason: p.voidReason ?? null,
 });

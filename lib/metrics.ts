@@ -13,8 +13,14 @@ export interface MovementMetrics {
 /** CloudWatch metrics as embedded-metric-format log lines, flushed after each invocation. */
 export const metrics = new Metrics({ namespace: 'MoneyMovement', serviceName: 'money-movement' });
 
-const name = (type: MovementType, what: string) =>
-  `${type === 'WITHDRAWAL' ? 'Withdrawals' : 'Deposits'}${what}`;
+const FAMILY: Record<MovementType, string> = {
+  WITHDRAWAL: 'Withdrawals',
+  DEPOSIT: 'Deposits',
+  TRANSFER_OUT: 'Transfers',
+  TRANSFER_IN: 'Transfers',
+  PAYOUT: 'Payouts',
+};
+const name = (type: MovementType, what: string) => `${FAMILY[type]}${what}`;
 
 export const cloudWatchMovementMetrics: MovementMetrics = {
   committed: (type) => metrics.addMetric(name(type, 'Committed'), MetricUnit.Count, 1),

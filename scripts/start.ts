@@ -1,15 +1,17 @@
 /**
  * `npm start`: the whole local stack in one command. DynamoDB Local (data kept in DATA_DIR),
  * cognito-local as the token issuer, the table from serverless.yml, demo users and funded
- * accounts, the statement sequencer fed from the table's stream, the HTTP API through
- * serverless-offline, and the web page. Ctrl-C stops everything it started, java included.
+ * accounts, the statement sequencer and the payout dispatcher fed from the table's stream, the
+ * payout sweeper on a timer, a simulated payout gateway, the HTTP API through serverless-offline,
+ * and the web page. Ctrl-C stops everything it started, java included.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { assertPortFree, localDynamoDbClient, startDynamoDbLocal } from './lib/dynamodb-local';
 import { ensureIdentity, startCognitoLocal, DEMO_USERS } from './lib/cognito';
-import { ensureTable } from './lib/table';
+import { backfillAccountBalances, ensureTable } from './lib/table';
+import { startSimulatedGateway } from './lib/payout-gateway';
 import { startProcess, waitFor, type ManagedProcess } from './lib/processes';
 import { stackSettings } from './lib/settings';
 import { startStreamPoller } from './lib/stream-poller';
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
       ['DYNAMODB_PORT', s.dynamodbPort],
       ['COGNITO_PORT', s.cognitoPort],
       ['LAMBDA_PORT', s.lambdaPort],
+      ...(process.env.PAYOUT_GATEWAY_URL ? [] : [['GATEWAY_PORT', s.gatewayPort] as const]),
     ] as const) {
       await assertPortFree(value, variable);
     }
@@ -54,6 +57,19 @@ async function main(): Promise<void> {
     });
     stops.push({ name: 'DynamoDB Local', stop: () => dynamo.stop() });
     await ensureTable(localDynamoDbClient(dynamo.endpoint), s.tableName);
+    await backfillAccountBalances(localDynamoDbClient(dynamo.endpoint), s.tableName);
+
+    // The external payout gateway, simulated (its state kept beside the data), unless a real
+    // one is named.
+    let gatewayUrl = process.env.PAYOUT_GATEWAY_URL;
+    if (!gatewayUrl) {
+      const gateway = await startSimulatedGateway({
+        port: s.gatewayPort,
+        stateFile: path.join(s.dataDir, 'payout-gateway.json'),
+      });
+      stops.push({ name: 'payout gateway', stop: () => gateway.close() });
+      gatewayUrl = gateway.url;
+    }
     // Opt-in (reliability checks): the API and the sequencer reach DynamoDB through this endpoint,
     // e.g. a fault-injecting proxy; table creation and seeding stay on DynamoDB Local's own.
     const serviceEndpoint = process.env.API_DYNAMODB_ENDPOINT || dynamo.endpoint;
@@ -78,6 +94,7 @@ async function main(): Promise<void> {
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',
+      PAYOUT_GATEWAY_URL: gatewayUrl,
     });
 
     // Imported only now: they read the configuration set just above.
@@ -95,6 +112,24 @@ async function main(): Promise<void> {
       onError: (error) => console.error('sequencer:', error),
     });
     stops.push({ name: 'sequencer', stop: () => poller.stop() });
+
+    // The same payout functions that run in AWS: the dispatcher behind the stream (new payout
+    // records only, as serverless.yml filters them), the sweeper on a timer (AWS: every minute).
+    const payouts = await import('../handlers/payouts');
+    const dispatcher = startStreamPoller({
+      endpoint: serviceEndpoint,
+      tableName: s.tableName,
+      handler: (event: DynamoDBStreamEvent) => payouts.dispatch(event),
+      checkpointFile: path.join(s.dataDir, 'payouts-checkpoint.json'),
+      filter: (record) =>
+        record.eventName === 'INSERT' && (record.dynamodb?.Keys?.pk?.S ?? '').startsWith('PAYOUT#'),
+      onError: (error) => console.error('payout dispatcher:', error),
+    });
+    stops.push({ name: 'payout dispatcher', stop: () => dispatcher.stop() });
+    const sweeper = startTimer(sweepSeconds() * 1000, () =>
+      payouts.sweep().catch((error: unknown) => console.error('payout sweeper:', error)),
+    );
+    stops.push({ name: 'payout sweeper', stop: () => sweeper.stop() });
 
     const seedStore = new LedgerStore(
       createDocumentClient({ region: 'us-east-1', endpoint: dynamo.endpoint }),
@@ -120,6 +155,9 @@ async function main(): Promise<void> {
           API_PORT: String(s.apiPort),
           LAMBDA_PORT: String(s.lambdaPort),
           ESBUILD_WORK_FOLDER: path.relative(s.root, path.join(s.dataDir, 'esbuild')),
+          // The bundles leave @aws-sdk out, as Lambda's runtime provides it on NODE_PATH; the
+          // project's pinned copy plays that part here.
+          NODE_PATH: path.join(s.root, 'node_modules'),
           SLS_TELEMETRY_DISABLED: '1',
           SLS_NOTIFICATIONS_MODE: 'off',
         },
@@ -149,7 +187,14 @@ async function main(): Promise<void> {
     writeFileSync(
       path.join(s.dataDir, 'stack.json'),
       JSON.stringify(
-        { apiUrl, webUrl: web.url, dynamodb: dynamo.endpoint, identity, pid: process.pid },
+        {
+          apiUrl,
+          webUrl: web.url,
+          dynamodb: dynamo.endpoint,
+          gatewayUrl,
+          identity,
+          pid: process.pid,
+        },
         null,
         2,
       ),
@@ -167,6 +212,7 @@ Local stack ready (data in ${s.dataDir})
   API        ${apiUrl}   (try: curl ${apiUrl}/health)
   DynamoDB   ${dynamo.endpoint}
   Cognito    ${identity.endpoint}  (issuer ${identity.issuer})
+  Payouts    ${gatewayUrl}  (simulated gateway; see README "Payouts")
   Demo users (local only):
 ${users}
   A token:   npm run --silent token -- alice
@@ -175,6 +221,29 @@ Press Ctrl-C to stop.`);
     console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
     await shutdown(1);
   }
+}
+
+/** How often the local sweeper runs (AWS: every minute); short, so demos resolve quickly. */
+function sweepSeconds(): number {
+  const value = Number(process.env.PAYOUT_SWEEP_SECONDS ?? '5');
+  if (!Number.isFinite(value) || value <= 0) throw new Error('PAYOUT_SWEEP_SECONDS must be > 0');
+  return value;
+}
+
+/** Runs `task` every `ms`, skipping a tick while a run is in progress; stop() waits for it. */
+function startTimer(ms: number, task: () => Promise<void>): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    running ??= task().finally(() => {
+      running = undefined;
+    });
+  }, ms);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 void main();

@@ -78,6 +78,8 @@ export async function createAccounts(
       ownerId,
       currency: 'USD',
       balance,
+      pending: 0,
+      available: balance,
       version: 0,
       createdAt: now,
       updatedAt: now,

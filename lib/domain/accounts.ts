@@ -26,6 +26,8 @@ export async function openAccount(
     ownerId: request.ownerId,
     currency: request.currency,
     balance: 0,
+    pending: 0,
+    available: 0,
     version: 0,
     createdAt: now,
     updatedAt: now,
@@ -141,5 +143,10 @@ function pendingToEntry(entry: PendingEntry, account: Account): LedgerEntry {
     sequence: isLast ? account.version : null,
     idempotencyKey: entry.idempotencyKey,
     createdAt: entry.createdAt,
+    status: entry.status ?? 'POSTED',
+    ...(entry.counterpartyAccountId !== undefined
+      ? { counterpartyAccountId: entry.counterpartyAccountId }
+      : {}),
+    ...(entry.destination !== undefined ? { destination: entry.destination } : {}),
   };
 }

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'BALANCE_LIMIT_EXCEEDED'
   | 'ACCOUNT_FROZEN'
   | 'WITHDRAWALS_PAUSED'
+  | 'PAYOUT_NOT_FOUND'
   | 'INTERNAL_ERROR';
 
 export abstract class DomainError extends Error {
@@ -65,8 +66,8 @@ export class ForbiddenError extends DomainError {
 export class AccountNotFoundError extends DomainError {
   readonly code = 'ACCOUNT_NOT_FOUND';
   readonly status = 404;
-  constructor() {
-    super('Account not found.');
+  constructor(message = 'Account not found.') {
+    super(message);
   }
 }
 
@@ -177,5 +178,13 @@ export class WithdrawalsPausedError extends DomainError {
   readonly status = 503;
   constructor(override readonly retryAfterSeconds: number) {
     super('Withdrawals are paused by an operator; nothing was changed. Retry later.');
+  }
+}
+
+export class PayoutNotFoundError extends DomainError {
+  readonly code = 'PAYOUT_NOT_FOUND';
+  readonly status = 404;
+  constructor() {
+    super('Payout not found.');
   }
 }

@@ -11,12 +11,13 @@ import {
   ReplayedRefusalError,
   ServiceUnavailableError,
   TransactionConflictError,
+  ValidationError,
   WithdrawalsPausedError,
   type DomainError,
   type ErrorCode,
 } from './errors';
 import { MAX_BALANCE } from './money';
-import type { Account, Caller, LedgerEntry, MovementType } from './types';
+import type { Account, Caller, LedgerEntry, MovementType, Payout } from './types';
 import type { MovementMetrics } from '../metrics';
 import {
   TransientStoreError,
@@ -49,13 +50,27 @@ export interface MovementRequest {
   requestId: string;
 }
 
+export interface TransferRequest extends MovementRequest {
+  toAccountId: string;
+}
+
+export interface PayoutRequest extends MovementRequest {
+  destination: string;
+}
+
 export interface MovementResult {
   transaction: LedgerEntry;
-  /** The account's balance, read consistently after the commit. */
+  /** The account's balances, read consistently after the commit. */
   balance: number;
+  available: number;
+  pending: number;
+  /** Payouts: the payout record as it is now. */
+  payout?: Payout;
   /** True when this answer comes from an earlier request with the same Idempotency-Key. */
   replayed: boolean;
 }
+
+type RequestedMovement = Exclude<MovementType, 'TRANSFER_IN'>;
 
 const DEFAULT_ATTEMPTS = 4;
 const BACKOFF_BASE_MS = 10;
@@ -67,41 +82,108 @@ export const withdraw = (deps: MovementDeps, request: MovementRequest) =>
 export const deposit = (deps: MovementDeps, request: MovementRequest) =>
   moveMoney(deps, 'DEPOSIT', request);
 
+/**
+ * Moves money between two accounts of the same currency in one transaction: the source (the
+ * caller's) is debited only if the amount is available, the destination credited.
+ */
+export async function transfer(
+  deps: MovementDeps,
+  request: TransferRequest,
+): Promise<MovementResult> {
+  if (request.toAccountId === request.accountId) {
+    throw new ValidationError('toAccountId must differ from fromAccountId');
+  }
+  // The destination's currency never changes, so reading it first is safe; both account
+  // updates then carry it in their conditions, so a mismatch cannot slip in between.
+  const destination = await deps.store.getAccount(request.toAccountId);
+  if (destination === null)
+    throw new AccountNotFoundError('The destination account does not exist.');
+  if (request.currency !== undefined && request.currency !== destination.currency) {
+    throw new CurrencyMismatchError();
+  }
+  return moveMoney(deps, 'TRANSFER_OUT', request, { currency: destination.currency });
+}
+
+/**
+ * The first phase of a payout: holds the amount (available → pending) and records the payout
+ * for the dispatcher, in one transaction. The gateway is called after the commit, never inside.
+ */
+export function requestPayout(
+  deps: MovementDeps & { payoutHoldSeconds: number },
+  request: PayoutRequest,
+): Promise<MovementResult> {
+  return moveMoney(deps, 'PAYOUT', request, { holdSeconds: deps.payoutHoldSeconds });
+}
+
 /** The request's fingerprint: a key reused with anything else is refused, not replayed. */
-export function requestHash(type: MovementType, request: MovementRequest): string {
+export function requestHash(
+  type: RequestedMovement,
+  request: MovementRequest & { toAccountId?: string; destination?: string },
+): string {
   const canonical = JSON.stringify([
     type,
     request.accountId,
     request.amount,
     request.currency ?? null,
+    ...(request.toAccountId !== undefined ? [request.toAccountId] : []),
+    ...(request.destination !== undefined ? [request.destination] : []),
   ]);
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
 async function moveMoney(
   deps: MovementDeps,
-  type: MovementType,
-  request: MovementRequest,
+  type: RequestedMovement,
+  request: MovementRequest & { toAccountId?: string; destination?: string },
+  options: { currency?: string; holdSeconds?: number } = {},
 ): Promise<MovementResult> {
   if (type === 'DEPOSIT' && !request.caller.isOperator) throw new ForbiddenError();
-  if (type === 'WITHDRAWAL' && (await deps.withdrawalSwitch.isPaused())) {
+  // Money leaving the service stops while operators pause withdrawals; transfers stay inside.
+  if ((type === 'WITHDRAWAL' || type === 'PAYOUT') && (await deps.withdrawalSwitch.isPaused())) {
     throw new WithdrawalsPausedError(Math.max(1, Math.ceil(deps.withdrawalSwitch.cacheMs / 1000)));
   }
 
   const createdAt = deps.now();
+  const transactionId = deps.newId();
+  const currency = options.currency ?? request.currency;
   const movement: MovementWrite = {
-    transactionId: deps.newId(),
+    transactionId,
     accountId: request.accountId,
     type,
     amount: request.amount,
-    currency: request.currency,
+    currency,
     idempotencyKey: request.idempotencyKey,
     requestHash: requestHash(type, request),
     createdAt: createdAt.toISOString(),
-    // Only the owner withdraws; operators credit any account.
-    requiredOwnerId: type === 'WITHDRAWAL' ? request.caller.userId : undefined,
+    // Only the owner moves money out; operators credit any account.
+    requiredOwnerId: type === 'DEPOSIT' ? undefined : request.caller.userId,
     expiresAt: Math.floor(createdAt.getTime() / 1000) + deps.idempotencyTtlSeconds,
+    ...(request.toAccountId !== undefined ? { toAccountId: request.toAccountId } : {}),
   };
+  if (type === 'PAYOUT') {
+    const at = createdAt.toISOString();
+    movement.payout = {
+      transactionId,
+      accountId: request.accountId,
+      amount: request.amount,
+      // Filled from the account when the client did not name it: read below, not guessed.
+      currency: currency ?? '',
+      destination: request.destination ?? '',
+      status: 'PENDING',
+      idempotencyKey: request.idempotencyKey,
+      createdAt: at,
+      updatedAt: at,
+      holdExpiresAt: new Date(
+        createdAt.getTime() + (options.holdSeconds ?? 0) * 1000,
+      ).toISOString(),
+      attempts: 0,
+    };
+    if (movement.payout.currency === '') {
+      const account = await deps.store.getAccount(request.accountId);
+      // Unknown or foreign: the transaction below answers it in the usual order.
+      movement.payout.currency = account?.currency ?? 'XXX';
+    }
+  }
   const maxAttempts = deps.maxAttempts ?? DEFAULT_ATTEMPTS;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
@@ -166,9 +248,15 @@ async function resolveCancellation(
   }
   // An operator's freeze is not the request's outcome: it is not recorded, so a retry after
   // the unfreeze executes.
-  if (movement.type === 'WITHDRAWAL' && account?.frozen === true) throw new AccountFrozenError();
+  if (movement.type !== 'DEPOSIT' && account?.frozen === true) throw new AccountFrozenError();
 
-  const refusal = account ? businessRefusal(movement, account) : null;
+  let refusal = account ? businessRefusal(movement, account) : null;
+  if (refusal === null && cancelled.counterpartyRefused) {
+    if (cancelled.counterparty === null) {
+      throw new AccountNotFoundError('The destination account does not exist.');
+    }
+    refusal = businessRefusal({ ...movement, type: 'DEPOSIT' }, cancelled.counterparty);
+  }
   if (refusal === null) return 'retry'; // The condition failed on a state that no longer holds.
 
   const recorded = await deps.store.recordRefusal(
@@ -195,7 +283,7 @@ function businessRefusal(movement: MovementWrite, account: Account): DomainError
   if (movement.currency !== undefined && account.currency !== movement.currency) {
     return new CurrencyMismatchError();
   }
-  if (movement.type === 'WITHDRAWAL' && account.balance < movement.amount) {
+  if (movement.type !== 'DEPOSIT' && account.available < movement.amount) {
     return new InsufficientFundsError();
   }
   if (movement.type === 'DEPOSIT' && account.balance + movement.amount > MAX_BALANCE) {
@@ -249,10 +337,16 @@ async function resultOf(
     createdAt: string;
     balanceAfter?: number;
     sequence?: number;
+    counterpartyAccountId?: string;
   },
   replayed: boolean,
 ): Promise<MovementResult> {
-  const account = await deps.store.getAccount(committed.accountId);
+  const [account, payout] = await Promise.all([
+    deps.store.getAccount(committed.accountId),
+    committed.type === 'PAYOUT'
+      ? deps.store.getPayout(committed.accountId, committed.transactionId)
+      : Promise.resolve(null),
+  ]);
   if (account === null) throw new Error(`Account ${committed.accountId} vanished after a commit`);
   const isLast = account.lastMovement?.transactionId === committed.transactionId;
   return {
@@ -266,8 +360,16 @@ async function resultOf(
       sequence: committed.sequence ?? (isLast ? account.version : null),
       idempotencyKey: committed.idempotencyKey,
       createdAt: committed.createdAt,
+      status: payout?.status ?? 'POSTED',
+      ...(committed.counterpartyAccountId !== undefined
+        ? { counterpartyAccountId: committed.counterpartyAccountId }
+        : {}),
+      ...(payout ? { destination: payout.destination } : {}),
     },
     balance: account.balance,
+    available: account.available,
+    pending: account.pending,
+    ...(payout ? { payout } : {}),
     replayed,
   };
 }

@@ -26,6 +26,11 @@ export async function sequenceAccountChange(
     sequence: after.version,
     idempotencyKey: movement.idempotencyKey,
     createdAt: movement.createdAt,
+    status: movement.status ?? 'POSTED',
+    ...(movement.counterpartyAccountId !== undefined
+      ? { counterpartyAccountId: movement.counterpartyAccountId }
+      : {}),
+    ...(movement.destination !== undefined ? { destination: movement.destination } : {}),
   });
   return 'written';
 }

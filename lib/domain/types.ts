@@ -1,7 +1,23 @@
 /** Money is always an integer count of the currency's minor units (cents for USD). */
 export type MinorUnits = number;
 
-export type MovementType = 'DEPOSIT' | 'WITHDRAWAL';
+export type MovementType = 'DEPOSIT' | 'WITHDRAWAL' | 'TRANSFER_IN' | 'TRANSFER_OUT' | 'PAYOUT';
+
+/**
+ * POSTED entries moved the balance. A payout is PENDING while its funds are held (then it is
+ * not in the statement yet), and ends POSTED (sent) or VOIDED (released, balance unchanged).
+ */
+export type EntryStatus = 'POSTED' | 'PENDING' | 'VOIDED';
+
+/** What one entry does to the posted balance: credits add, debits subtract, voids nothing. */
+export function balanceEffect(entry: {
+  type: MovementType;
+  amount: MinorUnits;
+  status?: EntryStatus;
+}): MinorUnits {
+  if ((entry.status ?? 'POSTED') !== 'POSTED') return 0;
+  return entry.type === 'DEPOSIT' || entry.type === 'TRANSFER_IN' ? entry.amount : -entry.amount;
+}
 
 /** The last movement applied to an account, kept on the account so its stream record is self-contained. */
 export interface LastMovement {
@@ -10,13 +26,24 @@ export interface LastMovement {
   amount: MinorUnits;
   idempotencyKey: string;
   createdAt: string;
+  /** Absent means POSTED. */
+  status?: EntryStatus;
+  /** Transfers: the other account. */
+  counterpartyAccountId?: string;
+  /** Payouts: where the money goes. */
+  destination?: string;
 }
 
 export interface Account {
   accountId: string;
   ownerId: string;
   currency: string;
+  /** Posted balance. */
   balance: MinorUnits;
+  /** Held by payouts not yet posted or voided. */
+  pending: MinorUnits;
+  /** balance − pending, stored so a condition can test it: never below zero. */
+  available: MinorUnits;
   /** Count of movements committed on the account; the commit order of its ledger. */
   version: number;
   createdAt: string;
@@ -52,6 +79,33 @@ export interface LedgerEntry {
   sequence: number | null;
   idempotencyKey: string;
   createdAt: string;
+  status: EntryStatus;
+  counterpartyAccountId?: string;
+  destination?: string;
+}
+
+export type PayoutStatus = 'PENDING' | 'POSTED' | 'VOIDED';
+
+/** A payout: the hold in the ledger and the instruction to the gateway (the outbox record). */
+export interface Payout {
+  transactionId: string;
+  accountId: string;
+  amount: MinorUnits;
+  currency: string;
+  destination: string;
+  status: PayoutStatus;
+  idempotencyKey: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Past this instant an unresolved hold is cancelled at the gateway and voided. */
+  holdExpiresAt: string;
+  /** Gateway calls made so far, and the last one's time and unknown-outcome reason. */
+  attempts: number;
+  lastAttemptAt?: string;
+  lastError?: string;
+  /** The gateway's reference once sent, or why it was voided. */
+  gatewayReference?: string;
+  voidReason?: string;
 }
 
 export interface Caller {

@@ -71,5 +71,32 @@ export const accountControlKey = (accountId: string, at: string, id: string): Ke
 /** The one switch that pauses every withdrawal; read through a short cache, never per request. */
 export const withdrawalSwitchKey: Key = { pk: 'CONTROL', sk: 'WITHDRAWALS' };
 
+/** A payout's record (the gateway instruction and its status), beside its account's others. */
+export const payoutKey = (accountId: string, transactionId: string): Key => ({
+  pk: `PAYOUT#${accountId}`,
+  sk: transactionId,
+});
+
+export const isPayoutPartition = (pk: string | undefined): boolean =>
+  pk !== undefined && pk.startsWith('PAYOUT#');
+
+/**
+ * The sparse global secondary index of unresolved payouts, read by the sweeper. An open payout
+ * carries the two attributes below; resolving it removes them, and it leaves the index. The
+ * partition attribute is spread over a few shards so a burst of payouts is not one hot key.
+ */
+export const OPEN_PAYOUTS_INDEX = 'open-payouts';
+export const OPEN_PAYOUT_INDEX_ATTRIBUTES = ['openPayoutShard', 'openPayoutDue'] as const;
+const OPEN_PAYOUT_SHARDS = 4;
+export const openPayoutShards = (): string[] =>
+  Array.from({ length: OPEN_PAYOUT_SHARDS }, (_, shard) => `OPEN#${shard}`);
+export const openPayoutIndexAttributes = (
+  transactionId: string,
+  holdExpiresAt: string,
+): { openPayoutShard: string; openPayoutDue: string } => ({
+  openPayoutShard: `OPEN#${transactionId.charCodeAt(transactionId.length - 1) % OPEN_PAYOUT_SHARDS}`,
+  openPayoutDue: `${holdExpiresAt}#${transactionId}`,
+});
+
 /** Sort-key value of the account item; the stream consumer filters on it. */
 export const ACCOUNT_SORT_KEY = ACCOUNT_SK;

@@ -13,14 +13,17 @@ import {
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
+  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type {
   Account,
   ControlChange,
+  EntryStatus,
   LastMovement,
   LedgerEntry,
   MovementType,
+  Payout,
   WithdrawalControl,
 } from '../domain/types';
 import {
@@ -36,6 +39,11 @@ import {
   statementLineKey,
   accountControlKey,
   withdrawalSwitchKey,
+  payoutKey,
+  openPayoutIndexAttributes,
+  openPayoutShards,
+  OPEN_PAYOUTS_INDEX,
+  OPEN_PAYOUT_INDEX_ATTRIBUTES,
 } from './keys';
 
 /** What an idempotency marker remembers: the request's fingerprint and its first outcome. */
@@ -53,6 +61,7 @@ export interface CommittedMarker extends MarkerBase {
   transactionId: string;
   type: MovementType;
   amount: number;
+  counterpartyAccountId?: string;
   /** Filled in by the sequencer once the entry has its place in the statement. */
   balanceAfter?: number;
   sequence?: number;
@@ -66,8 +75,13 @@ export interface RefusedMarker extends MarkerBase {
 
 export interface MovementWrite {
   transactionId: string;
+  /** The debited (or, for a deposit, credited) account; the marker lives under it. */
   accountId: string;
-  type: MovementType;
+  type: Exclude<MovementType, 'TRANSFER_IN'>;
+  /** TRANSFER_OUT: the credited account. */
+  toAccountId?: string;
+  /** PAYOUT: the payout record written with the hold. */
+  payout?: Payout;
   amount: number;
   /** Only when the client named one: then the account's currency must match. */
   currency?: string;
@@ -85,6 +99,9 @@ export interface CancelledMovement {
   /** The account's condition failed; `account` is its state at that moment (null: no such item). */
   accountRefused: boolean;
   account: Account | null;
+  /** Transfers: the credited account's condition failed, and its state then. */
+  counterpartyRefused: boolean;
+  counterparty: Account | null;
   /** A marker already exists for this (account, key). */
   existingMarker: Marker | null;
 }
@@ -170,6 +187,18 @@ export interface PendingEntry {
   amount: number;
   idempotencyKey: string;
   createdAt: string;
+  /** Payouts: PENDING while held, then the outcome until the sequencer writes the line. */
+  status?: EntryStatus;
+  counterpartyAccountId?: string;
+  destination?: string;
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+function toPayout(item: Record<string, unknown>): Payout {
+  const { pk: _pk, sk: _sk, ...rest } = item;
+  for (const attribute of OPEN_PAYOUT_INDEX_ATTRIBUTES) delete rest[attribute];
+  return rest as unknown as Payout;
 }
 
 /** DynamoDB persistence of accounts, ledgers and idempotency markers. Knows nothing of HTTP. */
@@ -283,49 +312,84 @@ export class LedgerStore {
   }
 
   /**
-   * One movement as ONE TransactWriteItems: the account's conditional update, the pending
-   * ledger entry and the idempotency marker. No read before it and no version condition, so
-   * concurrent movements on one account never invalidate each other; `version` is incremented
-   * unconditionally to record commit order, not to guard.
+   * One movement as ONE TransactWriteItems: the conditional update of every account it touches,
+   * their pending ledger entries, the payout record for a payout, and the idempotency marker.
+   * No read before it and no version condition, so concurrent movements on one account never
+   * invalidate each other; `version` is incremented unconditionally to record commit order.
+   *
+   * - WITHDRAWAL debits (balance and available), DEPOSIT credits.
+   * - TRANSFER_OUT debits the source and credits `toAccountId` (a TRANSFER_IN line there).
+   * - PAYOUT holds: available moves to pending, the posted balance and version stay, so it has
+   *   no statement line until it is posted or voided (`resolvePayout`).
    */
   async writeMovement(movement: MovementWrite): Promise<MovementWriteResult> {
-    const isWithdrawal = movement.type === 'WITHDRAWAL';
-    const conditions = ['attribute_exists(pk)'];
-    const values: Record<string, unknown> = {
-      ':amount': movement.amount,
-      ':one': 1,
-      ':now': movement.createdAt,
-      ':last': {
-        transactionId: movement.transactionId,
-        type: movement.type,
-        amount: movement.amount,
-        idempotencyKey: movement.idempotencyKey,
-        createdAt: movement.createdAt,
-      } satisfies LastMovement,
-    };
-    if (isWithdrawal) {
-      conditions.push('balance >= :amount', '(attribute_not_exists(frozen) OR frozen = :false)');
-      values[':false'] = false;
-    } else {
-      conditions.push('balance <= :ceiling');
-      values[':ceiling'] = Number.MAX_SAFE_INTEGER - movement.amount;
-    }
-    if (movement.currency !== undefined) {
-      conditions.push('currency = :currency');
-      values[':currency'] = movement.currency;
-    }
-    if (movement.requiredOwnerId !== undefined) {
-      conditions.push('ownerId = :owner');
-      values[':owner'] = movement.requiredOwnerId;
-    }
-    const pendingEntry: PendingEntry = {
+    const items: TransactItem[] = [];
+    const last: LastMovement = {
       transactionId: movement.transactionId,
-      accountId: movement.accountId,
       type: movement.type,
       amount: movement.amount,
       idempotencyKey: movement.idempotencyKey,
       createdAt: movement.createdAt,
+      ...(movement.toAccountId ? { counterpartyAccountId: movement.toAccountId } : {}),
     };
+    const credit = movement.type === 'DEPOSIT';
+    items.push(
+      this.accountUpdate(
+        movement.accountId,
+        movement.type === 'PAYOUT' ? 'hold' : credit ? 'credit' : 'debit',
+        movement,
+        last,
+      ),
+    );
+    if (movement.toAccountId !== undefined) {
+      items.push(
+        this.accountUpdate(movement.toAccountId, 'credit', movement, {
+          ...last,
+          type: 'TRANSFER_IN',
+          counterpartyAccountId: movement.accountId,
+        }),
+      );
+    }
+    const entry = (accountId: string, type: MovementType, extra: Partial<PendingEntry> = {}) => ({
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...pendingEntryKey(accountId, movement.transactionId),
+          transactionId: movement.transactionId,
+          accountId,
+          type,
+          amount: movement.amount,
+          idempotencyKey: movement.idempotencyKey,
+          createdAt: movement.createdAt,
+          ...extra,
+        } satisfies PendingEntry,
+      },
+    });
+    if (movement.type === 'TRANSFER_OUT' && movement.toAccountId !== undefined) {
+      items.push(
+        entry(movement.accountId, 'TRANSFER_OUT', { counterpartyAccountId: movement.toAccountId }),
+        entry(movement.toAccountId, 'TRANSFER_IN', { counterpartyAccountId: movement.accountId }),
+      );
+    } else if (movement.type === 'PAYOUT') {
+      const payout = movement.payout;
+      if (payout === undefined) throw new Error('a PAYOUT movement needs its payout record');
+      items.push(
+        entry(movement.accountId, 'PAYOUT', { status: 'PENDING', destination: payout.destination }),
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: {
+              ...payoutKey(movement.accountId, movement.transactionId),
+              ...payout,
+              ...openPayoutIndexAttributes(movement.transactionId, payout.holdExpiresAt),
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      );
+    } else {
+      items.push(entry(movement.accountId, movement.type));
+    }
     const marker: CommittedMarker = {
       outcome: 'COMMITTED',
       accountId: movement.accountId,
@@ -335,7 +399,109 @@ export class LedgerStore {
       transactionId: movement.transactionId,
       type: movement.type,
       amount: movement.amount,
+      ...(movement.toAccountId ? { counterpartyAccountId: movement.toAccountId } : {}),
     };
+    items.push({
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...markerKey(movement.accountId, movement.idempotencyKey),
+          ...marker,
+          expiresAt: movement.expiresAt,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    });
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+      return { committed: true };
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        return readCancellation(error.CancellationReasons ?? [], error, {
+          counterparty: movement.toAccountId === undefined ? null : 1,
+          marker: items.length - 1,
+        });
+      }
+      return translateError(error);
+    }
+  }
+
+  /**
+   * The conditional update of one account in a movement. A debit or hold needs the funds to be
+   * available and the account not frozen; a credit needs room under the balance ceiling.
+   */
+  private accountUpdate(
+    accountId: string,
+    effect: 'debit' | 'credit' | 'hold',
+    movement: MovementWrite,
+    last: LastMovement,
+  ): TransactItem {
+    const conditions = ['attribute_exists(pk)'];
+    const values: Record<string, unknown> = {
+      ':amount': movement.amount,
+      ':now': movement.createdAt,
+    };
+    let update: string;
+    if (effect === 'credit') {
+      update =
+        'SET balance = balance + :amount, available = available + :amount, version = version + :one, updatedAt = :now, lastMovement = :last';
+      conditions.push('balance <= :ceiling');
+      values[':ceiling'] = Number.MAX_SAFE_INTEGER - movement.amount;
+    } else {
+      update =
+        effect === 'hold'
+          ? 'SET pending = pending + :amount, available = available - :amount, updatedAt = :now'
+          : 'SET balance = balance - :amount, available = available - :amount, version = version + :one, updatedAt = :now, lastMovement = :last';
+      conditions.push('available >= :amount', '(attribute_not_exists(frozen) OR frozen = :false)');
+      values[':false'] = false;
+      if (movement.requiredOwnerId !== undefined) {
+        conditions.push('ownerId = :owner');
+        values[':owner'] = movement.requiredOwnerId;
+      }
+    }
+    if (effect !== 'hold') {
+      values[':one'] = 1;
+      values[':last'] = last;
+    }
+    if (movement.currency !== undefined) {
+      conditions.push('currency = :currency');
+      values[':currency'] = movement.currency;
+    }
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: accountKey(accountId),
+        UpdateExpression: update,
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeValues: values,
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  }
+
+  /**
+   * Posts (the gateway sent the money) or voids (it definitely did not) a payout's hold, in one
+   * transaction, from PENDING only: whatever the stream or the sweeper redelivers, a payout is
+   * resolved at most once. Both bump the version, so each has its statement line; a void's line
+   * leaves the balance as it was. Returns false when the payout was no longer PENDING.
+   */
+  async resolvePayout(
+    payout: Payout,
+    resolution:
+      | { status: 'POSTED'; gatewayReference: string; at: string }
+      | { status: 'VOIDED'; voidReason: string; at: string },
+  ): Promise<boolean> {
+    const last: LastMovement = {
+      transactionId: payout.transactionId,
+      type: 'PAYOUT',
+      amount: payout.amount,
+      idempotencyKey: payout.idempotencyKey,
+      createdAt: payout.createdAt,
+      status: resolution.status,
+      destination: payout.destination,
+    };
+    const posted = resolution.status === 'POSTED';
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -343,44 +509,126 @@ export class LedgerStore {
             {
               Update: {
                 TableName: this.tableName,
-                Key: accountKey(movement.accountId),
-                UpdateExpression: `SET balance = balance ${isWithdrawal ? '-' : '+'} :amount, version = version + :one, updatedAt = :now, lastMovement = :last`,
-                ConditionExpression: conditions.join(' AND '),
-                ExpressionAttributeValues: values,
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...pendingEntryKey(movement.accountId, movement.transactionId),
-                  ...pendingEntry,
+                Key: payoutKey(payout.accountId, payout.transactionId),
+                UpdateExpression: `SET #status = :to, updatedAt = :at, ${posted ? 'gatewayReference' : 'voidReason'} = :detail REMOVE ${OPEN_PAYOUT_INDEX_ATTRIBUTES.join(', ')}`,
+                ConditionExpression: '#status = :pending',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':to': resolution.status,
+                  ':at': resolution.at,
+                  ':detail': posted ? resolution.gatewayReference : resolution.voidReason,
+                  ':pending': 'PENDING',
                 },
               },
             },
             {
-              Put: {
+              Update: {
                 TableName: this.tableName,
-                Item: {
-                  ...markerKey(movement.accountId, movement.idempotencyKey),
-                  ...marker,
-                  expiresAt: movement.expiresAt,
+                Key: accountKey(payout.accountId),
+                UpdateExpression: posted
+                  ? 'SET balance = balance - :amount, pending = pending - :amount, version = version + :one, updatedAt = :at, lastMovement = :last'
+                  : 'SET pending = pending - :amount, available = available + :amount, version = version + :one, updatedAt = :at, lastMovement = :last',
+                ConditionExpression: 'attribute_exists(pk) AND pending >= :amount',
+                ExpressionAttributeValues: {
+                  ':amount': payout.amount,
+                  ':one': 1,
+                  ':at': resolution.at,
+                  ':last': last,
                 },
-                ConditionExpression: 'attribute_not_exists(pk)',
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            {
+              // The hold's entry shows its outcome until the sequencer replaces it by the line.
+              Update: {
+                TableName: this.tableName,
+                Key: pendingEntryKey(payout.accountId, payout.transactionId),
+                UpdateExpression: 'SET #status = :to',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':to': resolution.status },
               },
             },
           ],
         }),
       );
-      return { committed: true };
+      return true;
     } catch (error) {
       if (error instanceof TransactionCanceledException) {
-        return readCancellation(error.CancellationReasons ?? [], error);
+        const reasons = error.CancellationReasons ?? [];
+        if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
+          throw new TransientStoreError('conflict', { cause: error });
+        }
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
+        // The account or the hold entry missing while the payout is PENDING: a broken invariant.
+        throw error;
       }
       return translateError(error);
     }
+  }
+
+  /** Records a gateway call whose outcome is unknown, so the sweeper asks again later. */
+  async recordPayoutAttempt(payout: Payout, at: string, error: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: payoutKey(payout.accountId, payout.transactionId),
+          UpdateExpression:
+            'SET attempts = attempts + :one, lastAttemptAt = :at, lastError = :error',
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':at': at,
+            ':error': error,
+            ':pending': 'PENDING',
+          },
+        }),
+      );
+    } catch (e) {
+      // Resolved meanwhile (by the sweeper or a redelivery): nothing left to record.
+      if (!(e instanceof ConditionalCheckFailedException)) translateError(e);
+    }
+  }
+
+  async getPayout(accountId: string, transactionId: string): Promise<Payout | null> {
+    const result = await guarded(() =>
+      this.db.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: payoutKey(accountId, transactionId),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return result.Item ? toPayout(result.Item) : null;
+  }
+
+  /**
+   * Unresolved payouts, soonest hold expiry first, from the sparse open-payouts index (an item
+   * leaves it when resolved). The index is eventually consistent: every write that acts on what
+   * it lists is conditional on the payout still being PENDING.
+   */
+  async listOpenPayouts(limitPerShard: number): Promise<Payout[]> {
+    const shards = await Promise.all(
+      openPayoutShards().map((shard) =>
+        guarded(() =>
+          this.db.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: OPEN_PAYOUTS_INDEX,
+              KeyConditionExpression: 'openPayoutShard = :shard',
+              ExpressionAttributeValues: { ':shard': shard },
+              Limit: limitPerShard,
+            }),
+          ),
+        ),
+      ),
+    );
+    return shards
+      .flatMap((result) => result.Items ?? [])
+      .map(toPayout)
+      .sort((a, b) => a.holdExpiresAt.localeCompare(b.holdExpiresAt));
   }
 
   async getMarker(accountId: string, idempotencyKey: string): Promise<Marker | null> {
@@ -638,9 +886,18 @@ export class LedgerStore {
   }
 }
 
-/** CancellationReasons come in TransactItems order: account, pending entry, marker. */
-function readCancellation(reasons: CancellationReason[], error: Error): CancelledMovement {
-  const [accountReason, , markerReason] = reasons;
+/**
+ * CancellationReasons come in TransactItems order: the account, the credited account of a
+ * transfer (at `counterpartyIndex`), entries, and the marker last.
+ */
+function readCancellation(
+  reasons: CancellationReason[],
+  error: Error,
+  index: { counterparty: number | null; marker: number },
+): CancelledMovement {
+  const accountReason = reasons[0];
+  const counterpartyReason = index.counterparty === null ? undefined : reasons[index.counterparty];
+  const markerReason = reasons[index.marker];
   if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
     throw new TransientStoreError('conflict', { cause: error });
   }
@@ -653,17 +910,21 @@ function readCancellation(reasons: CancellationReason[], error: Error): Cancelle
     throw new TransientStoreError('throttled', { cause: error });
   }
   const accountRefused = accountReason?.Code === 'ConditionalCheckFailed';
+  const counterpartyRefused = counterpartyReason?.Code === 'ConditionalCheckFailed';
   const markerExists = markerReason?.Code === 'ConditionalCheckFailed';
-  if (!accountRefused && !markerExists) {
+  if (!accountRefused && !counterpartyRefused && !markerExists) {
     // No condition of ours failed: a cancellation we do not understand is a bug, not a refusal.
     throw error;
   }
   const accountItem = accountRefused ? fromRaw(accountReason?.Item) : null;
+  const counterpartyItem = counterpartyRefused ? fromRaw(counterpartyReason?.Item) : null;
   const markerItem = markerExists ? fromRaw(markerReason?.Item) : null;
   return {
     committed: false,
     accountRefused,
     account: accountItem ? toAccount(accountItem) : null,
+    counterpartyRefused,
+    counterparty: counterpartyItem ? toAccount(counterpartyItem) : null,
     existingMarker: markerItem ? toMarker(markerItem) : null,
   };
 }

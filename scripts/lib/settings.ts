@@ -9,6 +9,8 @@ export interface StackSettings {
   dynamodbPort: number;
   cognitoPort: number;
   lambdaPort: number;
+  /** The simulated payout gateway's port. */
+  gatewayPort: number;
   stage: string;
   tableName: string;
 }
@@ -36,6 +38,7 @@ export function stackSettings(): StackSettings {
     cognitoPort: port('COGNITO_PORT', 9229),
     // serverless-offline's own Lambda endpoint; derived so two stacks never share it.
     lambdaPort: port('LAMBDA_PORT', apiPort + 2),
+    gatewayPort: port('GATEWAY_PORT', 4010),
     stage,
     tableName: `money-movement-${stage}`,
   };

@@ -3,10 +3,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   CreateTableCommand,
+  UpdateTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
+  type AttributeValue,
+  ScanCommand,
+  UpdateItemCommand,
   type DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
@@ -248,6 +252,34 @@ export async function ensureTable(
     table = await describe(client, tableName);
   }
 
+  // A table made before an index was declared (data kept on disk by an older npm start) gets it.
+  const existing = new Set((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of spec.createTableInput.GlobalSecondaryIndexes ?? []) {
+    if (existing.has(index.IndexName)) continue;
+    try {
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: spec.createTableInput.AttributeDefinitions,
+          GlobalSecondaryIndexUpdates: [{ Create: index }],
+        }),
+      );
+    } catch (err) {
+      if (!(errorName(err) === 'ValidationException' && /already exists/i.test(String(err)))) {
+        throw err;
+      }
+    }
+    for (;;) {
+      const described = await describe(client, tableName);
+      const status = described?.GlobalSecondaryIndexes?.find(
+        (i) => i.IndexName === index.IndexName,
+      )?.IndexStatus;
+      if (status === 'ACTIVE') break;
+      if (Date.now() > deadline) throw new Error(`Index ${index.IndexName} is not ACTIVE`);
+      await sleep(100);
+    }
+  }
+
   if (spec.ttlAttributeName !== undefined) {
     const current = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
     const status = current.TimeToLiveDescription?.TimeToLiveStatus;
@@ -270,4 +302,46 @@ export async function ensureTable(
     }
   }
   return { created, tableArn: table.TableArn, streamArn: table.LatestStreamArn };
+}
+
+/**
+ * Accounts written before balances had `available` and `pending` (data kept on disk by an
+ * older npm start) get them: available = balance, nothing pending. Conditional, so it never
+ * overwrites an account that has them.
+ */
+export async function backfillAccountBalances(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<number> {
+  let updated = 0;
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: 'sk = :account AND attribute_not_exists(available)',
+        ExpressionAttributeValues: { ':account': { S: 'ACCOUNT' } },
+        ProjectionExpression: 'pk, sk',
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const key of page.Items ?? []) {
+      try {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: key,
+            UpdateExpression: 'SET available = balance, pending = :zero',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(available)',
+            ExpressionAttributeValues: { ':zero': { N: '0' } },
+          }),
+        );
+        updated += 1;
+      } catch (err) {
+        if (errorName(err) !== 'ConditionalCheckFailedException') throw err;
+      }
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return updated;
 }

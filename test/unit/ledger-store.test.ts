@@ -77,9 +77,9 @@ describe('LedgerStore.writeMovement', () => {
             TableName: TABLE,
             Key: accountKey(withdrawal.accountId),
             UpdateExpression:
-              'SET balance = balance - :amount, version = version + :one, updatedAt = :now, lastMovement = :last',
+              'SET balance = balance - :amount, available = available - :amount, version = version + :one, updatedAt = :now, lastMovement = :last',
             ConditionExpression:
-              'attribute_exists(pk) AND balance >= :amount AND (attribute_not_exists(frozen) OR frozen = :false) AND currency = :currency AND ownerId = :owner',
+              'attribute_exists(pk) AND available >= :amount AND (attribute_not_exists(frozen) OR frozen = :false) AND ownerId = :owner AND currency = :currency',
             ExpressionAttributeValues: {
               ':amount': 500,
               ':false': false,
@@ -142,7 +142,9 @@ describe('LedgerStore.writeMovement', () => {
 
     const input = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input;
     const update = input?.TransactItems?.[0]?.Update;
-    expect(update?.UpdateExpression).toContain('SET balance = balance + :amount');
+    expect(update?.UpdateExpression).toContain(
+      'SET balance = balance + :amount, available = available + :amount',
+    );
     expect(update?.ConditionExpression).toBe('attribute_exists(pk) AND balance <= :ceiling');
     expect(update?.ExpressionAttributeValues?.[':ceiling']).toBe(Number.MAX_SAFE_INTEGER - 500);
   });
@@ -168,6 +170,8 @@ describe('LedgerStore.writeMovement', () => {
         balance: 100,
         ownerId: 'user-alice',
       }),
+      counterpartyRefused: false,
+      counterparty: null,
       existingMarker: null,
     });
   });
@@ -181,6 +185,8 @@ describe('LedgerStore.writeMovement', () => {
       committed: false,
       accountRefused: true,
       account: null,
+      counterpartyRefused: false,
+      counterparty: null,
       existingMarker: null,
     });
   });
@@ -214,6 +220,8 @@ describe('LedgerStore.writeMovement', () => {
       committed: false,
       accountRefused: false,
       account: null,
+      counterpartyRefused: false,
+      counterparty: null,
       existingMarker: expect.objectContaining({
         outcome: 'COMMITTED',
         transactionId: 'OTHER',

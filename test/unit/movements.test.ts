@@ -60,6 +60,8 @@ const accountItem = (balance: number, extra: Record<string, unknown> = {}) => ({
   ownerId: 'user-alice',
   currency: 'USD',
   balance,
+  available: balance,
+  pending: 0,
   version: 7,
   createdAt: '2026-11-01T00:00:00.000Z',
   updatedAt: '2026-11-24T10:00:00.000Z',
@@ -124,6 +126,8 @@ describe('withdraw', () => {
     expect(result).toEqual({
       replayed: false,
       balance: 1500,
+      available: 1500,
+      pending: 0,
       transaction: expect.objectContaining({
         transactionId: TX_ID,
         type: 'WITHDRAWAL',

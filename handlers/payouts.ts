@@ -1,0 +1,58 @@
+import { requestPayout } from '../lib/domain/movements';
+import { payoutFor, sweepPayouts } from '../lib/domain/payouts';
+import { accountIdOf, entryView, payoutBody, payoutIdOf, payoutView } from '../lib/http-schemas';
+import { httpHandler, idempotencyKeyOf, json } from '../lib/middleware/http';
+import { payoutDispatcher } from '../lib/payout-stream';
+import { logger } from '../lib/logger';
+import { payoutDeps, serviceDeps } from '../lib/service';
+
+/** POST /accounts/{accountId}/payouts: holds the funds; 202, the gateway is called after. */
+export const request = httpHandler(
+  { operation: 'request payout', body: payoutBody },
+  async ({ caller, body, headers, pathParameters, requestId }) => {
+    const result = await requestPayout(serviceDeps(), {
+      caller,
+      accountId: accountIdOf(pathParameters),
+      amount: body.amount,
+      currency: body.currency,
+      destination: body.destination,
+      idempotencyKey: idempotencyKeyOf(headers),
+      requestId,
+    });
+    return json(
+      202,
+      {
+        payout: result.payout ? payoutView(result.payout) : null,
+        transaction: entryView(result.transaction),
+        balance: result.balance,
+        available: result.available,
+        pending: result.pending,
+      },
+      result.replayed ? { 'idempotent-replayed': 'true' } : {},
+    );
+  },
+);
+
+/** GET /accounts/{accountId}/payouts/{transactionId} */
+export const get = httpHandler({ operation: 'get payout' }, async ({ caller, pathParameters }) =>
+  json(
+    200,
+    payoutView(
+      await payoutFor(
+        serviceDeps(),
+        caller,
+        accountIdOf(pathParameters),
+        payoutIdOf(pathParameters),
+      ),
+    ),
+  ),
+);
+
+/** The table's stream: each newly committed payout is sent to the gateway once. */
+export const dispatch = payoutDispatcher(payoutDeps);
+
+/** Scheduled: expired holds are cancelled and voided, unknown outcomes asked again. */
+export const sweep = async (): Promise<void> => {
+  const counts = await sweepPayouts(payoutDeps());
+  logger.info('payout sweep', counts);
+};

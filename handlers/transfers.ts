@@ -1,0 +1,37 @@
+import { transfer } from '../lib/domain/movements';
+import { accountIdFrom, entryView, transferBody } from '../lib/http-schemas';
+import { httpHandler, idempotencyKeyOf, json } from '../lib/middleware/http';
+import { serviceDeps } from '../lib/service';
+
+export const handler = httpHandler(
+  { operation: 'transfer', body: transferBody },
+  async ({ caller, body, headers, requestId }) => {
+    const result = await transfer(serviceDeps(), {
+      caller,
+      accountId: accountIdFrom(body.fromAccountId),
+      toAccountId: accountIdFrom(body.toAccountId, 'The destination account does not exist.'),
+      amount: body.amount,
+      currency: body.currency,
+      idempotencyKey: idempotencyKeyOf(headers),
+      requestId,
+    });
+    const t = result.transaction;
+    return json(
+      201,
+      {
+        transfer: {
+          transactionId: t.transactionId,
+          fromAccountId: t.accountId,
+          toAccountId: t.counterpartyAccountId,
+          amount: t.amount,
+          currency: t.currency,
+          createdAt: t.createdAt,
+        },
+        transaction: entryView(t),
+        balance: result.balance,
+        available: result.available,
+      },
+      result.replayed ? { 'idempotent-replayed': 'true' } : {},
+    );
+  },
+);
