@@ -54,5 +54,8 @@ export const dispatch = payoutDispatcher(payoutDeps);
 /** Scheduled: expired holds are cancelled and voided, unknown outcomes asked again. */
 export const sweep = async (): Promise<void> => {
   const counts = await sweepPayouts(payoutDeps());
-  logger.info('payout sweep', counts);
+  // Each change was logged where it happened; the pass itself only when it found work.
+  if (Object.entries(counts).some(([what, n]) => what !== 'WAITING' && n > 0)) {
+    logger.info('payout sweep', counts);
+  }
 };

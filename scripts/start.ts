@@ -5,6 +5,7 @@
  * payout sweeper on a timer, a simulated payout gateway, the HTTP API through serverless-offline,
  * and the web page. Ctrl-C stops everything it started, java included.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
@@ -154,10 +155,13 @@ async function main(): Promise<void> {
           ...process.env,
           API_PORT: String(s.apiPort),
           LAMBDA_PORT: String(s.lambdaPort),
-          ESBUILD_WORK_FOLDER: path.relative(s.root, path.join(s.dataDir, 'esbuild')),
-          // The bundles leave @aws-sdk out, as Lambda's runtime provides it on NODE_PATH; the
-          // project's pinned copy plays that part here.
-          NODE_PATH: path.join(s.root, 'node_modules'),
+          // Inside the project whatever DATA_DIR is: the bundles leave @aws-sdk out (Lambda's
+          // runtime provides it), and from here they resolve the project's pinned copy.
+          ESBUILD_WORK_FOLDER: path.join(
+            '.esbuild',
+            'stacks',
+            createHash('sha256').update(s.dataDir).digest('hex').slice(0, 12),
+          ),
           SLS_TELEMETRY_DISABLED: '1',
           SLS_NOTIFICATIONS_MODE: 'off',
         },

@@ -219,7 +219,13 @@ async function attemptMovement(
     return 'retry';
   }
   if (!outcome.committed) return resolveCancellation(deps, movement, request, outcome);
-  const result = await resultOf(deps, movement, false);
+  const result = await resultOf(
+    deps,
+    movement.toAccountId === undefined
+      ? movement
+      : { ...movement, counterpartyAccountId: movement.toAccountId },
+    false,
+  );
   logOutcome(deps, 'committed', result, request);
   return result;
 }

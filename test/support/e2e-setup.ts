@@ -36,6 +36,9 @@ async function warmUp(apiUrl: string): Promise<void> {
     ['POST', `/accounts/${id}/freeze`],
     ['POST', `/accounts/${id}/unfreeze`],
     ['GET', '/controls/withdrawals'],
+    ['POST', '/transfers'],
+    ['POST', `/accounts/${id}/payouts`],
+    ['GET', `/accounts/${id}/payouts/${id}`],
     ['POST', '/controls/withdrawals'],
     ['GET', '/no-such-route'],
   ];

@@ -9,6 +9,8 @@ export interface StackInfo {
   apiUrl: string;
   webUrl: string;
   dynamodb: string;
+  /** The simulated payout gateway (its control API: scripts/lib/payout-gateway.ts). */
+  gatewayUrl: string;
   identity: {
     endpoint: string;
     userPoolId: string;
@@ -43,6 +45,7 @@ export async function startLocalStack(
     DYNAMODB_PORT: String(await findFreePort()),
     COGNITO_PORT: String(await findFreePort()),
     LAMBDA_PORT: String(await findFreePort()),
+    GATEWAY_PORT: String(await findFreePort()),
   };
   const stackFile = path.join(dataDir, 'stack.json');
   rmSync(stackFile, { force: true });
