@@ -6,7 +6,7 @@ import { noMetrics } from '../../lib/metrics';
 import { openAccount } from '../../lib/domain/accounts';
 import { WithdrawalSwitch } from '../../lib/domain/controls';
 import { deposit, type MovementDeps } from '../../lib/domain/movements';
-import type { Account, Caller, LedgerEntry } from '../../lib/domain/types';
+import { balanceEffect, type Account, type Caller, type LedgerEntry } from '../../lib/domain/types';
 import { LedgerStore } from '../../lib/persistence/ledger-store';
 import { ledgerPartition, pendingPartitions } from '../../lib/persistence/keys';
 import { sequencerHandler } from '../../lib/sequencer-stream';
@@ -190,7 +190,7 @@ export function chainProblems(linesNewestFirst: LedgerEntry[], currentBalance: n
   lines.forEach((line, index) => {
     if (line.sequence !== index + 1)
       problems.push(`line ${index} has sequence ${line.sequence}, expected ${index + 1}`);
-    balance += line.type === 'DEPOSIT' ? line.amount : -line.amount;
+    balance += balanceEffect(line);
     if (line.balanceAfter !== balance) {
       problems.push(
         `sequence ${line.sequence}: balanceAfter ${line.balanceAfter}, chained ${balance}`,

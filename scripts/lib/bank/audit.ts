@@ -27,6 +27,7 @@ import {
   markerKey,
   pendingPartitions,
 } from '../../../lib/persistence/keys';
+import { balanceEffect, type EntryStatus, type MovementType } from '../../../lib/domain/types';
 
 type Item = Record<string, unknown>;
 
@@ -60,12 +61,18 @@ export interface AuditResult {
 
 const num = (value: unknown): number => (typeof value === 'number' ? value : Number.NaN);
 const str = (value: unknown): string => (typeof value === 'string' ? value : '');
+const MOVEMENT_TYPES = new Set(['DEPOSIT', 'WITHDRAWAL', 'TRANSFER_IN', 'TRANSFER_OUT', 'PAYOUT']);
+/** What an entry does to the posted balance (an unknown type poisons the sum on purpose). */
 const signed = (item: Item): number =>
-  item.type === 'DEPOSIT'
-    ? num(item.amount)
-    : item.type === 'WITHDRAWAL'
-      ? -num(item.amount)
-      : Number.NaN;
+  MOVEMENT_TYPES.has(str(item.type))
+    ? balanceEffect({
+        type: item.type as MovementType,
+        amount: num(item.amount),
+        status: (item.status as EntryStatus | undefined) ?? 'POSTED',
+      })
+    : Number.NaN;
+/** An open payout's hold: in the pending partition, but no version bump and no balance effect yet. */
+const isOpenHold = (item: Item): boolean => item.type === 'PAYOUT' && item.status === 'PENDING';
 
 async function scanAll(
   doc: DynamoDBDocumentClient,
@@ -157,17 +164,22 @@ function auditOne(
     const tx = str(line.transactionId);
     if (lineTx.has(tx)) problems.push(`transaction ${tx} has two statement lines`);
     lineTx.set(tx, line);
-    const key = str(line.idempotencyKey);
-    const other = movedKeys.get(key);
-    if (other !== undefined)
-      problems.push(`idempotency key ${JSON.stringify(key)} moved money twice (${other}, ${tx})`);
-    movedKeys.set(key, tx);
+    // A transfer's credit carries the source account's key: keys are per (debited) account.
+    if (line.type !== 'TRANSFER_IN') {
+      const key = str(line.idempotencyKey);
+      const other = movedKeys.get(key);
+      if (other !== undefined)
+        problems.push(`idempotency key ${JSON.stringify(key)} moved money twice (${other}, ${tx})`);
+      movedKeys.set(key, tx);
+    }
   });
   const lastSequence = sorted.length;
   const lastBalance = sorted.length === 0 ? 0 : num(sorted[sorted.length - 1]?.balanceAfter);
 
   const pending: AccountAudit['pending'] = [];
   let pendingSum = 0;
+  let heldSum = 0;
+  let openHolds = 0;
   for (const entry of pendingItems) {
     const tx = str(entry.transactionId);
     if (lineTx.has(tx)) {
@@ -176,14 +188,31 @@ function auditOne(
       );
       continue;
     }
-    pending.push({ transactionId: tx, type: str(entry.type), amount: num(entry.amount) });
-    pendingSum += signed(entry);
-    const key = str(entry.idempotencyKey);
-    const other = movedKeys.get(key);
-    if (other !== undefined)
-      problems.push(`idempotency key ${JSON.stringify(key)} moved money twice (${other}, ${tx})`);
-    movedKeys.set(key, tx);
+    if (isOpenHold(entry)) {
+      openHolds += 1;
+      heldSum += num(entry.amount);
+    } else {
+      pending.push({ transactionId: tx, type: str(entry.type), amount: num(entry.amount) });
+      pendingSum += signed(entry);
+    }
+    if (entry.type !== 'TRANSFER_IN') {
+      const key = str(entry.idempotencyKey);
+      const other = movedKeys.get(key);
+      if (other !== undefined)
+        problems.push(`idempotency key ${JSON.stringify(key)} moved money twice (${other}, ${tx})`);
+      movedKeys.set(key, tx);
+    }
   }
+  // Holds: pending = the open holds' sum, available = balance − pending, never below zero.
+  const held = num(account.pending ?? 0);
+  const available = num(account.available ?? balance);
+  if (held !== heldSum) {
+    problems.push(`pending ${held} ≠ the ${openHolds} open holds' sum ${heldSum}`);
+  }
+  if (available !== balance - held) {
+    problems.push(`available ${available} ≠ balance ${balance} − pending ${held}`);
+  }
+  if (available < 0) problems.push(`available ${available} is below zero`);
   if (balance !== lastBalance + pendingSum) {
     problems.push(
       `balance ${balance} ≠ statement (${lastBalance}) + pending (${pendingSum}) = ${lastBalance + pendingSum}`,
