@@ -23,6 +23,7 @@ beforeAll(() => {
       'prod',
       '--package',
       outDir,
+      '--param=payoutGatewayUrl=https://payouts.example.com',
     ],
     {
       cwd: ROOT,
@@ -33,6 +34,7 @@ beforeAll(() => {
         JWT_ISSUER: 'http://127.0.0.1:9229/local_pool',
         DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
         JWT_CLIENT_IDS: 'local-client',
+        PAYOUT_GATEWAY_URL: 'http://127.0.0.1:4010',
         CORS_ORIGINS: 'https://app.example.com',
         AWS_ACCESS_KEY_ID: 'offline',
         AWS_SECRET_ACCESS_KEY: 'offline',
@@ -130,7 +132,7 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
     ).toEqual([]);
   });
 
-  it('lets only the sequencer read the stream, and gives the not-found route no data access at all', () => {
+  it('lets only the sequencer and the payout dispatcher read the stream, and gives the not-found route no data access at all', () => {
     const rolesInUse = ofType('AWS::Lambda::Function').map(
       ([, fn]) => (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
     );
@@ -140,11 +142,55 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
         s.Action.includes('dynamodb:GetRecords'),
       ),
     );
-    expect(readers).toEqual(['SequencerIamRoleLambdaExecution']);
+    expect(readers.sort()).toEqual([
+      'DispatchPayoutsIamRoleLambdaExecution',
+      'SequencerIamRoleLambdaExecution',
+    ]);
     const notFound = statementsOf(resources.NotFoundIamRoleLambdaExecution as Resource).flatMap(
       (s) => s.Action,
     );
     expect(notFound.filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+  });
+});
+
+describe('payouts', () => {
+  const fn = (logicalId: string) => resources[logicalId] as Resource;
+
+  it('feed the dispatcher only newly inserted payout records, and give it the gateway from the stage parameter', () => {
+    const [, mapping] =
+      ofType('AWS::Lambda::EventSourceMapping').find(([id]) => id.startsWith('DispatchPayouts')) ??
+      [];
+    expect(mapping?.Properties.FilterCriteria).toEqual({
+      Filters: [
+        {
+          Pattern: JSON.stringify({
+            eventName: ['INSERT'],
+            dynamodb: { Keys: { pk: { S: [{ prefix: 'PAYOUT#' }] } } },
+          }),
+        },
+      ],
+    });
+    expect(mapping?.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    for (const id of ['DispatchPayoutsLambdaFunction', 'SweepPayoutsLambdaFunction']) {
+      expect(
+        (fn(id).Properties.Environment as { Variables: Record<string, unknown> }).Variables
+          .PAYOUT_GATEWAY_URL,
+      ).toBe('https://payouts.example.com');
+    }
+  });
+
+  it('sweep every minute in AWS, querying only the open-payouts index', () => {
+    const rules = ofType('AWS::Events::Rule').filter(([id]) => id.startsWith('SweepPayouts'));
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.[1].Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+    });
+    const queries = statementsOf(fn('SweepPayoutsIamRoleLambdaExecution')).filter((s) =>
+      s.Action.includes('dynamodb:Query'),
+    );
+    expect(JSON.stringify(queries.map((s) => s.Resource))).toContain('open-payouts');
+    expect(JSON.stringify(queries.map((s) => s.Resource))).toContain('index');
   });
 });
 
