@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
@@ -23,7 +24,11 @@ import {
   type DynamoDbLocalProcess,
 } from '../../scripts/lib/dynamodb-local';
 import { startStreamPoller, type StreamPoller } from '../../scripts/lib/stream-poller';
-import { ensureTable, tableDefinitionFromServerlessYml } from '../../scripts/lib/table';
+import {
+  backfillAccountBalances,
+  ensureTable,
+  tableDefinitionFromServerlessYml,
+} from '../../scripts/lib/table';
 import { createTestTable } from '../support/dynamodb';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -121,7 +126,45 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     return dir;
   };
 
-  test('the table from serverless.yml has pk/sk keys, a NEW_AND_OLD_IMAGES stream and TTL', async () => {
+  test('an older table (data kept by an earlier npm start) gets the open-payouts index and its accounts available = balance', async () => {
+    const { client, tableName } = await freshTable('upgrade');
+    // Replace it by the older shape: no index, and an account without available/pending.
+    await client.send(new DeleteTableCommand({ TableName: tableName }));
+    const { GlobalSecondaryIndexes: _index, ...older } =
+      tableDefinitionFromServerlessYml(tableName);
+    await client.send(
+      new CreateTableCommand({
+        ...older,
+        AttributeDefinitions: older.AttributeDefinitions?.filter((a) =>
+          ['pk', 'sk'].includes(a.AttributeName ?? ''),
+        ),
+      }),
+    );
+    const key = { pk: { S: 'ACCOUNT#01JOLDACCOUNT0000000000000' }, sk: { S: 'ACCOUNT' } };
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { ...key, balance: { N: '4200' }, version: { N: '3' } },
+      }),
+    );
+
+    await ensureTable(client, tableName);
+    expect(await backfillAccountBalances(client, tableName)).toBe(1);
+    expect(await backfillAccountBalances(client, tableName)).toBe(0);
+
+    const table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+    expect(table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus])).toEqual([
+      ['open-payouts', 'ACTIVE'],
+    ]);
+    const item = (await client.send(new GetItemCommand({ TableName: tableName, Key: key }))).Item;
+    expect(item).toMatchObject({
+      balance: { N: '4200' },
+      available: { N: '4200' },
+      pending: { N: '0' },
+    });
+  });
+
+  test('the table from serverless.yml has pk/sk keys, the open-payouts index, a NEW_AND_OLD_IMAGES stream and TTL', async () => {
     const { client, tableName } = await freshTable('definition');
     const definition = tableDefinitionFromServerlessYml('anything');
     expect(definition).toEqual({
@@ -130,10 +173,22 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
       AttributeDefinitions: [
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'openPayoutShard', AttributeType: 'S' },
+        { AttributeName: 'openPayoutDue', AttributeType: 'S' },
       ],
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'open-payouts',
+          KeySchema: [
+            { AttributeName: 'openPayoutShard', KeyType: 'HASH' },
+            { AttributeName: 'openPayoutDue', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
       ],
       StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
     });
@@ -148,6 +203,9 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
       StreamViewType: 'NEW_AND_OLD_IMAGES',
     });
     expect(table?.LatestStreamArn).toMatch(/\/stream\//);
+    expect(table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus])).toEqual([
+      ['open-payouts', 'ACTIVE'],
+    ]);
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
     expect(ttl.TimeToLiveDescription).toEqual({
       TimeToLiveStatus: 'ENABLED',
