@@ -69,9 +69,10 @@ export function alternativeHandler(options: {
               Update: {
                 TableName: tableName,
                 Key: accountKey(accountId),
-                UpdateExpression: 'SET balance = balance - :amount, updatedAt = :now',
+                UpdateExpression:
+                  'SET balance = balance - :amount, available = available - :amount, updatedAt = :now',
                 ConditionExpression:
-                  'attribute_exists(pk) AND balance >= :amount AND (attribute_not_exists(frozen) OR frozen = :false) AND ownerId = :owner',
+                  'attribute_exists(pk) AND available >= :amount AND (attribute_not_exists(frozen) OR frozen = :false) AND ownerId = :owner',
                 ExpressionAttributeValues: {
                   ':amount': amount,
                   ':false': false,

@@ -59,9 +59,9 @@ export async function floorWithdrawal(
             TableName: tableName,
             Key: accountKey(request.accountId),
             UpdateExpression:
-              'SET balance = balance - :amount, version = version + :one, updatedAt = :now, lastMovement = :last',
+              'SET balance = balance - :amount, available = available - :amount, version = version + :one, updatedAt = :now, lastMovement = :last',
             ConditionExpression:
-              'attribute_exists(pk) AND balance >= :amount AND (attribute_not_exists(frozen) OR frozen = :false) AND ownerId = :owner',
+              'attribute_exists(pk) AND available >= :amount AND (attribute_not_exists(frozen) OR frozen = :false) AND ownerId = :owner',
             ExpressionAttributeValues: {
               ':amount': request.amount,
               ':one': 1,
