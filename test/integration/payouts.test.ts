@@ -25,6 +25,7 @@ import {
   type SimulatedGateway,
 } from '../../scripts/lib/payout-gateway';
 import { startStreamPoller, type StreamPoller } from '../../scripts/lib/stream-poller';
+import { findFreePort } from '../../scripts/lib/dynamodb-local';
 import {
   chainProblems,
   createTestLedger,
@@ -330,6 +331,36 @@ describe('a payout', () => {
     });
     expect(late).toMatchObject({ status: 'REFUSED', reason: 'cancelled' });
     expect(gatewayRecord(transaction.transactionId)?.executions).toBe(0);
+  });
+
+  it('whose hold expires while the gateway cannot be reached stays held: never voided on a guess', async () => {
+    const account = await ledger.openAccount(alice, 10_000);
+    const destination = newDestination('succeed');
+    const { transaction } = await payout(account, 600, destination, 'expire-unreachable');
+
+    clock.offsetMs = (HOLD_SECONDS + 1) * 1000;
+    // Nothing listens on this port: the cancel's outcome is unknown.
+    const unreachable = createHttpPayoutGateway({
+      baseUrl: `http://127.0.0.1:${await findFreePort()}`,
+      timeoutMs: 1_000,
+    });
+    const counts = await sweepPayouts({ ...payoutDeps, gateway: unreachable });
+
+    expect(counts.UNKNOWN).toBeGreaterThanOrEqual(1);
+    expect(await payoutState(account.accountId, transaction.transactionId)).toMatchObject({
+      status: 'PENDING',
+      attempts: 1,
+    });
+    expect(await ledger.store.getAccount(account.accountId)).toMatchObject({
+      balance: 10_000,
+      pending: 600,
+      available: 9_400,
+    });
+    // Reachable again: the next pass cancels it (never sent) and voids it.
+    await sweepPayouts(payoutDeps);
+    expect(await payoutState(account.accountId, transaction.transactionId)).toMatchObject({
+      status: 'VOIDED',
+    });
   });
 
   it('whose hold expires after the gateway paid (answer lost) is posted, not voided', async () => {
