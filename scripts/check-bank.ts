@@ -1,9 +1,12 @@
 /**
  * `npm run check:bank` / `npm run check:full`: the bank run. Starts its own local stack (free
  * ports, a temporary data dir) behind a fault-injecting proxy, drives concurrent clients
- * through the HTTP API under every fault kind, crashes and restarts the stack mid-run,
- * checks the invariants, audits the table, fuzzes every route, and writes a report to
- * test-artifacts/reliability/. Exits 1 if any invariant was violated.
+ * through the HTTP API under every fault kind — withdrawals, deposits, transfers among the hot
+ * accounts, and payouts to the simulated gateway's destinations (succeed, refuse, lose,
+ * timeout) — crashes and restarts the stack mid-run, waits until every payout is POSTED or
+ * VOIDED, checks the invariants (money conserved, payouts against the gateway's records),
+ * audits the table, fuzzes every route, and writes a report to test-artifacts/reliability/.
+ * Exits 1 if any invariant was violated.
  *
  *   npm run check:bank -- [--ops N] [--clients N] [--accounts N] [--seed N] [--fuzz N]
  *                         [--no-faults] [--no-crash] [--no-hang-probe]

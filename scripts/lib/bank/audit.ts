@@ -7,6 +7,8 @@
  * - balance = the sum of its statement lines + the sum of its pending entries (committed, not
  *   yet sequenced: allowed, reported), and version = n + the number of pending entries;
  * - no transaction and no idempotency key moves money twice;
+ * - a transfer has exactly its two sides: one TRANSFER_OUT in the source naming the destination,
+ *   one TRANSFER_IN in the destination naming the source, same transactionId and amount;
  * - a committed marker names a transaction in the ledger, with the same amount, and its
  *   balanceAfter/sequence (once the sequencer set them) are the statement line's; a refused
  *   marker's key moved no money.
@@ -41,6 +43,16 @@ export interface AccountAudit {
   pending: Array<{ transactionId: string; type: string; amount: number }>;
   markers: number;
   problems: string[];
+  /** Both sides of transfers seen on the account (statement lines and pending entries). */
+  transfers: TransferSide[];
+}
+
+interface TransferSide {
+  transactionId: string;
+  side: 'TRANSFER_OUT' | 'TRANSFER_IN';
+  accountId: string;
+  counterparty: string;
+  amount: number;
 }
 
 export interface AuditResult {
@@ -289,6 +301,16 @@ function auditOne(
       problems.push(`transaction ${tx} (key ${JSON.stringify(key)}) has no idempotency marker`);
   }
 
+  const transfers: TransferSide[] = [...sorted, ...pendingItems]
+    .filter((item) => item.type === 'TRANSFER_OUT' || item.type === 'TRANSFER_IN')
+    .map((item) => ({
+      transactionId: str(item.transactionId),
+      side: item.type === 'TRANSFER_OUT' ? 'TRANSFER_OUT' : 'TRANSFER_IN',
+      accountId,
+      counterparty: str(item.counterpartyAccountId),
+      amount: num(item.amount),
+    }));
+
   return {
     accountId,
     ownerId: str(account.ownerId),
@@ -299,7 +321,87 @@ function auditOne(
     pending,
     markers: markers.length,
     problems,
+    transfers,
   };
+}
+
+/**
+ * Pairs the transfers' sides across the accounts audited. A side whose partner was not seen is
+ * looked for once more in its counterparty's ledger (a transfer may have committed between the
+ * two accounts' reads); a counterparty not judged (busy, or unknown) is not held against it.
+ */
+async function pairTransfers(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  audits: AccountAudit[],
+): Promise<void> {
+  const byAccount = new Map(audits.map((a) => [a.accountId, a]));
+  const byTx = new Map<string, TransferSide[]>();
+  for (const audit of audits) {
+    for (const side of audit.transfers) {
+      const list = byTx.get(side.transactionId) ?? [];
+      list.push(side);
+      byTx.set(side.transactionId, list);
+    }
+  }
+  const reread = new Map<string, Item[]>();
+  const ledgerOf = async (accountId: string): Promise<Item[]> => {
+    const cached = reread.get(accountId);
+    if (cached !== undefined) return cached;
+    const items = [
+      ...(await queryAll(doc, tableName, ledgerPartition(accountId), 'L#')),
+      ...(
+        await Promise.all(pendingPartitions(accountId).map((pk) => queryAll(doc, tableName, pk)))
+      ).flat(),
+    ];
+    reread.set(accountId, items);
+    return items;
+  };
+  for (const [tx, sides] of byTx) {
+    const outs = sides.filter((s) => s.side === 'TRANSFER_OUT');
+    const ins = sides.filter((s) => s.side === 'TRANSFER_IN');
+    const first = outs[0] ?? ins[0];
+    if (first === undefined) continue;
+    const owner = byAccount.get(first.accountId);
+    const problem = (text: string): void => {
+      owner?.problems.push(`transfer ${tx}: ${text}`);
+    };
+    if (outs.length > 1 || ins.length > 1) {
+      problem(`${outs.length} TRANSFER_OUT and ${ins.length} TRANSFER_IN sides`);
+      continue;
+    }
+    const out = outs[0];
+    const into = ins[0];
+    if (out !== undefined && into !== undefined) {
+      if (
+        out.counterparty !== into.accountId ||
+        into.counterparty !== out.accountId ||
+        out.amount !== into.amount
+      ) {
+        problem(
+          `TRANSFER_OUT ${out.amount} from ${out.accountId} to ${out.counterparty}, TRANSFER_IN ${into.amount} in ${into.accountId} from ${into.counterparty}`,
+        );
+      }
+      continue;
+    }
+    // One side only: look again where the other should be.
+    const seen = first;
+    const other = seen.counterparty;
+    if (!byAccount.has(other)) continue;
+    const wanted = seen.side === 'TRANSFER_OUT' ? 'TRANSFER_IN' : 'TRANSFER_OUT';
+    const found = (await ledgerOf(other)).filter(
+      (item) => str(item.transactionId) === tx && item.type === wanted,
+    );
+    if (
+      found.length !== 1 ||
+      str(found[0]?.counterpartyAccountId) !== seen.accountId ||
+      num(found[0]?.amount) !== seen.amount
+    ) {
+      problem(
+        `${seen.side} ${seen.amount} in ${seen.accountId} (counterparty ${other}): ${found.length} ${wanted} there${found.length > 0 ? ` (${found.map((f) => `${String(f.amount)} from ${str(f.counterpartyAccountId)}`).join(', ')})` : ''}`,
+      );
+    }
+  }
 }
 
 export async function auditLedger(
@@ -379,6 +481,7 @@ export async function auditLedger(
     }
     audits.push(audit);
   }
+  await pairTransfers(doc, tableName, audits);
   const drifting = audits.filter((a) => a.problems.length > 0);
   return {
     tableName,

@@ -2,7 +2,8 @@
  * The bank run's clients. Each operation is sent like a careful real client sends it: one
  * Idempotency-Key per intended movement, retried with the same key until a definitive answer
  * (sometimes after giving up on a slow attempt, sometimes twice at once, sometimes replayed
- * once more after the answer), and now and then a key reused with another amount.
+ * once more after the answer), and now and then a key reused with another amount. Hot clients
+ * also transfer among the hot accounts and request payouts to the gateway's destinations.
  */
 import { performance } from 'node:perf_hooks';
 import { call, type Exchange } from './http';
@@ -10,11 +11,14 @@ import {
   classify,
   isDefinitive,
   settle,
+  successStatusOf,
   type Attempt,
   type AttemptRole,
   type BankAccount,
   type MovementType,
   type Operation,
+  type OperationType,
+  type PayoutDestination,
   type Violation,
 } from './model';
 import type { DemoUser, Identity } from './stack';
@@ -24,6 +28,8 @@ export interface BalanceSample {
   sentAt: number;
   endedAt: number;
   balance: number;
+  available?: number;
+  pending?: number;
 }
 
 export interface RunContext {
@@ -45,9 +51,15 @@ export interface RunContext {
   milestone: (n: number) => void;
   limits: { attemptsPerOp: number; opDeadlineMs: number; requestTimeoutMs: number };
   runId: string;
+  /** The simulated payout gateway of the stack (changes when the stack restarts). */
+  gatewayUrl: string;
 }
 
 export type Random = () => number;
+
+/** Invariants the clients check inline (the verifier names them the same). */
+export const NON_NEGATIVE = 'no balance or available below zero, ever';
+export const HOLDS = 'every balance read has pending ≥ 0 and available = balance − pending';
 
 export const randomInt = (random: Random, min: number, max: number): number =>
   min + Math.floor(random() * (max - min + 1));
@@ -82,7 +94,35 @@ export interface SendPlan {
 }
 
 function pathOf(op: Operation): string {
-  return `/accounts/${op.account.accountId}/${op.type === 'WITHDRAWAL' ? 'withdrawals' : 'deposits'}`;
+  switch (op.type) {
+    case 'TRANSFER':
+      return '/transfers';
+    case 'PAYOUT':
+      return `/accounts/${op.account.accountId}/payouts`;
+    case 'WITHDRAWAL':
+      return `/accounts/${op.account.accountId}/withdrawals`;
+    case 'DEPOSIT':
+      return `/accounts/${op.account.accountId}/deposits`;
+  }
+}
+
+function bodyOf(op: Operation): Record<string, unknown> {
+  if (op.type === 'TRANSFER') {
+    return {
+      fromAccountId: op.account.accountId,
+      toAccountId: op.toAccount?.accountId ?? '',
+      amount: op.amount,
+    };
+  }
+  if (op.type === 'PAYOUT') return { amount: op.amount, destination: op.destination?.name ?? '' };
+  return { amount: op.amount };
+}
+
+/** An operation as a violation names it. */
+function describeOp(op: Operation): string {
+  if (op.type === 'TRANSFER') return `TRANSFER ${op.amount} to ${op.toAccount?.label ?? '?'}`;
+  if (op.type === 'PAYOUT') return `PAYOUT ${op.amount} to ${op.destination?.name ?? '?'}`;
+  return `${op.type} ${op.amount}`;
 }
 
 async function attempt(
@@ -92,27 +132,45 @@ async function attempt(
   timeoutMs: number,
 ): Promise<Attempt> {
   await passGate(ctx);
-  const user: DemoUser = op.type === 'WITHDRAWAL' ? op.account.owner : 'ops';
+  // Only operators deposit; money leaves an account only at its owner's request.
+  const user: DemoUser = op.type === 'DEPOSIT' ? 'ops' : op.account.owner;
   ctx.httpRequests += 1;
   const exchange: Exchange = await call(ctx.apiUrl, 'POST', pathOf(op), {
     token: ctx.users[user].token,
-    body: { amount: op.amount },
+    body: bodyOf(op),
     headers: { 'idempotency-key': op.key },
     timeoutMs,
   });
-  const result = classify(exchange, role);
+  const result = classify(exchange, role, successStatusOf(op.type));
   op.attempts.push(result);
   if (result.cls === 'unexpected') {
     violation(ctx, {
       invariant: 'every answer is one the contract gives',
       detail:
-        `${op.type} ${op.amount} got ${result.status ?? result.kind} ${result.code ?? ''} ${result.text ?? result.error ?? ''}`.trim(),
+        `${describeOp(op)} got ${result.status ?? result.kind} ${result.code ?? ''} ${result.text ?? result.error ?? ''}`.trim(),
       accountId: op.account.accountId,
       operation: op.id,
       key: op.key,
     });
   }
-  if (result.balance !== undefined) ctx.hints.set(op.account.accountId, result.balance);
+  if (result.cls === 'committed') {
+    const below = [
+      ['balance', result.balance],
+      ['available', result.available],
+      ['pending', result.pending],
+    ].filter((pair): pair is [string, number] => typeof pair[1] === 'number' && pair[1] < 0);
+    for (const [what, value] of below) {
+      violation(ctx, {
+        invariant: NON_NEGATIVE,
+        detail: `${describeOp(op)} answered ${what} ${value}`,
+        accountId: op.account.accountId,
+        operation: op.id,
+        key: op.key,
+      });
+    }
+  }
+  const hint = result.available ?? result.balance;
+  if (hint !== undefined) ctx.hints.set(op.account.accountId, hint);
   return result;
 }
 
@@ -159,10 +217,11 @@ function newOperation(
   ctx: RunContext,
   client: number,
   account: BankAccount,
-  type: MovementType,
+  type: OperationType,
   amount: number,
   key: string,
   reuseOf?: number,
+  target: { toAccount?: BankAccount; destination?: PayoutDestination } = {},
 ): Operation {
   const op: Operation = {
     id: ctx.ops.length + 1,
@@ -171,6 +230,7 @@ function newOperation(
     type,
     amount,
     key,
+    ...target,
     reuseOf,
     phase: ctx.phase,
     attempts: [],
@@ -186,6 +246,27 @@ export interface Behaviour {
   concurrent: number;
   replay: number;
   reuse: number;
+}
+
+/**
+ * The hot clients' share of transfers (among the hot accounts) and payouts (to the gateway's
+ * destinations, picked by weight); the rest are withdrawals and deposits.
+ */
+export interface Mix {
+  transfer: number;
+  payout: number;
+  destinations: Array<PayoutDestination & { weight: number }>;
+}
+
+function pickDestination(random: Random, mix: Mix): PayoutDestination | undefined {
+  const total = mix.destinations.reduce((sum, d) => sum + d.weight, 0);
+  let r = random() * total;
+  for (const d of mix.destinations) {
+    r -= d.weight;
+    if (r < 0) return { name: d.name, mode: d.mode };
+  }
+  const last = mix.destinations[mix.destinations.length - 1];
+  return last === undefined ? undefined : { name: last.name, mode: last.mode };
 }
 
 function sendPlan(random: Random, behaviour: Behaviour): SendPlan {
@@ -206,13 +287,17 @@ function reuseCandidate(ctx: RunContext, mine: Operation[], random: Random): Ope
   return done[Math.floor(random() * done.length)] ?? null;
 }
 
-/** A client of the hot accounts: random withdrawals (owner) and deposits (ops), concurrently with the others. */
+/**
+ * A client of the hot accounts, concurrently with the others: random withdrawals (owner),
+ * deposits (ops), transfers to another hot account and payouts (owner of the source).
+ */
 export async function hotClient(
   ctx: RunContext,
   client: number,
   accounts: BankAccount[],
   random: Random,
   behaviour: Behaviour,
+  mix: Mix = { transfer: 0, payout: 0, destinations: [] },
 ): Promise<void> {
   const mine: Operation[] = [];
   for (let n = take(ctx); n !== null; n = take(ctx)) {
@@ -226,6 +311,7 @@ export async function hotClient(
         reuse.amount + randomInt(random, 1, 500),
         reuse.key,
         reuse.id,
+        { toAccount: reuse.toAccount, destination: reuse.destination },
       );
       mine.push(op);
       await execute(ctx, op, { replay: random() < 0.5 });
@@ -234,13 +320,45 @@ export async function hotClient(
     const account = accounts[Math.floor(random() * accounts.length)];
     if (account === undefined) return;
     const hint = ctx.hints.get(account.accountId) ?? 0;
+    const key = `${ctx.runId}-c${client}-${n}`;
+    const kind = random();
+    const others = accounts.filter((a) => a.accountId !== account.accountId);
+    if (kind < mix.transfer && others.length > 0) {
+      const toAccount = others[Math.floor(random() * others.length)];
+      // Now and then aimed at (or past) what is available, so refusals happen too.
+      const amount =
+        random() < 0.2
+          ? Math.max(1, Math.round(hint * (0.6 + random() * 0.8)))
+          : randomInt(random, 1, 4_000);
+      const op = newOperation(ctx, client, account, 'TRANSFER', amount, key, undefined, {
+        toAccount,
+      });
+      mine.push(op);
+      await execute(ctx, op, sendPlan(random, behaviour));
+      continue;
+    }
+    if (kind < mix.transfer + mix.payout) {
+      const destination = pickDestination(random, mix);
+      if (destination !== undefined) {
+        const amount =
+          random() < 0.15
+            ? Math.max(1, Math.round(hint * (0.6 + random() * 0.8)))
+            : randomInt(random, 1, 2_500);
+        const op = newOperation(ctx, client, account, 'PAYOUT', amount, key, undefined, {
+          destination,
+        });
+        mine.push(op);
+        await execute(ctx, op, sendPlan(random, behaviour));
+        continue;
+      }
+    }
     const depositChance = hint < 5_000 ? 0.6 : 0.3;
     const type: MovementType = random() < depositChance ? 'DEPOSIT' : 'WITHDRAWAL';
     let amount: number;
     if (type === 'DEPOSIT') amount = randomInt(random, 2_000, 15_000);
     else if (random() < 0.3) amount = Math.max(1, Math.round(hint * (0.6 + random() * 0.8)));
     else amount = randomInt(random, 1, 3_000);
-    const op = newOperation(ctx, client, account, type, amount, `${ctx.runId}-c${client}-${n}`);
+    const op = newOperation(ctx, client, account, type, amount, key);
     mine.push(op);
     await execute(ctx, op, sendPlan(random, behaviour));
   }
@@ -431,21 +549,33 @@ export async function sampler(
       timeoutMs: ctx.limits.requestTimeoutMs,
     });
     if (read.kind === 'response' && read.status === 200) {
-      const balance = (read.json as { balance?: unknown }).balance;
+      const body = read.json as { balance?: unknown; available?: unknown; pending?: unknown };
+      const { balance } = body;
+      const available = typeof body.available === 'number' ? body.available : undefined;
+      const pending = typeof body.pending === 'number' ? body.pending : undefined;
       if (typeof balance === 'number') {
         ctx.samples.push({
           accountId: account.accountId,
           sentAt: read.sentAt,
           endedAt: read.endedAt,
           balance,
+          available,
+          pending,
         });
-        ctx.hints.set(account.accountId, balance);
-        if (balance < 0) {
-          violation(ctx, {
-            invariant: 'no balance below zero, ever',
-            detail: `GET balance answered ${balance}`,
-            accountId: account.accountId,
-          });
+        ctx.hints.set(account.accountId, available ?? balance);
+        const flag = (invariant: string, detail: string): void =>
+          violation(ctx, { invariant, detail, accountId: account.accountId });
+        if (balance < 0) flag(NON_NEGATIVE, `GET balance answered balance ${balance}`);
+        if (available === undefined || pending === undefined) {
+          flag(HOLDS, `GET balance answered no available/pending: ${String(read.text)}`);
+        } else {
+          if (available < 0) flag(NON_NEGATIVE, `GET balance answered available ${available}`);
+          if (pending < 0 || available !== balance - pending) {
+            flag(
+              HOLDS,
+              `GET balance answered balance ${balance}, pending ${pending}, available ${available}`,
+            );
+          }
         }
       }
     }

@@ -5,7 +5,28 @@
 import { errorOf, isRecord, type Exchange } from './http';
 
 export type MovementType = 'WITHDRAWAL' | 'DEPOSIT';
+/**
+ * What a client asks for: a withdrawal or deposit on one account, a transfer from its account
+ * to `toAccount`, or a payout from its account to a gateway `destination` (answered 202: the
+ * funds are held, then posted or voided by the dispatcher from the gateway's answer).
+ */
+export type OperationType = MovementType | 'TRANSFER' | 'PAYOUT';
 export type Owner = 'alice' | 'bob';
+
+/** The ledger entry type an operation writes on its own account. */
+export const entryTypeOf = (type: OperationType): string =>
+  type === 'TRANSFER' ? 'TRANSFER_OUT' : type;
+
+/** The status of a definitive success: 202 for a payout (held), 201 for the rest. */
+export const successStatusOf = (type: OperationType): number => (type === 'PAYOUT' ? 202 : 201);
+
+/** The simulated gateway's modes the run sends payouts to (scripts/lib/payout-gateway.ts). */
+export type DestinationMode = 'succeed' | 'refuse' | 'lose' | 'timeout';
+
+export interface PayoutDestination {
+  name: string;
+  mode: DestinationMode;
+}
 
 /**
  * `hot`: many clients at once. `dedicated`: one client, one request at a time, so the model
@@ -21,7 +42,7 @@ export interface BankAccount {
 }
 
 /**
- * - committed: 201, the money moved (`transactionId`);
+ * - committed: 201 (202 for a payout: held), the money moved (`transactionId`);
  * - refused: a business refusal the service records under the key (replayed to every retry);
  * - key-reused: 422 IDEMPOTENCY_KEY_REUSED;
  * - indeterminate: no answer, or one that says "try again" (409 TRANSACTION_CONFLICT, 503, a
@@ -54,6 +75,11 @@ export interface Attempt {
   amount?: number;
   createdAt?: string;
   balance?: number;
+  /** balance − pending, when the answer carries it. */
+  available?: number;
+  pending?: number;
+  /** Payouts: the payout's status in the answer. */
+  payoutStatus?: string;
   balanceAfter?: number | null;
   sequence?: number | null;
   /** The raw body, kept for 201s (byte-for-byte replay checks). */
@@ -67,9 +93,13 @@ export interface Operation {
   id: number;
   client: number;
   account: BankAccount;
-  type: MovementType;
+  type: OperationType;
   amount: number;
   key: string;
+  /** Transfers: the credited account. */
+  toAccount?: BankAccount;
+  /** Payouts: where the gateway sends the money, and that destination's mode. */
+  destination?: PayoutDestination;
   /** This operation sends the key of operation `reuseOf` with another amount. */
   reuseOf?: number;
   phase: string;
@@ -84,7 +114,7 @@ export interface Operation {
   balanceBefore?: number;
 }
 
-export function classify(exchange: Exchange, role: AttemptRole): Attempt {
+export function classify(exchange: Exchange, role: AttemptRole, successStatus = 201): Attempt {
   const attempt: Attempt = {
     role,
     cls: 'indeterminate',
@@ -98,7 +128,7 @@ export function classify(exchange: Exchange, role: AttemptRole): Attempt {
   if (exchange.kind !== 'response' || exchange.status === undefined) return attempt;
   const status = exchange.status;
   const body = exchange.json;
-  if (status === 201 && isRecord(body) && isRecord(body.transaction)) {
+  if (status === successStatus && isRecord(body) && isRecord(body.transaction)) {
     const t = body.transaction;
     attempt.cls = 'committed';
     attempt.transactionId = typeof t.transactionId === 'string' ? t.transactionId : undefined;
@@ -108,6 +138,10 @@ export function classify(exchange: Exchange, role: AttemptRole): Attempt {
     attempt.balanceAfter = typeof t.balanceAfter === 'number' ? t.balanceAfter : null;
     attempt.sequence = typeof t.sequence === 'number' ? t.sequence : null;
     attempt.balance = typeof body.balance === 'number' ? body.balance : undefined;
+    attempt.available = typeof body.available === 'number' ? body.available : undefined;
+    attempt.pending = typeof body.pending === 'number' ? body.pending : undefined;
+    if (isRecord(body.payout) && typeof body.payout.status === 'string')
+      attempt.payoutStatus = body.payout.status;
     attempt.text = exchange.text;
     if (attempt.transactionId === undefined) attempt.cls = 'unexpected';
     return attempt;

@@ -3,6 +3,10 @@
  * clients through the HTTP API while faults are switched phase by phase, a crash (kill -9 of
  * DynamoDB Local and of the API) and restart in the middle, a probe of a response lost after
  * DynamoDB committed, then the invariants, the table audit and the fuzzer, and a report.
+ * Besides withdrawals and deposits, the hot clients transfer among the hot accounts and request
+ * payouts to the simulated gateway's destinations (succeed, refuse, lose, timeout); after the
+ * traffic the run waits until every payout is POSTED or VOIDED, then checks them against the
+ * gateway's records and money against what the service answered.
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -30,13 +34,30 @@ import {
   sampler,
   standaloneOperation,
   type Behaviour,
+  type Mix,
   type RunContext,
 } from './clients';
 import { contractErrorCodes, contractRoutes } from './contract';
 import { FAULT_PHASES, NO_FAULT_PHASES, planOf } from './faults';
 import { runFuzz, type FuzzResult } from './fuzz';
 import { call } from './http';
-import { type BankAccount, type Operation, type Owner, type Violation } from './model';
+import {
+  type BankAccount,
+  type MovementType,
+  type Operation,
+  type Owner,
+  type Violation,
+} from './model';
+import {
+  SETTLEMENT_INVARIANTS,
+  gatewayRecords,
+  runDestinations,
+  setDestinationModes,
+  verifySettlement,
+  waitPayoutsSettled,
+  type MoneyTotals,
+  type PayoutCounts,
+} from './payouts';
 import { hangProbe, runProbes, type HangProbe, type ProbeResult } from './probes';
 import { writeReport } from './report';
 import { crashAndRestart, startProxiedStack, type ProxiedStack } from './stack';
@@ -58,6 +79,8 @@ export interface BankOptions {
   hangProbe: boolean;
   fuzz: number;
   behaviour?: Behaviour;
+  /** Shares of the hot clients' operations that are transfers and payouts (default 0.15, 0.1). */
+  mix?: { transfer: number; payout: number };
   log?: (line: string) => void;
 }
 
@@ -81,6 +104,13 @@ export interface BankReport {
     unresolvedButCommitted: number;
   };
   accounts: { hot: number; dedicated: number };
+  /** Transfers and payouts: outcomes, how payouts ended by destination mode, money totals. */
+  movements: {
+    transfers: { total: number; byOutcome: Record<string, number>; amountMoved: number };
+    payouts: PayoutCounts & { total: number; byOutcome: Record<string, number> };
+    settleSeconds: number;
+    money: MoneyTotals;
+  };
   http: { requests: number; answers: Record<string, number>; balanceSamples: number };
   faults: {
     injected: Record<FaultKind, number>;
@@ -276,6 +306,13 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     milestone: () => undefined,
     limits: { attemptsPerOp: 40, opDeadlineMs: 300_000, requestTimeoutMs: 30_000 },
     runId,
+    gatewayUrl: running.stack.info.gatewayUrl,
+  };
+  const destinations = runDestinations(runId);
+  const mix: Mix = {
+    transfer: options.mix?.transfer ?? 0.15,
+    payout: options.mix?.payout ?? 0.1,
+    destinations,
   };
 
   try {
@@ -323,6 +360,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       if (op.outcome !== 'committed')
         throw new Error(`opening deposit on ${account.label}: ${op.outcome}`);
     };
+    await setDestinationModes(ctx, destinations);
     for (const account of hot) await opening(account, 50_000);
     for (const account of dedicated) await opening(account, 20_000);
     if (probeAccount !== null) await opening(probeAccount, 10_000);
@@ -374,6 +412,9 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
         }
         ctx.apiUrl = running.apiUrl;
         ctx.users = running.users;
+        // The gateway restarted too, on another port; its modes were kept with its state.
+        ctx.gatewayUrl = running.stack.info.gatewayUrl;
+        await setDestinationModes(ctx, destinations);
         crashes.push({
           atOperation,
           killedDynamodbPid: result.killed.dynamodbPid,
@@ -426,12 +467,14 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     t = performance.now();
     trafficStarted = t;
     log(
-      `traffic: ${options.ops} operations from ${hotCount} clients on ${hot.length} hot accounts and ${dedicatedCount} clients on accounts of their own`,
+      `traffic: ${options.ops} operations from ${hotCount} clients on ${hot.length} hot accounts (${Math.round(mix.transfer * 100)}% transfers, ${Math.round(mix.payout * 100)}% payouts) and ${dedicatedCount} clients on accounts of their own`,
     );
     let stopSampling = false;
     const clients: Array<Promise<void>> = [];
     for (let i = 0; i < hotCount; i++) {
-      clients.push(hotClient(ctx, i + 1, hot, seededRandom(options.seed + 1000 + i), behaviour));
+      clients.push(
+        hotClient(ctx, i + 1, hot, seededRandom(options.seed + 1000 + i), behaviour, mix),
+      );
     }
     dedicated.forEach((account, i) => {
       clients.push(
@@ -494,6 +537,21 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     await Promise.all(unresolved.map((op) => resolve(ctx, op)));
     lap('settle', t);
 
+    // ---- payouts: every one POSTED or VOIDED (before the fuzz: settling changes accounts) ----
+    t = performance.now();
+    const settlement = await waitPayoutsSettled(
+      ctx,
+      ctx.ops,
+      (accountId) => fullHistory(ctx, accountId),
+      180_000,
+      log,
+    );
+    lap('payoutSettle', t);
+    log(
+      `payouts settled in ${(settlement.waitedMs / 1000).toFixed(1)} s: ${settlement.payouts.length - settlement.left.length}/${settlement.payouts.length} POSTED or VOIDED${settlement.left.length > 0 ? `, ${settlement.left.length} left: ${settlement.left.map((p) => `${p.transactionId} ${p.status}`).join(', ')}` : ''}`,
+    );
+    const gateway = await gatewayRecords(ctx);
+
     // ---- fuzz (while the sequencer catches up: it only writes statement lines) --------------
     let fuzz: FuzzResult | null = null;
     if (options.fuzz > 0) {
@@ -504,7 +562,8 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       if (alice === undefined || bob === undefined)
         throw new Error('fuzz: need an account of alice and of bob');
       const reusable = ctx.ops.find(
-        (op) => op.outcome === 'committed' && op.account.role === 'hot' && op.type === 'WITHDRAWAL',
+        (op): op is Operation & { type: MovementType } =>
+          op.outcome === 'committed' && op.account.role === 'hot' && op.type === 'WITHDRAWAL',
       );
       const page = (await getJson(ctx, `/accounts/${alice.accountId}/transactions?limit=3`)) as {
         nextCursor: string | null;
@@ -550,12 +609,14 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     const states: AccountState[] = [];
     for (const account of allAccounts) {
       const entries = await fullHistory(ctx, account.accountId);
-      const balance = (
-        (await getJson(ctx, `/accounts/${account.accountId}/balance`)) as { balance: number }
-      ).balance;
-      states.push({ account, balance, entries });
+      const { balance, available, pending } = (await getJson(
+        ctx,
+        `/accounts/${account.accountId}/balance`,
+      )) as { balance: number; available?: number; pending?: number };
+      states.push({ account, balance, available, pending, entries });
     }
     const verdict = verify(ctx.ops, ctx.samples, states);
+    const settled = verifySettlement(ctx.ops, states, settlement, gateway);
     lap('verify', t);
 
     t = performance.now();
@@ -570,10 +631,17 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     log(formatAudit(audit));
 
     // ---- report ----------------------------------------------------------------------------
-    const violations = [...ctx.violations, ...verdict.violations, ...(fuzz?.violations ?? [])];
+    const violations = [
+      ...ctx.violations,
+      ...verdict.violations,
+      ...settled.violations,
+      ...(fuzz?.violations ?? []),
+    ];
     const invariants: BankReport['invariants'] = {};
     for (const name of Object.values(INVARIANTS))
       invariants[name] = { checks: verdict.checks[name] ?? 0, violations: 0 };
+    for (const name of Object.values(SETTLEMENT_INVARIANTS))
+      invariants[name] = { checks: settled.checks[name] ?? 0, violations: 0 };
     for (const v of violations) {
       const entry = invariants[v.invariant] ?? { checks: 0, violations: 0 };
       entry.violations += 1;
@@ -643,6 +711,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
         hangProbe: options.hangProbe,
         fuzz: options.fuzz,
         behaviour,
+        mix: { transfer: mix.transfer, payout: mix.payout },
       },
       durationsMs: durations,
       operations: {
@@ -670,6 +739,24 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
         unresolvedButCommitted: verdict.unresolvedButCommitted,
       },
       accounts: { hot: hot.length, dedicated: dedicated.length + (probeAccount === null ? 0 : 1) },
+      movements: {
+        transfers: {
+          total: counted.filter((op) => op.type === 'TRANSFER').length,
+          byOutcome: countBy(
+            counted.filter((op) => op.type === 'TRANSFER').map((op) => outcomeOf(op)),
+          ),
+          amountMoved: settled.totals.transfers,
+        },
+        payouts: {
+          total: counted.filter((op) => op.type === 'PAYOUT').length,
+          byOutcome: countBy(
+            counted.filter((op) => op.type === 'PAYOUT').map((op) => outcomeOf(op)),
+          ),
+          ...settled.counts,
+        },
+        settleSeconds: Math.round(settlement.waitedMs / 100) / 10,
+        money: settled.totals,
+      },
       http: { requests: ctx.httpRequests, answers, balanceSamples: ctx.samples.length },
       faults: {
         injected: faultStats.injected,
@@ -727,6 +814,13 @@ export function formatReport(r: BankReport): string {
     `  operations   ${r.operations.total} from ${r.options.clients} clients (${r.options.dedicatedClients ?? 0} alone on their account) on ${r.accounts.hot} hot + ${r.accounts.dedicated} dedicated accounts`,
     `               outcomes ${fmt(r.operations.byOutcome)}; ${fmt(r.operations.byType)}; refusals ${fmt(r.operations.refusals)}`,
     `               key reused with another amount ${r.operations.keyReuses}, client-side aborts ${r.operations.clientAborts}, concurrent duplicates ${r.operations.concurrentDuplicates}, replays ${r.operations.replays}, operations retried ${r.operations.retriedOperations} (${r.operations.unresolvedButCommitted} committed though never answered)`,
+    `  transfers    ${r.movements.transfers.total} among the hot accounts: ${fmt(r.movements.transfers.byOutcome)}; ${r.movements.transfers.amountMoved} moved`,
+    `  payouts      ${r.movements.payouts.total} requested: ${fmt(r.movements.payouts.byOutcome)}; ${r.movements.payouts.committed} held → POSTED ${r.movements.payouts.posted}, VOIDED ${r.movements.payouts.voided}, left PENDING ${r.movements.payouts.left} (settled ${r.movements.settleSeconds.toFixed(1)} s after the traffic)`,
+    `               by destination mode: ${Object.entries(r.movements.payouts.byMode)
+      .map(([mode, c]) => `${mode} (${fmt(c)})`)
+      .join('; ')}`,
+    `               gateway: ${r.movements.payouts.gateway.records} records, ${r.movements.payouts.gateway.executed} executed, ${r.movements.payouts.gateway.requests} requests, max executions per key ${r.movements.payouts.gateway.maxExecutions}`,
+    `  money        Σ balances ${r.movements.money.balances} = opening ${r.movements.money.opening} + deposits ${r.movements.money.deposits} − withdrawals ${r.movements.money.withdrawals} − POSTED payouts ${r.movements.money.postedPayouts} = ${r.movements.money.expected}${r.movements.money.balances === r.movements.money.expected ? '' : ' — MISMATCH'}; Σ pending ${r.movements.money.pending}, Σ available ${r.movements.money.available}`,
     `  http         ${r.http.requests} requests, ${r.http.balanceSamples} balance samples; answers ${fmt(r.http.answers)}`,
     `  faults       ${kinds}`,
     `               lost after DynamoDB committed ${r.faults.lostAfterCommit} (SDK retries seen ${r.faults.sdkRetriesAfterLostResponse}); ${r.faults.dynamodbRequests} DynamoDB requests through the proxy`,
@@ -783,6 +877,11 @@ export function formatReport(r: BankReport): string {
   );
   if (r.reportFiles) lines.push(`  report       ${r.reportFiles.json}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** An operation's outcome, a refusal by its code. */
+function outcomeOf(op: Operation): string {
+  return op.outcome === 'refused' ? (op.refusal?.code ?? 'refused') : op.outcome;
 }
 
 function fmt(counts: Record<string, number>): string {

@@ -3,6 +3,9 @@
  * of its own) with API_DYNAMODB_ENDPOINT pointing at the proxy, and the proxy pointed at the
  * stack's DynamoDB Local once its java process is up (found by its `-dbPath` and `-port`).
  * Also the crash: `kill -9` of DynamoDB Local and of the API, and a restart on the same data.
+ * Payouts are settled quickly: an unknown gateway outcome is asked again after
+ * PAYOUT_RETRY_SECONDS (2 here, 30 by default), the sweeper runs every PAYOUT_SWEEP_SECONDS (1);
+ * either can be overridden from the environment of the run.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -88,6 +91,12 @@ export function findApiProcess(stackPid: number): number | null {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The stack's environment for a bank run, unless the caller's environment sets it. */
+export const BANK_STACK_ENV: Record<string, string> = {
+  PAYOUT_RETRY_SECONDS: '2',
+  PAYOUT_SWEEP_SECONDS: '1',
+};
+
 export async function signInAll(stack: RunningStack): Promise<Record<DemoUser, Identity>> {
   const entries = await Promise.all(
     DEMO_USERS.map(async (user) => {
@@ -111,8 +120,11 @@ export async function startProxiedStack(
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'mm-bank-'));
   const started = Date.now();
   proxy.setTarget(null);
-  const previous = process.env.API_DYNAMODB_ENDPOINT;
-  process.env.API_DYNAMODB_ENDPOINT = proxy.endpoint;
+  const settings: Record<string, string> = { API_DYNAMODB_ENDPOINT: proxy.endpoint };
+  for (const [name, value] of Object.entries(BANK_STACK_ENV))
+    settings[name] = process.env[name] ?? value;
+  const previous = new Map(Object.keys(settings).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, settings);
   let found = false;
   let giveUp = false;
   const discovery = (async () => {
@@ -134,8 +146,10 @@ export async function startProxiedStack(
     throw error;
   } finally {
     giveUp = true;
-    if (previous === undefined) delete process.env.API_DYNAMODB_ENDPOINT;
-    else process.env.API_DYNAMODB_ENDPOINT = previous;
+    for (const [name, value] of previous) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
     await discovery;
   }
   // The stack's own record is authoritative.

@@ -18,11 +18,22 @@
  *   funds were there at every point of the request's window.
  * On a dedicated account (one sequential client) the window is a single state and the same
  * checks are exact; the clients also check those inline against their own running balance.
+ *
+ * Transfers and payouts (hot accounts only):
+ * - a transfer's TRANSFER_OUT is the source's entry under its key; its TRANSFER_IN in the
+ *   destination carries the same key and transactionId, so the destination's entries are
+ *   matched to the transfers sent to it, and both sides must exist exactly once;
+ * - a payout's hold moves `available`, not the balance, and has no statement line: its line
+ *   (POSTED or VOIDED) is written when the gateway answered, after the 202. So a payout never
+ *   bounds a window from below (acknowledged ≠ placed), and INSUFFICIENT_FUNDS is judged on the
+ *   least `available` each state may have had: its balance less every hold that may have been
+ *   open then (a payout sent before the refusal came back, not yet resolved at that state).
  */
 import type { LedgerEntry } from '../../../lib/domain/types';
 import { chainProblems } from '../../../test/support/ledger';
-import type { BalanceSample } from './clients';
+import { HOLDS, NON_NEGATIVE, type BalanceSample } from './clients';
 import {
+  entryTypeOf,
   isDefinitive,
   type Attempt,
   type BankAccount,
@@ -35,6 +46,9 @@ export interface AccountState {
   balance: number;
   /** Every ledger entry, newest first, as GET /transactions pages them. */
   entries: LedgerEntry[];
+  /** GET balance's `available` and `pending` at the end. */
+  available?: number;
+  pending?: number;
 }
 
 export interface VerifyResult {
@@ -46,7 +60,8 @@ export interface VerifyResult {
 }
 
 export const INVARIANTS = {
-  nonNegative: 'no balance below zero, ever',
+  nonNegative: NON_NEGATIVE,
+  holds: HOLDS,
   chain:
     'balance = sum of the ledger, and each balanceAfter chains from the previous one (by sequence)',
   exactlyOnce: 'every acknowledged movement is in the ledger exactly once',
@@ -59,6 +74,8 @@ export const INVARIANTS = {
     'every balance answered is a state of the ledger within the request window (no stale read)',
   exact: 'balanceAfter and sequence in an answer are the ledger’s own',
   resolved: 'every operation gets a definitive answer',
+  transferOnce:
+    'a transfer key moves money once: one TRANSFER_OUT in the source, one TRANSFER_IN in the destination, same transactionId and amount',
 } as const;
 
 interface Timeline {
@@ -168,12 +185,42 @@ export function verify(
     }
     for (const answer of definitive) {
       if (answer.cls === 'committed' && answer.balance !== undefined) {
-        check(INVARIANTS.nonNegative, answer.balance >= 0, {
+        check(INVARIANTS.nonNegative, answer.balance >= 0 && (answer.available ?? 0) >= 0, {
           ...where,
-          detail: `201 answered balance ${answer.balance}`,
+          detail: `${String(answer.status)} answered balance ${answer.balance}, available ${String(answer.available)}`,
         });
       }
+      if (
+        answer.cls === 'committed' &&
+        answer.balance !== undefined &&
+        answer.available !== undefined &&
+        answer.pending !== undefined
+      ) {
+        check(
+          INVARIANTS.holds,
+          answer.pending >= 0 && answer.available === answer.balance - answer.pending,
+          {
+            ...where,
+            detail: `${String(answer.status)} answered balance ${answer.balance}, pending ${answer.pending}, available ${answer.available}`,
+          },
+        );
+      }
     }
+  }
+  for (const sample of samples) {
+    if (sample.available === undefined || sample.pending === undefined) continue;
+    check(INVARIANTS.nonNegative, sample.balance >= 0 && sample.available >= 0, {
+      accountId: sample.accountId,
+      detail: `GET balance answered balance ${sample.balance}, available ${sample.available}`,
+    });
+    check(
+      INVARIANTS.holds,
+      sample.pending >= 0 && sample.available === sample.balance - sample.pending,
+      {
+        accountId: sample.accountId,
+        detail: `GET balance answered balance ${sample.balance}, pending ${sample.pending}, available ${sample.available}`,
+      },
+    );
   }
 
   // ---- per account: the ledger ------------------------------------------------------------
@@ -183,7 +230,24 @@ export function verify(
     list.push(op);
     opsByAccount.set(op.account.accountId, list);
   }
-  const timelines = new Map<string, { timeline: Timeline; seqOfOp: Map<number, number> }>();
+  /** Transfers by destination account. */
+  const incoming = new Map<string, Operation[]>();
+  for (const op of ops) {
+    if (op.type !== 'TRANSFER' || op.toAccount === undefined) continue;
+    const list = incoming.get(op.toAccount.accountId) ?? [];
+    list.push(op);
+    incoming.set(op.toAccount.accountId, list);
+  }
+  const entriesOf = new Map(states.map((st) => [st.account.accountId, st.entries]));
+  const timelines = new Map<
+    string,
+    {
+      timeline: Timeline;
+      seqOfOp: Map<number, number>;
+      /** Payouts of the account that may hold funds: amount, first send, line sequence. */
+      holds: Array<{ amount: number; sentAt: number; seq: number }>;
+    }
+  >();
 
   for (const state of states) {
     const accountId = state.account.accountId;
@@ -218,8 +282,10 @@ export function verify(
       seenTx.add(entry.transactionId);
     }
 
+    // A TRANSFER_IN carries the source's key: matched to the transfers sent here, below.
     const byKey = new Map<string, LedgerEntry[]>();
     for (const entry of entries) {
+      if (entry.type === 'TRANSFER_IN') continue;
       const list = byKey.get(entry.idempotencyKey) ?? [];
       list.push(entry);
       byKey.set(entry.idempotencyKey, list);
@@ -244,7 +310,7 @@ export function verify(
             INVARIANTS.exactlyOnce,
             entry.transactionId === op.transactionId &&
               entry.amount === op.amount &&
-              entry.type === op.type,
+              entry.type === entryTypeOf(op.type),
             {
               ...w,
               detail: `acknowledged ${op.type} ${op.amount} as ${String(op.transactionId)}, the ledger has ${entry.type} ${entry.amount} as ${entry.transactionId}`,
@@ -278,24 +344,109 @@ export function verify(
       });
     }
 
+    // Transfers: the source's TRANSFER_OUT names this destination; this account's TRANSFER_INs
+    // are exactly the transfers sent here that moved money, once each.
+    for (const op of accountOps) {
+      if (op.type !== 'TRANSFER' || op.reuseOf !== undefined) continue;
+      for (const out of byKey.get(op.key) ?? []) {
+        const into = (entriesOf.get(op.toAccount?.accountId ?? '') ?? []).filter(
+          (e) => e.type === 'TRANSFER_IN' && e.transactionId === out.transactionId,
+        );
+        check(
+          INVARIANTS.transferOnce,
+          out.counterpartyAccountId === op.toAccount?.accountId &&
+            into.length === 1 &&
+            into[0]?.amount === out.amount &&
+            into[0]?.counterpartyAccountId === accountId,
+          {
+            ...where,
+            operation: op.id,
+            key: op.key,
+            detail: `TRANSFER_OUT ${out.amount} (${out.transactionId}) to ${String(out.counterpartyAccountId)}, sent to ${String(op.toAccount?.accountId)}: ${into.length} TRANSFER_IN in the destination (${into.map((e) => `${e.amount} from ${String(e.counterpartyAccountId)}`).join(', ')})`,
+          },
+        );
+      }
+    }
+    const sentHere = incoming.get(accountId) ?? [];
+    const seenIn = new Map<string, number>();
+    for (const entry of entries) {
+      if (entry.type !== 'TRANSFER_IN') continue;
+      seenIn.set(entry.transactionId, (seenIn.get(entry.transactionId) ?? 0) + 1);
+      const op = sentHere.find(
+        (o) =>
+          o.reuseOf === undefined &&
+          o.key === entry.idempotencyKey &&
+          o.account.accountId === entry.counterpartyAccountId,
+      );
+      check(
+        INVARIANTS.transferOnce,
+        op !== undefined &&
+          (op.outcome === 'committed' || op.outcome === 'unresolved') &&
+          (op.outcome !== 'committed' || op.transactionId === entry.transactionId) &&
+          op.amount === entry.amount,
+        {
+          ...where,
+          key: entry.idempotencyKey,
+          operation: op?.id,
+          detail:
+            op === undefined
+              ? `TRANSFER_IN ${entry.amount} (${entry.transactionId}) from ${String(entry.counterpartyAccountId)}: no client sent that transfer here`
+              : `TRANSFER_IN ${entry.amount} (${entry.transactionId}) for transfer ${op.id}, answered ${op.outcome} ${String(op.transactionId ?? op.refusal?.code ?? '')} for ${op.amount}`,
+        },
+      );
+    }
+    for (const [tx, count] of seenIn) {
+      check(INVARIANTS.transferOnce, count === 1, {
+        ...where,
+        detail: `${count} TRANSFER_IN entries carry transaction ${tx}`,
+      });
+    }
+    for (const op of sentHere) {
+      if (op.reuseOf !== undefined || op.outcome !== 'committed') continue;
+      const into = entries.filter(
+        (e) => e.type === 'TRANSFER_IN' && e.transactionId === op.transactionId,
+      );
+      check(INVARIANTS.transferOnce, into.length === 1, {
+        ...where,
+        operation: op.id,
+        key: op.key,
+        detail: `transfer ${String(op.transactionId)} of ${op.amount} from ${op.account.accountId} acknowledged; ${into.length} TRANSFER_IN here`,
+      });
+    }
+
     // Timeline for the window checks.
     const maxSeq = entries.reduce((max, e) => Math.max(max, e.sequence ?? 0), 0);
     const balanceAt: number[] = new Array<number>(maxSeq + 1).fill(0);
     for (const e of entries) {
       if (e.sequence !== null && e.balanceAfter !== null) balanceAt[e.sequence] = e.balanceAfter;
     }
-    const committedOps = accountOps.filter((op) => seqOfOp.has(op.id));
-    const acked = committedOps
-      .filter((op) => op.definitiveAt !== undefined)
-      .map((op) => ({ at: op.definitiveAt ?? 0, seq: seqOfOp.get(op.id) ?? 0 }))
+    // Transfers credited here place this account's states too (their TRANSFER_IN's sequence).
+    const placed: Array<{ op: Operation; seq: number }> = accountOps
+      .filter((op) => seqOfOp.has(op.id))
+      .map((op) => ({ op, seq: seqOfOp.get(op.id) ?? 0 }));
+    for (const op of sentHere) {
+      if (op.reuseOf !== undefined) continue;
+      const entry = entries.find(
+        (e) =>
+          e.type === 'TRANSFER_IN' &&
+          e.idempotencyKey === op.key &&
+          e.counterpartyAccountId === op.account.accountId,
+      );
+      if (entry?.sequence !== null && entry?.sequence !== undefined)
+        placed.push({ op, seq: entry.sequence });
+    }
+    // A payout's line is written after its 202 (when the gateway answered): never a lower bound.
+    const acked = placed
+      .filter(({ op }) => op.definitiveAt !== undefined && op.type !== 'PAYOUT')
+      .map(({ op, seq }) => ({ at: op.definitiveAt ?? 0, seq }))
       .sort((a, b) => a.at - b.at);
     let runningMax = 0;
     const ackedMax = acked.map((a) => {
       runningMax = Math.max(runningMax, a.seq);
       return { at: a.at, maxSeq: runningMax };
     });
-    const started = committedOps
-      .map((op) => ({ at: op.firstSentAt, seq: seqOfOp.get(op.id) ?? 0 }))
+    const started = placed
+      .map(({ op, seq }) => ({ at: op.firstSentAt, seq }))
       .sort((a, b) => a.at - b.at);
     const startedMin: Array<{ at: number; minSeq: number }> = new Array<{
       at: number;
@@ -308,9 +459,24 @@ export function verify(
       runningMin = Math.min(runningMin, s.seq);
       startedMin[i] = { at: s.at, minSeq: runningMin };
     }
+    // Holds: every payout that may have held funds (not refused), with its line's sequence
+    // (Infinity: no line, still held at the end).
+    const holds = accountOps
+      .filter(
+        (op) =>
+          op.type === 'PAYOUT' &&
+          op.reuseOf === undefined &&
+          (op.outcome === 'committed' || op.outcome === 'unresolved'),
+      )
+      .map((op) => ({
+        amount: op.amount,
+        sentAt: op.firstSentAt,
+        seq: (byKey.get(op.key) ?? [])[0]?.sequence ?? Infinity,
+      }));
     timelines.set(accountId, {
       timeline: { balanceAt, maxSeq, acked: ackedMax, started: startedMin },
       seqOfOp,
+      holds,
     });
   }
 
@@ -325,13 +491,23 @@ export function verify(
       op.definitiveAt !== undefined
     ) {
       const [low, high] = windowOf(t.timeline, op.firstSentAt, op.definitiveAt);
-      const states = t.timeline.balanceAt.slice(low, high + 1);
+      const refusedAt = op.definitiveAt;
+      // The least available at each state: its balance less the holds that may have been open.
+      const states = t.timeline.balanceAt
+        .slice(low, high + 1)
+        .map(
+          (balance, i) =>
+            balance -
+            t.holds
+              .filter((h) => h.sentAt <= refusedAt && h.seq > low + i)
+              .reduce((sum, h) => sum + h.amount, 0),
+        );
       check(
         INVARIANTS.funds,
         states.some((b) => b < op.amount),
         {
           ...where,
-          detail: `withdrawal of ${op.amount} refused; balances at sequences ${low}..${high} of its window: ${states.slice(0, 12).join(', ')}${states.length > 12 ? ', …' : ''}`,
+          detail: `${op.type.toLowerCase()} of ${op.amount} refused; least available at sequences ${low}..${high} of its window: ${states.slice(0, 12).join(', ')}${states.length > 12 ? ', …' : ''}`,
         },
       );
     }
@@ -353,7 +529,8 @@ export function verify(
       }
       if (answer.balance !== undefined) {
         const [low, high] = windowOf(t.timeline, answer.sentAt, answer.endedAt);
-        const from = Math.max(low, seq);
+        // A payout's answer comes from the hold, before its own line.
+        const from = op.type === 'PAYOUT' ? low : Math.max(low, seq);
         const states = t.timeline.balanceAt.slice(from, Math.max(from, high) + 1);
         check(INVARIANTS.fresh, states.includes(answer.balance), {
           ...where,
