@@ -111,6 +111,9 @@ export interface ApiEntry {
   amount: number;
   balanceAfter: number | null;
   idempotencyKey: string;
+  status?: 'POSTED' | 'PENDING' | 'VOIDED';
+  destination?: string;
+  counterpartyAccountId?: string;
 }
 
 /** The account's whole history from the API, newest first. */
@@ -217,7 +220,7 @@ export async function openPage(page: Page): Promise<void> {
 
 export async function withdraw(page: Page, accountId: string, amount: string): Promise<void> {
   const section = card(page, accountId);
-  await section.getByLabel('Amount').fill(amount);
+  await section.getByLabel('Amount', { exact: true }).fill(amount);
   await section.getByRole('button', { name: 'Withdraw' }).click();
 }
 
@@ -226,6 +229,122 @@ export function recordWithdrawals(page: Page): { keys: string[] } {
   const seen = { keys: [] as string[] };
   page.on('request', (request) => {
     if (request.method() === 'POST' && request.url().includes('/withdrawals')) {
+      seen.keys.push(request.headers()['idempotency-key'] ?? '');
+    }
+  });
+  return seen;
+}
+
+/** The posted balance, available and pending the API holds now, in cents. */
+export interface ApiNumbers {
+  balance: number;
+  available: number;
+  pending: number;
+}
+
+export async function apiNumbers(accountId: string): Promise<ApiNumbers> {
+  const response = await read<ApiNumbers>(`/accounts/${accountId}/balance`);
+  const { balance, available, pending } = response.body;
+  if (response.status !== 200 || ![balance, available, pending].every(Number.isSafeInteger)) {
+    throw new Error(`balance: ${response.status} ${JSON.stringify(response.body)}`);
+  }
+  return { balance, available, pending };
+}
+
+/** Waits until the card shows exactly these numbers (as formatted, "$12.34"). */
+export async function expectNumbers(
+  page: Page,
+  accountId: string,
+  expected: { balance?: string; available?: string; pending?: string },
+  timeout = SLOW_STACK_MS,
+): Promise<void> {
+  for (const [testId, text] of Object.entries(expected)) {
+    const value = card(page, accountId).getByTestId(testId);
+    try {
+      await value.filter({ hasText: exactly(text) }).waitFor({ timeout });
+    } catch {
+      throw new Error(`${testId} shows ${JSON.stringify(await value.textContent())}, not ${text}`);
+    }
+  }
+}
+
+/** A destination no other test uses, so its gateway mode and records are this test's own. */
+export const uniqueDestination = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
+
+export type DestinationMode = 'succeed' | 'refuse' | 'timeout' | 'lose' | 'unavailable';
+
+/** Tells the simulated gateway what to do with payouts to `destination`. */
+export async function setDestinationMode(
+  destination: string,
+  mode: DestinationMode,
+): Promise<void> {
+  const response = await fetch(
+    `${e2eStack().gatewayUrl}/_control/destinations/${encodeURIComponent(destination)}`,
+    {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mode }),
+    },
+  );
+  if (response.status !== 204) throw new Error(`gateway mode: ${response.status}`);
+}
+
+export interface GatewayRecord {
+  idempotencyKey: string;
+  amount: number | null;
+  destination: string | null;
+  status: 'PENDING' | 'SUCCEEDED' | 'REFUSED' | 'CANCELLED';
+  executions: number;
+}
+
+/** What the simulated gateway recorded for payouts to `destination`. */
+export async function gatewayRecords(destination: string): Promise<GatewayRecord[]> {
+  const response = await fetch(`${e2eStack().gatewayUrl}/_control/payouts`);
+  const records = (await response.json()) as GatewayRecord[];
+  return records.filter((record) => record.destination === destination);
+}
+
+export async function requestPayout(
+  page: Page,
+  accountId: string,
+  amount: string,
+  destination: string,
+): Promise<void> {
+  const section = card(page, accountId);
+  await section.getByLabel('Payout amount', { exact: true }).fill(amount);
+  await section.getByLabel('Destination', { exact: true }).fill(destination);
+  await section.getByRole('button', { name: 'Request payout' }).click();
+}
+
+/** The payout to `destination` in the card's Payouts list. */
+export const payoutItem = (page: Page, accountId: string, destination: string): Locator =>
+  card(page, accountId)
+    .getByTestId('payout')
+    .filter({ has: page.locator('.payout-destination', { hasText: exactly(destination) }) });
+
+/** Waits until the payout to `destination` shows this status badge ("Pending", "Posted", "Voided"). */
+export async function expectPayoutStatus(
+  page: Page,
+  accountId: string,
+  destination: string,
+  status: 'Pending' | 'Posted' | 'Voided',
+  timeout = SLOW_STACK_MS,
+): Promise<void> {
+  const badge = payoutItem(page, accountId, destination).getByTestId('payout-status');
+  try {
+    await badge.filter({ hasText: exactly(status) }).waitFor({ timeout });
+  } catch {
+    throw new Error(
+      `the payout to ${destination} shows ${JSON.stringify(await badge.allTextContents())}, not ${status}`,
+    );
+  }
+}
+
+/** POSTs to the payouts endpoint the page sends, with their Idempotency-Key headers. */
+export function recordPayoutRequests(page: Page): { keys: string[] } {
+  const seen = { keys: [] as string[] };
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && /\/payouts$/.test(new URL(request.url()).pathname)) {
       seen.keys.push(request.headers()['idempotency-key'] ?? '');
     }
   });

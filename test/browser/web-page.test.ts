@@ -132,7 +132,7 @@ it('a double click on Withdraw withdraws once', async () => {
   await signInOnPage(page);
   await expectBalance(page, accountId, usd(before));
   const section = card(page, accountId);
-  await section.getByLabel('Amount').fill('10.00');
+  await section.getByLabel('Amount', { exact: true }).fill('10.00');
   await section.getByRole('button', { name: 'Withdraw' }).dblclick();
   await expectWithdrawn(section, '$10.00');
 
@@ -143,8 +143,8 @@ it('a double click on Withdraw withdraws once', async () => {
   await expectBalance(page, accountId, usd(after));
 
   // Even two submits in the same instant, before the button could be disabled, send one request.
-  await section.getByLabel('Amount').fill('5.00');
-  await section.locator('form').evaluate((form: HTMLFormElement) => {
+  await section.getByLabel('Amount', { exact: true }).fill('5.00');
+  await section.locator('form.withdraw').evaluate((form: HTMLFormElement) => {
     form.requestSubmit();
     form.requestSubmit();
   });
@@ -177,7 +177,9 @@ it('refuses bad amounts in the form, sending nothing', async () => {
   for (const [amount, message] of refusals) {
     await withdraw(page, accountId, amount);
     await expectMessage(section, 'alert', message);
-    await expect(section.getByLabel('Amount').getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(
+      section.getByLabel('Amount', { exact: true }).getAttribute('aria-invalid'),
+    ).resolves.toBe('true');
   }
   expect(sent.keys).toEqual([]);
   expect(await apiBalance(accountId)).toBe(before);

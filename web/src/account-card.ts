@@ -1,12 +1,15 @@
 /**
- * One account: its balance, a withdraw form and its history. Every number on it comes from the
- * API as it is: the card never adds or subtracts money. After every withdrawal attempt, answered
- * or not, it reads the balance and the history again and shows those.
+ * One account: its balance (posted, available, pending), withdraw, payout and transfer forms,
+ * its payouts and its history. Every number on it comes from the API as it is: the card never
+ * adds or subtracts money. After every attempt to move money, answered or not, and whenever a
+ * payout resolves, it reads the balance and the history again and shows those.
  */
 import { ApiError, type Account, type Api, type Balance, type LedgerEntry } from './api';
 import { h, replaceChildren, say, uid } from './dom';
 import { isRetryable, messageFor } from './messages';
 import { amountExample, formatMinor, parseAmount } from './money';
+import { PayoutPanel } from './payouts';
+import { TransferForm } from './transfer-form';
 
 /** An attempt sent without a definite answer yet; retried with the same key. */
 interface PendingAttempt {
@@ -20,7 +23,14 @@ export interface CardContext {
   several: boolean;
   /** Called on any 401: the session is over. */
   onSessionEnded(): void;
+  /** A transfer from this card arrived in `toAccountId`: its card (if shown) reads it again. */
+  onTransferred(toAccountId: string): void;
 }
+
+/** The numbers a balance line shows, as the API sent them. */
+type Numbers = Pick<Balance, 'balance' | 'available' | 'pending' | 'updatedAt'> & {
+  currency?: string;
+};
 
 const dateFormat = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
 const AUTO_REFRESH_MS = 2000;
@@ -29,7 +39,11 @@ const AUTO_REFRESH_LIMIT = 5;
 export class AccountCard {
   readonly element: HTMLElement;
   private readonly balanceValue: HTMLElement;
+  private readonly availableValue: HTMLElement;
+  private readonly pendingValue: HTMLElement;
   private readonly balanceNote: HTMLElement;
+  private readonly payouts: PayoutPanel;
+  private readonly transfers: TransferForm;
   private readonly form: HTMLFormElement;
   private readonly amountInput: HTMLInputElement;
   private readonly withdrawButton: HTMLButtonElement;
@@ -56,12 +70,15 @@ export class AccountCard {
     private readonly context: CardContext,
   ) {
     const headingId = uid('account');
+    const withdrawHeadingId = uid('withdraw-heading');
     const amountId = uid('amount');
     const hintId = uid('amount-hint');
     const currency = account.currency;
     const tail = account.accountId.slice(-4);
 
     this.balanceValue = h('p', { class: 'balance-value', 'data-testid': 'balance' }, '…');
+    this.availableValue = h('dd', { 'data-testid': 'available' }, '…');
+    this.pendingValue = h('dd', { 'data-testid': 'pending' }, '…');
     this.balanceNote = h('p', { class: 'balance-note' }, 'Loading balance…');
     this.amountInput = h('input', {
       id: amountId,
@@ -82,7 +99,8 @@ export class AccountCard {
     this.status = h('div', { class: 'message success', role: 'status' });
     this.form = h(
       'form',
-      { class: 'withdraw', novalidate: true },
+      { class: 'movement withdraw', novalidate: true, 'aria-labelledby': withdrawHeadingId },
+      h('h3', { id: withdrawHeadingId }, 'Withdraw'),
       h('label', { for: amountId }, 'Amount'),
       h(
         'div',
@@ -116,6 +134,23 @@ export class AccountCard {
     );
     this.loadMoreButton.addEventListener('click', () => void this.loadMore());
 
+    const host = {
+      api: context.api,
+      account,
+      alert: this.alert,
+      status: this.status,
+      refresh: () => this.refresh(),
+      sessionEnded: (error: unknown) => this.sessionEnded(error),
+    };
+    this.payouts = new PayoutPanel({
+      ...host,
+      showNumbers: (numbers) => this.showNumbers({ ...numbers, currency }),
+    });
+    this.transfers = new TransferForm({
+      ...host,
+      onTransferred: (toAccountId) => context.onTransferred(toAccountId),
+    });
+
     this.element = h(
       'section',
       { class: 'card account', 'aria-labelledby': headingId, 'data-account-id': account.accountId },
@@ -132,13 +167,34 @@ export class AccountCard {
       h(
         'div',
         { class: 'balance' },
-        h('p', { class: 'balance-label' }, 'Available balance'),
+        h('p', { class: 'balance-label' }, 'Balance'),
         this.balanceValue,
+        h(
+          'dl',
+          { class: 'balance-parts' },
+          h(
+            'div',
+            {},
+            h('dt', { title: 'What you can withdraw, pay out or transfer now' }, 'Available'),
+            this.availableValue,
+          ),
+          h(
+            'div',
+            {},
+            h(
+              'dt',
+              { title: 'Held for payouts the payment network has not answered yet' },
+              'Pending',
+            ),
+            this.pendingValue,
+          ),
+        ),
         this.balanceNote,
       ),
       this.alert,
       this.status,
-      this.form,
+      h('div', { class: 'movements' }, this.form, this.payouts.form, this.transfers.form),
+      this.payouts.list,
       h(
         'div',
         { class: 'history' },
@@ -168,10 +224,16 @@ export class AccountCard {
     this.showPendingNote();
   }
 
+  get accountId(): string {
+    return this.account.accountId;
+  }
+
   /** Stops timers; the card is about to leave the page. */
   close(): void {
     this.closed = true;
     window.clearTimeout(this.autoRefreshTimer);
+    this.payouts.close();
+    this.transfers.close();
   }
 
   /**
@@ -189,11 +251,13 @@ export class AccountCard {
         this.context.api.transactions(this.account.accountId),
       ]);
       if (generation !== this.generation || this.closed) return true;
-      this.showBalance(balance.balance, balance.currency, balance.updatedAt);
+      this.showNumbers(balance);
       this.entries = page.transactions;
       this.nextCursor = page.nextCursor;
       this.pagesShown = 1;
       this.renderHistory();
+      this.payouts.sawHistory(page.transactions);
+      this.transfers.sawHistory(page.transactions);
       this.settled = this.settlePendingFrom(page.transactions);
       if (this.settled && !this.withdrawing) {
         say(this.status, `Your earlier withdrawal of ${this.settled} did go through.`);
@@ -204,8 +268,7 @@ export class AccountCard {
       if (generation !== this.generation || this.closed) return false;
       if (this.sessionEnded(error)) return false;
       // What the service holds now is unknown: show no number rather than a stale one.
-      this.balanceValue.textContent = '—';
-      this.balanceNote.textContent = 'Balance unavailable right now.';
+      this.showNoNumbers('Balance unavailable right now.');
       say(this.alert, `${messageFor(error)} The balance could not be loaded.`);
       return false;
     } finally {
@@ -287,22 +350,35 @@ export class AccountCard {
     }
   }
 
-  private showBalance(balance: number, currency: string, updatedAt: string): void {
-    if (!Number.isSafeInteger(balance)) {
-      this.balanceValue.textContent = '—';
-      this.balanceNote.textContent = 'The service sent a balance this page cannot read.';
+  /** The posted balance, available and pending, exactly as one API answer had them. */
+  private showNumbers(numbers: Numbers): void {
+    const { balance, available, pending } = numbers;
+    if (![balance, available, pending].every((n) => Number.isSafeInteger(n))) {
+      this.showNoNumbers('The service sent a balance this page cannot read.');
       return;
     }
+    const currency = numbers.currency || this.account.currency;
     this.balanceValue.textContent = formatMinor(balance, currency);
-    this.balanceNote.textContent = `As of ${dateFormat.format(new Date(updatedAt))}`;
+    this.availableValue.textContent = formatMinor(available, currency);
+    this.pendingValue.textContent = formatMinor(pending, currency);
+    this.balanceNote.textContent = `As of ${dateFormat.format(new Date(numbers.updatedAt))}`;
+  }
+
+  private showNoNumbers(note: string): void {
+    this.balanceValue.textContent = '—';
+    this.availableValue.textContent = '—';
+    this.pendingValue.textContent = '—';
+    this.balanceNote.textContent = note;
   }
 
   private renderHistory(): void {
     const currency = this.account.currency;
     const rows = this.entries.map((entry) => {
-      const outgoing = entry.type === 'WITHDRAWAL';
+      const outgoing = OUTGOING.has(entry.type);
+      const voided = entry.status === 'VOIDED';
+      // A voided payout moved nothing: its amount is shown struck through, without a sign.
       const amount = Number.isSafeInteger(entry.amount)
-        ? `${outgoing ? '−' : '+'}${formatMinor(entry.amount, entry.currency || currency)}`
+        ? `${voided ? '' : outgoing ? '−' : '+'}${formatMinor(entry.amount, entry.currency || currency)}`
         : '—';
       const after =
         entry.balanceAfter === null
@@ -312,10 +388,24 @@ export class AccountCard {
             : '—';
       return h(
         'tr',
-        { 'data-transaction-id': entry.transactionId },
+        {
+          'data-transaction-id': entry.transactionId,
+          'data-status': entry.status ?? 'POSTED',
+        },
         h('td', {}, dateFormat.format(new Date(entry.createdAt))),
-        h('td', {}, typeLabel(entry.type)),
-        h('td', { class: `num ${outgoing ? 'out' : 'in'}` }, amount),
+        h(
+          'td',
+          { class: 'type' },
+          typeLabel(entry.type),
+          voided ? h('span', { class: 'badge voided' }, 'voided') : null,
+          detailOf(entry) ? h('span', { class: 'detail' }, detailOf(entry)) : null,
+        ),
+        h(
+          'td',
+          { class: `num ${voided ? 'void' : outgoing ? 'out' : 'in'}` },
+          amount,
+          voided ? h('span', { class: 'visually-hidden' }, ' (voided: not taken)') : null,
+        ),
         h('td', { class: 'num' }, after),
       );
     });
@@ -326,7 +416,13 @@ export class AccountCard {
 
   /** Entries still pending settle within moments: look again a few times while only page 1 shows. */
   private scheduleAutoRefresh(): void {
-    const anyPending = this.entries.some((entry) => entry.balanceAfter === null);
+    // An open payout's hold stays pending until the gateway answers: the payout list polls for
+    // that. Once it resolved, its line still pending means the statement is catching up.
+    const anyPending = this.entries.some(
+      (entry) =>
+        entry.balanceAfter === null &&
+        !(entry.type === 'PAYOUT' && this.payouts.isOpen(entry.transactionId)),
+    );
     if (!anyPending) {
       this.autoRefreshes = 0;
       return;
@@ -408,13 +504,33 @@ export class AccountCard {
   }
 }
 
+/** Movements that take money out of the account (when posted). */
+const OUTGOING = new Set(['WITHDRAWAL', 'TRANSFER_OUT', 'PAYOUT']);
+
 function typeLabel(type: string): string {
   switch (type) {
     case 'WITHDRAWAL':
       return 'Withdrawal';
     case 'DEPOSIT':
       return 'Deposit';
+    case 'PAYOUT':
+      return 'Payout';
+    case 'TRANSFER_IN':
+      return 'Transfer in';
+    case 'TRANSFER_OUT':
+      return 'Transfer out';
     default:
       return type.charAt(0) + type.slice(1).toLowerCase();
   }
+}
+
+/** Where a payout went, or the other account of a transfer. */
+function detailOf(entry: LedgerEntry): string | null {
+  if (entry.type === 'PAYOUT' && entry.destination) return `to ${entry.destination}`;
+  if (entry.counterpartyAccountId) {
+    const tail = `•••• ${entry.counterpartyAccountId.slice(-4)}`;
+    if (entry.type === 'TRANSFER_OUT') return `to ${tail}`;
+    if (entry.type === 'TRANSFER_IN') return `from ${tail}`;
+  }
+  return null;
 }

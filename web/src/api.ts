@@ -4,7 +4,12 @@ export interface Account {
   accountId: string;
   ownerId: string;
   currency: string;
+  /** The posted balance. */
   balance: number;
+  /** balance − pending: what a withdrawal, payout or transfer may move now. */
+  available: number;
+  /** Held by payouts not yet posted or voided. */
+  pending: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -13,18 +18,63 @@ export interface Balance {
   accountId: string;
   currency: string;
   balance: number;
+  available: number;
+  pending: number;
   updatedAt: string;
 }
+
+export type EntryStatus = 'POSTED' | 'PENDING' | 'VOIDED';
 
 export interface LedgerEntry {
   transactionId: string;
   type: string;
   amount: number;
   currency: string;
-  /** null while the entry is pending (not yet sequenced). */
+  /** null while the entry is pending (not yet sequenced, or a payout's open hold). */
   balanceAfter: number | null;
   sequence: number | null;
   idempotencyKey: string;
+  createdAt: string;
+  /** Absent from older answers: POSTED. */
+  status?: EntryStatus;
+  /** Transfers: the other account. */
+  counterpartyAccountId?: string;
+  /** Payouts: where the money goes. */
+  destination?: string;
+}
+
+export type PayoutStatus = 'PENDING' | 'POSTED' | 'VOIDED';
+
+export interface Payout {
+  transactionId: string;
+  accountId: string;
+  amount: number;
+  currency: string;
+  destination: string;
+  status: PayoutStatus;
+  createdAt: string;
+  updatedAt: string;
+  holdExpiresAt: string;
+  attempts: number;
+  gatewayReference: string | null;
+  voidReason: string | null;
+}
+
+/** What POST /payouts answers: the payout and the account's numbers right after the hold. */
+export interface PayoutAnswer {
+  payout: Payout;
+  balance: number;
+  available: number;
+  pending: number;
+  replayed: boolean;
+}
+
+export interface Transfer {
+  transactionId: string;
+  fromAccountId: string;
+  toAccountId: string;
+  amount: number;
+  currency: string;
   createdAt: string;
 }
 
@@ -60,7 +110,12 @@ const isAccount = (value: unknown): value is Account =>
   isObject(value) &&
   typeof value.accountId === 'string' &&
   typeof value.currency === 'string' &&
-  isMinor(value.balance);
+  isMinor(value.balance) &&
+  isMinor(value.available) &&
+  isMinor(value.pending);
+
+const ENTRY_STATUSES: readonly unknown[] = ['POSTED', 'PENDING', 'VOIDED'];
+const PAYOUT_STATUSES: readonly unknown[] = ['PENDING', 'POSTED', 'VOIDED'];
 
 const isEntry = (value: unknown): value is LedgerEntry =>
   isObject(value) &&
@@ -68,7 +123,24 @@ const isEntry = (value: unknown): value is LedgerEntry =>
   typeof value.type === 'string' &&
   isMinor(value.amount) &&
   (value.balanceAfter === null || isMinor(value.balanceAfter)) &&
-  typeof value.createdAt === 'string';
+  typeof value.createdAt === 'string' &&
+  (value.status === undefined || ENTRY_STATUSES.includes(value.status)) &&
+  (value.counterpartyAccountId === undefined || typeof value.counterpartyAccountId === 'string') &&
+  (value.destination === undefined || typeof value.destination === 'string');
+
+const isPayout = (value: unknown): value is Payout =>
+  isObject(value) &&
+  typeof value.transactionId === 'string' &&
+  typeof value.accountId === 'string' &&
+  isMinor(value.amount) &&
+  typeof value.currency === 'string' &&
+  typeof value.destination === 'string' &&
+  PAYOUT_STATUSES.includes(value.status) &&
+  typeof value.createdAt === 'string' &&
+  typeof value.updatedAt === 'string' &&
+  (value.voidReason === null ||
+    value.voidReason === undefined ||
+    typeof value.voidReason === 'string');
 
 const accountList: Check<{ accounts: Account[] }> = (body): body is { accounts: Account[] } =>
   isObject(body) && Array.isArray(body.accounts) && body.accounts.every(isAccount);
@@ -77,6 +149,8 @@ const balanceBody: Check<Balance> = (body): body is Balance =>
   isObject(body) &&
   typeof body.currency === 'string' &&
   isMinor(body.balance) &&
+  isMinor(body.available) &&
+  isMinor(body.pending) &&
   typeof body.updatedAt === 'string';
 
 const transactionPage: Check<TransactionPage> = (body): body is TransactionPage =>
@@ -91,6 +165,21 @@ const withdrawalBody: Check<{ transaction: LedgerEntry; balance: number }> = (
   body,
 ): body is { transaction: LedgerEntry; balance: number } =>
   isObject(body) && isEntry(body.transaction) && isMinor(body.balance);
+
+const payoutBody: Check<Omit<PayoutAnswer, 'replayed'>> = (
+  body,
+): body is Omit<PayoutAnswer, 'replayed'> =>
+  isObject(body) &&
+  isPayout(body.payout) &&
+  isMinor(body.balance) &&
+  isMinor(body.available) &&
+  isMinor(body.pending);
+
+const transferBody: Check<{ transfer: Transfer }> = (body): body is { transfer: Transfer } =>
+  isObject(body) &&
+  isObject(body.transfer) &&
+  typeof body.transfer.transactionId === 'string' &&
+  isMinor(body.transfer.amount);
 
 const READ_RETRIES = 2;
 
@@ -137,6 +226,50 @@ export class Api {
       { 'Idempotency-Key': idempotencyKey },
     );
     return { replayed: response.headers.get('Idempotent-Replayed') === 'true' };
+  }
+
+  /** POST /accounts/{id}/payouts: holds the amount; the gateway answers later (poll `payout`). */
+  async requestPayout(
+    accountId: string,
+    amountMinor: bigint,
+    destination: string,
+    idempotencyKey: string,
+  ): Promise<PayoutAnswer> {
+    const response = await this.request(
+      'POST',
+      `${this.accountPath(accountId)}/payouts`,
+      payoutBody,
+      { amount: Number(amountMinor), destination },
+      { 'Idempotency-Key': idempotencyKey },
+    );
+    return {
+      ...response.body,
+      replayed: response.headers.get('Idempotent-Replayed') === 'true',
+    };
+  }
+
+  async payout(accountId: string, transactionId: string): Promise<Payout> {
+    const path = `${this.accountPath(accountId)}/payouts/${encodeURIComponent(transactionId)}`;
+    return (await this.request('GET', path, isPayout)).body;
+  }
+
+  async transfer(
+    fromAccountId: string,
+    toAccountId: string,
+    amountMinor: bigint,
+    idempotencyKey: string,
+  ): Promise<{ transfer: Transfer; replayed: boolean }> {
+    const response = await this.request(
+      'POST',
+      '/transfers',
+      transferBody,
+      { fromAccountId, toAccountId, amount: Number(amountMinor) },
+      { 'Idempotency-Key': idempotencyKey },
+    );
+    return {
+      transfer: response.body.transfer,
+      replayed: response.headers.get('Idempotent-Replayed') === 'true',
+    };
   }
 
   private accountPath(accountId: string): string {

@@ -1,5 +1,6 @@
 /**
- * The money-movement web page: sign in, see each account's balance and history, withdraw.
+ * The money-movement web page: sign in, see each account's balance and history, withdraw, pay
+ * out (and watch the payout until the gateway's answer posts or voids it), transfer.
  * The page holds no money state of its own: balances and history are read from the API on load,
  * on sign-in and after every withdrawal attempt, and shown exactly as the API sent them.
  */
@@ -159,6 +160,10 @@ class App {
             api: this.api,
             several,
             onSessionEnded: () => this.sessionEnded(),
+            onTransferred: (toAccountId) => {
+              const target = this.cards.find((other) => other.accountId === toAccountId);
+              if (target) void target.refresh();
+            },
           }),
       );
       replaceChildren(list, ...this.cards.map((card) => card.element));
@@ -171,6 +176,8 @@ class App {
             accountId: account.accountId,
             currency: account.currency,
             balance: account.balance,
+            available: account.available,
+            pending: account.pending,
             updatedAt: account.updatedAt,
           },
         );

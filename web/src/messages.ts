@@ -8,7 +8,7 @@ const MESSAGES: Record<string, string> = {
   FORBIDDEN: 'You are not allowed to do that.',
   ACCOUNT_NOT_FOUND: 'This account was not found. It may have been closed.',
   NOT_FOUND: 'The service could not find what the page asked for.',
-  INSUFFICIENT_FUNDS: 'Insufficient funds: the balance does not cover this withdrawal.',
+  INSUFFICIENT_FUNDS: 'Insufficient funds: the available balance does not cover this withdrawal.',
   TRANSACTION_CONFLICT:
     'The account was busy and nothing was changed. Press Withdraw again to retry safely.',
   PAYLOAD_TOO_LARGE: 'The request was too large and was refused. Nothing was changed.',
@@ -29,9 +29,55 @@ const MESSAGES: Record<string, string> = {
     'Something went wrong on our side. Check the balance and history below before trying again.',
 };
 
-export function messageFor(error: unknown): string {
+/** The money movement a message is about: some codes read differently for each. */
+export type Action = 'withdrawal' | 'payout' | 'transfer';
+
+const BY_ACTION: Record<Exclude<Action, 'withdrawal'>, Record<string, string>> = {
+  payout: {
+    VALIDATION_ERROR:
+      'The service did not accept that payout. Check the amount and the destination, then try again.',
+    INSUFFICIENT_FUNDS: 'Insufficient funds: the available balance does not cover this payout.',
+    TRANSACTION_CONFLICT:
+      'The account was busy and nothing was changed. Press Request payout again to retry safely.',
+    IDEMPOTENCY_KEY_REUSED:
+      'This payout clashed with an earlier attempt and was refused. Please try again.',
+    ACCOUNT_FROZEN:
+      'This account is frozen by our operations team: payouts are on hold until it is unfrozen. Your balance is safe.',
+    WITHDRAWALS_PAUSED:
+      'Payouts are paused for all accounts for a short while. Nothing was changed; please try again in a few minutes.',
+    SERVICE_UNAVAILABLE:
+      'The service is temporarily unavailable. Wait a moment, then press Request payout again: a retry never pays out twice.',
+    BAD_RESPONSE:
+      'The service sent an answer this page could not read. Check the payouts and history below; requesting the same payout again retries safely.',
+    PAYOUT_NOT_FOUND: 'This payout was not found.',
+  },
+  transfer: {
+    VALIDATION_ERROR:
+      'The service did not accept that transfer. Check the amount and the account to transfer to (not this one).',
+    ACCOUNT_NOT_FOUND:
+      'The account to transfer to was not found. Check its account id and try again. Nothing was changed.',
+    INSUFFICIENT_FUNDS: 'Insufficient funds: the available balance does not cover this transfer.',
+    CURRENCY_MISMATCH:
+      'The account to transfer to holds another currency. Transfers only move money between accounts of one currency.',
+    TRANSACTION_CONFLICT:
+      'The accounts were busy and nothing was changed. Press Transfer again to retry safely.',
+    IDEMPOTENCY_KEY_REUSED:
+      'This transfer clashed with an earlier attempt and was refused. Please try again.',
+    ACCOUNT_FROZEN:
+      'This account is frozen by our operations team: transfers out are on hold until it is unfrozen. Your balance is safe.',
+    WITHDRAWALS_PAUSED:
+      'Money movements out of accounts are paused for a short while. Nothing was changed; please try again in a few minutes.',
+    SERVICE_UNAVAILABLE:
+      'The service is temporarily unavailable. Wait a moment, then press Transfer again: a retry never moves money twice.',
+    BAD_RESPONSE:
+      'The service sent an answer this page could not read. Check the balance and history below; transferring the same amount to the same account again retries safely.',
+  },
+};
+
+export function messageFor(error: unknown, action: Action = 'withdrawal'): string {
   if (error instanceof ApiError) {
-    const message = MESSAGES[error.code];
+    const message =
+      (action === 'withdrawal' ? undefined : BY_ACTION[action][error.code]) ?? MESSAGES[error.code];
     if (message) return message;
     if (error.status >= 500) return 'The service had a problem. Please try again shortly.';
     return 'The service refused the request.';
@@ -42,7 +88,7 @@ export function messageFor(error: unknown): string {
   return 'Something went wrong in this page. Reload to try again.';
 }
 
-/** Refusals after which the same withdrawal attempt may be sent again with the same key. */
+/** Refusals after which the same attempt (withdrawal, payout, transfer) may be sent again with the same key. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof NetworkError) return true;
   if (!(error instanceof ApiError)) return false;

@@ -52,15 +52,28 @@ export function formatMinor(minor: number | bigint, currency: string): string {
 
 export type ParsedAmount = { ok: true; minor: bigint } | { ok: false; message: string };
 
+/** Which movement the amount is for: only the wording of the messages differs. */
+export type AmountFor = 'withdrawal' | 'payout' | 'transfer';
+
+const VERB: Record<AmountFor, string> = {
+  withdrawal: 'withdraw',
+  payout: 'pay out',
+  transfer: 'transfer',
+};
+
 /**
  * Parses what a person typed as an amount in major units ("12.34", "1,000", ".5") into minor
  * units, exactly, from the digits of the string. Refuses anything that is not a positive amount
  * the currency can express and the API would accept, with a message saying why.
  */
-export function parseAmount(input: string, currency: string): ParsedAmount {
+export function parseAmount(
+  input: string,
+  currency: string,
+  amountFor: AmountFor = 'withdrawal',
+): ParsedAmount {
   const text = input.trim();
   const digits = minorDigits(currency);
-  if (text === '') return { ok: false, message: 'Enter an amount to withdraw.' };
+  if (text === '') return { ok: false, message: `Enter an amount to ${VERB[amountFor]}.` };
   if (/^[-−–]/.test(text)) return { ok: false, message: 'The amount must be more than zero.' };
   const match = /^(\d{1,3}(?:,\d{3})+|\d*)(?:\.(\d+))?$/.exec(text);
   if (!match || (match[1] === '' && match[2] === undefined)) {
@@ -81,17 +94,17 @@ export function parseAmount(input: string, currency: string): ParsedAmount {
     };
   }
   // A string of digits this long is already far beyond the limit; stop before BigInt work.
-  if (whole.replace(/^0+/, '').length > 20) return tooLarge(currency);
+  if (whole.replace(/^0+/, '').length > 20) return tooLarge(currency, amountFor);
   const minor = BigInt(whole) * 10n ** BigInt(digits) + BigInt(fraction.padEnd(digits, '0') || '0');
   if (minor === 0n) return { ok: false, message: 'The amount must be more than zero.' };
-  if (minor > MAX_AMOUNT_MINOR) return tooLarge(currency);
+  if (minor > MAX_AMOUNT_MINOR) return tooLarge(currency, amountFor);
   return { ok: true, minor };
 }
 
-function tooLarge(currency: string): ParsedAmount {
+function tooLarge(currency: string, amountFor: AmountFor): ParsedAmount {
   return {
     ok: false,
-    message: `That amount is too large: one withdrawal can move at most ${formatMinor(MAX_AMOUNT_MINOR, currency)}.`,
+    message: `That amount is too large: one ${amountFor} can move at most ${formatMinor(MAX_AMOUNT_MINOR, currency)}.`,
   };
 }
 
