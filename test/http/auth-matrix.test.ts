@@ -29,13 +29,17 @@ import {
   currentState,
   expectAccountShape,
   expectError,
+  expectPayoutShape,
   issuerSigningKey,
+  newDestination,
   newKey,
   openFundedAccount,
+  requestPayout,
   signInAll,
   snapshot,
   subOf,
   unknownAccountId,
+  waitForPayoutResolved,
   type Account,
   type Snapshot,
   type User,
@@ -51,6 +55,10 @@ let issuerKey: KeyLike | Uint8Array;
 let issuerPublicPem: string;
 let aliceAccount: Account;
 let bobAccount: Account;
+/** A payout alice made (and the gateway paid) before the matrix: what the payout read names. */
+let alicePayoutId: string;
+/** Where the matrix's payout requests would send money, were one ever accepted. */
+const matrixDestination = newDestination('matrix');
 let before: Snapshot;
 let aliceAccountsBefore: Account[];
 
@@ -183,6 +191,29 @@ const ROUTES: Route[] = [
     method: 'GET',
     path: () => `/accounts/${aliceAccount.accountId}/transactions`,
   },
+  {
+    name: 'POST /transfers',
+    method: 'POST',
+    path: () => '/transfers',
+    body: () => ({
+      fromAccountId: aliceAccount.accountId,
+      toAccountId: bobAccount.accountId,
+      amount: 1,
+    }),
+    idempotent: true,
+  },
+  {
+    name: 'POST /accounts/{id}/payouts',
+    method: 'POST',
+    path: () => `/accounts/${aliceAccount.accountId}/payouts`,
+    body: () => ({ amount: 1, destination: matrixDestination }),
+    idempotent: true,
+  },
+  {
+    name: 'GET /accounts/{id}/payouts/{transactionId}',
+    method: 'GET',
+    path: () => `/accounts/${aliceAccount.accountId}/payouts/${alicePayoutId}`,
+  },
 ];
 
 const route = (name: string): Route => {
@@ -230,7 +261,18 @@ beforeAll(async () => {
 
   aliceAccount = await openFundedAccount(tokens.ops, tokens.alice, 10_000);
   bobAccount = await openFundedAccount(tokens.ops, tokens.bob, 500);
-  before = await snapshot(tokens.alice, aliceAccount.accountId, 1);
+  // One payout, paid and posted before the matrix starts: its read is a route under test.
+  const payout = await requestPayout(
+    tokens.alice,
+    aliceAccount.accountId,
+    100,
+    newDestination('matrix-paid'),
+  );
+  alicePayoutId = payout.body.payout.transactionId;
+  const resolved = await waitForPayoutResolved(tokens.alice, aliceAccount.accountId, alicePayoutId);
+  expect(resolved.status).toBe('POSTED');
+  before = await snapshot(tokens.alice, aliceAccount.accountId, 2);
+  expect(before).toMatchObject({ balance: 9_900, available: 9_900, pending: 0 });
   aliceAccountsBefore = await listAccounts(tokens.alice);
 });
 
@@ -267,6 +309,9 @@ describe('authorization of valid identities', () => {
     ['bob', 'GET /accounts/{id}/balance', 404, 'ACCOUNT_NOT_FOUND'],
     ['bob', 'GET /accounts/{id}/transactions', 404, 'ACCOUNT_NOT_FOUND'],
     ['bob', 'POST /accounts/{id}/withdrawals', 404, 'ACCOUNT_NOT_FOUND'],
+    ['bob', 'POST /transfers', 404, 'ACCOUNT_NOT_FOUND'],
+    ['bob', 'POST /accounts/{id}/payouts', 404, 'ACCOUNT_NOT_FOUND'],
+    ['bob', 'GET /accounts/{id}/payouts/{transactionId}', 404, 'ACCOUNT_NOT_FOUND'],
     // ... and operator routes are closed to every customer, before any account lookup.
     ['bob', 'POST /accounts/{id}/deposits', 403, 'FORBIDDEN'],
     ['bob', 'POST /accounts', 403, 'FORBIDDEN'],
@@ -278,10 +323,14 @@ describe('authorization of valid identities', () => {
     ['ops', 'GET /accounts/{id}/balance', 200, null],
     ['ops', 'GET /accounts/{id}/transactions', 200, null],
     ['ops', 'POST /accounts/{id}/withdrawals', 403, 'FORBIDDEN'],
+    ['ops', 'POST /transfers', 403, 'FORBIDDEN'],
+    ['ops', 'POST /accounts/{id}/payouts', 403, 'FORBIDDEN'],
+    ['ops', 'GET /accounts/{id}/payouts/{transactionId}', 200, null],
     // The owner reads her own account.
     ['alice', 'GET /accounts/{id}', 200, null],
     ['alice', 'GET /accounts/{id}/balance', 200, null],
     ['alice', 'GET /accounts/{id}/transactions', 200, null],
+    ['alice', 'GET /accounts/{id}/payouts/{transactionId}', 200, null],
   ];
 
   it.each(ROWS)('%s %s → %i %s', async (user, name, status, code) => {
@@ -297,6 +346,8 @@ describe('authorization of valid identities', () => {
       'GET /accounts/{id}/transactions',
       'POST /accounts/{id}/withdrawals',
       'POST /accounts/{id}/deposits',
+      'POST /accounts/{id}/payouts',
+      'GET /accounts/{id}/payouts/{transactionId}',
     ].map((name) => [name]),
   )(
     "bob gets the same answer for alice's account as for one that does not exist (%s)",
@@ -315,6 +366,58 @@ describe('authorization of valid identities', () => {
       expect(withoutRequestId(onAlice)).toStrictEqual(withoutRequestId(onNothing));
     },
   );
+
+  it("bob gets the same answer for a transfer from alice's account as from one that does not exist", async () => {
+    const transferFrom = (fromAccountId: string) =>
+      call('POST', '/transfers', {
+        token: tokens.bob,
+        body: { fromAccountId, toAccountId: bobAccount.accountId, amount: 1 },
+        headers: { 'idempotency-key': newKey('matrix') },
+      });
+    const onAlice = await transferFrom(aliceAccount.accountId);
+    const onNothing = await transferFrom(unknownAccountId());
+    expectError(onAlice, 404, 'ACCOUNT_NOT_FOUND');
+    const withoutRequestId = (res: { status: number; body: Record<string, unknown> }) => ({
+      status: res.status,
+      error: { ...(res.body.error as object), requestId: undefined },
+    });
+    expect(withoutRequestId(onAlice)).toStrictEqual(withoutRequestId(onNothing));
+  });
+
+  it("a payout is found only under its own account: bob cannot reach alice's through his", async () => {
+    const paths: Array<[User, string, string]> = [
+      // bob's own account, alice's payout id: no such payout there.
+      ['bob', `/accounts/${bobAccount.accountId}/payouts/${alicePayoutId}`, 'PAYOUT_NOT_FOUND'],
+      // alice's account, an id that names no payout (well-formed, and not a ULID at all).
+      [
+        'alice',
+        `/accounts/${aliceAccount.accountId}/payouts/${unknownAccountId()}`,
+        'PAYOUT_NOT_FOUND',
+      ],
+      [
+        'ops',
+        `/accounts/${aliceAccount.accountId}/payouts/${unknownAccountId()}`,
+        'PAYOUT_NOT_FOUND',
+      ],
+      ['alice', `/accounts/${aliceAccount.accountId}/payouts/not-a-payout`, 'PAYOUT_NOT_FOUND'],
+      // alice's payout under an account that does not exist.
+      ['alice', `/accounts/${unknownAccountId()}/payouts/${alicePayoutId}`, 'ACCOUNT_NOT_FOUND'],
+    ];
+    for (const [user, url, code] of paths) {
+      expectError(await call('GET', url, { token: tokens[user] }), 404, code);
+    }
+    const own = await call('GET', route('GET /accounts/{id}/payouts/{transactionId}').path(), {
+      token: tokens.alice,
+    });
+    expect(own.status).toBe(200);
+    expectPayoutShape(own.body);
+    expect(own.body).toMatchObject({
+      transactionId: alicePayoutId,
+      accountId: aliceAccount.accountId,
+      amount: 100,
+      status: 'POSTED',
+    });
+  });
 
   it("ops reads alice's account exactly as alice does", async () => {
     const asOps = await call<Account>('GET', `/accounts/${aliceAccount.accountId}`, {

@@ -73,7 +73,11 @@ describe('GET /accounts', () => {
     const ids = res.body.accounts.map((a) => a.accountId);
     expect(ids).toEqual(expect.arrayContaining([first.accountId, second.accountId]));
     expect(ids).not.toContain(bobs.accountId);
-    expect(res.body.accounts.find((a) => a.accountId === second.accountId)?.balance).toBe(250);
+    expect(res.body.accounts.find((a) => a.accountId === second.accountId)).toMatchObject({
+      balance: 250,
+      available: 250,
+      pending: 0,
+    });
   });
 
   it('answers {"accounts":[]} to a customer without accounts', async () => {
@@ -121,7 +125,13 @@ describe('POST /accounts (operators)', () => {
     expect(res.status).toBe(201);
     noStore(res);
     expectAccountShape(res.body);
-    expect(res.body).toMatchObject({ ownerId, currency: 'USD', balance: 0 });
+    expect(res.body).toMatchObject({
+      ownerId,
+      currency: 'USD',
+      balance: 0,
+      available: 0,
+      pending: 0,
+    });
     expect(res.body.updatedAt).toBe(res.body.createdAt);
 
     const read = await call<Account>('GET', `/accounts/${res.body.accountId}`, {
@@ -146,7 +156,7 @@ describe('POST /accounts (operators)', () => {
 });
 
 describe('GET /accounts/{id} and /accounts/{id}/balance', () => {
-  it('answers the Account, and the balance view with exactly its four fields', async () => {
+  it('answers the Account, and the balance view with exactly its six fields', async () => {
     const account = await openFundedAccount(tokens.ops, tokens.alice, 1234);
 
     const read = await call<Account>('GET', `/accounts/${account.accountId}`, {
@@ -160,6 +170,8 @@ describe('GET /accounts/{id} and /accounts/{id}/balance', () => {
       ownerId: subOf(tokens.alice),
       currency: 'USD',
       balance: 1234,
+      available: 1234,
+      pending: 0,
       createdAt: account.createdAt,
     });
 
@@ -173,6 +185,8 @@ describe('GET /accounts/{id} and /accounts/{id}/balance', () => {
       accountId: account.accountId,
       currency: 'USD',
       balance: 1234,
+      available: 1234,
+      pending: 0,
       updatedAt: read.body.updatedAt,
     });
   });
@@ -214,6 +228,7 @@ describe('POST /accounts/{id}/withdrawals (owner)', () => {
       amount: 300,
       currency: 'USD',
       idempotencyKey: key,
+      status: 'POSTED',
     });
     expect([700, null]).toContain(first.body.transaction.balanceAfter);
     expect([2, null]).toContain(first.body.transaction.sequence);
@@ -404,6 +419,7 @@ describe('POST /accounts/{id}/deposits (operators)', () => {
       amount: 2500,
       currency: 'USD',
       idempotencyKey: key,
+      status: 'POSTED',
     });
     expect([2500, null]).toContain(first.body.transaction.balanceAfter);
     expect(first.body.balance).toBe(2500);
@@ -484,13 +500,13 @@ describe('GET /accounts/{id}/transactions', () => {
     expect(res.body.nextCursor).toBeNull();
     res.body.transactions.forEach((entry) => expectEntryShape(entry));
     expect(
-      res.body.transactions.map((e) => [e.sequence, e.type, e.amount, e.balanceAfter]),
+      res.body.transactions.map((e) => [e.sequence, e.type, e.amount, e.balanceAfter, e.status]),
     ).toEqual([
-      [5, 'DEPOSIT', 5, 755],
-      [4, 'WITHDRAWAL', 200, 750],
-      [3, 'DEPOSIT', 50, 950],
-      [2, 'WITHDRAWAL', 100, 900],
-      [1, 'DEPOSIT', 1000, 1000],
+      [5, 'DEPOSIT', 5, 755, 'POSTED'],
+      [4, 'WITHDRAWAL', 200, 750, 'POSTED'],
+      [3, 'DEPOSIT', 50, 950, 'POSTED'],
+      [2, 'WITHDRAWAL', 100, 900, 'POSTED'],
+      [1, 'DEPOSIT', 1000, 1000, 'POSTED'],
     ]);
     for (const entry of res.body.transactions) {
       expect(entry).toMatchObject({ accountId: account.accountId, currency: 'USD' });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SignJWT, decodeJwt, decodeProtectedHeader, importJWK, type JWK, type KeyLike } from 'jose';
 import { ulid } from 'ulid';
-import { api, tokenFor, type ApiResponse } from '../support/api-client';
+import { api, e2eStack, tokenFor, type ApiResponse } from '../support/api-client';
 
 export type User = 'alice' | 'bob' | 'ops';
 
@@ -31,30 +31,101 @@ export async function call<T = Record<string, unknown>>(
   }
 }
 
+export type EntryType = 'DEPOSIT' | 'WITHDRAWAL' | 'TRANSFER_IN' | 'TRANSFER_OUT' | 'PAYOUT';
+export type EntryStatus = 'POSTED' | 'PENDING' | 'VOIDED';
+export const ENTRY_TYPES: readonly EntryType[] = [
+  'DEPOSIT',
+  'WITHDRAWAL',
+  'TRANSFER_IN',
+  'TRANSFER_OUT',
+  'PAYOUT',
+];
+export const ENTRY_STATUSES: readonly EntryStatus[] = ['POSTED', 'PENDING', 'VOIDED'];
+
 export interface Account {
   accountId: string;
   ownerId: string;
   currency: string;
   balance: number;
+  /** balance − pending: what withdrawals, payouts and transfers may take. */
+  available: number;
+  /** Held by payouts not yet posted or voided. */
+  pending: number;
   createdAt: string;
+  updatedAt: string;
+  frozen: boolean;
+}
+
+export interface Balance {
+  accountId: string;
+  currency: string;
+  balance: number;
+  available: number;
+  pending: number;
   updatedAt: string;
 }
 
 export interface LedgerEntry {
   transactionId: string;
   accountId: string;
-  type: 'DEPOSIT' | 'WITHDRAWAL';
+  type: EntryType;
   amount: number;
   currency: string;
   balanceAfter: number | null;
   sequence: number | null;
   idempotencyKey: string;
   createdAt: string;
+  status: EntryStatus;
+  /** Transfers only: the other account. */
+  counterpartyAccountId?: string;
+  /** Payouts only. */
+  destination?: string;
 }
 
 export interface MovementBody {
   transaction: LedgerEntry;
   balance: number;
+}
+
+export interface Transfer {
+  transactionId: string;
+  fromAccountId: string;
+  toAccountId: string;
+  amount: number;
+  currency: string;
+  createdAt: string;
+}
+
+/** 201 of POST /transfers: the source's entry and balances. */
+export interface TransferBody {
+  transfer: Transfer;
+  transaction: LedgerEntry;
+  balance: number;
+  available: number;
+}
+
+export interface Payout {
+  transactionId: string;
+  accountId: string;
+  amount: number;
+  currency: string;
+  destination: string;
+  status: EntryStatus;
+  createdAt: string;
+  updatedAt: string;
+  holdExpiresAt: string;
+  attempts: number;
+  gatewayReference: string | null;
+  voidReason: string | null;
+}
+
+/** 202 of POST /accounts/{id}/payouts. */
+export interface PayoutBody {
+  payout: Payout;
+  transaction: LedgerEntry;
+  balance: number;
+  available: number;
+  pending: number;
 }
 
 export interface HistoryPage {
@@ -72,9 +143,12 @@ export const ACCOUNT_FIELDS = [
   'ownerId',
   'currency',
   'balance',
+  'available',
+  'pending',
   'createdAt',
   'updatedAt',
 ].sort();
+/** The fields every ledger entry carries; see `entryFieldsOf` for the ones some types add. */
 export const ENTRY_FIELDS = [
   'transactionId',
   'accountId',
@@ -85,8 +159,46 @@ export const ENTRY_FIELDS = [
   'sequence',
   'idempotencyKey',
   'createdAt',
+  'status',
 ].sort();
-export const BALANCE_FIELDS = ['accountId', 'currency', 'balance', 'updatedAt'].sort();
+/** An entry's exact fields: transfers name the other account, payouts their destination. */
+export function entryFieldsOf(type: EntryType): string[] {
+  if (type === 'TRANSFER_IN' || type === 'TRANSFER_OUT') {
+    return [...ENTRY_FIELDS, 'counterpartyAccountId'].sort();
+  }
+  if (type === 'PAYOUT') return [...ENTRY_FIELDS, 'destination'].sort();
+  return ENTRY_FIELDS;
+}
+export const BALANCE_FIELDS = [
+  'accountId',
+  'currency',
+  'balance',
+  'available',
+  'pending',
+  'updatedAt',
+].sort();
+export const PAYOUT_FIELDS = [
+  'transactionId',
+  'accountId',
+  'amount',
+  'currency',
+  'destination',
+  'status',
+  'createdAt',
+  'updatedAt',
+  'holdExpiresAt',
+  'attempts',
+  'gatewayReference',
+  'voidReason',
+].sort();
+export const TRANSFER_FIELDS = [
+  'transactionId',
+  'fromAccountId',
+  'toAccountId',
+  'amount',
+  'currency',
+  'createdAt',
+].sort();
 
 /** A well-formed account id (a fresh ULID) that names no account. */
 export const unknownAccountId = (): string => ulid();
@@ -252,30 +364,160 @@ export async function waitForStatement(
 
 export interface Snapshot {
   balance: number;
+  available: number;
+  pending: number;
   history: LedgerEntry[];
 }
 
-/** Balance and full history, once the statement has settled: what a refusal must not change. */
+async function balancesOf(
+  token: string,
+  accountId: string,
+): Promise<{ balance: number; available: number; pending: number }> {
+  const res = await call<Balance>('GET', `/accounts/${accountId}/balance`, { token });
+  if (res.status !== 200 || typeof res.body.balance !== 'number') {
+    throw new Error(`balance answered ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+  const { balance, available, pending } = res.body;
+  return { balance, available, pending };
+}
+
+/**
+ * Balances and full history, once the statement has settled: what a refusal must not change.
+ * (An account with a payout still held never settles: its hold has no place yet.)
+ */
 export async function snapshot(
   token: string,
   accountId: string,
   expectedEntries: number,
 ): Promise<Snapshot> {
   const history = await waitForStatement(token, accountId, expectedEntries);
-  const res = await call<{ balance: number }>('GET', `/accounts/${accountId}/balance`, { token });
-  if (res.status !== 200 || typeof res.body.balance !== 'number') {
-    throw new Error(`balance answered ${res.status}: ${JSON.stringify(res.body)}`);
-  }
-  return { balance: res.body.balance, history };
+  return { ...(await balancesOf(token, accountId)), history };
 }
 
-/** Current balance and history, without waiting (to compare with a settled snapshot). */
+/** Current balances and history, without waiting (to compare with a settled snapshot). */
 export async function currentState(token: string, accountId: string): Promise<Snapshot> {
-  const res = await call<{ balance: number }>('GET', `/accounts/${accountId}/balance`, { token });
-  if (res.status !== 200 || typeof res.body.balance !== 'number') {
-    throw new Error(`balance answered ${res.status}: ${JSON.stringify(res.body)}`);
+  const balances = await balancesOf(token, accountId);
+  return { ...balances, history: await fullHistory(token, accountId) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transfers and payouts
+
+export async function transfer(
+  ownerToken: string,
+  fromAccountId: string,
+  toAccountId: string,
+  amount: number,
+  key = newKey('transfer'),
+): Promise<ApiResponse<TransferBody>> {
+  const res = await call<TransferBody>('POST', '/transfers', {
+    token: ownerToken,
+    body: { fromAccountId, toAccountId, amount },
+    headers: { 'idempotency-key': key },
+  });
+  if (res.status !== 201) {
+    throw new Error(`transfer answered ${res.status}: ${JSON.stringify(res.body)}`);
   }
-  return { balance: res.body.balance, history: await fullHistory(token, accountId) };
+  return res;
+}
+
+export async function requestPayout(
+  ownerToken: string,
+  accountId: string,
+  amount: number,
+  destination: string,
+  key = newKey('payout'),
+): Promise<ApiResponse<PayoutBody>> {
+  const res = await call<PayoutBody>('POST', `/accounts/${accountId}/payouts`, {
+    token: ownerToken,
+    body: { amount, destination },
+    headers: { 'idempotency-key': key },
+  });
+  if (res.status !== 202) {
+    throw new Error(`payout answered ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+  return res;
+}
+
+export async function getPayout(
+  token: string,
+  accountId: string,
+  transactionId: string,
+): Promise<Payout> {
+  const res = await call<Payout>('GET', `/accounts/${accountId}/payouts/${transactionId}`, {
+    token,
+  });
+  if (res.status !== 200) {
+    throw new Error(`GET payout answered ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+  return res.body;
+}
+
+/** Polls GET .../payouts/{id} until the payout is no longer PENDING; its final state. */
+export async function waitForPayoutResolved(
+  token: string,
+  accountId: string,
+  transactionId: string,
+  timeoutMs = 30_000,
+): Promise<Payout> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const payout = await getPayout(token, accountId, transactionId);
+    if (payout.status !== 'PENDING') return payout;
+    if (Date.now() > deadline) {
+      throw new Error(`payout ${transactionId} still PENDING after ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** A destination no other test uses, so its gateway mode is this test's alone. */
+export const newDestination = (label = 'dest'): string => `${label}-${randomUUID()}`;
+
+export type GatewayMode = 'succeed' | 'refuse' | 'timeout' | 'lose' | 'unavailable';
+
+/** What the simulated gateway recorded for one idempotency key (the payout's transactionId). */
+export interface GatewayRecord {
+  idempotencyKey: string;
+  amount: number | null;
+  currency: string | null;
+  destination: string | null;
+  status: 'PENDING' | 'SUCCEEDED' | 'REFUSED' | 'CANCELLED';
+  reference?: string;
+  reason?: string;
+  requests: number;
+  executions: number;
+  createdAt: string;
+}
+
+/** Tells the simulated gateway what to do with payouts to `destination`. */
+export async function setDestinationMode(destination: string, mode: GatewayMode): Promise<void> {
+  const res = await fetch(
+    `${e2eStack().gatewayUrl}/_control/destinations/${encodeURIComponent(destination)}`,
+    {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mode }),
+    },
+  );
+  if (res.status !== 204) throw new Error(`gateway control answered ${res.status}`);
+}
+
+/** The gateway's record of a payout, or null if it never heard of it. */
+export async function gatewayRecord(transactionId: string): Promise<GatewayRecord | null> {
+  const res = await fetch(
+    `${e2eStack().gatewayUrl}/_control/payouts/${encodeURIComponent(transactionId)}`,
+  );
+  if (res.status === 404) return null;
+  if (res.status !== 200) throw new Error(`gateway control answered ${res.status}`);
+  return (await res.json()) as GatewayRecord;
+}
+
+/** Every record the gateway holds, oldest first. */
+export async function gatewayRecords(): Promise<GatewayRecord[]> {
+  const res = await fetch(`${e2eStack().gatewayUrl}/_control/payouts`);
+  if (res.status !== 200) throw new Error(`gateway control answered ${res.status}`);
+  return (await res.json()) as GatewayRecord[];
 }
 
 export function expectAccountShape(body: unknown): asserts body is Account {
@@ -285,22 +527,53 @@ export function expectAccountShape(body: unknown): asserts body is Account {
   expect(typeof a.ownerId).toBe('string');
   expect(a.currency).toMatch(/^[A-Z]{3}$/);
   expect(Number.isSafeInteger(a.balance)).toBe(true);
+  expect(Number.isSafeInteger(a.available) && a.available >= 0).toBe(true);
+  expect(Number.isSafeInteger(a.pending) && a.pending >= 0).toBe(true);
+  expect(a.available).toBe(a.balance - a.pending);
+  expect(typeof a.frozen).toBe('boolean');
   expect(a.createdAt).toMatch(ISO_TIME);
   expect(a.updatedAt).toMatch(ISO_TIME);
 }
 
 export function expectEntryShape(body: unknown): asserts body is LedgerEntry {
-  expect(Object.keys(body as object).sort()).toEqual(ENTRY_FIELDS);
   const e = body as LedgerEntry;
+  expect(ENTRY_TYPES).toContain(e.type);
+  expect(Object.keys(body as object).sort()).toEqual(entryFieldsOf(e.type));
   expect(e.transactionId).toMatch(ULID);
   expect(e.accountId).toMatch(ULID);
-  expect(['DEPOSIT', 'WITHDRAWAL']).toContain(e.type);
+  expect(ENTRY_STATUSES).toContain(e.status);
+  // Only a payout is ever anything but POSTED.
+  if (e.type !== 'PAYOUT') expect(e.status).toBe('POSTED');
+  if (e.type === 'TRANSFER_IN' || e.type === 'TRANSFER_OUT') {
+    expect(e.counterpartyAccountId).toMatch(ULID);
+    expect(e.counterpartyAccountId).not.toBe(e.accountId);
+  }
+  if (e.type === 'PAYOUT') expect(e.destination).toMatch(/^[\x21-\x7E]{1,128}$/);
   expect(Number.isSafeInteger(e.amount) && e.amount > 0).toBe(true);
   expect(e.currency).toMatch(/^[A-Z]{3}$/);
   expect(e.balanceAfter === null || Number.isSafeInteger(e.balanceAfter)).toBe(true);
   expect(e.sequence === null || (Number.isSafeInteger(e.sequence) && e.sequence > 0)).toBe(true);
   expect(typeof e.idempotencyKey).toBe('string');
   expect(e.createdAt).toMatch(ISO_TIME);
+}
+
+export function expectPayoutShape(body: unknown): asserts body is Payout {
+  expect(Object.keys(body as object).sort()).toEqual(PAYOUT_FIELDS);
+  const p = body as Payout;
+  expect(p.transactionId).toMatch(ULID);
+  expect(p.accountId).toMatch(ULID);
+  expect(Number.isSafeInteger(p.amount) && p.amount > 0).toBe(true);
+  expect(p.currency).toMatch(/^[A-Z]{3}$/);
+  expect(p.destination).toMatch(/^[\x21-\x7E]{1,128}$/);
+  expect(ENTRY_STATUSES).toContain(p.status);
+  expect(p.createdAt).toMatch(ISO_TIME);
+  expect(p.updatedAt).toMatch(ISO_TIME);
+  expect(p.holdExpiresAt).toMatch(ISO_TIME);
+  expect(Date.parse(p.holdExpiresAt)).toBeGreaterThan(Date.parse(p.createdAt));
+  expect(Number.isSafeInteger(p.attempts) && p.attempts >= 0).toBe(true);
+  // A reference exactly once posted, a reason exactly once voided.
+  expect(typeof p.gatewayReference === 'string').toBe(p.status === 'POSTED');
+  expect(typeof p.voidReason === 'string').toBe(p.status === 'VOIDED');
 }
 
 /** Status, the exact error body shape and code, and the no-store header. */

@@ -27,6 +27,7 @@ import {
   valueAt,
   type Obj,
 } from '../support/openapi';
+import { newDestination, setDestinationMode } from './fixtures';
 
 jest.setTimeout(120_000);
 
@@ -197,6 +198,8 @@ describe('openapi.yaml as a document', () => {
       ownerId: randomUUID(),
       currency: 'USD',
       balance: 100,
+      available: 60,
+      pending: 40,
       createdAt: new Date().toISOString(),
       updatedAt: new Date().toISOString(),
       frozen: false,
@@ -207,8 +210,11 @@ describe('openapi.yaml as a document', () => {
     expect(oracle.problemsAt(at, { ...account, balance: 1.5 })).not.toEqual([]);
     expect(oracle.problemsAt(at, { ...account, balance: -1 })).not.toEqual([]);
     expect(oracle.problemsAt(at, { ...account, createdAt: 'yesterday' })).not.toEqual([]);
+    expect(oracle.problemsAt(at, { ...account, available: -1 })).not.toEqual([]);
     const { frozen: _frozen, ...withoutFrozen } = account;
     expect(oracle.problemsAt(at, withoutFrozen)).not.toEqual([]);
+    const { available: _available, ...withoutAvailable } = account;
+    expect(oracle.problemsAt(at, withoutAvailable)).not.toEqual([]);
 
     const entry = {
       transactionId: ulid(),
@@ -220,12 +226,26 @@ describe('openapi.yaml as a document', () => {
       sequence: null,
       idempotencyKey: 'k',
       createdAt: account.createdAt,
+      status: 'POSTED',
     };
     const entryAt = '/components/schemas/LedgerEntry';
     expect(oracle.problemsAt(entryAt, entry)).toEqual([]);
     expect(oracle.problemsAt(entryAt, { ...entry, balanceAfter: 95, sequence: 2 })).toEqual([]);
+    expect(
+      oracle.problemsAt(entryAt, {
+        ...entry,
+        type: 'TRANSFER_OUT',
+        counterpartyAccountId: ulid(),
+      }),
+    ).toEqual([]);
+    expect(
+      oracle.problemsAt(entryAt, { ...entry, type: 'PAYOUT', status: 'PENDING', destination: 'd' }),
+    ).toEqual([]);
     expect(oracle.problemsAt(entryAt, { ...entry, type: 'REFUND' })).not.toEqual([]);
     expect(oracle.problemsAt(entryAt, { ...entry, sequence: 0 })).not.toEqual([]);
+    expect(oracle.problemsAt(entryAt, { ...entry, status: 'HELD' })).not.toEqual([]);
+    const { status: _status, ...withoutStatus } = entry;
+    expect(oracle.problemsAt(entryAt, withoutStatus)).not.toEqual([]);
 
     const error = (code: string) => ({ error: { code, message: 'm', requestId: 'r' } });
     expect(oracle.problemsAt('/components/schemas/Error', error('NOPE'))).not.toEqual([]);
@@ -253,9 +273,16 @@ describe('openapi.yaml as a document', () => {
     expect(valueAt(doc, `${response}/headers/Retry-After`)).toEqual({
       $ref: '#/components/headers/RetryAfter',
     });
-    // Deposits are never paused.
+    // Payouts are paused with withdrawals: money leaving the service.
+    const payout = oracle.operation('post', '/accounts/{accountId}/payouts');
+    expect(deref(doc, (payout.operation.responses as Obj)['503'], '').at).toBe(response);
+    // Deposits and transfers are never paused.
     const depositAt = '/components/responses/ServiceUnavailable/content/application~1json/schema';
     expect(oracle.problemsAt(depositAt, body)).not.toEqual([]);
+    const transfer = oracle.operation('post', '/transfers');
+    expect(deref(doc, (transfer.operation.responses as Obj)['503'], '').at).toBe(
+      '/components/responses/ServiceUnavailable',
+    );
   });
 });
 
@@ -280,6 +307,7 @@ async function send<T>(...args: Parameters<typeof api>): Promise<ApiResponse<T>>
 
 interface Call {
   accountId?: string;
+  transactionId?: string;
   query?: string;
   token?: string;
   body?: unknown;
@@ -294,7 +322,9 @@ interface Call {
 async function hit<T = Obj>(route: string, call: Call = {}): Promise<ApiResponse<T>> {
   const [method = '', template = ''] = route.split(' ');
   const url =
-    template.replace('{accountId}', encodeURIComponent(call.accountId ?? '')) +
+    template
+      .replace('{accountId}', encodeURIComponent(call.accountId ?? ''))
+      .replace('{transactionId}', encodeURIComponent(call.transactionId ?? '')) +
     (call.query === undefined ? '' : `?${call.query}`);
   const res = await send<T>(method, url, {
     token: call.token,
@@ -341,6 +371,9 @@ const subOf = (token: string): string => String(decodeJwt(token).sub);
 const json = { 'content-type': 'application/json' };
 const W = 'POST /accounts/{accountId}/withdrawals';
 const D = 'POST /accounts/{accountId}/deposits';
+const T = 'POST /transfers';
+const P = 'POST /accounts/{accountId}/payouts';
+const G = 'GET /accounts/{accountId}/payouts/{transactionId}';
 
 interface Account {
   accountId: string;
@@ -764,6 +797,305 @@ describe('live responses conform to openapi.yaml', () => {
     });
   });
 
+  describe('transfers and payouts', () => {
+    /** An account in EUR, owned by nobody: no transfer from a USD account can reach it. */
+    const openEur = async (): Promise<Account> => {
+      const res = await hit<Account>('POST /accounts', {
+        token: ops,
+        body: { ownerId: `openapi-eur-${randomUUID()}`, currency: 'EUR' },
+      });
+      expectAnswer(res, 201);
+      return res.body;
+    };
+
+    it('POST /transfers: 201 and its replay, 400, 401, 403, 404, 409, 413, 415, 422', async () => {
+      const from = account.accountId;
+      const body = { fromAccountId: from, toAccountId: sink.accountId, amount: 25 };
+      const headers = key('transfer');
+      const first = await hit(T, { token: customer, body, headers });
+      expectAnswer(first, 201);
+      expect(first.headers.get('idempotent-replayed')).toBeNull();
+      const replay = await hit(T, { token: customer, body, headers });
+      expectAnswer(replay, 201);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expectAnswer(
+        await hit(T, { token: customer, body: { ...body, amount: 26 }, headers }),
+        422,
+        'IDEMPOTENCY_KEY_REUSED',
+      );
+
+      // To itself: 400; to no account: 404; from another customer's account: 404.
+      expectAnswer(
+        await hit(T, { token: customer, body: { ...body, toAccountId: from }, headers: key('t') }),
+        400,
+        'VALIDATION_ERROR',
+      );
+      expectAnswer(
+        await hit(T, {
+          token: customer,
+          body: { ...body, toAccountId: ulid() },
+          headers: key('t'),
+        }),
+        404,
+        'ACCOUNT_NOT_FOUND',
+      );
+      expectAnswer(
+        await hit(T, { token: stranger, body, headers: key('t') }),
+        404,
+        'ACCOUNT_NOT_FOUND',
+      );
+
+      const overdraft = { token: customer, body: { ...body, amount: 999_999_999_999 } };
+      const yacht = key('transfer-yacht');
+      const refused = await hit(T, { ...overdraft, headers: yacht });
+      expectAnswer(refused, 409, 'INSUFFICIENT_FUNDS');
+      const refusedAgain = await hit(T, { ...overdraft, headers: yacht });
+      expectAnswer(refusedAgain, 409, 'INSUFFICIENT_FUNDS');
+      expect(refusedAgain.headers.get('idempotent-replayed')).toBe('true');
+
+      // Another currency: named in the body, or the destination's own.
+      expectAnswer(
+        await hit(T, { token: customer, body: { ...body, currency: 'EUR' }, headers: key('t') }),
+        422,
+        'CURRENCY_MISMATCH',
+      );
+      const eur = await openEur();
+      expectAnswer(
+        await hit(T, {
+          token: customer,
+          body: { ...body, toAccountId: eur.accountId },
+          headers: key('t'),
+        }),
+        422,
+        'CURRENCY_MISMATCH',
+      );
+
+      expectAnswer(await hit(T, { token: customer, body }), 400, 'IDEMPOTENCY_KEY_REQUIRED');
+      expectAnswer(await hit(T, { token: ops, body, headers: key('t') }), 403, 'FORBIDDEN');
+      expectAnswer(await hit(T, { body, headers: key('t') }), 401, 'UNAUTHORIZED');
+      expectAnswer(
+        await hit(T, {
+          token: customer,
+          body: { ...body, pad: 'x'.repeat(8200) },
+          headers: key('t'),
+        }),
+        413,
+        'PAYLOAD_TOO_LARGE',
+      );
+      expectAnswer(
+        await hit(T, { token: customer, rawBody: JSON.stringify(body), headers: key('t') }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+    });
+
+    it('POST /transfers: the service refuses exactly the bodies the document refuses', async () => {
+      const from = account.accountId;
+      const to = sink.accountId;
+      await agreeOnBodies(
+        T,
+        { token: customer },
+        [
+          { fromAccountId: from, toAccountId: to, amount: 1 },
+          { fromAccountId: from, toAccountId: to, amount: 1, currency: 'USD' },
+          { fromAccountId: from, toAccountId: to, amount: 0 },
+          { fromAccountId: from, toAccountId: to, amount: -5 },
+          { fromAccountId: from, toAccountId: to, amount: 1.5 },
+          { fromAccountId: from, toAccountId: to, amount: '5' },
+          { fromAccountId: from, toAccountId: to, amount: 1_000_000_000_001 },
+          { fromAccountId: from, toAccountId: to, amount: 1, currency: 'usd' },
+          { fromAccountId: from, toAccountId: to, amount: 1, memo: 'rent' },
+          { fromAccountId: from, toAccountId: 42, amount: 1 },
+          { fromAccountId: from, amount: 1 },
+          { toAccountId: to, amount: 1 },
+          { fromAccountId: from, toAccountId: to },
+          [],
+          null,
+        ],
+        () => key('transfer-body'),
+      );
+    });
+
+    it('POST .../payouts: 202 and its replay, 400, 401, 403, 404, 409, 413, 415, 422', async () => {
+      const { accountId } = account;
+      const body = { amount: 40, destination: newDestination('openapi') };
+      const headers = key('payout');
+      const first = await hit(P, { accountId, token: customer, body, headers });
+      expectAnswer(first, 202);
+      expect(first.headers.get('idempotent-replayed')).toBeNull();
+      const replay = await hit(P, { accountId, token: customer, body, headers });
+      expectAnswer(replay, 202);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expectAnswer(
+        await hit(P, {
+          accountId,
+          token: customer,
+          body: { ...body, destination: newDestination('openapi') },
+          headers,
+        }),
+        422,
+        'IDEMPOTENCY_KEY_REUSED',
+      );
+
+      const overdraft = { accountId, token: customer, body: { ...body, amount: 999_999_999_999 } };
+      const yacht = key('payout-yacht');
+      const refused = await hit(P, { ...overdraft, headers: yacht });
+      expectAnswer(refused, 409, 'INSUFFICIENT_FUNDS');
+      const refusedAgain = await hit(P, { ...overdraft, headers: yacht });
+      expectAnswer(refusedAgain, 409, 'INSUFFICIENT_FUNDS');
+      expect(refusedAgain.headers.get('idempotent-replayed')).toBe('true');
+      expect(refusedAgain.body).toEqual(refused.body);
+
+      expectAnswer(
+        await hit(P, {
+          accountId,
+          token: customer,
+          body: { ...body, currency: 'GBP' },
+          headers: key('p'),
+        }),
+        422,
+        'CURRENCY_MISMATCH',
+      );
+      expectAnswer(
+        await hit(P, { accountId, token: customer, body }),
+        400,
+        'IDEMPOTENCY_KEY_REQUIRED',
+      );
+      for (const bad of [
+        { ...body, amount: 0 },
+        { ...body, destination: 'two words' },
+      ]) {
+        expectAnswer(
+          await hit(P, { accountId, token: customer, body: bad, headers: key('p') }),
+          400,
+          'VALIDATION_ERROR',
+        );
+      }
+      expectAnswer(
+        await hit(P, { accountId, token: ops, body, headers: key('p') }),
+        403,
+        'FORBIDDEN',
+      );
+      expectAnswer(
+        await hit(P, { accountId, token: stranger, body, headers: key('p') }),
+        404,
+        'ACCOUNT_NOT_FOUND',
+      );
+      expectAnswer(
+        await hit(P, { accountId: ulid(), token: customer, body, headers: key('p') }),
+        404,
+        'ACCOUNT_NOT_FOUND',
+      );
+      expectAnswer(await hit(P, { accountId, body, headers: key('p') }), 401, 'UNAUTHORIZED');
+      expectAnswer(
+        await hit(P, {
+          accountId,
+          token: customer,
+          body: { ...body, pad: 'x'.repeat(8200) },
+          headers: key('p'),
+        }),
+        413,
+        'PAYLOAD_TOO_LARGE',
+      );
+      expectAnswer(
+        await hit(P, {
+          accountId,
+          token: customer,
+          rawBody: JSON.stringify(body),
+          headers: key('p'),
+        }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+    });
+
+    it('POST .../payouts: the service refuses exactly the bodies the document refuses', async () => {
+      const d = newDestination('openapi-body');
+      await agreeOnBodies(
+        P,
+        { accountId: account.accountId, token: customer },
+        [
+          { amount: 1, destination: d },
+          { amount: 1, destination: d, currency: 'USD' },
+          { amount: 1, destination: 'd'.repeat(128) },
+          { amount: 1, destination: 'd'.repeat(129) },
+          { amount: 1, destination: '' },
+          { amount: 1, destination: 'two words' },
+          { amount: 1, destination: 'caf\u00e9' },
+          { amount: 1, destination: 42 },
+          { amount: 1 },
+          { destination: d },
+          { amount: 0, destination: d },
+          { amount: 1.5, destination: d },
+          { amount: '1', destination: d },
+          { amount: 1_000_000_000_001, destination: d },
+          { amount: 1, destination: d, currency: 'usd' },
+          { amount: 1, destination: d, note: 'x' },
+          [],
+          null,
+        ],
+        () => key('payout-body'),
+      );
+    });
+
+    it('GET .../payouts/{transactionId}: 200 (pending, posted, voided; owner and operator), 401, 404', async () => {
+      const { accountId } = account;
+      const poll = async (transactionId: string): Promise<string> => {
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const res = await hit<{ status: string }>(G, {
+            accountId,
+            transactionId,
+            token: customer,
+          });
+          expectAnswer(res, 200);
+          if (res.body.status !== 'PENDING' || Date.now() > deadline) return res.body.status;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      };
+      const payoutTo = async (destination: string): Promise<string> => {
+        const res = await hit<{ payout: { transactionId: string } }>(P, {
+          accountId,
+          token: customer,
+          body: { amount: 3, destination },
+          headers: key('payout-read'),
+        });
+        expectAnswer(res, 202);
+        return res.body.payout.transactionId;
+      };
+
+      const paid = await payoutTo(newDestination('openapi-paid'));
+      expect(await poll(paid)).toBe('POSTED');
+      const refusing = newDestination('openapi-refused');
+      await setDestinationMode(refusing, 'refuse');
+      const voided = await payoutTo(refusing);
+      expect(await poll(voided)).toBe('VOIDED');
+
+      expectAnswer(await hit(G, { accountId, transactionId: paid, token: ops }), 200);
+      expectAnswer(
+        await hit(G, { accountId, transactionId: ulid(), token: customer }),
+        404,
+        'PAYOUT_NOT_FOUND',
+      );
+      expectAnswer(
+        await hit(G, { accountId, transactionId: 'not-an-id', token: customer }),
+        404,
+        'PAYOUT_NOT_FOUND',
+      );
+      expectAnswer(
+        await hit(G, { accountId, transactionId: paid, token: stranger }),
+        404,
+        'ACCOUNT_NOT_FOUND',
+      );
+      expectAnswer(
+        await hit(G, { accountId: ulid(), transactionId: paid, token: ops }),
+        404,
+        'ACCOUNT_NOT_FOUND',
+      );
+      expectAnswer(await hit(G, { accountId, transactionId: paid }), 401, 'UNAUTHORIZED');
+    });
+  });
+
   describe('operator controls', () => {
     const F = 'POST /accounts/{accountId}/freeze';
     const U = 'POST /accounts/{accountId}/unfreeze';
@@ -778,6 +1110,26 @@ describe('live responses conform to openapi.yaml', () => {
 
       const withdrawal = { accountId, token: customer, body: { amount: 10 }, headers: key('f') };
       expectAnswer(await hit(W, withdrawal), 423, 'ACCOUNT_FROZEN');
+      // Nothing leaves a frozen account: neither a payout nor a transfer.
+      expectAnswer(
+        await hit(P, {
+          accountId,
+          token: customer,
+          body: { amount: 10, destination: newDestination('openapi-frozen') },
+          headers: key('f'),
+        }),
+        423,
+        'ACCOUNT_FROZEN',
+      );
+      expectAnswer(
+        await hit(T, {
+          token: customer,
+          body: { fromAccountId: accountId, toAccountId: sink.accountId, amount: 10 },
+          headers: key('f'),
+        }),
+        423,
+        'ACCOUNT_FROZEN',
+      );
       // Deposits still land.
       expectAnswer(
         await hit(D, { accountId, token: ops, body: { amount: 1 }, headers: key('f') }),
@@ -919,6 +1271,7 @@ describe('live responses conform to openapi.yaml', () => {
         'IDEMPOTENCY_KEY_REUSED',
         'CURRENCY_MISMATCH',
         'ACCOUNT_FROZEN',
+        'PAYOUT_NOT_FOUND',
       ].sort(),
     );
     process.stderr.write(
