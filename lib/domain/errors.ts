@@ -83,7 +83,7 @@ export class InsufficientFundsError extends DomainError {
   readonly code = 'INSUFFICIENT_FUNDS';
   readonly status = 409;
   constructor() {
-    super('The account balance does not cover this withdrawal.');
+    super('The available balance does not cover this amount.');
   }
 }
 
