@@ -346,6 +346,8 @@ export class LedgerStore {
         this.accountUpdate(movement.toAccountId, 'credit', movement, {
           ...last,
           type: 'TRANSFER_IN',
+          // The sender's Idempotency-Key is theirs: the receiving side knows the transfer by id.
+          idempotencyKey: movement.transactionId,
           counterpartyAccountId: movement.accountId,
         }),
       );
@@ -368,7 +370,10 @@ export class LedgerStore {
     if (movement.type === 'TRANSFER_OUT' && movement.toAccountId !== undefined) {
       items.push(
         entry(movement.accountId, 'TRANSFER_OUT', { counterpartyAccountId: movement.toAccountId }),
-        entry(movement.toAccountId, 'TRANSFER_IN', { counterpartyAccountId: movement.accountId }),
+        entry(movement.toAccountId, 'TRANSFER_IN', {
+          counterpartyAccountId: movement.accountId,
+          idempotencyKey: movement.transactionId,
+        }),
       );
     } else if (movement.type === 'PAYOUT') {
       const payout = movement.payout;

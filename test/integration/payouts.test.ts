@@ -461,6 +461,8 @@ describe('a transfer', () => {
       amount: 1_500,
       counterpartyAccountId: from.accountId,
       transactionId: result.transaction.transactionId,
+      // The sender's Idempotency-Key is not shown to the receiving account.
+      idempotencyKey: result.transaction.transactionId,
     });
   });
 

@@ -46,6 +46,8 @@ export async function startLocalStack(
     COGNITO_PORT: String(await findFreePort()),
     LAMBDA_PORT: String(await findFreePort()),
     GATEWAY_PORT: String(await findFreePort()),
+    // Unknown payout outcomes are asked again after 3 s instead of 30, so tests wait less.
+    PAYOUT_RETRY_SECONDS: '3',
   };
   const stackFile = path.join(dataDir, 'stack.json');
   rmSync(stackFile, { force: true });
