@@ -3,9 +3,10 @@
  * of its own) with API_DYNAMODB_ENDPOINT pointing at the proxy, and the proxy pointed at the
  * stack's DynamoDB Local once its java process is up (found by its `-dbPath` and `-port`).
  * Also the crash: `kill -9` of DynamoDB Local and of the API, and a restart on the same data.
- * Payouts are settled quickly: an unknown gateway outcome is asked again after
- * PAYOUT_RETRY_SECONDS (2 here, 30 by default), the sweeper runs every PAYOUT_SWEEP_SECONDS (1);
- * either can be overridden from the environment of the run.
+ * Payouts are settled quickly: the sweeper runs every PAYOUT_SWEEP_SECONDS (1 here, 5 by
+ * default) and asks an unknown gateway outcome again after PAYOUT_RETRY_SECONDS (30 by default;
+ * 2 here unless test/support/local-stack sets its own, 3 s, which wins). The run's environment
+ * overrides both.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

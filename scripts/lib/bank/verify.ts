@@ -21,8 +21,10 @@
  *
  * Transfers and payouts (hot accounts only):
  * - a transfer's TRANSFER_OUT is the source's entry under its key; its TRANSFER_IN in the
- *   destination carries the same key and transactionId, so the destination's entries are
- *   matched to the transfers sent to it, and both sides must exist exactly once;
+ *   destination carries the same transactionId (not the sender's key: the receiving side knows
+ *   the transfer by id), so the destination's entries are matched to the transfers sent to it
+ *   through the transactionId (answered, or found in the source's history), and both sides must
+ *   exist exactly once;
  * - a payout's hold moves `available`, not the balance, and has no statement line: its line
  *   (POSTED or VOIDED) is written when the gateway answered, after the 202. So a payout never
  *   bounds a window from below (acknowledged ≠ placed), and INSUFFICIENT_FUNDS is judged on the
@@ -239,6 +241,16 @@ export function verify(
     incoming.set(op.toAccount.accountId, list);
   }
   const entriesOf = new Map(states.map((st) => [st.account.accountId, st.entries]));
+  /** Each transfer's transactionId: answered, or (never answered) its TRANSFER_OUT's, by key. */
+  const transferByTx = new Map<string, Operation>();
+  for (const op of ops) {
+    if (op.type !== 'TRANSFER' || op.reuseOf !== undefined) continue;
+    const out = (entriesOf.get(op.account.accountId) ?? []).find(
+      (e) => e.type === 'TRANSFER_OUT' && e.idempotencyKey === op.key,
+    );
+    const tx = op.outcome === 'committed' ? op.transactionId : out?.transactionId;
+    if (tx !== undefined) transferByTx.set(tx, op);
+  }
   const timelines = new Map<
     string,
     {
@@ -282,7 +294,7 @@ export function verify(
       seenTx.add(entry.transactionId);
     }
 
-    // A TRANSFER_IN carries the source's key: matched to the transfers sent here, below.
+    // A TRANSFER_IN is known by the transfer's id: matched to the transfers sent here, below.
     const byKey = new Map<string, LedgerEntry[]>();
     for (const entry of entries) {
       if (entry.type === 'TRANSFER_IN') continue;
@@ -372,26 +384,23 @@ export function verify(
     for (const entry of entries) {
       if (entry.type !== 'TRANSFER_IN') continue;
       seenIn.set(entry.transactionId, (seenIn.get(entry.transactionId) ?? 0) + 1);
-      const op = sentHere.find(
-        (o) =>
-          o.reuseOf === undefined &&
-          o.key === entry.idempotencyKey &&
-          o.account.accountId === entry.counterpartyAccountId,
-      );
+      const op = transferByTx.get(entry.transactionId);
       check(
         INVARIANTS.transferOnce,
         op !== undefined &&
+          op.toAccount?.accountId === accountId &&
+          op.account.accountId === entry.counterpartyAccountId &&
           (op.outcome === 'committed' || op.outcome === 'unresolved') &&
           (op.outcome !== 'committed' || op.transactionId === entry.transactionId) &&
           op.amount === entry.amount,
         {
           ...where,
-          key: entry.idempotencyKey,
+          key: op?.key,
           operation: op?.id,
           detail:
             op === undefined
-              ? `TRANSFER_IN ${entry.amount} (${entry.transactionId}) from ${String(entry.counterpartyAccountId)}: no client sent that transfer here`
-              : `TRANSFER_IN ${entry.amount} (${entry.transactionId}) for transfer ${op.id}, answered ${op.outcome} ${String(op.transactionId ?? op.refusal?.code ?? '')} for ${op.amount}`,
+              ? `TRANSFER_IN ${entry.amount} (${entry.transactionId}) from ${String(entry.counterpartyAccountId)}: no client's transfer has that transaction`
+              : `TRANSFER_IN ${entry.amount} (${entry.transactionId}) from ${String(entry.counterpartyAccountId)} for transfer ${op.id} (${op.account.accountId} → ${String(op.toAccount?.accountId)}), answered ${op.outcome} ${String(op.transactionId ?? op.refusal?.code ?? '')} for ${op.amount}`,
         },
       );
     }
@@ -424,16 +433,10 @@ export function verify(
     const placed: Array<{ op: Operation; seq: number }> = accountOps
       .filter((op) => seqOfOp.has(op.id))
       .map((op) => ({ op, seq: seqOfOp.get(op.id) ?? 0 }));
-    for (const op of sentHere) {
-      if (op.reuseOf !== undefined) continue;
-      const entry = entries.find(
-        (e) =>
-          e.type === 'TRANSFER_IN' &&
-          e.idempotencyKey === op.key &&
-          e.counterpartyAccountId === op.account.accountId,
-      );
-      if (entry?.sequence !== null && entry?.sequence !== undefined)
-        placed.push({ op, seq: entry.sequence });
+    for (const entry of entries) {
+      if (entry.type !== 'TRANSFER_IN' || entry.sequence === null) continue;
+      const op = transferByTx.get(entry.transactionId);
+      if (op?.toAccount?.accountId === accountId) placed.push({ op, seq: entry.sequence });
     }
     // A payout's line is written after its 202 (when the gateway answered): never a lower bound.
     const acked = placed
