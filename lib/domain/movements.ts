@@ -277,12 +277,20 @@ async function resolveCancellation(
     },
     movement.expiresAt,
   );
-  if (recorded.recorded) {
+  const existing = recorded.recorded ? null : recorded.existing;
+  // Recorded, or recorded by this very request (the put committed, its answer was lost and the
+  // SDK's retry found the marker): either way this is the first answer, not a replay.
+  if (
+    existing === null ||
+    (existing.outcome === 'REFUSED' &&
+      existing.requestHash === movement.requestHash &&
+      existing.error.requestId === request.requestId)
+  ) {
     deps.metrics.refused(movement.type, refusal.code);
     throw refusal;
   }
   // Another attempt with this key finished first: its outcome is the answer.
-  return answerFromMarker(deps, movement, request, recorded.existing);
+  return answerFromMarker(deps, movement, request, existing);
 }
 
 function businessRefusal(movement: MovementWrite, account: Account): DomainError | null {

@@ -344,6 +344,34 @@ describe('withdraw', () => {
     });
   });
 
+  it('answers its own refusal as a first answer when the put recording it committed but its answer was lost', async () => {
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(cancelled({ Code: 'ConditionalCheckFailed', Item: marshall(accountItem(0)) }));
+    // The SDK's retry of the put finds the marker its own first attempt wrote.
+    ddb.on(PutCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: 'taken',
+        $metadata: {},
+        Item: marshall({
+          ...markerKey(ACCOUNT_ID, 'key-1'),
+          outcome: 'REFUSED',
+          accountId: ACCOUNT_ID,
+          idempotencyKey: 'key-1',
+          requestHash: requestHash('WITHDRAWAL', request),
+          createdAt: '2026-11-24T10:00:00.000Z',
+          status: 409,
+          error: { code: 'INSUFFICIENT_FUNDS', message: 'short', requestId: request.requestId },
+        }),
+      }),
+    );
+
+    const error = await failureOf(withdraw(deps, request));
+
+    expect(error.code).toBe('INSUFFICIENT_FUNDS');
+    expect(error).not.toBeInstanceOf(ReplayedRefusalError);
+  });
+
   it('answers with the committed outcome when its refusal loses the race for the key', async () => {
     ddb
       .on(TransactWriteCommand)
