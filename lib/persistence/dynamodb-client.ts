@@ -13,7 +13,9 @@ export function createDocumentClient(options: {
     maxAttempts: 3,
     // Without a timeout, a response lost after DynamoDB committed would hang until Lambda kills
     // the invocation; with one, the SDK retries, and the retry finds the committed marker.
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
+    // `throwOnRequestTimeout`: since @smithy/node-http-handler 4.x a breached requestTimeout only
+    // logs a warning without it (older versions, as in some Lambda runtimes, always threw).
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true },
     ...(options.endpoint
       ? {
           endpoint: options.endpoint,
