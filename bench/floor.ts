@@ -27,7 +27,7 @@ export function createFloorClient(endpoint: string): FloorClient {
   const client = new DynamoDBClient({
     region: LOCAL_REGION,
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true },
     endpoint,
     credentials: LOCAL_CREDENTIALS,
   });
