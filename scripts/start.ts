@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { assertPortFree, localDynamoDbClient, startDynamoDbLocal } from './lib/dynamodb-local';
@@ -96,6 +97,8 @@ async function main(): Promise<void> {
       AWS_SECRET_ACCESS_KEY: 'local',
       POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',
       PAYOUT_GATEWAY_URL: gatewayUrl,
+      // AWS asks again after 30 s; locally 5, so a lost gateway answer resolves while you watch.
+      PAYOUT_RETRY_SECONDS: process.env.PAYOUT_RETRY_SECONDS || '5',
     });
 
     // Imported only now: they read the configuration set just above.
@@ -138,6 +141,17 @@ async function main(): Promise<void> {
     );
     const seeded = await seedDemoData(seedStore, identity);
 
+    // Rebuilt at every start; removed at the stop (after the API), so test stacks leave nothing.
+    const bundleDir = path.join(
+      s.root,
+      '.esbuild',
+      'stacks',
+      createHash('sha256').update(s.dataDir).digest('hex').slice(0, 12),
+    );
+    stops.push({
+      name: 'bundles',
+      stop: () => rm(bundleDir, { recursive: true, force: true }),
+    });
     const api: ManagedProcess = startProcess(
       'API',
       process.execPath,
@@ -157,11 +171,7 @@ async function main(): Promise<void> {
           LAMBDA_PORT: String(s.lambdaPort),
           // Inside the project whatever DATA_DIR is: the bundles leave @aws-sdk out (Lambda's
           // runtime provides it), and from here they resolve the project's pinned copy.
-          ESBUILD_WORK_FOLDER: path.join(
-            '.esbuild',
-            'stacks',
-            createHash('sha256').update(s.dataDir).digest('hex').slice(0, 12),
-          ),
+          ESBUILD_WORK_FOLDER: path.relative(s.root, bundleDir),
           SLS_TELEMETRY_DISABLED: '1',
           SLS_NOTIFICATIONS_MODE: 'off',
         },
