@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { assertPortFree, localDynamoDbClient, startDynamoDbLocal } from './lib/dynamodb-local';
 import { ensureIdentity, startCognitoLocal, DEMO_USERS } from './lib/cognito';
 import { backfillAccountBalances, ensureTable } from './lib/table';
@@ -107,29 +107,40 @@ async function main(): Promise<void> {
     const { seedDemoData } = await import('./lib/seed');
     const sequencer = await import('../handlers/sequencer');
 
-    const poller = startStreamPoller({
-      endpoint: serviceEndpoint,
-      tableName: s.tableName,
-      handler: (event: DynamoDBStreamEvent) => sequencer.handler(event),
-      checkpointFile: path.join(s.dataDir, 'sequencer-checkpoint.json'),
-      filter: (record) => record.dynamodb?.Keys?.sk?.S === 'ACCOUNT',
-      onError: (error) => console.error('sequencer:', error),
-    });
-    stops.push({ name: 'sequencer', stop: () => poller.stop() });
-
+    // A stream consumer as Lambda's event source mapping runs it: filtered, checkpointed in DATA_DIR.
+    const consume = (
+      name: string,
+      // Its batchItemFailures go to the poller as they would to Lambda: the batch resumes there.
+      handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>,
+      checkpoint: string,
+      filter: (record: DynamoDBRecord) => boolean,
+    ) => {
+      const poller = startStreamPoller({
+        endpoint: serviceEndpoint,
+        tableName: s.tableName,
+        handler,
+        checkpointFile: path.join(s.dataDir, checkpoint),
+        filter,
+        onError: (error) => console.error(`${name}:`, error),
+      });
+      stops.push({ name, stop: () => poller.stop() });
+    };
+    consume(
+      'sequencer',
+      sequencer.handler,
+      'sequencer-checkpoint.json',
+      (record) => record.dynamodb?.Keys?.sk?.S === 'ACCOUNT',
+    );
     // The same payout functions that run in AWS: the dispatcher behind the stream (new payout
     // records only, as serverless.yml filters them), the sweeper on a timer (AWS: every minute).
     const payouts = await import('../handlers/payouts');
-    const dispatcher = startStreamPoller({
-      endpoint: serviceEndpoint,
-      tableName: s.tableName,
-      handler: (event: DynamoDBStreamEvent) => payouts.dispatch(event),
-      checkpointFile: path.join(s.dataDir, 'payouts-checkpoint.json'),
-      filter: (record) =>
+    consume(
+      'payout dispatcher',
+      payouts.dispatch,
+      'payouts-checkpoint.json',
+      (record) =>
         record.eventName === 'INSERT' && (record.dynamodb?.Keys?.pk?.S ?? '').startsWith('PAYOUT#'),
-      onError: (error) => console.error('payout dispatcher:', error),
-    });
-    stops.push({ name: 'payout dispatcher', stop: () => dispatcher.stop() });
+    );
     const sweeper = startTimer(sweepSeconds() * 1000, () =>
       payouts.sweep().catch((error: unknown) => console.error('payout sweeper:', error)),
     );

@@ -33,6 +33,7 @@ import {
   operator,
   type TestLedger,
 } from '../support/ledger';
+import { failureOf } from '../support/failure';
 
 /**
  * Payouts (hold → gateway → post or void) and transfers, against DynamoDB Local and the
@@ -128,16 +129,6 @@ async function expectConsistent(accountId: string): Promise<Account> {
   expect(account.available).toBe(account.balance - account.pending);
   expect(account.available).toBeGreaterThanOrEqual(0);
   return account;
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof DomainError))
-    throw new Error(`expected a DomainError, got ${String(error)}`);
-  return error;
 }
 
 describe('a payout', () => {

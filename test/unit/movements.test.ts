@@ -21,10 +21,11 @@ import {
   type MovementDeps,
   type MovementRequest,
 } from '../../lib/domain/movements';
-import { DomainError, ReplayedRefusalError } from '../../lib/domain/errors';
+import { ReplayedRefusalError } from '../../lib/domain/errors';
 import { LedgerStore } from '../../lib/persistence/ledger-store';
 import { noMetrics } from '../../lib/metrics';
 import { accountKey, markerKey } from '../../lib/persistence/keys';
+import { failureOf } from '../support/failure';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const ACCOUNT_ID = '01JACCOUNT0000000000000000';
@@ -96,16 +97,6 @@ const committedMarker = (transactionId: string, hash = requestHash('WITHDRAWAL',
   amount: 500,
   expiresAt: 1,
 });
-
-async function failureOf(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof DomainError))
-    throw new Error(`expected a DomainError, got ${String(error)}`);
-  return error;
-}
 
 afterEach(() => ddb.reset());
 

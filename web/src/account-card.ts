@@ -5,7 +5,7 @@
  * payout resolves, it reads the balance and the history again and shows those.
  */
 import { ApiError, type Account, type Api, type Balance, type LedgerEntry } from './api';
-import { h, replaceChildren, say, uid } from './dom';
+import { amountField, h, replaceChildren, say, uid } from './dom';
 import { isRetryable, messageFor } from './messages';
 import { amountExample, formatMinor, parseAmount } from './money';
 import { PayoutPanel } from './payouts';
@@ -80,18 +80,13 @@ export class AccountCard {
     this.availableValue = h('dd', { 'data-testid': 'available' }, '…');
     this.pendingValue = h('dd', { 'data-testid': 'pending' }, '…');
     this.balanceNote = h('p', { class: 'balance-note' }, 'Loading balance…');
-    this.amountInput = h('input', {
+    // With several accounts the visible label is the same in each card; the section tells
+    // them apart, and the name stays exactly "Amount".
+    this.amountInput = amountField(currency, {
       id: amountId,
       name: 'amount',
-      type: 'text',
-      inputmode: 'decimal',
-      autocomplete: 'off',
-      spellcheck: 'false',
-      placeholder: formatMinor(0, currency).replace(/[^\d.,]/g, ''),
-      'aria-describedby': hintId,
-      // With several accounts the visible label is the same in each card; the section tells
-      // them apart, and the name stays exactly "Amount".
-      'aria-label': context.several ? 'Amount' : undefined,
+      hintId,
+      ariaLabel: context.several ? 'Amount' : undefined,
     });
     this.withdrawButton = h('button', { type: 'submit', class: 'primary' }, 'Withdraw');
     this.pendingNote = h('p', { class: 'pending-note', hidden: true });

@@ -1,3 +1,4 @@
+import { formatMinor } from './money';
 /** A tiny element builder: no innerHTML anywhere, so no text from a server can become markup. */
 
 type Attributes = Record<string, string | boolean | undefined>;
@@ -39,4 +40,22 @@ let counter = 0;
 export function uid(prefix: string): string {
   counter += 1;
   return `${prefix}-${counter}`;
+}
+
+/** An amount field in the currency's major units (parsed with parseAmount; never a float sent). */
+export function amountField(
+  currency: string,
+  options: { id: string; name: string; hintId: string; ariaLabel?: string },
+): HTMLInputElement {
+  return h('input', {
+    id: options.id,
+    name: options.name,
+    type: 'text',
+    inputmode: 'decimal',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    placeholder: formatMinor(0, currency).replace(/[^\d.,]/g, ''),
+    'aria-describedby': options.hintId,
+    'aria-label': options.ariaLabel,
+  });
 }

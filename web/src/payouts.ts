@@ -6,7 +6,7 @@
  */
 import { ApiError, type Account, type Api, type LedgerEntry, type PayoutStatus } from './api';
 import { AttemptStore } from './attempts';
-import { h, replaceChildren, say, uid } from './dom';
+import { amountField, h, replaceChildren, say, uid } from './dom';
 import { isRetryable, messageFor } from './messages';
 import { amountExample, formatMinor, parseAmount } from './money';
 
@@ -91,17 +91,12 @@ export class PayoutPanel {
       'destination',
     ]);
 
-    this.amountInput = h('input', {
+    // The visible label is "Amount", under the "Pay out" heading; the name says which amount.
+    this.amountInput = amountField(currency, {
       id: amountId,
       name: 'payout-amount',
-      type: 'text',
-      inputmode: 'decimal',
-      autocomplete: 'off',
-      spellcheck: 'false',
-      placeholder: formatMinor(0, currency).replace(/[^\d.,]/g, ''),
-      'aria-describedby': hintId,
-      // The visible label is "Amount", under the "Pay out" heading; the name says which amount.
-      'aria-label': 'Payout amount',
+      hintId,
+      ariaLabel: 'Payout amount',
     });
     this.destinationInput = h('input', {
       id: destinationId,

@@ -5,7 +5,7 @@
  */
 import type { Account, Api, LedgerEntry } from './api';
 import { AttemptStore } from './attempts';
-import { h, replaceChildren, say, uid } from './dom';
+import { amountField, h, replaceChildren, say, uid } from './dom';
 import { isRetryable, messageFor } from './messages';
 import { amountExample, formatMinor, parseAmount } from './money';
 
@@ -44,16 +44,11 @@ export class TransferForm {
       'amount',
       'to',
     ]);
-    this.amountInput = h('input', {
+    this.amountInput = amountField(currency, {
       id: amountId,
       name: 'transfer-amount',
-      type: 'text',
-      inputmode: 'decimal',
-      autocomplete: 'off',
-      spellcheck: 'false',
-      placeholder: formatMinor(0, currency).replace(/[^\d.,]/g, ''),
-      'aria-describedby': hintId,
-      'aria-label': 'Transfer amount',
+      hintId,
+      ariaLabel: 'Transfer amount',
     });
     this.toInput = h('input', {
       id: toId,
