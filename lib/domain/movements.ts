@@ -315,7 +315,7 @@ async function answerFromMarker(
   if (marker.requestHash !== movement.requestHash) throw new IdempotencyKeyReusedError();
   if (marker.outcome === 'REFUSED') {
     deps.metrics.replayed(movement.type);
-    deps.logger.info(`${movement.type.toLowerCase()} replayed`, {
+    deps.logger.info(`${OPERATION[movement.type]} replayed`, {
       accountId: movement.accountId,
       code: marker.error.code,
       requestId: request.requestId,
@@ -388,6 +388,15 @@ async function resultOf(
   };
 }
 
+/** What a log line calls each movement (a transfer is logged once, on its source). */
+const OPERATION: Record<MovementType, string> = {
+  WITHDRAWAL: 'withdrawal',
+  DEPOSIT: 'deposit',
+  TRANSFER_OUT: 'transfer',
+  TRANSFER_IN: 'transfer',
+  PAYOUT: 'payout',
+};
+
 /** One log line and one metric per outcome. */
 function logOutcome(
   deps: Pick<MovementDeps, 'logger' | 'metrics'>,
@@ -397,7 +406,7 @@ function logOutcome(
 ): void {
   const t = result.transaction;
   deps.metrics[what](t.type);
-  deps.logger.info(`${t.type.toLowerCase()} ${what}`, {
+  deps.logger.info(`${OPERATION[t.type]} ${what}`, {
     accountId: t.accountId,
     transactionId: t.transactionId,
     amount: t.amount,
