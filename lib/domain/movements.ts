@@ -166,8 +166,8 @@ async function moveMoney(
       transactionId,
       accountId: request.accountId,
       amount: request.amount,
-      // Filled from the account when the client did not name it: read below, not guessed.
-      currency: currency ?? '',
+      // The gateway needs it: the account's, when the client did not name it.
+      currency: currency ?? (await currencyOf(deps, request.accountId)),
       destination: request.destination ?? '',
       status: 'PENDING',
       idempotencyKey: request.idempotencyKey,
@@ -178,11 +178,6 @@ async function moveMoney(
       ).toISOString(),
       attempts: 0,
     };
-    if (movement.payout.currency === '') {
-      const account = await deps.store.getAccount(request.accountId);
-      // Unknown or foreign: the transaction below answers it in the usual order.
-      movement.payout.currency = account?.currency ?? 'XXX';
-    }
   }
   const maxAttempts = deps.maxAttempts ?? DEFAULT_ATTEMPTS;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -201,6 +196,13 @@ async function moveMoney(
     // Full jitter, so writers that collided do not collide again in step.
     await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
   }
+}
+
+/** An account's currency (it never changes); a foreign account is judged by the transaction. */
+async function currencyOf(deps: MovementDeps, accountId: string): Promise<string> {
+  const account = await deps.store.getAccount(accountId);
+  if (account === null) throw new AccountNotFoundError();
+  return account.currency;
 }
 
 /** One try of the transaction. Every retry reuses the same transaction id and marker. */

@@ -559,11 +559,7 @@ export class LedgerStore {
       return true;
     } catch (error) {
       if (error instanceof TransactionCanceledException) {
-        const reasons = error.CancellationReasons ?? [];
-        if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
-          throw new TransientStoreError('conflict', { cause: error });
-        }
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
+        if (firstConditionFailed(error)) return false;
         // The account or the hold entry missing while the payout is PENDING: a broken invariant.
         throw error;
       }
@@ -778,12 +774,8 @@ export class LedgerStore {
         }),
       );
     } catch (error) {
-      if (error instanceof TransactionCanceledException) {
-        const reasons = error.CancellationReasons ?? [];
-        if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
-          throw new TransientStoreError('conflict', { cause: error });
-        }
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') return null;
+      if (error instanceof TransactionCanceledException && firstConditionFailed(error)) {
+        return null;
       }
       return translateError(error);
     }
@@ -891,6 +883,28 @@ export class LedgerStore {
   }
 }
 
+/** A transaction cancelled by a conflicting one or by throttling may pass: retry, never refuse. */
+function throwIfTransient(reasons: CancellationReason[], error: Error): void {
+  if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
+    throw new TransientStoreError('conflict', { cause: error });
+  }
+  if (
+    reasons.some(
+      (reason) =>
+        reason.Code === 'ThrottlingError' || reason.Code === 'ProvisionedThroughputExceeded',
+    )
+  ) {
+    throw new TransientStoreError('throttled', { cause: error });
+  }
+}
+
+/** For transactions whose first item carries the condition that matters (the rest cannot fail). */
+function firstConditionFailed(error: TransactionCanceledException): boolean {
+  const reasons = error.CancellationReasons ?? [];
+  throwIfTransient(reasons, error);
+  return reasons[0]?.Code === 'ConditionalCheckFailed';
+}
+
 /**
  * CancellationReasons come in TransactItems order: the account, the credited account of a
  * transfer (at `counterpartyIndex`), entries, and the marker last.
@@ -903,17 +917,7 @@ function readCancellation(
   const accountReason = reasons[0];
   const counterpartyReason = index.counterparty === null ? undefined : reasons[index.counterparty];
   const markerReason = reasons[index.marker];
-  if (reasons.some((reason) => reason.Code === 'TransactionConflict')) {
-    throw new TransientStoreError('conflict', { cause: error });
-  }
-  if (
-    reasons.some(
-      (reason) =>
-        reason.Code === 'ThrottlingError' || reason.Code === 'ProvisionedThroughputExceeded',
-    )
-  ) {
-    throw new TransientStoreError('throttled', { cause: error });
-  }
+  throwIfTransient(reasons, error);
   const accountRefused = accountReason?.Code === 'ConditionalCheckFailed';
   const counterpartyRefused = counterpartyReason?.Code === 'ConditionalCheckFailed';
   const markerExists = markerReason?.Code === 'ConditionalCheckFailed';

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -61,6 +61,42 @@ export async function launchBrowser(): Promise<Browser> {
     headless: true,
     timeout: 60_000,
   });
+}
+
+/**
+ * One browser for the test file, and per test a fresh context (its own sessionStorage, so no
+ * test inherits another's sign-in) and page. Problems the page reports about itself (script
+ * errors, CSP violations) fail the test. Returns the current test's page.
+ */
+export function pagePerTest(): () => Page {
+  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page | undefined;
+  let problems: string[] = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  beforeEach(async () => {
+    if (!browser) throw new Error('no browser');
+    context = await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: 'en-US' });
+    page = await context.newPage();
+    problems = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (/Content.Security.Policy|Refused to/i.test(message.text())) problems.push(message.text());
+    });
+  });
+  afterEach(async () => {
+    await context?.close();
+    expect(problems).toEqual([]);
+  });
+  return () => {
+    if (!page) throw new Error('no page outside a test');
+    return page;
+  };
 }
 
 /**

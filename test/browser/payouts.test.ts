@@ -5,8 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
-import { launchBrowser } from './browser';
+import type { Page, Route } from 'playwright-core';
+import { pagePerTest } from './browser';
 import {
   apiHistory,
   apiNumbers,
@@ -31,32 +31,10 @@ jest.setTimeout(120_000);
 
 const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
 
-let browser: Browser;
-let context: BrowserContext;
+const currentPage = pagePerTest();
 let page: Page;
-let problems: string[];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: 'en-US' });
-  page = await context.newPage();
-  problems = [];
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (/Content.Security.Policy|Refused to/i.test(message.text())) problems.push(message.text());
-  });
-});
-
-afterEach(async () => {
-  await context?.close();
-  expect(problems).toEqual([]);
+beforeEach(() => {
+  page = currentPage();
 });
 
 interface PayoutAnswer {

@@ -4,8 +4,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser } from './browser';
+import type { Page } from 'playwright-core';
+import { pagePerTest } from './browser';
 import {
   apiBalance,
   apiHistory,
@@ -26,34 +26,10 @@ jest.setTimeout(120_000);
 
 const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
 
-let browser: Browser;
-let context: BrowserContext;
+const currentPage = pagePerTest();
 let page: Page;
-/** Problems the page reports about itself: script errors and CSP violations. */
-let problems: string[];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-beforeEach(async () => {
-  // A context per test: its own sessionStorage, so no test inherits another's sign-in.
-  context = await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: 'en-US' });
-  page = await context.newPage();
-  problems = [];
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (/Content.Security.Policy|Refused to/i.test(message.text())) problems.push(message.text());
-  });
-});
-
-afterEach(async () => {
-  await context?.close();
-  expect(problems).toEqual([]);
+beforeEach(() => {
+  page = currentPage();
 });
 
 it('saves a screenshot of the signed-in page', async () => {

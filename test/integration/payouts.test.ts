@@ -295,6 +295,20 @@ describe('a payout', () => {
     }
   });
 
+  it('never dispatched (its stream record lost) is sent by the sweeper once it is due, and posted once', async () => {
+    const account = await ledger.openAccount(alice, 10_000);
+    const { transaction } = await payout(account, 400, newDestination('succeed'), 'lost-record');
+    // No dispatcher runs: only the sweeper can find it, through the open-payouts index.
+    await sweepPayouts(payoutDeps);
+    await sweepPayouts(payoutDeps);
+
+    expect(await payoutState(account.accountId, transaction.transactionId)).toMatchObject({
+      status: 'POSTED',
+    });
+    expect(gatewayRecord(transaction.transactionId)).toMatchObject({ executions: 1, requests: 1 });
+    expect(await expectConsistent(account.accountId)).toMatchObject({ balance: 9_600, pending: 0 });
+  });
+
   it('whose hold expires unresolved is cancelled at the gateway and voided; the key can never pay later', async () => {
     const account = await ledger.openAccount(alice, 10_000);
     const destination = newDestination('unavailable');

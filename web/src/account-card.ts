@@ -5,17 +5,21 @@
  * payout resolves, it reads the balance and the history again and shows those.
  */
 import { ApiError, type Account, type Api, type Balance, type LedgerEntry } from './api';
-import { amountField, h, replaceChildren, say, uid } from './dom';
+import {
+  amountField,
+  h,
+  refuseField,
+  replaceChildren,
+  say,
+  setFormBusy,
+  showNote,
+  uid,
+} from './dom';
+import { AttemptStore } from './attempts';
 import { isRetryable, messageFor } from './messages';
 import { amountExample, formatMinor, parseAmount } from './money';
 import { PayoutPanel } from './payouts';
 import { TransferForm } from './transfer-form';
-
-/** An attempt sent without a definite answer yet; retried with the same key. */
-interface PendingAttempt {
-  amount: string;
-  key: string;
-}
 
 export interface CardContext {
   api: Api;
@@ -48,6 +52,8 @@ export class AccountCard {
   private readonly amountInput: HTMLInputElement;
   private readonly withdrawButton: HTMLButtonElement;
   private readonly pendingNote: HTMLElement;
+  /** The unanswered withdrawal, kept in sessionStorage so a retry after a reload reuses its key. */
+  private readonly attempts: AttemptStore<'amount'>;
   private readonly alert: HTMLElement;
   private readonly status: HTMLElement;
   private readonly historyBody: HTMLElement;
@@ -90,6 +96,7 @@ export class AccountCard {
     });
     this.withdrawButton = h('button', { type: 'submit', class: 'primary' }, 'Withdraw');
     this.pendingNote = h('p', { class: 'pending-note', hidden: true });
+    this.attempts = new AttemptStore(`mm.pending.${account.accountId}`, ['amount']);
     this.alert = h('div', { class: 'message error', role: 'alert' });
     this.status = h('div', { class: 'message success', role: 'status' });
     this.form = h(
@@ -277,18 +284,9 @@ export class AccountCard {
     say(this.status, '');
     const currency = this.account.currency;
     const parsed = parseAmount(this.amountInput.value, currency);
-    if (!parsed.ok) {
-      this.amountInput.setAttribute('aria-invalid', 'true');
-      say(this.alert, parsed.message);
-      this.amountInput.focus();
-      return;
-    }
+    if (!parsed.ok) return refuseField(this.alert, this.amountInput, parsed.message);
     this.amountInput.removeAttribute('aria-invalid');
-    const amount = parsed.minor.toString();
-    const previous = this.pending();
-    const attempt: PendingAttempt =
-      previous && previous.amount === amount ? previous : { amount, key: crypto.randomUUID() };
-    this.setPending(attempt);
+    const attempt = this.attempts.begin({ amount: parsed.minor.toString() });
     this.setWithdrawing(true);
 
     const shown = formatMinor(parsed.minor, currency);
@@ -300,14 +298,14 @@ export class AccountCard {
         parsed.minor,
         attempt.key,
       );
-      this.setPending(null);
+      this.attempts.set(null);
       this.amountInput.value = '';
       statusText = replayed
         ? `Your withdrawal of ${shown} had already gone through; it was not made twice.`
         : `Withdrew ${shown}.`;
     } catch (error) {
       if (this.sessionEnded(error)) return;
-      if (!isRetryable(error)) this.setPending(null);
+      if (!isRetryable(error)) this.attempts.set(null);
       alertText = messageFor(error);
     }
     // Whatever happened, show what the service holds now, not what we expect it to hold.
@@ -431,10 +429,7 @@ export class AccountCard {
 
   private setWithdrawing(on: boolean): void {
     this.withdrawing = on;
-    this.withdrawButton.disabled = on;
-    this.amountInput.readOnly = on;
-    this.form.setAttribute('aria-busy', String(on));
-    this.withdrawButton.classList.toggle('working', on);
+    setFormBusy(this.form, this.withdrawButton, [this.amountInput], on);
     this.showPendingNote();
   }
 
@@ -453,49 +448,21 @@ export class AccountCard {
    * its amount for the message. (Called only once no request of this card is in flight.)
    */
   private settlePendingFrom(entries: LedgerEntry[]): string | null {
-    const pending = this.pending();
+    const pending = this.attempts.get();
     if (!pending || !entries.some((entry) => entry.idempotencyKey === pending.key)) return null;
-    this.setPending(null);
+    this.attempts.set(null);
+    this.showPendingNote();
     return formatMinor(BigInt(pending.amount), this.account.currency);
   }
 
-  private pendingKey(): string {
-    return `mm.pending.${this.account.accountId}`;
-  }
-
-  private pending(): PendingAttempt | null {
-    try {
-      const raw = sessionStorage.getItem(this.pendingKey());
-      if (!raw) return null;
-      const value = JSON.parse(raw) as Partial<PendingAttempt>;
-      if (typeof value.amount !== 'string' || !/^\d+$/.test(value.amount)) return null;
-      if (typeof value.key !== 'string' || value.key === '') return null;
-      return { amount: value.amount, key: value.key };
-    } catch {
-      return null;
-    }
-  }
-
-  /** Kept in sessionStorage, so a retry after a reload still carries the same key. */
-  private setPending(attempt: PendingAttempt | null): void {
-    if (attempt) sessionStorage.setItem(this.pendingKey(), JSON.stringify(attempt));
-    else sessionStorage.removeItem(this.pendingKey());
-    this.showPendingNote();
-  }
-
   private showPendingNote(): void {
-    const pending = this.pending();
-    if (!pending || this.withdrawing) {
-      this.pendingNote.hidden = true;
-      this.pendingNote.textContent = '';
-      return;
-    }
-    const amount = formatMinor(BigInt(pending.amount), this.account.currency);
-    replaceChildren(
+    const pending = this.withdrawing ? null : this.attempts.get();
+    const amount = pending && formatMinor(BigInt(pending.amount), this.account.currency);
+    showNote(
       this.pendingNote,
-      `A withdrawal of ${amount} got no final answer. Withdrawing ${amount} again retries it safely: it cannot be taken twice.`,
+      amount &&
+        `A withdrawal of ${amount} got no final answer. Withdrawing ${amount} again retries it safely: it cannot be taken twice.`,
     );
-    this.pendingNote.hidden = false;
   }
 }
 

@@ -59,3 +59,29 @@ export function amountField(
     'aria-label': options.ariaLabel,
   });
 }
+
+/** A field the page refuses before sending: marked invalid, the reason said, focus on it. */
+export function refuseField(alert: HTMLElement, input: HTMLInputElement, message: string): void {
+  input.setAttribute('aria-invalid', 'true');
+  say(alert, message);
+  input.focus();
+}
+
+/** A form while its request is in flight: button disabled, fields read-only, marked busy. */
+export function setFormBusy(
+  form: HTMLFormElement,
+  button: HTMLButtonElement,
+  inputs: HTMLInputElement[],
+  on: boolean,
+): void {
+  button.disabled = on;
+  for (const input of inputs) input.readOnly = on;
+  form.setAttribute('aria-busy', String(on));
+  button.classList.toggle('working', on);
+}
+
+/** The note under a form about its unanswered attempt; null hides it. */
+export function showNote(note: HTMLElement, text: string | null): void {
+  note.hidden = text === null;
+  note.textContent = text ?? '';
+}

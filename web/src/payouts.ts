@@ -6,7 +6,16 @@
  */
 import { ApiError, type Account, type Api, type LedgerEntry, type PayoutStatus } from './api';
 import { AttemptStore } from './attempts';
-import { amountField, h, replaceChildren, say, uid } from './dom';
+import {
+  amountField,
+  h,
+  refuseField,
+  replaceChildren,
+  say,
+  setFormBusy,
+  showNote,
+  uid,
+} from './dom';
 import { isRetryable, messageFor } from './messages';
 import { amountExample, formatMinor, parseAmount } from './money';
 
@@ -208,11 +217,12 @@ export class PayoutPanel {
     say(alert, '');
     say(status, '');
     const parsed = parseAmount(this.amountInput.value, account.currency, 'payout');
-    if (!parsed.ok) return this.refuse(this.amountInput, parsed.message);
+    if (!parsed.ok) return refuseField(this.host.alert, this.amountInput, parsed.message);
     this.amountInput.removeAttribute('aria-invalid');
     const destination = this.destinationInput.value.trim();
     if (!DESTINATION.test(destination)) {
-      return this.refuse(
+      return refuseField(
+        this.host.alert,
         this.destinationInput,
         destination === ''
           ? 'Enter where the payout goes, for example bank-acct-1234.'
@@ -282,12 +292,6 @@ export class PayoutPanel {
     if (this.closed) return;
     if (alertText) say(alert, alertText);
     if (statusText) say(status, statusText);
-  }
-
-  private refuse(input: HTMLInputElement, message: string): void {
-    input.setAttribute('aria-invalid', 'true');
-    say(this.host.alert, message);
-    input.focus();
   }
 
   private schedulePoll(transactionId: string, delayMs: number): void {
@@ -395,27 +399,17 @@ export class PayoutPanel {
 
   private setSending(on: boolean): void {
     this.sending = on;
-    this.button.disabled = on;
-    this.amountInput.readOnly = on;
-    this.destinationInput.readOnly = on;
-    this.form.setAttribute('aria-busy', String(on));
-    this.button.classList.toggle('working', on);
+    setFormBusy(this.form, this.button, [this.amountInput, this.destinationInput], on);
     this.showPendingNote();
   }
 
   private showPendingNote(): void {
-    const attempt = this.attempts.get();
-    if (!attempt || this.sending) {
-      this.pendingNote.hidden = true;
-      this.pendingNote.textContent = '';
-      return;
-    }
-    const amount = formatMinor(BigInt(attempt.amount), this.host.account.currency);
-    replaceChildren(
+    const attempt = this.sending ? null : this.attempts.get();
+    showNote(
       this.pendingNote,
-      `A payout of ${amount} to ${attempt.destination} got no final answer. Requesting the same payout again retries it safely: it cannot be paid twice.`,
+      attempt &&
+        `A payout of ${formatMinor(BigInt(attempt.amount), this.host.account.currency)} to ${attempt.destination} got no final answer. Requesting the same payout again retries it safely: it cannot be paid twice.`,
     );
-    this.pendingNote.hidden = false;
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Account, Api, LedgerEntry } from './api';
 import { AttemptStore } from './attempts';
-import { amountField, h, replaceChildren, say, uid } from './dom';
+import { amountField, h, refuseField, say, setFormBusy, showNote, uid } from './dom';
 import { isRetryable, messageFor } from './messages';
 import { amountExample, formatMinor, parseAmount } from './money';
 
@@ -115,11 +115,12 @@ export class TransferForm {
     say(alert, '');
     say(status, '');
     const parsed = parseAmount(this.amountInput.value, account.currency, 'transfer');
-    if (!parsed.ok) return this.refuse(this.amountInput, parsed.message);
+    if (!parsed.ok) return refuseField(this.host.alert, this.amountInput, parsed.message);
     this.amountInput.removeAttribute('aria-invalid');
     const to = this.toInput.value.trim().toUpperCase();
     if (!ACCOUNT_ID.test(to)) {
-      return this.refuse(
+      return refuseField(
+        this.host.alert,
         this.toInput,
         to === ''
           ? 'Enter the id of the account to transfer to.'
@@ -127,7 +128,8 @@ export class TransferForm {
       );
     }
     if (to === account.accountId) {
-      return this.refuse(
+      return refuseField(
+        this.host.alert,
         this.toInput,
         'Choose another account: this is the account it would come from.',
       );
@@ -180,34 +182,18 @@ export class TransferForm {
     if (statusText) say(status, statusText);
   }
 
-  private refuse(input: HTMLInputElement, message: string): void {
-    input.setAttribute('aria-invalid', 'true');
-    say(this.host.alert, message);
-    input.focus();
-  }
-
   private setSending(on: boolean): void {
     this.sending = on;
-    this.button.disabled = on;
-    this.amountInput.readOnly = on;
-    this.toInput.readOnly = on;
-    this.form.setAttribute('aria-busy', String(on));
-    this.button.classList.toggle('working', on);
+    setFormBusy(this.form, this.button, [this.amountInput, this.toInput], on);
     this.showPendingNote();
   }
 
   private showPendingNote(): void {
-    const attempt = this.attempts.get();
-    if (!attempt || this.sending) {
-      this.pendingNote.hidden = true;
-      this.pendingNote.textContent = '';
-      return;
-    }
-    const amount = formatMinor(BigInt(attempt.amount), this.host.account.currency);
-    replaceChildren(
+    const attempt = this.sending ? null : this.attempts.get();
+    showNote(
       this.pendingNote,
-      `A transfer of ${amount} to account •••• ${attempt.to.slice(-4)} got no final answer. Transferring the same amount to the same account again retries it safely: it cannot be made twice.`,
+      attempt &&
+        `A transfer of ${formatMinor(BigInt(attempt.amount), this.host.account.currency)} to account •••• ${attempt.to.slice(-4)} got no final answer. Transferring the same amount to the same account again retries it safely: it cannot be made twice.`,
     );
-    this.pendingNote.hidden = false;
   }
 }
