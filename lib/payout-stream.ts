@@ -1,10 +1,14 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { dispatchPayout, type PayoutDeps } from './domain/payouts';
 import type { Payout } from './domain/types';
 import { logger } from './logger';
 import { isPayoutPartition } from './persistence/keys';
+
+/** What the dispatcher acts on (serverless.yml's filter says the same to AWS): a new payout. */
+export const isNewPayoutRecord = (record: DynamoDBRecord): boolean =>
+  record.eventName === 'INSERT' && isPayoutPartition(record.dynamodb?.Keys?.pk?.S);
 
 /**
  * The payout dispatcher: in AWS behind the table's event source mapping (filtered to new
@@ -18,7 +22,7 @@ export function payoutDispatcher(deps: () => PayoutDeps) {
     await Promise.all(
       event.Records.map(async (record) => {
         const change = record.dynamodb;
-        if (record.eventName !== 'INSERT' || !isPayoutPartition(change?.Keys?.pk?.S)) return;
+        if (!isNewPayoutRecord(record)) return;
         const payout = unmarshall(change?.NewImage as Record<string, AttributeValue>) as Payout;
         try {
           await dispatchPayout(deps(), payout);

@@ -134,13 +134,8 @@ async function main(): Promise<void> {
     // The same payout functions that run in AWS: the dispatcher behind the stream (new payout
     // records only, as serverless.yml filters them), the sweeper on a timer (AWS: every minute).
     const payouts = await import('../handlers/payouts');
-    consume(
-      'payout dispatcher',
-      payouts.dispatch,
-      'payouts-checkpoint.json',
-      (record) =>
-        record.eventName === 'INSERT' && (record.dynamodb?.Keys?.pk?.S ?? '').startsWith('PAYOUT#'),
-    );
+    const { isNewPayoutRecord } = await import('../lib/payout-stream');
+    consume('payout dispatcher', payouts.dispatch, 'payouts-checkpoint.json', isNewPayoutRecord);
     const sweeper = startTimer(sweepSeconds() * 1000, () =>
       payouts.sweep().catch((error: unknown) => console.error('payout sweeper:', error)),
     );

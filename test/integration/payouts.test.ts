@@ -16,7 +16,7 @@ import {
 import { dispatchPayout, sweepPayouts, type PayoutDeps } from '../../lib/domain/payouts';
 import type { Account, Caller } from '../../lib/domain/types';
 import { createHttpPayoutGateway } from '../../lib/payouts/gateway';
-import { payoutDispatcher } from '../../lib/payout-stream';
+import { isNewPayoutRecord, payoutDispatcher } from '../../lib/payout-stream';
 import { accountKey } from '../../lib/persistence/keys';
 import { auditLedger } from '../../scripts/lib/bank/audit';
 import {
@@ -62,8 +62,7 @@ const startDispatcher = (checkpointFile?: string, handler = payoutDispatcher(() 
     endpoint: ledger.endpoint,
     tableName: ledger.tableName,
     handler,
-    filter: (record) =>
-      record.eventName === 'INSERT' && (record.dynamodb?.Keys?.pk?.S ?? '').startsWith('PAYOUT#'),
+    filter: isNewPayoutRecord,
     pollIntervalMs: 50,
     checkpointFile,
   });
