@@ -1,10 +1,12 @@
 'use strict';
 /* eslint-disable @typescript-eslint/no-require-imports -- a plain CommonJS launcher */
-// Runs a TypeScript file with the project's own tsx: `node scripts/run.js <file.ts> [args...]`.
+// Runs a TypeScript file with the project's own tsx: `node scripts/run.js <file.ts> [args...]`,
+// on the Lambda runtime's Node major (scripts/node-runtime.js), whichever Node started it.
 // Prints nothing itself: stdio is inherited, the exit code is passed back, and SIGINT/SIGTERM
 // sent to this process are passed on to the child.
 const { spawn } = require('node:child_process');
 const { constants } = require('node:os');
+const { nodeForRuntime } = require('./node-runtime.js');
 
 const [script, ...args] = process.argv.slice(2);
 if (!script) {
@@ -12,7 +14,15 @@ if (!script) {
   process.exit(2);
 }
 
-const child = spawn(process.execPath, [require.resolve('tsx/cli'), script, ...args], {
+let node;
+try {
+  node = nodeForRuntime();
+} catch (error) {
+  process.stderr.write(`scripts/run.js: ${error.message}\n`);
+  process.exit(1);
+}
+
+const child = spawn(node, [require.resolve('tsx/cli'), script, ...args], {
   stdio: 'inherit',
 });
 

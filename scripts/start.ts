@@ -162,7 +162,7 @@ async function main(): Promise<void> {
       'API',
       process.execPath,
       [
-        path.join(s.root, 'node_modules/serverless/bin/serverless.js'),
+        require.resolve('osls/bin/serverless.js'),
         'offline',
         'start',
         '--stage',

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'ACCOUNT_FROZEN'
   | 'WITHDRAWALS_PAUSED'
   | 'PAYOUT_NOT_FOUND'
+  | 'RATE_LIMITED'
   | 'INTERNAL_ERROR';
 
 export abstract class DomainError extends Error {
@@ -186,5 +187,17 @@ export class PayoutNotFoundError extends DomainError {
   readonly status = 404;
   constructor() {
     super('Payout not found.');
+  }
+}
+
+/**
+ * The caller sent more requests than the stage's throttle allows (see README "Rate limits").
+ * In AWS, API Gateway answers these itself; the local stack answers them with this code.
+ */
+export class RateLimitedError extends DomainError {
+  readonly code = 'RATE_LIMITED';
+  readonly status = 429;
+  constructor(override readonly retryAfterSeconds: number) {
+    super('Too many requests: nothing was changed. Retry after the Retry-After delay.');
   }
 }

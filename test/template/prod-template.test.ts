@@ -17,7 +17,7 @@ beforeAll(() => {
   execFileSync(
     process.execPath,
     [
-      path.join(ROOT, 'node_modules/serverless/bin/serverless.js'),
+      require.resolve('osls/bin/serverless.js'),
       'package',
       '--stage',
       'prod',
