@@ -1,18 +1,42 @@
-// Resolves the HTTP API's allowed CORS origins for serverless.yml from CORS_ORIGINS
-// (comma-separated): configuration, never '*'. The local stage defaults to the local web page;
-// a deployed stage must name its origins.
-module.exports.origins = ({ options }) => {
-  const stage = (options && options.stage) || 'dev';
-  const configured = process.env.CORS_ORIGINS;
-  if (!configured && stage !== 'local') {
-    throw new Error(
-      `Set CORS_ORIGINS (comma-separated origins of the web page) to deploy stage ${stage}`,
-    );
-  }
-  const origins = (configured || 'http://localhost:5173')
+// The HTTP API's CORS settings for serverless.yml, from one list: configuration, never '*'.
+// A deployed stage allows its own web page (the CloudFront distribution of the same stack) and
+// any further origins in CORS_ORIGINS (comma-separated, e.g. a custom domain); it is written
+// into the template directly (resources.extensions), since the framework's own `cors` setting
+// takes only literal strings. The local stage (serverless-offline) allows the local web page,
+// whose origins npm start puts in CORS_ORIGINS.
+const HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key'];
+const EXPOSED = ['Idempotent-Replayed', 'Retry-After'];
+const METHODS = ['GET', 'POST', 'OPTIONS'];
+
+function configuredOrigins() {
+  const origins = (process.env.CORS_ORIGINS || '')
     .split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
   if (origins.includes('*')) throw new Error('CORS_ORIGINS must list origins, not *');
   return origins;
+}
+
+/** provider.httpApi.cors: what serverless-offline applies; deployed stages use `deployed`. */
+module.exports.local = ({ options }) => {
+  if (((options && options.stage) || 'dev') !== 'local') return false;
+  const origins = configuredOrigins();
+  return {
+    allowedOrigins: origins.length > 0 ? origins : ['http://localhost:5173'],
+    allowedHeaders: HEADERS,
+    exposedResponseHeaders: EXPOSED,
+    allowedMethods: METHODS,
+  };
 };
+
+/** The deployed API's CorsConfiguration. */
+module.exports.deployed = () => ({
+  AllowOrigins: [
+    { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': ['WebDistribution', 'DomainName'] }]] },
+    ...configuredOrigins(),
+  ],
+  AllowHeaders: HEADERS,
+  ExposeHeaders: EXPOSED,
+  AllowMethods: METHODS,
+  MaxAge: 600,
+});

@@ -161,13 +161,7 @@ async function main(): Promise<void> {
     const api: ManagedProcess = startProcess(
       'API',
       process.execPath,
-      [
-        require.resolve('osls/bin/serverless.js'),
-        'offline',
-        'start',
-        '--stage',
-        s.stage,
-      ],
+      [require.resolve('osls/bin/serverless.js'), 'offline', 'start', '--stage', s.stage],
       {
         cwd: s.root,
         stdio: ['ignore', 'inherit', 'inherit'],
@@ -199,7 +193,6 @@ async function main(): Promise<void> {
 
     const web = await startWebServer({
       port: s.webPort,
-      root: s.root,
       config: { apiUrl, cognitoEndpoint: identity.endpoint, clientId: identity.clientId },
     });
     stops.push({ name: 'web', stop: () => web.stop() });
