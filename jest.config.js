@@ -15,6 +15,7 @@ const common = {
 module.exports = {
   // Integration and e2e tests talk to real processes on a 2-core machine: generous, never a timing assertion.
   testTimeout: 120_000,
+  reporters: ['default', '<rootDir>/test/support/node-version-reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

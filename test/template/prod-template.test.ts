@@ -1,7 +1,13 @@
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import http from 'node:http';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { build, type Plugin } from 'esbuild';
+import { buildWebPage } from '../../web/build';
 
 // What `serverless package --stage prod` produces, checked offline: the deployable artefact
 // must be as carefully built as the code.
@@ -9,12 +15,14 @@ type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPol
 let resources: Record<string, Resource>;
 let templateText: string;
 let outDir: string;
+/** Everything the framework printed while packaging (stdout and stderr). */
+let packageLog: string;
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
 beforeAll(() => {
   outDir = mkdtempSync(path.join(os.tmpdir(), 'mm-template-'));
-  execFileSync(
+  const packaged = spawnSync(
     process.execPath,
     [
       require.resolve('osls/bin/serverless.js'),
@@ -27,7 +35,7 @@ beforeAll(() => {
     ],
     {
       cwd: ROOT,
-      stdio: 'pipe',
+      encoding: 'utf8',
       env: {
         ...process.env,
         // A developer's local settings in the shell must not reach the prod template.
@@ -44,6 +52,8 @@ beforeAll(() => {
       },
     },
   );
+  packageLog = `${packaged.stdout}${packaged.stderr}`;
+  if (packaged.status !== 0) throw new Error(`serverless package failed:\n${packageLog}`);
   templateText = readFileSync(
     path.join(outDir, 'cloudformation-template-update-stack.json'),
     'utf8',
@@ -212,11 +222,248 @@ describe('the HTTP API', () => {
     });
   });
 
-  it('takes its CORS origins from configuration, never *', () => {
+  it('allows CORS from its own web page (the CloudFront distribution) and CORS_ORIGINS, never *', () => {
     const [, api] = ofType('AWS::ApiGatewayV2::Api')[0] ?? [];
     expect(api?.Properties.CorsConfiguration).toMatchObject({
-      AllowOrigins: ['https://app.example.com'],
+      AllowOrigins: [
+        { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': ['WebDistribution', 'DomainName'] }]] },
+        'https://app.example.com',
+      ],
+      AllowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+      ExposeHeaders: ['Idempotent-Replayed', 'Retry-After'],
     });
+    expect(JSON.stringify(api?.Properties.CorsConfiguration)).not.toContain('"*"');
+  });
+
+  it('throttles every route by default and the money routes more strictly, after the routes exist', () => {
+    const [, stage] = ofType('AWS::ApiGatewayV2::Stage')[0] ?? [];
+    const defaults = stage?.Properties.DefaultRouteSettings as {
+      ThrottlingRateLimit: number;
+      ThrottlingBurstLimit: number;
+    };
+    expect(defaults.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(defaults.ThrottlingBurstLimit).toBeGreaterThanOrEqual(defaults.ThrottlingRateLimit);
+    const routes = stage?.Properties.RouteSettings as Record<string, Record<string, number>>;
+    const money = [
+      'POST /accounts/{accountId}/withdrawals',
+      'POST /accounts/{accountId}/deposits',
+      'POST /transfers',
+      'POST /accounts/{accountId}/payouts',
+    ];
+    expect(Object.keys(routes).sort()).toEqual([...money].sort());
+    const routeKeys = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
+    for (const key of money) {
+      expect(routeKeys).toContain(key);
+      expect(routes[key]?.ThrottlingRateLimit).toBeGreaterThan(0);
+      expect(routes[key]?.ThrottlingRateLimit).toBeLessThan(defaults.ThrottlingRateLimit);
+      expect(routes[key]?.ThrottlingBurstLimit).toBeLessThan(defaults.ThrottlingBurstLimit);
+    }
+    // API Gateway refuses route settings for a route it has not created yet.
+    const routeIds = ofType('AWS::ApiGatewayV2::Route')
+      .filter(([, r]) => money.includes(r.Properties.RouteKey as string))
+      .map(([id]) => id);
+    expect(((stage as { DependsOn?: string[] }).DependsOn ?? []).sort()).toEqual(routeIds.sort());
+  });
+});
+
+describe('the runtime and the framework', () => {
+  const table = JSON.parse(
+    readFileSync(path.join(ROOT, 'docs', 'lambda-runtimes.json'), 'utf8'),
+  ) as { runtimes: Record<string, { blockCreate: string; blockUpdate: string }> };
+
+  it('puts every function on a runtime AWS still lets you create and update today', () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const runtimes = new Set(
+      ofType('AWS::Lambda::Function').map(([, fn]) => fn.Properties.Runtime as string),
+    );
+    expect([...runtimes]).toEqual([
+      (
+        JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+          config: { lambdaRuntime: string };
+        }
+      ).config.lambdaRuntime,
+    ]);
+    for (const runtime of runtimes) {
+      const dates = table.runtimes[runtime];
+      expect([runtime, dates !== undefined]).toEqual([runtime, true]);
+      expect([runtime, today < (dates?.blockCreate ?? '')]).toEqual([runtime, true]);
+      expect([runtime, today < (dates?.blockUpdate ?? '')]).toEqual([runtime, true]);
+    }
+  });
+
+  it('packages with no warning from the framework or its plugins', () => {
+    expect(packageLog).toContain('Service packaged');
+    expect(packageLog).not.toMatch(/warn|deprecat|invalid configuration/i);
+  });
+
+  it('runs these tests on the Node major of the Lambda runtime', () => {
+    const runtime = ofType('AWS::Lambda::Function')[0]?.[1].Properties.Runtime as string;
+    expect(`nodejs${process.versions.node.split('.')[0]}.x`).toBe(runtime);
+  });
+});
+
+describe('the web page', () => {
+  const props = (id: string) => (resources[id] as Resource).Properties;
+
+  it('lives in a bucket no one can reach but its CloudFront distribution, over TLS only', () => {
+    expect(props('WebBucket')).toMatchObject({
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+    });
+    expect(props('WebBucket').WebsiteConfiguration).toBeUndefined();
+    const statements = (
+      props('WebBucketPolicy').PolicyDocument as {
+        Statement: Array<{
+          Effect: string;
+          Principal: unknown;
+          Action: unknown;
+          Condition?: unknown;
+        }>;
+      }
+    ).Statement;
+    const allows = statements.filter((st) => st.Effect === 'Allow');
+    expect(allows).toHaveLength(1);
+    expect(allows[0]).toMatchObject({
+      Principal: { Service: 'cloudfront.amazonaws.com' },
+      Action: 's3:GetObject',
+    });
+    expect(JSON.stringify(allows[0]?.Condition)).toContain('WebDistribution');
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Condition: { Bool: { 'aws:SecureTransport': false } },
+      }),
+    );
+  });
+
+  it('is served by CloudFront through origin access control, HTTPS only, with security headers', () => {
+    const config = props('WebDistribution').DistributionConfig as {
+      Origins: Array<Record<string, unknown>>;
+      DefaultCacheBehavior: Record<string, unknown>;
+    };
+    expect(config.Origins).toEqual([
+      expect.objectContaining({
+        DomainName: { 'Fn::GetAtt': ['WebBucket', 'RegionalDomainName'] },
+        OriginAccessControlId: { 'Fn::GetAtt': ['WebOriginAccessControl', 'Id'] },
+        S3OriginConfig: { OriginAccessIdentity: '' },
+      }),
+    ]);
+    expect(props('WebOriginAccessControl').OriginAccessControlConfig).toMatchObject({
+      OriginAccessControlOriginType: 's3',
+      SigningBehavior: 'always',
+      SigningProtocol: 'sigv4',
+    });
+    expect(config.DefaultCacheBehavior).toMatchObject({
+      ViewerProtocolPolicy: 'redirect-to-https',
+      AllowedMethods: ['GET', 'HEAD'],
+      ResponseHeadersPolicyId: { Ref: 'WebSecurityHeaders' },
+    });
+    const headers = (
+      props('WebSecurityHeaders').ResponseHeadersPolicyConfig as {
+        SecurityHeadersConfig: Record<string, Record<string, unknown>>;
+      }
+    ).SecurityHeadersConfig;
+    expect(headers.StrictTransportSecurity).toMatchObject({
+      Override: true,
+      IncludeSubdomains: true,
+    });
+    expect(headers.StrictTransportSecurity?.AccessControlMaxAgeSec).toBeGreaterThanOrEqual(
+      31536000,
+    );
+    expect(headers.ContentTypeOptions).toEqual({ Override: true });
+    expect(headers.FrameOptions).toEqual({ Override: true, FrameOption: 'DENY' });
+    const csp = JSON.stringify(headers.ContentSecurityPolicy);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+  });
+
+  it("is uploaded by the deploy with a config.json naming this stage's API, issuer and app client", () => {
+    const page = resources.WebPage as Resource;
+    expect(page.Type).toBe('Custom::WebPage');
+    expect(page.Properties).toMatchObject({
+      ServiceToken: { 'Fn::GetAtt': ['PublishWebPageLambdaFunction', 'Arn'] },
+      BucketName: { Ref: 'WebBucket' },
+      Config: {
+        apiUrl: { 'Fn::GetAtt': ['HttpApi', 'ApiEndpoint'] },
+        clientId: { Ref: 'UserPoolClient' },
+      },
+    });
+    expect(page.Properties.PageVersion).toMatch(/^[0-9a-f]{16}$/);
+    const writes = statementsOf(resources.PublishWebPageIamRoleLambdaExecution as Resource).filter(
+      (st) => st.Action.some((a) => a.startsWith('s3:')),
+    );
+    expect(writes.flatMap((st) => st.Action).sort()).toEqual(['s3:DeleteObject', 's3:PutObject']);
+    expect(JSON.stringify(writes.map((st) => st.Resource))).toContain('WebBucket');
+  });
+
+  it('publishes, from the bundled function, the same built page that npm start serves, and answers CloudFormation', async () => {
+    // Bundled with the plugins serverless.yml gives serverless-esbuild (custom.esbuild.plugins),
+    // the runtime's SDK left out as in the package, then run on a Create event.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS plugin file
+    const plugins = require('../../scripts/esbuild-plugins.js') as Plugin[];
+    const bundleFile = path.join(ROOT, '.esbuild', `web-page-test-${process.pid}.js`);
+    await build({
+      entryPoints: [path.join(ROOT, 'handlers', 'web-page.ts')],
+      outfile: bundleFile,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      external: ['@aws-sdk/*'],
+      plugins,
+      logLevel: 'silent',
+    });
+    const s3 = mockClient(S3Client);
+    const answers: unknown[] = [];
+    const cloudFormation = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        answers.push({ method: request.method, ...(JSON.parse(body) as object) });
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => cloudFormation.listen(0, '127.0.0.1', resolve));
+    const { port } = cloudFormation.address() as { port: number };
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundle just built
+      const { publish } = require(bundleFile) as {
+        publish: (event: CloudFormationCustomResourceEvent) => Promise<void>;
+      };
+      const config = {
+        apiUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com',
+        cognitoEndpoint: 'https://cognito-idp.us-east-1.amazonaws.com',
+        clientId: 'client-1',
+      };
+      await publish({
+        RequestType: 'Create',
+        ServiceToken: 'arn:aws:lambda:us-east-1:1:function:publish',
+        ResponseURL: `http://127.0.0.1:${port}/answer`,
+        StackId: 'stack-1',
+        RequestId: 'request-1',
+        LogicalResourceId: 'WebPage',
+        ResourceType: 'Custom::WebPage',
+        ResourceProperties: { ServiceToken: 'x', BucketName: 'page-bucket', Config: config },
+      });
+      const uploaded = s3
+        .commandCalls(PutObjectCommand)
+        .map(({ args }) => [args[0].input.Key, args[0].input.ContentType, args[0].input.Body]);
+      const built = await buildWebPage({ sourcemap: false });
+      expect(uploaded).toEqual([
+        ...built.map((f) => [f.path.slice(1), f.contentType, f.body]),
+        ['config.json', 'application/json', JSON.stringify(config)],
+      ]);
+      expect(answers).toEqual([expect.objectContaining({ method: 'PUT', Status: 'SUCCESS' })]);
+    } finally {
+      s3.restore();
+      cloudFormation.close();
+      rmSync(bundleFile, { force: true });
+    }
   });
 });
 
