@@ -187,7 +187,8 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 const isTransient = (error: unknown): boolean =>
   error instanceof NetworkError ||
-  (error instanceof ApiError && (error.status >= 500 || error.code === 'BAD_RESPONSE'));
+  (error instanceof ApiError &&
+    (error.status >= 500 || error.status === 429 || error.code === 'BAD_RESPONSE'));
 
 export class Api {
   constructor(
@@ -341,7 +342,10 @@ export class Api {
           ? error.code
           : response.status === 401
             ? 'UNAUTHORIZED'
-            : `HTTP_${response.status}`,
+            : // API Gateway's own throttling answer has no code: {"message":"Too Many Requests"}.
+              response.status === 429
+              ? 'RATE_LIMITED'
+              : `HTTP_${response.status}`,
         typeof error.message === 'string'
           ? error.message
           : `The service answered ${response.status}.`,

@@ -27,6 +27,8 @@ const MESSAGES: Record<string, string> = {
     'The service sent an answer this page could not read. Check the balance and history below; pressing Withdraw again with the same amount retries safely.',
   INTERNAL_ERROR:
     'Something went wrong on our side. Check the balance and history below before trying again.',
+  RATE_LIMITED:
+    'Too many requests right now, and nothing was changed. Wait a few seconds, then press Withdraw again: a retry never moves money twice.',
 };
 
 /** The money movement a message is about: some codes read differently for each. */
@@ -50,6 +52,8 @@ const BY_ACTION: Record<Exclude<Action, 'withdrawal'>, Record<string, string>> =
     BAD_RESPONSE:
       'The service sent an answer this page could not read. Check the payouts and history below; requesting the same payout again retries safely.',
     PAYOUT_NOT_FOUND: 'This payout was not found.',
+    RATE_LIMITED:
+      'Too many requests right now, and nothing was changed. Wait a few seconds, then press Request payout again: a retry never pays out twice.',
   },
   transfer: {
     VALIDATION_ERROR:
@@ -71,6 +75,8 @@ const BY_ACTION: Record<Exclude<Action, 'withdrawal'>, Record<string, string>> =
       'The service is temporarily unavailable. Wait a moment, then press Transfer again: a retry never moves money twice.',
     BAD_RESPONSE:
       'The service sent an answer this page could not read. Check the balance and history below; transferring the same amount to the same account again retries safely.',
+    RATE_LIMITED:
+      'Too many requests right now, and nothing was changed. Wait a few seconds, then press Transfer again: a retry never moves money twice.',
   },
 };
 
@@ -95,6 +101,7 @@ export function isRetryable(error: unknown): boolean {
   return (
     error.code === 'SERVICE_UNAVAILABLE' ||
     error.code === 'TRANSACTION_CONFLICT' ||
+    error.code === 'RATE_LIMITED' ||
     error.code === 'INTERNAL_ERROR' ||
     error.code === 'BAD_RESPONSE' ||
     error.status >= 500
