@@ -9,6 +9,7 @@
 // API Gateway refuses it with its own 429 body.
 const http = require('node:http');
 const { randomUUID } = require('node:crypto');
+const { URL } = require('node:url');
 
 /** A token bucket: `burst` requests at once, refilled at `rate` per second. */
 function tokenBucket({ rate, burst }, now = Date.now) {
