@@ -220,7 +220,7 @@ async function main(): Promise<void> {
       })
       .join('\n');
     console.log(`
-Local stack ready (data in ${s.dataDir})
+Local stack ready (data in ${s.dataDir}; Node ${process.version})
   Web page   ${web.url}
   API        ${apiUrl}   (try: curl ${apiUrl}/health)
   DynamoDB   ${dynamo.endpoint}
