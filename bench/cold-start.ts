@@ -14,6 +14,8 @@ import { promisify } from 'node:util';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import yaml from 'js-yaml';
 import type { Progress } from './lib/progress';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS, shared with npm scripts
+const { runtimeMajor } = require('../scripts/node-runtime.js') as { runtimeMajor: number };
 import { median, round } from './lib/stats';
 
 const run = promisify(execFile);
@@ -61,7 +63,6 @@ export interface ColdStartResult {
 
 /** serverless.yml, CloudFormation tags (`!Ref`, `!GetAtt`, ...) read as plain values. */
 function serverlessYml(): {
-  provider?: { runtime?: string };
   custom?: { esbuild?: Record<string, unknown> };
   functions?: Record<string, { handler?: string }>;
 } {
@@ -102,15 +103,20 @@ const PLUGIN_ONLY = new Set([
 export function esbuildOptionsFromServerless(): BuildOptions {
   const doc = serverlessYml();
   const custom = doc.custom?.esbuild ?? {};
-  const runtime = doc.provider?.runtime ?? 'nodejs20.x';
+  // serverless.yml takes the runtime from package.json (scripts/node-runtime.js reads it there).
   const defaults: Record<string, unknown> = {
     bundle: true,
-    target: runtime.replace(/^nodejs(\d+)\.x$/, 'node$1'),
+    target: `node${runtimeMajor}`,
     external: [],
     exclude: ['aws-sdk'],
     platform: 'node',
   };
   const merged: Record<string, unknown> = { ...defaults, ...custom };
+  // serverless-esbuild loads `plugins` from the file it names.
+  if (typeof merged.plugins === 'string') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS plugin file
+    merged.plugins = require(path.join(ROOT, merged.plugins)) as unknown;
+  }
   const exclude = (merged.exclude as string[] | undefined) ?? [];
   const options = Object.fromEntries(
     Object.entries(merged).filter(([name]) => !PLUGIN_ONLY.has(name)),
@@ -231,7 +237,7 @@ export async function measureColdStart(options: {
       AWS_REGION: 'us-east-1',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       // The bundles leave @aws-sdk out (serverless.yml custom.esbuild.exclude), as Lambda's
-      // nodejs20.x runtime provides it on NODE_PATH; here our pinned copy plays that part.
+      // nodejs24.x runtime provides it on NODE_PATH; here our pinned copy plays that part.
       NODE_PATH: path.join(ROOT, 'node_modules'),
     };
     const initOnce = async (file: string): Promise<number> => {
