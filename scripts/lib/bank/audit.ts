@@ -135,7 +135,11 @@ async function queryAll(
   return items;
 }
 
-function auditOne(
+/**
+ * Judges one account read at rest (its item, statement lines, pending entries and markers as
+ * the table holds them): the problems listed at the top of this file, transfers aside.
+ */
+export function auditOne(
   account: Item,
   lines: Item[],
   pendingItems: Item[],

@@ -563,24 +563,44 @@ export async function sampler(
           pending,
         });
         ctx.hints.set(account.accountId, available ?? balance);
-        const flag = (invariant: string, detail: string): void =>
-          violation(ctx, { invariant, detail, accountId: account.accountId });
-        if (balance < 0) flag(NON_NEGATIVE, `GET balance answered balance ${balance}`);
-        if (available === undefined || pending === undefined) {
-          flag(HOLDS, `GET balance answered no available/pending: ${String(read.text)}`);
-        } else {
-          if (available < 0) flag(NON_NEGATIVE, `GET balance answered available ${available}`);
-          if (pending < 0 || available !== balance - pending) {
-            flag(
-              HOLDS,
-              `GET balance answered balance ${balance}, pending ${pending}, available ${available}`,
-            );
-          }
+        const answered = { balance, available, pending };
+        for (const v of balanceReadViolations(account.accountId, answered, read.text)) {
+          violation(ctx, v);
         }
       }
     }
     await sleep(randomInt(random, 100, 400));
   }
+}
+
+/**
+ * The sampler's inline checks of one GET balance answer: no balance or available below zero,
+ * and the holds add up (pending ≥ 0, available = balance − pending). `text` is the raw body,
+ * quoted when available/pending are missing.
+ */
+export function balanceReadViolations(
+  accountId: string,
+  read: Pick<BalanceSample, 'balance' | 'available' | 'pending'>,
+  text?: string,
+): Violation[] {
+  const violations: Violation[] = [];
+  const flag = (invariant: string, detail: string): void => {
+    violations.push({ invariant, detail, accountId });
+  };
+  const { balance, available, pending } = read;
+  if (balance < 0) flag(NON_NEGATIVE, `GET balance answered balance ${balance}`);
+  if (available === undefined || pending === undefined) {
+    flag(HOLDS, `GET balance answered no available/pending: ${String(text)}`);
+  } else {
+    if (available < 0) flag(NON_NEGATIVE, `GET balance answered available ${available}`);
+    if (pending < 0 || available !== balance - pending) {
+      flag(
+        HOLDS,
+        `GET balance answered balance ${balance}, pending ${pending}, available ${available}`,
+      );
+    }
+  }
+  return violations;
 }
 
 /** Builds an operation outside the clients' loops (the hang probe, opening deposits). */
