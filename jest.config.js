@@ -28,6 +28,12 @@ module.exports = {
     { ...common, displayName: 'template', testMatch: ['<rootDir>/test/template/**/*.test.ts'] },
     // `npm run bench:smoke` as a child process: it proves the bench runs; no timing is asserted.
     { ...common, displayName: 'bench', testMatch: ['<rootDir>/test/bench/**/*.test.ts'] },
+    // `npm run check:bank` as a child process: the reduced reliability run on a stack of its own.
+    {
+      ...common,
+      displayName: 'reliability',
+      testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
+    },
     {
       ...common,
       displayName: 'e2e',

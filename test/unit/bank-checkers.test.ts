@@ -30,6 +30,7 @@ import {
   type GatewayRecord,
   type Settlement,
 } from '../../scripts/lib/bank/payouts';
+import { historyAround } from '../../scripts/lib/bank/history';
 import { INVARIANTS, verify, type AccountState } from '../../scripts/lib/bank/verify';
 
 // ---- fixtures ------------------------------------------------------------------------------
@@ -752,5 +753,42 @@ describe('auditOne: one account as the table holds it', () => {
     expect(auditOne(table.item, table.rows, [], table.markers).problems).toEqual([
       'idempotency key "A-2" moved money twice (TX-2, TX-2-again)',
     ]);
+  });
+});
+
+describe('the history printed around a violation', () => {
+  it('lists the operations on the violating account around it, in send order, marking the violating one', () => {
+    const ops = [
+      opening(1, A, 1000),
+      opening(2, B, 1000),
+      ...Array.from({ length: 12 }, (_, i) =>
+        op({ id: 3 + i, account: A, type: 'WITHDRAWAL', amount: 10 + i }),
+      ),
+      op({ id: 15, account: B, type: 'TRANSFER', amount: 5, toAccount: A }),
+    ];
+    const lines = historyAround(
+      ops,
+      { invariant: INVARIANTS.exactlyOnce, detail: 'twice', accountId: A.accountId, operation: 9 },
+      2,
+    );
+
+    expect(lines.map((line) => /#(\d+)/.exec(line)?.[1])).toEqual(['7', '8', '9', '10', '11']);
+    expect(lines.filter((line) => line.startsWith('>'))).toEqual([
+      expect.stringContaining('#9 client 1 WITHDRAWAL 16'),
+    ]);
+    expect(lines[2]).toContain('committed TX-9 [201]');
+  });
+
+  it('shows a transfer on the account that received it', () => {
+    const ops = [
+      opening(1, B, 100),
+      op({ id: 2, account: B, type: 'TRANSFER', amount: 5, toAccount: A }),
+    ];
+    const lines = historyAround(ops, {
+      invariant: INVARIANTS.transferOnce,
+      detail: 'x',
+      accountId: A.accountId,
+    });
+    expect(lines).toEqual([expect.stringContaining(`#2 client 1 TRANSFER 5 to ${A.accountId}`)]);
   });
 });

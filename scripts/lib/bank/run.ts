@@ -59,6 +59,7 @@ import {
   type PayoutCounts,
 } from './payouts';
 import { hangProbe, runProbes, type HangProbe, type ProbeResult } from './probes';
+import { historyAround } from './history';
 import { writeReport } from './report';
 import { crashAndRestart, startProxiedStack, type ProxiedStack } from './stack';
 import { INVARIANTS, verify, type AccountState } from './verify';
@@ -146,6 +147,8 @@ export interface BankReport {
   invariants: Record<string, { checks: number; violations: number }>;
   violationCount: number;
   violations: Violation[];
+  /** The operations around each of the first violations (historyAround). */
+  histories: Array<{ violation: Violation; operations: string[] }>;
   audit: Pick<AuditResult, 'accounts' | 'statementLines' | 'pendingEntries' | 'markers' | 'ok'> & {
     drifting: Array<{ accountId: string; problems: string[] }>;
   };
@@ -784,6 +787,10 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       invariants,
       violationCount: violations.length,
       violations: violations.slice(0, 200),
+      histories: violations.slice(0, 5).map((violation) => ({
+        violation,
+        operations: historyAround(ctx.ops, violation),
+      })),
       audit: {
         accounts: audit.accounts,
         statementLines: audit.statementLines,
@@ -868,6 +875,11 @@ export function formatReport(r: BankReport): string {
         `    - [${v.invariant}] ${v.detail}${v.accountId ? ` (account ${v.accountId}${v.key ? `, key ${v.key}` : ''})` : ''}`,
       );
     }
+  }
+  for (const { violation, operations } of r.histories) {
+    if (operations.length === 0) continue;
+    lines.push(`  history around [${violation.invariant}] ${violation.detail}:`);
+    for (const line of operations) lines.push(`    ${line}`);
   }
   for (const finding of r.findings) lines.push(`  FINDING: ${finding}`);
   lines.push(

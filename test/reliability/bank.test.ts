@@ -1,0 +1,36 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/**
+ * The reduced bank run (`npm run check:bank`) on every `npm test`: a fresh local stack behind
+ * the fault proxy, 2,000 withdrawals, deposits, transfers and payouts from 16 clients through
+ * every fault kind (responses lost after commit included), one kill -9 of DynamoDB Local and
+ * the API mid-run, 1,000 fuzzed requests, then every invariant and the table audit. A violated
+ * invariant fails this test with the run's report: the violations and the operations around them.
+ */
+describe('the bank run (npm run check:bank)', () => {
+  it(
+    'holds every invariant through faults, a crash and fuzzing',
+    async () => {
+      const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
+        const child = execFile(
+          process.execPath,
+          ['scripts/run.js', 'scripts/check-bank.ts'],
+          { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 12 * 60_000 },
+          (error, stdout, stderr) =>
+            resolve({ code: child.exitCode ?? (error ? 1 : 0), output: `${stdout}\n${stderr}` }),
+        );
+      });
+      const report = output.slice(output.indexOf('Bank run "'));
+      if (code !== 0) throw new Error(`the bank run failed (exit ${code}):\n${report || output}`);
+      expect(report).toMatch(/^Bank run "check" \(seed \d+\): PASSED/);
+      // What makes this run worth its minutes: every fault kind, the crash and the fuzzer happened.
+      expect(report).toMatch(/crash/i);
+      expect(report).toMatch(/fuzz\s+1000 requests/);
+      process.stderr.write(`${report.split('\n').slice(0, 3).join('\n')}\n`);
+    },
+    13 * 60_000,
+  );
+});
