@@ -391,6 +391,21 @@ function cleanHistory() {
 
 // ---- verify (scripts/lib/bank/verify.ts) ------------------------------------------------------
 
+/** A and B opened with 1000 and 500, and a TRANSFER_IN of 200 into B that no transfer sent. */
+function ghostTransferIn() {
+  const openA = opening(1, A, 1000);
+  const openB = opening(2, B, 500);
+  const ghost = entry(
+    B,
+    'TRANSFER_IN',
+    200,
+    { key: 'A-99', transactionId: 'TX-ghost' },
+    { counterpartyAccountId: A.accountId },
+  );
+  const states = [stateOf(A, chain(entryOf(openA))), stateOf(B, chain(entryOf(openB), ghost))];
+  return { openA, openB, states };
+}
+
 describe('verify: the run’s history against the ledger', () => {
   it('reports nothing for a clean history, having checked every invariant it involves', () => {
     const h = cleanHistory();
@@ -530,16 +545,7 @@ describe('verify: the run’s history against the ledger', () => {
   });
 
   it('reports a TRANSFER_IN that no client’s transfer has, with no TRANSFER_OUT anywhere (transfer moves money once)', () => {
-    const openA = opening(1, A, 1000);
-    const openB = opening(2, B, 500);
-    const ghost = entry(
-      B,
-      'TRANSFER_IN',
-      200,
-      { key: 'A-99', transactionId: 'TX-ghost' },
-      { counterpartyAccountId: A.accountId },
-    );
-    const states = [stateOf(A, chain(entryOf(openA))), stateOf(B, chain(entryOf(openB), ghost))];
+    const { openA, openB, states } = ghostTransferIn();
 
     const result = verify([openA, openB], [], states);
 
@@ -699,16 +705,7 @@ describe('verifySettlement: payouts against the gateway, and money conserved', (
   });
 
   it('reports the money a TRANSFER_IN without any TRANSFER_OUT created (conservation)', () => {
-    const openA = opening(1, A, 1000);
-    const openB = opening(2, B, 500);
-    const ghost = entry(
-      B,
-      'TRANSFER_IN',
-      200,
-      { key: 'A-99', transactionId: 'TX-ghost' },
-      { counterpartyAccountId: A.accountId },
-    );
-    const states = [stateOf(A, chain(entryOf(openA))), stateOf(B, chain(entryOf(openB), ghost))];
+    const { openA, openB, states } = ghostTransferIn();
 
     const result = verifySettlement([openA, openB], states, settlementOf(), []);
 
