@@ -44,6 +44,14 @@ export interface PublishDeps {
 
 const keyOf = (path: string) => path.replace(/^\/+/, '');
 
+/** The page as served: its built files and the config.json naming where the API is. */
+export function pageWithConfig(files: PageFile[], config: object): PageFile[] {
+  return [
+    ...files,
+    { path: '/config.json', contentType: 'application/json', body: JSON.stringify(config) },
+  ];
+}
+
 export function webPageResource(deps: PublishDeps) {
   return async (event: CloudFormationCustomResourceEvent): Promise<void> => {
     const physicalId =
@@ -59,13 +67,12 @@ export function webPageResource(deps: PublishDeps) {
     try {
       const props = properties.parse(event.ResourceProperties);
       const bucket = deps.bucket(props.BucketName);
-      const keys = [...deps.files.map((f) => keyOf(f.path)), 'config.json'];
+      const page = pageWithConfig(deps.files, props.Config);
+      const keys = page.map((file) => keyOf(file.path));
       if (event.RequestType === 'Delete') {
         await bucket.remove(keys);
       } else {
-        for (const file of deps.files)
-          await bucket.put(keyOf(file.path), file.body, file.contentType);
-        await bucket.put('config.json', JSON.stringify(props.Config), 'application/json');
+        for (const file of page) await bucket.put(keyOf(file.path), file.body, file.contentType);
       }
       deps.log('web page ' + (event.RequestType === 'Delete' ? 'removed' : 'published'), {
         requestType: event.RequestType,

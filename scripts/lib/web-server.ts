@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { pageWithConfig } from '../../lib/web-page/publish';
 import { buildWebPage } from '../../web/build';
 
 export interface WebConfig {
@@ -24,16 +25,7 @@ export async function startWebServer(options: {
 }): Promise<{ url: string; stop(): Promise<void> }> {
   const page = await buildWebPage({ sourcemap: true });
   const connectSrc = [options.config.apiUrl, options.config.cognitoEndpoint].join(' ');
-  const files = new Map(
-    [
-      ...page,
-      {
-        path: '/config.json',
-        contentType: 'application/json',
-        body: JSON.stringify(options.config),
-      },
-    ].map((file) => [file.path, file]),
-  );
+  const files = new Map(pageWithConfig(page, options.config).map((file) => [file.path, file]));
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const file = files.get(url.pathname === '/' ? '/index.html' : url.pathname);

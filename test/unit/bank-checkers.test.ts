@@ -391,6 +391,14 @@ function cleanHistory() {
 
 // ---- verify (scripts/lib/bank/verify.ts) ------------------------------------------------------
 
+/** A opened with 1000 (operation 1), then a committed withdrawal of 300 (operation 2). */
+function depositThenWithdrawal() {
+  return {
+    deposit: opening(1, A, 1000),
+    withdrawal: op({ id: 2, account: A, type: 'WITHDRAWAL', amount: 300 }),
+  };
+}
+
 /** A and B opened with 1000 and 500, and a TRANSFER_IN of 200 into B that no transfer sent. */
 function ghostTransferIn() {
   const openA = opening(1, A, 1000);
@@ -436,8 +444,7 @@ describe('verify: the run’s history against the ledger', () => {
   });
 
   it('reports a withdrawal acknowledged once but in the ledger twice as a double debit (exactly once)', () => {
-    const deposit = opening(1, A, 1000);
-    const withdrawal = op({ id: 2, account: A, type: 'WITHDRAWAL', amount: 300 });
+    const { deposit, withdrawal } = depositThenWithdrawal();
     const lines = chain(
       entryOf(deposit),
       entryOf(withdrawal),
@@ -452,8 +459,7 @@ describe('verify: the run’s history against the ledger', () => {
   });
 
   it('reports an acknowledged withdrawal missing from the ledger (exactly once)', () => {
-    const deposit = opening(1, A, 1000);
-    const withdrawal = op({ id: 2, account: A, type: 'WITHDRAWAL', amount: 300 });
+    const { deposit, withdrawal } = depositThenWithdrawal();
 
     const result = verify([deposit, withdrawal], [], [stateOf(A, chain(entryOf(deposit)))]);
 
@@ -463,8 +469,7 @@ describe('verify: the run’s history against the ledger', () => {
   });
 
   it('reports a balance read whose available is below zero, its balance a state of the ledger (non-negative)', () => {
-    const deposit = opening(1, A, 1000);
-    const withdrawal = op({ id: 2, account: A, type: 'WITHDRAWAL', amount: 300 });
+    const { deposit, withdrawal } = depositThenWithdrawal();
     const lines = chain(entryOf(deposit), entryOf(withdrawal));
     // 800 held on 700: available −100, and available = balance − pending still holds.
     const read = sample(A, 30, { balance: 700, pending: 800, available: -100 });
@@ -511,8 +516,7 @@ describe('verify: the run’s history against the ledger', () => {
   });
 
   it('reports two statement lines whose sequences are swapped against their balanceAfter chain (chain)', () => {
-    const deposit = opening(1, A, 1000);
-    const withdrawal = op({ id: 2, account: A, type: 'WITHDRAWAL', amount: 300 });
+    const { deposit, withdrawal } = depositThenWithdrawal();
     const topUp = op({ id: 3, account: A, type: 'DEPOSIT', amount: 500 });
     const [first, second, third] = chain(entryOf(deposit), entryOf(withdrawal), entryOf(topUp));
     if (first === undefined || second === undefined || third === undefined) throw new Error();
@@ -604,8 +608,7 @@ describe('verify: the run’s history against the ledger', () => {
   });
 
   it('reports a balance read after an acknowledged withdrawal that still shows the balance before it (no stale read)', () => {
-    const deposit = opening(1, A, 1000);
-    const withdrawal = op({ id: 2, account: A, type: 'WITHDRAWAL', amount: 300 });
+    const { deposit, withdrawal } = depositThenWithdrawal();
     const lines = chain(entryOf(deposit), entryOf(withdrawal));
 
     const result = verify(
@@ -736,8 +739,7 @@ describe('auditOne: one account as the table holds it', () => {
   });
 
   it('reports an idempotency key that moved money twice (no key moves money twice)', () => {
-    const deposit = opening(1, A, 1000);
-    const withdrawal = op({ id: 2, account: A, type: 'WITHDRAWAL', amount: 300 });
+    const { deposit, withdrawal } = depositThenWithdrawal();
     const table = tableOf(
       A,
       chain(
