@@ -281,7 +281,7 @@ export async function renderReport(r: BenchResults): Promise<string> {
   out.push('## 7. Scale', '');
   if (scale) {
     out.push(
-      `Accounts seeded with statement lines written straight into the table with BatchWriteItem in the real key layout (\`statementLineKey\`) and a matching account item (balance, version, last movement). Measured through \`accountFor\` (balance read) and \`listTransactions\` (first page, limit 20) of lib/domain/accounts.ts on the real LedgerStore; ${scale.reads} reads of each kind per size, the sizes taking turns read by read.`,
+      `Accounts seeded with statement lines written straight into the table with BatchWriteItem in the real key layout (\`statementLineKey\`) and a matching account item (balance, version, last movement). Measured through \`accountFor\` (balance read) and \`listTransactions\` (first page, limit 20) of lib/domain/accounts.ts and lib/domain/history.ts on the real LedgerStore; ${scale.reads} reads of each kind per size, the sizes taking turns read by read.`,
       '',
       '| entries | seeded in s | balance p50 ms | p99 ms | history page p50 ms | p99 ms |',
       '|--:|--:|--:|--:|--:|--:|',

@@ -8,7 +8,8 @@
 import { performance } from 'node:perf_hooks';
 import { monotonicFactory } from 'ulid';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { accountFor, listTransactions, type AccountDeps } from '../lib/domain/accounts';
+import { accountFor, type AccountDeps } from '../lib/domain/accounts';
+import { listTransactions } from '../lib/domain/history';
 import type { Account, Caller, LedgerEntry } from '../lib/domain/types';
 import { accountKey, ownerLinkKey, statementLineKey } from '../lib/persistence/keys';
 import { LedgerStore } from '../lib/persistence/ledger-store';

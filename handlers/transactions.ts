@@ -1,4 +1,4 @@
-import { listTransactions } from '../lib/domain/accounts';
+import { listTransactions } from '../lib/domain/history';
 import { accountIdOf, entryView, pageOf } from '../lib/http-schemas';
 import { httpHandler, json } from '../lib/middleware/http';
 import { serviceDeps } from '../lib/service';

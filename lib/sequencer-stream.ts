@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { sequenceAccountChange } from './domain/sequencer';
+import { sequenceChanges, type AccountChange } from './domain/sequencer';
 import type { Account } from './domain/types';
 import { logger } from './logger';
 import { ACCOUNT_SORT_KEY } from './persistence/keys';
@@ -13,25 +13,29 @@ const accountOf = (image: unknown): Account | null =>
 
 /**
  * The stream consumer that writes statement lines: in AWS behind the table's event source
- * mapping, locally behind the stream poller. Records of one item arrive in order; on a
- * failure it reports the failed record, so the batch resumes there and no line is skipped.
+ * mapping, locally behind the stream poller. Records of one item arrive in order; the batch's
+ * accounts are sequenced in parallel, each in order. On a failure it reports each failed
+ * account's first record; the batch resumes at the earliest, so no line is ever skipped.
  */
-export function sequencerHandler(store: () => LedgerStore) {
+export function sequencerHandler(store: () => LedgerStore, now: () => Date = () => new Date()) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+    const changes: AccountChange<string>[] = [];
     for (const record of event.Records) {
       const change = record.dynamodb;
       if (change?.Keys?.sk?.S !== ACCOUNT_SORT_KEY) continue;
-      try {
-        await sequenceAccountChange(
-          store(),
-          accountOf(change.OldImage as Image),
-          accountOf(change.NewImage as Image),
-        );
-      } catch (error) {
-        logger.error('sequencing failed', { error: error as Error, eventID: record.eventID });
-        return { batchItemFailures: [{ itemIdentifier: change.SequenceNumber ?? '' }] };
-      }
+      changes.push({
+        id: change.SequenceNumber ?? '',
+        before: accountOf(change.OldImage as Image),
+        after: accountOf(change.NewImage as Image),
+      });
     }
-    return { batchItemFailures: [] };
+    const result = await sequenceChanges(store(), changes, now);
+    if (result.failed.length > 0) {
+      logger.error('sequencing failed', {
+        error: result.error as Error,
+        failedRecords: result.failed.length,
+      });
+    }
+    return { batchItemFailures: result.failed.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }

@@ -1,22 +1,17 @@
 import type { Account } from './types';
-import type { LedgerStore } from '../persistence/ledger-store';
+import { STATEMENT_CHUNK, type LedgerStore, type StatementLine } from '../persistence/ledger-store';
 
 /**
- * Turns one change of an account item (as its stream delivers it) into the statement line of
- * the movement that caused it. The new image carries the movement, the balance right after it
- * and its place in the commit order (`version`), so the line is exact without any read, and
- * writing it again for a redelivered record changes nothing.
+ * The statement line of the movement that caused one change of an account item, as its stream
+ * delivers it. The new image carries the movement, the balance right after it and its place in
+ * the commit order (`version`), so the line is exact without any read. Null for a change that
+ * moved no money (an operator's flag, a payout's hold).
  */
-export async function sequenceAccountChange(
-  store: LedgerStore,
-  before: Account | null,
-  after: Account | null,
-): Promise<'written' | 'skipped'> {
+export function lineOf(before: Account | null, after: Account | null): StatementLine | null {
   const movement = after?.lastMovement;
-  if (!after || !movement || after.version < 1) return 'skipped';
-  // A change that did not move money (e.g. an operator's flag) has no line.
-  if (before && before.version === after.version) return 'skipped';
-  await store.writeStatementLine({
+  if (!after || !movement || after.version < 1) return null;
+  if (before && before.version === after.version) return null;
+  return {
     transactionId: movement.transactionId,
     accountId: after.accountId,
     type: movement.type,
@@ -31,6 +26,56 @@ export async function sequenceAccountChange(
       ? { counterpartyAccountId: movement.counterpartyAccountId }
       : {}),
     ...(movement.destination !== undefined ? { destination: movement.destination } : {}),
-  });
-  return 'written';
+  };
+}
+
+/** One account change to sequence, with the caller's handle to report it failed. */
+export interface AccountChange<Id> {
+  id: Id;
+  before: Account | null;
+  after: Account | null;
+}
+
+/**
+ * Writes the statement lines of a batch of account changes. Only an account's own lines need
+ * their order, so accounts go in parallel and each account's lines go in chunks of up to
+ * `STATEMENT_CHUNK` (a few round trips per chunk, not three per line), one chunk after the
+ * other. Returns the first change of every account whose chunk failed: everything from there
+ * must be delivered again (a rewrite of a line is harmless).
+ */
+export async function sequenceChanges<Id>(
+  store: LedgerStore,
+  changes: AccountChange<Id>[],
+  now: () => Date,
+): Promise<{ written: number; failed: Id[]; error?: unknown }> {
+  const byAccount = new Map<string, { id: Id; line: StatementLine }[]>();
+  for (const change of changes) {
+    const line = lineOf(change.before, change.after);
+    if (line === null) continue;
+    const queue = byAccount.get(line.accountId) ?? [];
+    queue.push({ id: change.id, line });
+    byAccount.set(line.accountId, queue);
+  }
+  let written = 0;
+  let error: unknown;
+  const failed: Id[] = [];
+  await Promise.all(
+    [...byAccount.values()].map(async (queue) => {
+      for (let start = 0; start < queue.length; start += STATEMENT_CHUNK) {
+        const chunk = queue.slice(start, start + STATEMENT_CHUNK);
+        try {
+          await store.writeStatementLines(
+            chunk.map((item) => item.line),
+            now().toISOString(),
+          );
+          written += chunk.length;
+        } catch (cause) {
+          error ??= cause;
+          if (chunk[0]) failed.push(chunk[0].id);
+          return;
+        }
+      }
+    }),
+  );
+  return { written, failed, ...(error === undefined ? {} : { error }) };
 }

@@ -6,12 +6,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
-  DeleteCommand,
+  BatchWriteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
+  type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -176,9 +177,16 @@ function toMarker(item: Record<string, unknown>): Marker {
 }
 
 function toStatementLine(item: Record<string, unknown>): LedgerEntry {
-  const { pk: _pk, sk: _sk, ...rest } = item;
+  // `sequencedAt` is the sequencer's own timestamp (its lag is measured from it), not contract.
+  const { pk: _pk, sk: _sk, sequencedAt: _at, ...rest } = item;
   return rest as unknown as LedgerEntry;
 }
+
+/** A statement line as the sequencer writes it: its place and balance are known. */
+export type StatementLine = LedgerEntry & { sequence: number; balanceAfter: number };
+
+/** The most items one BatchWriteItem takes. */
+const BATCH_WRITE_MAX = 25;
 
 export interface PendingEntry {
   transactionId: string;
@@ -676,16 +684,27 @@ export class LedgerStore {
     }
   }
 
-  /** Entries committed but not yet given their place in the statement, newest first. */
-  async listPending(accountId: string, limit: number): Promise<PendingEntry[]> {
+  /**
+   * Entries committed but not yet given their place in the statement, newest first by
+   * transaction id, below `beforeTransactionId` when given.
+   */
+  async listPending(
+    accountId: string,
+    limit: number,
+    beforeTransactionId?: string,
+  ): Promise<PendingEntry[]> {
     const shards = await Promise.all(
       pendingPartitions(accountId).map((pk) =>
         guarded(() =>
           this.db.send(
             new QueryCommand({
               TableName: this.tableName,
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': pk },
+              KeyConditionExpression:
+                beforeTransactionId === undefined ? 'pk = :pk' : 'pk = :pk AND sk < :before',
+              ExpressionAttributeValues: {
+                ':pk': pk,
+                ...(beforeTransactionId === undefined ? {} : { ':before': beforeTransactionId }),
+              },
               ConsistentRead: true,
               ScanIndexForward: false,
               Limit: limit,
@@ -811,57 +830,62 @@ export class LedgerStore {
     );
   }
 
-  /** Statement lines above `afterSequence`, newest first (those sequenced moments ago). */
-  async listStatementAbove(
-    accountId: string,
-    afterSequence: number,
-    limit: number,
-  ): Promise<LedgerEntry[]> {
-    const result = await guarded(() =>
-      this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
-          ExpressionAttributeValues: {
-            ':pk': ledgerPartition(accountId),
-            ':lower': statementLineKey(accountId, afterSequence + 1).sk,
-            ':upper': `${LINE_PREFIX}~`,
-          },
-          ConsistentRead: true,
-          ScanIndexForward: false,
-          Limit: limit,
-        }),
-      ),
-    );
-    return (result.Items ?? []).map(toStatementLine);
+  /**
+   * Every statement line above `afterSequence`, newest first: what the sequencer placed since a
+   * listing began. As many reads as it takes (a Query answers at most 1 MB).
+   */
+  async listStatementAbove(accountId: string, afterSequence: number): Promise<LedgerEntry[]> {
+    const lines: LedgerEntry[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const result = await guarded(() =>
+        this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+            ExpressionAttributeValues: {
+              ':pk': ledgerPartition(accountId),
+              ':lower': statementLineKey(accountId, Math.max(0, afterSequence) + 1).sk,
+              ':upper': `${LINE_PREFIX}~`,
+            },
+            ConsistentRead: true,
+            ScanIndexForward: false,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      lines.push(...(result.Items ?? []).map(toStatementLine));
+      start = result.LastEvaluatedKey;
+    } while (start !== undefined);
+    return lines;
   }
 
   /**
-   * Writes the statement line for one committed movement and retires its pending entry.
-   * Idempotent: a redelivered stream record writes the same line again and deletes nothing new.
+   * Writes the statement lines of one account's consecutive movements (at most
+   * `STATEMENT_CHUNK`), then retires their pending entries, then lets their markers report the
+   * exact balance. The lines are confirmed before any entry is retired, so a reader never finds a
+   * movement in neither place, and only this chunk's movements can be in both. Idempotent: a
+   * redelivered chunk writes the same lines again and deletes nothing new.
    */
-  async writeStatementLine(
-    line: LedgerEntry & { sequence: number; balanceAfter: number },
-  ): Promise<void> {
-    // The line first, then the pending entry's removal: a reader never finds the entry in
-    // neither place, and lines appear in sequence order (records arrive in order).
-    await guarded(() =>
-      this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...statementLineKey(line.accountId, line.sequence), ...line },
-        }),
-      ),
+  async writeStatementLines(lines: StatementLine[], sequencedAt: string): Promise<void> {
+    if (lines.length > STATEMENT_CHUNK) throw new Error(`at most ${STATEMENT_CHUNK} lines at once`);
+    await this.batchWrite(
+      lines.map((line) => ({
+        PutRequest: {
+          Item: { ...statementLineKey(line.accountId, line.sequence), ...line, sequencedAt },
+        },
+      })),
     );
-    await guarded(() =>
-      this.db.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: pendingEntryKey(line.accountId, line.transactionId),
-        }),
-      ),
+    await this.batchWrite(
+      lines.map((line) => ({
+        DeleteRequest: { Key: pendingEntryKey(line.accountId, line.transactionId) },
+      })),
     );
-    // Let replays of this key report the exact balance too. The marker may have expired.
+    await Promise.all(lines.map((line) => this.markSequenced(line)));
+  }
+
+  /** Lets replays of this key report the exact balance too. The marker may have expired. */
+  private async markSequenced(line: StatementLine): Promise<void> {
     try {
       await this.db.send(
         new UpdateCommand({
@@ -881,7 +905,30 @@ export class LedgerStore {
       if (!(error instanceof ConditionalCheckFailedException)) translateError(error);
     }
   }
+
+  /** BatchWriteItem until every request is processed (unprocessed ones again, with backoff). */
+  private async batchWrite(
+    requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string],
+  ): Promise<void> {
+    let left = requests;
+    for (let attempt = 0; left.length > 0; attempt++) {
+      if (attempt >= BATCH_ATTEMPTS) {
+        throw new TransientStoreError('throttled', {
+          cause: new Error(`${left.length} writes left unprocessed`),
+        });
+      }
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+      const result = await guarded(() =>
+        this.db.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: left } })),
+      );
+      left = result.UnprocessedItems?.[this.tableName] ?? [];
+    }
+  }
 }
+
+/** The most lines `writeStatementLines` takes at once: one BatchWriteItem. */
+export const STATEMENT_CHUNK = BATCH_WRITE_MAX;
+const BATCH_ATTEMPTS = 6;
 
 /** A transaction cancelled by a conflicting one or by throttling may pass: retry, never refuse. */
 function throwIfTransient(reasons: CancellationReason[], error: Error): void {

@@ -1,5 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { listTransactions } from '../../lib/domain/accounts';
+import { listTransactions } from '../../lib/domain/history';
 import { DomainError } from '../../lib/domain/errors';
 import { withdraw, type MovementRequest } from '../../lib/domain/movements';
 import type { LedgerEntry } from '../../lib/domain/types';

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { TransactGetCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { listTransactions, openAccount } from '../../lib/domain/accounts';
+import { openAccount } from '../../lib/domain/accounts';
+import { listTransactions } from '../../lib/domain/history';
 import { DomainError } from '../../lib/domain/errors';
 import {
   requestPayout,

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { listTransactions } from '../../lib/domain/accounts';
+import { listTransactions } from '../../lib/domain/history';
 import { withdraw } from '../../lib/domain/movements';
 import type { LedgerEntry } from '../../lib/domain/types';
 import {

@@ -1,0 +1,171 @@
+import * as z from 'zod/mini';
+import { accountFor, type AccountDeps } from './accounts';
+import { ValidationError } from './errors';
+import type { Account, LedgerEntry } from './types';
+import { STATEMENT_CHUNK, type PendingEntry } from '../persistence/ledger-store';
+
+/**
+ * An account's history, newest first, listing every committed movement exactly once however far
+ * the sequencer lags:
+ *
+ * - The **recent part** first: movements not yet in the statement when the listing began
+ *   (pending entries) and those the sequencer placed above the statement's top since, at most
+ *   `RECENT_PAGE` per page: pages split them by transaction id, and within a page the waiting
+ *   movements come first, then the placed lines by sequence. A later page names the top it
+ *   started from, so a movement sequenced between two pages is found among the lines above that
+ *   top instead of among the pending entries, and shown once.
+ * - Then the **statement** from that top down, `limit` lines per page, by sequence.
+ *
+ * While there are at most `RECENT_PAGE` recent movements (the sequencer keeping up), the first
+ * page shows all of them on top of `limit` statement lines.
+ */
+const RECENT_PAGE = 100;
+
+export interface HistoryPage {
+  transactions: LedgerEntry[];
+  nextCursor: string | null;
+}
+
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const position = z.union([
+  z.strictObject({ before: z.number().check(z.int(), z.gte(1), z.lte(Number.MAX_SAFE_INTEGER)) }),
+  z.strictObject({
+    pendingBefore: z.string().check(z.regex(ULID)),
+    top: z.number().check(z.int(), z.gte(0), z.lte(Number.MAX_SAFE_INTEGER)),
+  }),
+]);
+type Position = z.infer<typeof position>;
+
+/** The cursor names a position in the history; the account always comes from the path. */
+export function encodeCursor(at: Position | number): string {
+  const value = typeof at === 'number' ? { before: at } : at;
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): Position {
+  try {
+    if (!/^[A-Za-z0-9_-]{1,300}$/.test(cursor)) throw new Error('not base64url');
+    return position.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw new ValidationError('cursor is not one this API returned');
+  }
+}
+
+export async function listTransactions(
+  deps: Pick<AccountDeps, 'store'>,
+  caller: Parameters<typeof accountFor>[1],
+  accountId: string,
+  page: { limit: number; cursor?: string },
+): Promise<HistoryPage> {
+  const at = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+  const account = await accountFor(deps, caller, accountId);
+  if (at !== undefined && 'before' in at)
+    return statementPage(deps, accountId, page.limit, at.before);
+
+  const top = at?.top ?? settledTop(await deps.store.listStatement(accountId, STATEMENT_CHUNK));
+  const recent = await recentPart(deps, account, top, at?.pendingBefore);
+  if (recent.next !== null) return { transactions: recent.entries, nextCursor: recent.next };
+  const statement = await statementPage(deps, accountId, page.limit, top + 1);
+  return { ...statement, transactions: [...recent.entries, ...statement.transactions] };
+}
+
+async function statementPage(
+  deps: Pick<AccountDeps, 'store'>,
+  accountId: string,
+  limit: number,
+  before: number,
+): Promise<HistoryPage> {
+  const lines = await deps.store.listStatement(accountId, limit, before);
+  const shown = lines.slice(0, limit);
+  const last = shown[shown.length - 1];
+  const nextCursor =
+    lines.length > limit && last?.sequence ? encodeCursor({ before: last.sequence }) : null;
+  return { transactions: shown, nextCursor };
+}
+
+/**
+ * The statement's top below any gap: the sequencer confirms one chunk of an account's lines
+ * before it writes the next, so a gap can only sit among the newest `STATEMENT_CHUNK` lines.
+ * Lines above the gap count as recent, so the statement part never misses the line to come.
+ */
+function settledTop(newestFirst: LedgerEntry[]): number {
+  let top = newestFirst[0]?.sequence ?? 0;
+  let expected = top;
+  for (const line of newestFirst) {
+    const sequence = line.sequence ?? 0;
+    if (sequence !== expected) top = sequence;
+    expected = sequence - 1;
+  }
+  return top;
+}
+
+/**
+ * One page of the recent part: pending entries below the cursor, read first, then every line
+ * placed above `top - STATEMENT_CHUNK` (read second: the sequencer writes a line before it
+ * retires the entry, so a movement leaving the pending entries between the reads is found
+ * among the lines). Only the sequencer's current chunk can be in both places; those of its
+ * lines at or below `top` belong to the statement part.
+ */
+async function recentPart(
+  deps: Pick<AccountDeps, 'store'>,
+  account: Account,
+  top: number,
+  pendingBefore: string | undefined,
+): Promise<{ entries: LedgerEntry[]; next: string | null }> {
+  const pending = await deps.store.listPending(account.accountId, RECENT_PAGE + 1, pendingBefore);
+  const placed = await deps.store.listStatementAbove(
+    account.accountId,
+    Math.max(0, top - STATEMENT_CHUNK),
+  );
+  const below = (id: string) => pendingBefore === undefined || id < pendingBefore;
+  const lines = placed.filter((line) => (line.sequence ?? 0) > top && below(line.transactionId));
+  const placedIds = new Set(placed.map((line) => line.transactionId));
+  // More pending entries than one page: those below the last one read come on a later page.
+  const floor =
+    pending.length > RECENT_PAGE ? pending[pending.length - 1]?.transactionId : undefined;
+  const waiting = pending
+    .filter((entry) => !placedIds.has(entry.transactionId))
+    .map((entry) => pendingToEntry(entry, account));
+  // Which movements this page holds goes by transaction id, so pages never overlap ...
+  const members = [...waiting, ...lines]
+    .filter((entry) => floor === undefined || entry.transactionId >= floor)
+    .sort((a, b) => b.transactionId.localeCompare(a.transactionId))
+    .slice(0, RECENT_PAGE + 1);
+  const shown = members.slice(0, RECENT_PAGE);
+  const last = shown[shown.length - 1]?.transactionId;
+  const before = members.length > RECENT_PAGE ? last : floor;
+  // ... and within the page they come newest first: the movements still waiting (commits later
+  // than any placed line; the account's latest first), then the placed lines by sequence.
+  const waitingIds = new Set(waiting.map((entry) => entry.transactionId));
+  const rank = (entry: LedgerEntry) => (waitingIds.has(entry.transactionId) ? 0 : 1);
+  shown.sort(
+    (a, b) =>
+      rank(a) - rank(b) ||
+      (b.sequence ?? -1) - (a.sequence ?? -1) ||
+      b.transactionId.localeCompare(a.transactionId),
+  );
+  return {
+    entries: shown,
+    next: before === undefined ? null : encodeCursor({ pendingBefore: before, top }),
+  };
+}
+
+function pendingToEntry(entry: PendingEntry, account: Account): LedgerEntry {
+  const isLast = account.lastMovement?.transactionId === entry.transactionId;
+  return {
+    transactionId: entry.transactionId,
+    accountId: entry.accountId,
+    type: entry.type,
+    amount: entry.amount,
+    currency: account.currency,
+    balanceAfter: isLast ? account.balance : null,
+    sequence: isLast ? account.version : null,
+    idempotencyKey: entry.idempotencyKey,
+    createdAt: entry.createdAt,
+    status: entry.status ?? 'POSTED',
+    ...(entry.counterpartyAccountId !== undefined
+      ? { counterpartyAccountId: entry.counterpartyAccountId }
+      : {}),
+    ...(entry.destination !== undefined ? { destination: entry.destination } : {}),
+  };
+}
