@@ -1,0 +1,725 @@
+/**
+ * The fuzzer's model and its "state unchanged" check, without a stack: every route of
+ * openapi.yaml has a model, every generated request to a route that changes state is invalid,
+ * every refusal the model expects is one openapi.yaml documents for that route, and the state
+ * comparison accepts exactly what the service legitimately finishes meanwhile (statement lines,
+ * payouts of earlier holds posted or voided) while reporting any balance, hold, statement line,
+ * freeze or pause a refused request would have changed.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import fc from 'fast-check';
+import yaml from 'js-yaml';
+import {
+  accountControlKey,
+  accountKey,
+  markerKey,
+  ownerLinkKey,
+  payoutKey,
+  pendingEntryKey,
+  statementLineKey,
+  withdrawalSwitchKey,
+} from '../../lib/persistence/keys';
+import { contractErrorCodes, contractRoutes } from '../../scripts/lib/bank/contract';
+import {
+  checkAnswer,
+  compareSnapshots,
+  fuzzCases,
+  MODELLED_ROUTES,
+  readableTransactions,
+  unmodelledRoutes,
+  type FuzzCase,
+  type FuzzSetup,
+} from '../../scripts/lib/bank/fuzz';
+import { loadContract } from '../../scripts/lib/bank/fuzz/contract';
+import type { Item, Snapshot } from '../../scripts/lib/bank/fuzz/state';
+import type { RawResponse } from '../../scripts/lib/bank/raw-http';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** `METHOD /path` of every operation in openapi.yaml, read here on its own. */
+function openapiRoutes(): string[] {
+  const doc = yaml.load(readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8')) as {
+    paths: Record<string, Record<string, unknown>>;
+  };
+  const methods = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
+  return Object.entries(doc.paths).flatMap(([p, item]) =>
+    Object.keys(item)
+      .filter((m) => methods.includes(m))
+      .map((m) => `${m.toUpperCase()} ${p}`),
+  );
+}
+
+// ---- the model -------------------------------------------------------------------------------
+
+const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+const fakeToken = (sub: string, groups: string[] = []): string =>
+  `${b64({ alg: 'RS256', kid: 'CognitoLocal', typ: 'JWT' })}.${b64({
+    sub,
+    iss: 'http://127.0.0.1:9229/local_pool',
+    client_id: 'local-client',
+    token_use: 'access',
+    'cognito:groups': groups,
+    exp: Math.floor(Date.now() / 1000) + 3600,
+  })}.c2lnbmF0dXJl`;
+
+const ALICE_ACCOUNT = '01JALICE000000000000000000';
+const BOB_ACCOUNT = '01JB0B00000000000000000000';
+const ALICE_PAYOUT = '01JPAYA0000000000000000000';
+const BOB_PAYOUT = '01JPAYB0000000000000000000';
+
+const setup: FuzzSetup = {
+  apiUrl: 'http://127.0.0.1:1',
+  users: {
+    alice: { token: fakeToken('alice-sub'), sub: 'alice-sub' },
+    bob: { token: fakeToken('bob-sub'), sub: 'bob-sub' },
+    ops: { token: fakeToken('ops-sub', ['operators']), sub: 'ops-sub' },
+  },
+  accounts: { alice: ALICE_ACCOUNT, bob: BOB_ACCOUNT },
+  reusable: {
+    accountId: ALICE_ACCOUNT,
+    owner: 'alice',
+    type: 'WITHDRAWAL',
+    key: 'bank-key-1',
+    amount: 7,
+  },
+  cursor: b64({ before: 5 }),
+  codes: contractErrorCodes(),
+  routes: contractRoutes(),
+  dynamodb: {} as DynamoDBClient,
+  tableName: 'unused',
+  payouts: { alice: ALICE_PAYOUT, bob: BOB_PAYOUT },
+  nonPayouts: { alice: '01JWITHDRAWA0000000000000A', bob: null },
+};
+
+const contract = loadContract();
+let cases: FuzzCase[] = [];
+beforeAll(async () => {
+  cases = fc.sample(await fuzzCases(setup), { numRuns: 2000, seed: 4242 });
+});
+
+describe('the fuzz model', () => {
+  it('has a model of every route of openapi.yaml and of serverless.yml', () => {
+    const routes = openapiRoutes();
+    expect(routes.length).toBeGreaterThanOrEqual(15);
+    for (const route of routes) expect(MODELLED_ROUTES).toContain(route);
+    expect(unmodelledRoutes(contractRoutes())).toEqual([]);
+    expect(contract.routes.map((r) => r.key).sort()).toEqual([...routes].sort());
+  });
+
+  it('refuses to run when a route has no model', async () => {
+    await expect(
+      fuzzCases({ ...setup, routes: [...setup.routes, { method: 'DELETE', path: '/accounts' }] }),
+    ).rejects.toThrow(/no model of DELETE \/accounts/);
+  });
+
+  it('sends requests to every route, and to routes that do not exist', () => {
+    const byRoute = new Map<string, number>();
+    for (const c of cases) byRoute.set(c.route ?? '-', (byRoute.get(c.route ?? '-') ?? 0) + 1);
+    for (const route of openapiRoutes()) expect(byRoute.get(route) ?? 0).toBeGreaterThan(15);
+    expect(byRoute.get('-') ?? 0).toBeGreaterThan(15);
+  });
+
+  it('never sends a request that could change state and be valid', () => {
+    const mutating = cases.filter((c) => c.mutating);
+    expect(mutating.length).toBeGreaterThan(1000);
+    for (const c of mutating) {
+      expect({ route: c.route, invalid: c.invalid.length > 0 }).toEqual({
+        route: c.route,
+        invalid: true,
+      });
+      expect(c.allowed.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('expects only refusals openapi.yaml documents for the route', () => {
+    for (const c of cases) {
+      const route = c.route === null ? undefined : contract.byKey.get(c.route);
+      const documented = new Set(
+        route === undefined ? [] : [...route.refusals.values()].flatMap((codes) => [...codes]),
+      );
+      for (const code of contract.routeNotFound.codes) documented.add(code);
+      const undocumented = c.allowed.filter((code) => !documented.has(code));
+      expect({ route: c.route, label: c.label, undocumented }).toEqual({
+        route: c.route,
+        label: c.label,
+        undocumented: [],
+      });
+    }
+  });
+
+  it('covers the identities and faults each route has', () => {
+    const some = (route: string, predicate: (c: FuzzCase) => boolean): boolean =>
+      cases.some((c) => c.route === route && predicate(c));
+    const has = (c: FuzzCase, what: RegExp): boolean => c.invalid.some((i) => what.test(i));
+    // Operators' routes: a customer is FORBIDDEN, also on their own account.
+    for (const route of [
+      'POST /accounts/{accountId}/freeze',
+      'POST /accounts/{accountId}/unfreeze',
+      'POST /controls/withdrawals',
+      'GET /controls/withdrawals',
+      'POST /accounts',
+    ]) {
+      expect(some(route, (c) => has(c, /^a customer /) && c.allowed.includes('FORBIDDEN'))).toBe(
+        true,
+      );
+    }
+    expect(some('POST /accounts/{accountId}/freeze', (c) => has(c, /\(their own account\)/))).toBe(
+      true,
+    );
+    expect(some('POST /accounts/{accountId}/freeze', (c) => has(c, /^no reason$/))).toBe(true);
+    expect(some('POST /controls/withdrawals', (c) => has(c, /^paused /))).toBe(true);
+    // Bob reading alice's payout, and alice reading bob's payout on her account.
+    expect(
+      some(
+        'GET /accounts/{accountId}/payouts/{transactionId}',
+        (c) =>
+          has(c, /^bob reading a payout on alice's account$/) &&
+          c.request.target.includes(ALICE_PAYOUT),
+      ),
+    ).toBe(true);
+    expect(
+      some('GET /accounts/{accountId}/payouts/{transactionId}', (c) => has(c, /^bob's payout$/)),
+    ).toBe(true);
+    expect(
+      some(
+        'GET /accounts/{accountId}/payouts/{transactionId}',
+        (c) => has(c, /no payout$/) && c.allowed.includes('PAYOUT_NOT_FOUND'),
+      ),
+    ).toBe(true);
+    expect(some('GET /accounts/{accountId}/payouts/{transactionId}', (c) => c.expectOk)).toBe(true);
+    // Transfers: from someone else's account, to itself, to no account, too much.
+    expect(some('POST /transfers', (c) => has(c, /^bob transferring on alice's account$/))).toBe(
+      true,
+    );
+    expect(some('POST /transfers', (c) => has(c, /to its own source account/))).toBe(true);
+    expect(some('POST /transfers', (c) => has(c, /toAccountId: no such account/))).toBe(true);
+    expect(some('POST /transfers', (c) => c.allowed.includes('INSUFFICIENT_FUNDS'))).toBe(true);
+    expect(some('POST /transfers', (c) => has(c, /^no Idempotency-Key$/))).toBe(true);
+    // Payouts: a bad destination, an operator paying out of a customer's account.
+    expect(some('POST /accounts/{accountId}/payouts', (c) => has(c, /^destination /))).toBe(true);
+    expect(some('POST /accounts/{accountId}/payouts', (c) => has(c, /^an operator /))).toBe(true);
+    // Faults the service finds late, each alone in its request (so it is the one answered).
+    const alone = (route: string, what: RegExp, code: string): boolean =>
+      some(route, (c) => c.invalid.length === 1 && has(c, what) && c.allowed.includes(code));
+    expect(
+      alone(
+        'POST /accounts/{accountId}/withdrawals',
+        /^no Idempotency-Key$/,
+        'IDEMPOTENCY_KEY_REQUIRED',
+      ),
+    ).toBe(true);
+    expect(alone('POST /transfers', /far above/, 'INSUFFICIENT_FUNDS')).toBe(true);
+    expect(alone('POST /transfers', /on USD accounts/, 'CURRENCY_MISMATCH')).toBe(true);
+    expect(alone('POST /accounts/{accountId}/payouts', /far above/, 'INSUFFICIENT_FUNDS')).toBe(
+      true,
+    );
+    expect(alone('POST /accounts/{accountId}/payouts', /^an operator /, 'FORBIDDEN')).toBe(true);
+    expect(alone('POST /accounts/{accountId}/freeze', /^a customer /, 'FORBIDDEN')).toBe(true);
+    expect(alone('POST /controls/withdrawals', /^a customer /, 'FORBIDDEN')).toBe(true);
+    expect(alone('POST /controls/withdrawals', /^reason /, 'VALIDATION_ERROR')).toBe(true);
+    // History: bad limits and cursors.
+    expect(some('GET /accounts/{accountId}/transactions', (c) => has(c, /^limit=/))).toBe(true);
+    expect(some('GET /accounts/{accountId}/transactions', (c) => has(c, /cursor=/))).toBe(true);
+  });
+
+  it('generates the same requests from the same seed', async () => {
+    // Byte for byte but for the crafted tokens' clock-derived claims (expired, not yet valid).
+    const shape = (c: FuzzCase) => [
+      c.route,
+      c.label,
+      c.request.method,
+      c.request.target,
+      c.invalid,
+    ];
+    const again = fc.sample(await fuzzCases(setup), { numRuns: 200, seed: 4242 });
+    expect(again.map(shape)).toEqual(cases.slice(0, 200).map(shape));
+  });
+});
+
+// ---- the answers ------------------------------------------------------------------------------
+
+const answer = (status: number, code?: string): RawResponse => {
+  const body =
+    code === undefined ? {} : { error: { code, message: 'Refused.', requestId: 'req-1' } };
+  const text = JSON.stringify(body);
+  return {
+    status,
+    headers: { 'cache-control': 'no-store' },
+    body: Buffer.from(text),
+    text,
+    json: body,
+  };
+};
+
+const aCase = (over: Partial<FuzzCase>): FuzzCase => ({
+  label: 'POST /accounts/{accountId}/freeze',
+  route: 'POST /accounts/{accountId}/freeze',
+  request: {
+    method: 'POST',
+    target: `/accounts/${ALICE_ACCOUNT}/freeze`,
+    headers: [],
+    body: null,
+    chunked: false,
+  },
+  mutating: true,
+  invalid: ['a customer asking to freeze'],
+  uncertain: [],
+  allowed: ['FORBIDDEN'],
+  expectOk: false,
+  ...over,
+});
+
+describe('checkAnswer', () => {
+  const codes = new Map([...contract.codes, ...contractErrorCodes()]);
+  const check = (c: FuzzCase, r: RawResponse): string[] =>
+    checkAnswer(c, r, codes, contract).map((v) => v.invariant);
+
+  it('accepts a documented refusal naming the fault', () => {
+    expect(check(aCase({}), answer(403, 'FORBIDDEN'))).toEqual([]);
+  });
+  it('reports a 5xx', () => {
+    expect(check(aCase({}), answer(500, 'INTERNAL_ERROR'))).toContain('no 5xx');
+  });
+  it('reports a refusal the route does not document', () => {
+    const read = aCase({
+      route: 'GET /accounts/{accountId}',
+      mutating: false,
+      invalid: ['made up'],
+      allowed: ['FORBIDDEN'],
+    });
+    expect(check(read, answer(403, 'FORBIDDEN'))).toEqual([
+      'every refusal is one openapi.yaml documents for the route',
+    ]);
+  });
+  it('reports a refusal that names another fault', () => {
+    expect(check(aCase({}), answer(400, 'VALIDATION_ERROR'))).toEqual([
+      'the refusal names a fault the request has',
+    ]);
+  });
+  it('reports a state-changing request that was accepted', () => {
+    expect(check(aCase({}), answer(200))).toEqual([
+      'a malformed request that changes state is refused',
+    ]);
+  });
+});
+
+// ---- the state --------------------------------------------------------------------------------
+
+const T0 = '2026-12-01T10:00:00.000Z';
+const T1 = '2026-12-01T10:05:00.000Z';
+const A = '01JACCOUNTA000000000000000';
+const B = '01JACCOUNTB000000000000000';
+const W1 = '01JWITHDRAW100000000000000'; // a withdrawal, committed before, not yet sequenced
+const P1 = '01JPAY1000000000000000000A'; // a payout held before, posted meanwhile (A)
+const P2 = '01JPAY2000000000000000000B'; // a payout held before, voided meanwhile (B)
+const NEW = '01JNEWTX000000000000000000'; // a transaction the fuzz would have made
+
+const item = (key: { pk: string; sk: string }, fields: Record<string, unknown>): Item => ({
+  ...key,
+  ...fields,
+});
+const snapshot = (items: Item[]): Snapshot =>
+  new Map(items.map((i) => [`${String(i.pk)} ${String(i.sk)}`, i]));
+
+const account = (id: string, fields: Record<string, unknown>): Item =>
+  item(accountKey(id), {
+    accountId: id,
+    ownerId: id === A ? 'alice-sub' : 'bob-sub',
+    currency: 'USD',
+    createdAt: T0,
+    updatedAt: T0,
+    ...fields,
+  });
+const line = (id: string, sequence: number, fields: Record<string, unknown>): Item =>
+  item(statementLineKey(id, sequence), {
+    accountId: id,
+    currency: 'USD',
+    sequence,
+    createdAt: T0,
+    sequencedAt: T0,
+    ...fields,
+  });
+const payout = (id: string, tx: string, fields: Record<string, unknown>): Item =>
+  item(payoutKey(id, tx), {
+    transactionId: tx,
+    accountId: id,
+    amount: 300,
+    currency: 'USD',
+    destination: 'bank-1',
+    idempotencyKey: `k-${tx}`,
+    createdAt: T0,
+    updatedAt: T0,
+    holdExpiresAt: T1,
+    attempts: 0,
+    status: 'PENDING',
+    ...fields,
+  });
+const marker = (id: string, key: string, fields: Record<string, unknown>): Item =>
+  item(markerKey(id, key), {
+    accountId: id,
+    idempotencyKey: key,
+    requestHash: 'h',
+    createdAt: T0,
+    expiresAt: 2_000_000_000,
+    ...fields,
+  });
+
+/** Before the fuzz: A at version 5 holding P1 (300), with W1 pending; B at version 2 holding P2. */
+function beforeFuzz(): Item[] {
+  return [
+    account(A, {
+      balance: 1000,
+      pending: 300,
+      available: 700,
+      version: 5,
+      lastMovement: { transactionId: W1, type: 'WITHDRAWAL', amount: 50 },
+    }),
+    account(B, {
+      balance: 500,
+      pending: 300,
+      available: 200,
+      version: 2,
+      lastMovement: { transactionId: 'B-DEPOSIT', type: 'DEPOSIT', amount: 500 },
+    }),
+    item(ownerLinkKey('alice-sub', A), { ownerId: 'alice-sub', accountId: A }),
+    item(ownerLinkKey('bob-sub', B), { ownerId: 'bob-sub', accountId: B }),
+    line(A, 4, { transactionId: 'A-4', type: 'DEPOSIT', amount: 1050, balanceAfter: 1050 }),
+    item(pendingEntryKey(A, W1), {
+      transactionId: W1,
+      accountId: A,
+      type: 'WITHDRAWAL',
+      amount: 50,
+      idempotencyKey: 'w1',
+      createdAt: T0,
+    }),
+    item(pendingEntryKey(A, P1), {
+      transactionId: P1,
+      accountId: A,
+      type: 'PAYOUT',
+      amount: 300,
+      status: 'PENDING',
+      idempotencyKey: `k-${P1}`,
+      createdAt: T0,
+    }),
+    marker(A, 'w1', { outcome: 'COMMITTED', transactionId: W1, type: 'WITHDRAWAL', amount: 50 }),
+    payout(A, P1, { openPayoutShard: 'OPEN#1', openPayoutDue: `${T1}#${P1}` }),
+    payout(B, P2, { openPayoutShard: 'OPEN#2', openPayoutDue: `${T1}#${P2}` }),
+    item(withdrawalSwitchKey, { paused: false, by: 'ops-sub', at: T0, reason: 'drill over' }),
+  ];
+}
+
+/** What the service finishes meanwhile, on its own: W1 sequenced, P1 posted, P2 voided. */
+function backgroundOnly(): Item[] {
+  const items = beforeFuzz().filter(
+    (i) => !(String(i.pk).startsWith('PENDING#') && i.transactionId === W1),
+  );
+  const replace = (next: Item): void => {
+    const at = items.findIndex((i) => i.pk === next.pk && i.sk === next.sk);
+    if (at >= 0) items[at] = next;
+    else items.push(next);
+  };
+  replace(
+    account(A, {
+      balance: 700,
+      pending: 0,
+      available: 700,
+      version: 6,
+      updatedAt: T1,
+      lastMovement: { transactionId: P1, type: 'PAYOUT', amount: 300, status: 'POSTED' },
+    }),
+  );
+  replace(
+    account(B, {
+      balance: 500,
+      pending: 0,
+      available: 500,
+      version: 3,
+      updatedAt: T1,
+      lastMovement: { transactionId: P2, type: 'PAYOUT', amount: 300, status: 'VOIDED' },
+    }),
+  );
+  replace(
+    line(A, 4, {
+      transactionId: 'A-4',
+      type: 'DEPOSIT',
+      amount: 1050,
+      balanceAfter: 1050,
+      sequencedAt: T1,
+    }),
+  );
+  replace(line(A, 5, { transactionId: W1, type: 'WITHDRAWAL', amount: 50, balanceAfter: 1000 }));
+  replace(
+    line(A, 6, {
+      transactionId: P1,
+      type: 'PAYOUT',
+      amount: 300,
+      balanceAfter: 700,
+      status: 'POSTED',
+    }),
+  );
+  // B's line for the void is not written yet: its change is explained by the payout record.
+  replace(
+    marker(A, 'w1', {
+      outcome: 'COMMITTED',
+      transactionId: W1,
+      type: 'WITHDRAWAL',
+      amount: 50,
+      balanceAfter: 1000,
+      sequence: 5,
+    }),
+  );
+  replace(
+    payout(A, P1, { status: 'POSTED', updatedAt: T1, attempts: 1, gatewayReference: 'gw-1' }),
+  );
+  replace(payout(B, P2, { status: 'VOIDED', updatedAt: T1, voidReason: 'refused' }));
+  replace(
+    item(pendingEntryKey(A, P1), {
+      transactionId: P1,
+      accountId: A,
+      type: 'PAYOUT',
+      amount: 300,
+      status: 'POSTED',
+      idempotencyKey: `k-${P1}`,
+      createdAt: T0,
+    }),
+  );
+  // A refused fuzz request recorded under its key: allowed.
+  replace(
+    marker(A, 'fz-1', {
+      outcome: 'REFUSED',
+      status: 409,
+      error: { code: 'INSUFFICIENT_FUNDS', message: 'No.', requestId: 'r' },
+    }),
+  );
+  return items;
+}
+
+const compare = (after: Item[]) => compareSnapshots(snapshot(beforeFuzz()), snapshot(after));
+function changed(after: Item[], pk: string, sk: string, fields: Record<string, unknown>): Item[] {
+  return after.map((i) => (i.pk === pk && i.sk === sk ? { ...i, ...fields } : i));
+}
+
+describe('the state comparison', () => {
+  it('accepts what the service finished on its own meanwhile', () => {
+    const result = compare(backgroundOnly());
+    expect(result.unexplained).toEqual([]);
+    expect(result.awaiting).toEqual([]);
+    expect(result.explained).toMatchObject({
+      'accounts moved by payouts resolved': 2,
+      'payouts resolved': 2,
+      'statement lines written': 2,
+      'statement lines written again': 1,
+      'pending entries retired': 1,
+      'pending entries of payouts resolved': 1,
+      'markers given their statement place': 1,
+      'refusals recorded': 1,
+    });
+  });
+
+  it('accepts nothing at all changing', () => {
+    expect(compare(beforeFuzz())).toEqual({ unexplained: [], awaiting: [], explained: {} });
+  });
+
+  it('waits for the line of a resolution the scan saw only on the account', () => {
+    // The scan read A after P1 was posted but P1's record before: no line yet, nothing to show.
+    const after = backgroundOnly()
+      .filter((i) => !(String(i.pk).startsWith('LEDGER#') && i.sequence === 6))
+      .map((i) => (i.pk === payoutKey(A, P1).pk && i.sk === P1 ? payout(A, P1, {}) : i));
+    const result = compare(after);
+    expect(result.unexplained).toEqual([]);
+    expect(result.awaiting).toHaveLength(1);
+    expect(result.awaiting[0]).toMatch(
+      /^account ACCOUNT#01JACCOUNTA.*no statement line yet at version 6/,
+    );
+  });
+
+  it('reports a balance a refused request changed', () => {
+    const ak = accountKey(A);
+    let after = changed(backgroundOnly(), ak.pk, ak.sk, {
+      balance: 690,
+      available: 690,
+      version: 7,
+      lastMovement: { transactionId: NEW, type: 'WITHDRAWAL', amount: 10 },
+    });
+    after = [
+      ...after,
+      line(A, 7, { transactionId: NEW, type: 'WITHDRAWAL', amount: 10, balanceAfter: 690 }),
+    ];
+    const result = compare(after);
+    expect(result.unexplained).toEqual([
+      expect.stringMatching(
+        /^account ACCOUNT#01JACCOUNTA.*balance 1000 -> 690.*version 7 is WITHDRAWAL 01JNEWTX.*did not exist before the fuzz/,
+      ),
+      expect.stringMatching(
+        /^statement line LEDGER#01JACCOUNTA.*L#0+7: a statement line of WITHDRAWAL 01JNEWTX/,
+      ),
+    ]);
+  });
+
+  it('reports a balance changed even before its line is written', () => {
+    const ak = accountKey(A);
+    const after = [
+      ...changed(backgroundOnly(), ak.pk, ak.sk, {
+        balance: 690,
+        available: 690,
+        version: 7,
+        lastMovement: { transactionId: NEW, type: 'WITHDRAWAL', amount: 10 },
+      }),
+      marker(A, 'fz-2', {
+        outcome: 'COMMITTED',
+        transactionId: NEW,
+        type: 'WITHDRAWAL',
+        amount: 10,
+      }),
+    ];
+    const result = compare(after);
+    expect(result.unexplained).toEqual([
+      expect.stringMatching(/^idempotency marker MARKER#.*a movement committed under key "fz-2"/),
+    ]);
+    expect(result.awaiting).toEqual([
+      expect.stringMatching(/^account ACCOUNT#01JACCOUNTA.*no statement line yet at version 7/),
+    ]);
+  });
+
+  it('reports a hold a refused request placed', () => {
+    const ak = accountKey(A);
+    const after = [
+      ...changed(backgroundOnly(), ak.pk, ak.sk, { pending: 10, available: 690 }),
+      payout(A, NEW, { amount: 10 }),
+    ];
+    expect(compare(after).unexplained).toEqual([
+      expect.stringMatching(
+        /^account ACCOUNT#01JACCOUNTA.*do not add up: pending 10, expected 0; available 690, expected 700/,
+      ),
+      expect.stringMatching(/^payout PAYOUT#01JACCOUNTA0+ 01JNEWTX.*a new payout \(a hold of 10/),
+    ]);
+  });
+
+  it('reports a hold placed on an account that did not move otherwise', () => {
+    const bk = accountKey(B);
+    const after = [
+      ...changed(beforeFuzz(), bk.pk, bk.sk, { pending: 310, available: 190, updatedAt: T1 }),
+      payout(B, NEW, { amount: 10 }),
+    ];
+    expect(compare(after).unexplained).toEqual([
+      expect.stringMatching(
+        /^account ACCOUNT#01JACCOUNTB.*available 200 -> 190, pending 300 -> 310, updatedAt .*, with no movement/,
+      ),
+      expect.stringMatching(/^payout PAYOUT#01JACCOUNTB0+ 01JNEWTX.*a new payout/),
+    ]);
+  });
+
+  it('reports a hold released with no resolution', () => {
+    const bk = accountKey(B);
+    const after = changed(beforeFuzz(), bk.pk, bk.sk, { pending: 0, available: 500 });
+    expect(compare(after).unexplained).toEqual([
+      expect.stringMatching(/^account ACCOUNT#01JACCOUNTB.*pending 300 -> 0, with no movement/),
+    ]);
+  });
+
+  it('reports a statement line a refused request changed', () => {
+    const lk = statementLineKey(A, 4);
+    const after = changed(backgroundOnly(), lk.pk, lk.sk, { balanceAfter: 2050 });
+    expect(compare(after).unexplained).toEqual([
+      expect.stringMatching(
+        /^statement line LEDGER#01JACCOUNTA.*changed: balanceAfter 1050 -> 2050/,
+      ),
+    ]);
+  });
+
+  it('reports the freeze flag a refused request set', () => {
+    const ak = accountKey(A);
+    const after = [
+      ...changed(backgroundOnly(), ak.pk, ak.sk, { frozen: true, frozenAtVersion: 6 }),
+      item(accountControlKey(A, T1, 'c1'), {
+        accountId: A,
+        action: 'FREEZE',
+        by: 'alice-sub',
+        at: T1,
+        reason: 'fuzz',
+      }),
+    ];
+    expect(compare(after).unexplained).toEqual([
+      expect.stringMatching(
+        /^account ACCOUNT#01JACCOUNTA.*frozen \(none\) -> true, frozenAtVersion \(none\) -> 6/,
+      ),
+      expect.stringMatching(
+        /^freeze record CONTROL#01JACCOUNTA.*a new "FREEZE" of .* by "alice-sub"/,
+      ),
+    ]);
+  });
+
+  it('reports the withdrawals pause a refused request set', () => {
+    const after = changed(backgroundOnly(), withdrawalSwitchKey.pk, withdrawalSwitchKey.sk, {
+      paused: true,
+      by: 'bob-sub',
+      at: T1,
+      reason: 'fuzz',
+    });
+    expect(compare(after).unexplained).toEqual([
+      expect.stringMatching(/^withdrawals switch CONTROL WITHDRAWALS: .*paused false -> true/),
+    ]);
+  });
+
+  it('reports a new account and owner link', () => {
+    const after = [
+      ...backgroundOnly(),
+      account('01JNEWACCOUNT0000000000000', { balance: 0, pending: 0, available: 0, version: 0 }),
+      item(ownerLinkKey('fuzz-owner', '01JNEWACCOUNT0000000000000'), {
+        ownerId: 'fuzz-owner',
+        accountId: '01JNEWACCOUNT0000000000000',
+      }),
+    ];
+    expect(compare(after).unexplained).toEqual([
+      expect.stringMatching(/^account ACCOUNT#01JNEWACCOUNT.*a new account/),
+      expect.stringMatching(/^owner link OWNER#fuzz-owner.*a new owner link/),
+    ]);
+  });
+
+  it('reports a payout resolved for an amount other than its hold', () => {
+    const ak = accountKey(A);
+    const after = changed(backgroundOnly(), ak.pk, ak.sk, { balance: 600, available: 600 });
+    expect(compare(after).unexplained).toEqual([
+      expect.stringMatching(
+        /^account ACCOUNT#01JACCOUNTA.*do not add up: balance 600, expected 700/,
+      ),
+    ]);
+  });
+
+  it('reports a resolved payout changed again', () => {
+    const done = beforeFuzz().map((i) =>
+      i.pk === payoutKey(B, P2).pk ? payout(B, P2, { status: 'VOIDED', voidReason: 'refused' }) : i,
+    );
+    const later = done.map((i) =>
+      i.pk === payoutKey(B, P2).pk ? payout(B, P2, { status: 'POSTED', voidReason: 'refused' }) : i,
+    );
+    expect(compareSnapshots(snapshot(done), snapshot(later)).unexplained).toEqual([
+      expect.stringMatching(/^payout PAYOUT#01JACCOUNTB.*status "VOIDED" -> "POSTED"/),
+    ]);
+  });
+});
+
+describe('the state comparison, items of a kind it does not know', () => {
+  const other = (tx: string): Item => item({ pk: `SOMETHING#${A}`, sk: tx }, { transactionId: tx });
+  it('accepts one written for a transaction from before', () => {
+    const result = compare([...backgroundOnly(), other(W1)]);
+    expect(result.unexplained).toEqual([]);
+  });
+  it('reports one written for any other transaction', () => {
+    expect(compare([...backgroundOnly(), other(NEW)]).unexplained).toEqual([
+      expect.stringMatching(/^other item SOMETHING#01JACCOUNTA.*: a new item/),
+    ]);
+  });
+});
+
+describe('readableTransactions', () => {
+  it('finds a payout and a non-payout transaction of each account', () => {
+    const found = readableTransactions(snapshot(backgroundOnly()), { alice: A, bob: B });
+    expect(found).toEqual({
+      payouts: { alice: P1, bob: P2 },
+      nonPayouts: { alice: W1, bob: null },
+    });
+  });
+});
