@@ -347,6 +347,24 @@ export async function renderReport(r: BenchResults): Promise<string> {
     out.push('Not measured (see errors).', '');
   }
 
+  const sequencer = r.sections.sequencer;
+  out.push('## 9. Sequencer', '');
+  if (sequencer) {
+    out.push(
+      `Movements (withdrawals and deposits alternating, 32 in flight, the domain's own functions on the real store) commit into a table of their own with the sequencer off; then the real sequencer (\`lib/sequencer-stream.ts\`), fed by the local stream poller in batches of up to ${sequencer.batch} records, drains the whole backlog. Both rates are over wall time on the same DynamoDB Local. The sequencer writes each account's lines in chunks of 25 (one BatchWriteItem of lines, one of pending-entry deletes, the markers' updates in parallel), one chunk after another per account and accounts in parallel, so one account's rate is its ceiling.`,
+      '',
+      '| load | movements | committed per s | lines written per s | ratio | drain s | complete |',
+      '|---|--:|--:|--:|--:|--:|---|',
+      ...sequencer.loads.map(
+        (l) =>
+          `| ${l.name} | ${l.movements} | ${l.commitRate} | ${l.sequencerRate} | ${x(l.ratio)} | ${l.drainSeconds} | ${l.complete ? 'yes' : '**no**'} |`,
+      ),
+      '',
+    );
+  } else {
+    out.push('Not measured (see errors).', '');
+  }
+
   out.push(
     '## Running it',
     '',

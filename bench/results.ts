@@ -5,6 +5,7 @@ import type { HandlerCpu } from './handler';
 import type { HotAccountResult } from './hot-account';
 import type { Comparison, ScenarioSummary } from './lib/latency';
 import type { ScaleResult } from './scale';
+import type { SequencerResult } from './sequencer';
 
 export interface Target {
   section: string;
@@ -86,5 +87,6 @@ export interface BenchResults {
     hotAccount?: HotAccountResult;
     scale?: ScaleResult;
     coldStart?: ColdStartResult;
+    sequencer?: SequencerResult;
   };
 }

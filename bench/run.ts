@@ -37,6 +37,7 @@ import { round } from './lib/stats';
 import { renderReport, renderSvg } from './report';
 import type { BenchResults, LoadResults, Target } from './results';
 import { measureScale } from './scale';
+import { measureSequencer } from './sequencer';
 import { configureHandlers, startTestIssuer, type TestIssuer } from '../test/support/in-process';
 
 const smoke = process.argv.includes('--smoke');
@@ -52,6 +53,8 @@ interface Plan {
   profileWithdrawals: number;
   hotRounds: number;
   scale: { sizes: number[]; reads: number };
+  /** Section 9: movements committed, then drained by the sequencer, per load. */
+  sequencer: { name: string; accounts: number; movements: number }[];
   cold: { initSamples: number; componentSamples: number; otherHandlerSamples: number };
   /** Rounds: even, so HTTP and its floor run first alike. Budget: seconds per load. */
   http: { rounds: number; loads: Load[]; budgetSeconds: number } | null;
@@ -70,6 +73,10 @@ const PLAN: Plan = smoke
       profileWithdrawals: 0,
       hotRounds: 1,
       scale: { sizes: [10, 10_000], reads: 10 },
+      sequencer: [
+        { name: 'one account', accounts: 1, movements: 300 },
+        { name: '16 accounts', accounts: 16, movements: 300 },
+      ],
       cold: { initSamples: 5, componentSamples: 0, otherHandlerSamples: 0 },
       // Starting the whole local stack takes most of a minute; npm test's e2e suite runs it.
       http: null,
@@ -86,6 +93,10 @@ const PLAN: Plan = smoke
       profileWithdrawals: 300,
       hotRounds: 5,
       scale: { sizes: [10, 10_000, 100_000], reads: 300 },
+      sequencer: [
+        { name: 'one account', accounts: 1, movements: 3000 },
+        { name: '16 accounts', accounts: 16, movements: 3000 },
+      ],
       cold: { initSamples: 20, componentSamples: 5, otherHandlerSamples: 3 },
       http: {
         rounds: 2,
@@ -106,6 +117,8 @@ export const LIMITS = {
   initRatio: 2,
   scaleFlatRatio: 1.25,
   hotSuccesses: 64,
+  /** Issue 17: the sequencer writes lines at least twice as fast as movements commit. */
+  sequencerRatio: 2,
 };
 
 const outFlag = process.argv.indexOf('--out');
@@ -332,6 +345,22 @@ async function main(): Promise<number> {
       results.sections.scale = scale;
       errors.push(...scale.failures.map((f) => `scale: ${f}`));
     });
+
+    await section('9. Sequencer', async () => {
+      const sequencer = await measureSequencer({
+        dynamo: d,
+        ownerId: OWNER,
+        loads: PLAN.sequencer,
+        progress,
+      });
+      results.sections.sequencer = sequencer;
+      errors.push(...sequencer.failures.map((f) => `sequencer: ${f}`));
+      for (const load of sequencer.loads.filter((l) => !l.complete)) {
+        errors.push(
+          `sequencer ${load.name}: lines missing or entries left pending after the drain`,
+        );
+      }
+    });
   } catch (error) {
     errors.push(
       `set-up: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
@@ -510,6 +539,15 @@ function targets(results: BenchResults): Target[] {
         met: ratio <= LIMITS.scaleFlatRatio,
       });
     }
+  }
+  for (const load of results.sections.sequencer?.loads ?? []) {
+    list.push({
+      section: '9. Sequencer',
+      name: `lines written vs movements committed, ${load.name}`,
+      target: `≥ ${x(LIMITS.sequencerRatio)}`,
+      value: `${x(load.ratio)} (${load.sequencerRate}/s vs ${load.commitRate}/s)`,
+      met: load.ratio >= LIMITS.sequencerRatio && load.complete,
+    });
   }
   const cold = results.sections.coldStart;
   if (cold) {

@@ -11,12 +11,20 @@ export const isNewPayoutRecord = (record: DynamoDBRecord): boolean =>
   record.eventName === 'INSERT' && isPayoutPartition(record.dynamodb?.Keys?.pk?.S);
 
 /**
+ * How long a batch waits for one payout's gateway answer. A slower answer (a gateway that holds
+ * the connection until our 5 s timeout) must not hold every payout behind it in the stream: past
+ * this, the batch moves on and the answer settles the payout when it comes, or, if the container
+ * is frozen or recycled first, the sweeper asks the gateway again by the same key.
+ */
+export const DISPATCH_WAIT_MS = 2000;
+
+/**
  * The payout dispatcher: in AWS behind the table's event source mapping (filtered to new
  * payout records), locally behind the stream poller. A committed payout record is the outbox;
  * its INSERT is the one event that sends it. A redelivered record sends it again under the
  * same gateway idempotency key and finds it resolved, so money leaves at most once.
  */
-export function payoutDispatcher(deps: () => PayoutDeps) {
+export function payoutDispatcher(deps: () => PayoutDeps, waitMs = DISPATCH_WAIT_MS) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const failures: { itemIdentifier: string }[] = [];
     await Promise.all(
@@ -24,13 +32,27 @@ export function payoutDispatcher(deps: () => PayoutDeps) {
         const change = record.dynamodb;
         if (!isNewPayoutRecord(record)) return;
         const payout = unmarshall(change?.NewImage as Record<string, AttributeValue>) as Payout;
-        try {
-          await dispatchPayout(deps(), payout);
-        } catch (error) {
-          logger.error('payout dispatch failed', {
-            error: error as Error,
+        const dispatched = dispatchPayout(deps(), payout).then(
+          () => null,
+          (error: unknown) => {
+            logger.error('payout dispatch failed', {
+              error: error as Error,
+              transactionId: payout.transactionId,
+            });
+            return error;
+          },
+        );
+        let timer: NodeJS.Timeout | undefined;
+        const waited = new Promise<'waiting'>((resolve) => {
+          timer = setTimeout(() => resolve('waiting'), waitMs);
+        });
+        const outcome = await Promise.race([dispatched, waited]);
+        clearTimeout(timer);
+        if (outcome === 'waiting') {
+          logger.info('payout dispatch goes on beyond this batch', {
             transactionId: payout.transactionId,
           });
+        } else if (outcome !== null) {
           failures.push({ itemIdentifier: change?.SequenceNumber ?? '' });
         }
       }),

@@ -114,6 +114,7 @@ async function main(): Promise<void> {
       handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>,
       checkpoint: string,
       filter: (record: DynamoDBRecord) => boolean,
+      batchSize: number,
     ) => {
       const poller = startStreamPoller({
         endpoint: serviceEndpoint,
@@ -121,6 +122,7 @@ async function main(): Promise<void> {
         handler,
         checkpointFile: path.join(s.dataDir, checkpoint),
         filter,
+        batchSize,
         onError: (error) => console.error(`${name}:`, error),
       });
       stops.push({ name, stop: () => poller.stop() });
@@ -130,12 +132,19 @@ async function main(): Promise<void> {
       sequencer.handler,
       'sequencer-checkpoint.json',
       (record) => record.dynamodb?.Keys?.sk?.S === 'ACCOUNT',
+      1000, // as serverless.yml's batchSize: one call sees many changes of each busy account
     );
     // The same payout functions that run in AWS: the dispatcher behind the stream (new payout
     // records only, as serverless.yml filters them), the sweeper on a timer (AWS: every minute).
     const payouts = await import('../handlers/payouts');
     const { isNewPayoutRecord } = await import('../lib/payout-stream');
-    consume('payout dispatcher', payouts.dispatch, 'payouts-checkpoint.json', isNewPayoutRecord);
+    consume(
+      'payout dispatcher',
+      payouts.dispatch,
+      'payouts-checkpoint.json',
+      isNewPayoutRecord,
+      1000, // records read per GetRecords; only new payouts reach the handler
+    );
     const sweeper = startTimer(sweepSeconds() * 1000, () =>
       payouts.sweep().catch((error: unknown) => console.error('payout sweeper:', error)),
     );

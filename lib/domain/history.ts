@@ -44,7 +44,7 @@ export function encodeCursor(at: Position | number): string {
 
 export function decodeCursor(cursor: string): Position {
   try {
-    if (!/^[A-Za-z0-9_-]{1,300}$/.test(cursor)) throw new Error('not base64url');
+    if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw new Error('not base64url');
     return position.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch {
     throw new ValidationError('cursor is not one this API returned');

@@ -339,8 +339,8 @@ async function answerFromMarker(
 
 /**
  * Builds the answer for a committed movement from one consistent read of the account. Its
- * `balanceAfter` is exact: known when this movement is still the account's last one, or once
- * the sequencer has placed it in the statement; otherwise null (pending), never guessed.
+ * `balanceAfter` is exact: known when this movement is still the account's last one, or (a
+ * replay) from its statement line among the newest; otherwise null (pending), never guessed.
  */
 async function resultOf(
   deps: MovementDeps,
@@ -365,6 +365,13 @@ async function resultOf(
   ]);
   if (account === null) throw new Error(`Account ${committed.accountId} vanished after a commit`);
   const isLast = account.lastMovement?.transactionId === committed.transactionId;
+  // A replay of an earlier movement: its place is in the statement, once the sequencer put it there.
+  // (A fresh commit never looks: its line cannot be older than its answer, and two round trips
+  // are the promise.)
+  const line =
+    replayed && committed.balanceAfter === undefined && !isLast
+      ? await deps.store.findRecentLine(committed.accountId, committed.transactionId)
+      : null;
   return {
     transaction: {
       transactionId: committed.transactionId,
@@ -372,8 +379,9 @@ async function resultOf(
       type: committed.type,
       amount: committed.amount,
       currency: account.currency,
-      balanceAfter: committed.balanceAfter ?? (isLast ? account.balance : null),
-      sequence: committed.sequence ?? (isLast ? account.version : null),
+      balanceAfter:
+        committed.balanceAfter ?? line?.balanceAfter ?? (isLast ? account.balance : null),
+      sequence: committed.sequence ?? line?.sequence ?? (isLast ? account.version : null),
       idempotencyKey: committed.idempotencyKey,
       createdAt: committed.createdAt,
       status: payout?.status ?? 'POSTED',

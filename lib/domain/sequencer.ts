@@ -1,5 +1,13 @@
 import type { Account } from './types';
-import { STATEMENT_CHUNK, type LedgerStore, type StatementLine } from '../persistence/ledger-store';
+import {
+  STATEMENT_CHUNK,
+  TransientStoreError,
+  type LedgerStore,
+  type StatementLine,
+} from '../persistence/ledger-store';
+
+/** Tries of one chunk when DynamoDB throttles or fails transiently, before the batch is failed. */
+const CHUNK_ATTEMPTS = 6;
 
 /**
  * The statement line of the movement that caused one change of an account item, as its stream
@@ -47,6 +55,7 @@ export async function sequenceChanges<Id>(
   store: LedgerStore,
   changes: AccountChange<Id>[],
   now: () => Date,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((done) => setTimeout(done, ms)),
 ): Promise<{ written: number; failed: Id[]; error?: unknown }> {
   const byAccount = new Map<string, { id: Id; line: StatementLine }[]>();
   for (const change of changes) {
@@ -64,9 +73,11 @@ export async function sequenceChanges<Id>(
       for (let start = 0; start < queue.length; start += STATEMENT_CHUNK) {
         const chunk = queue.slice(start, start + STATEMENT_CHUNK);
         try {
-          await store.writeStatementLines(
+          await writeChunk(
+            store,
             chunk.map((item) => item.line),
-            now().toISOString(),
+            now,
+            sleep,
           );
           written += chunk.length;
         } catch (cause) {
@@ -78,4 +89,26 @@ export async function sequenceChanges<Id>(
     }),
   );
   return { written, failed, ...(error === undefined ? {} : { error }) };
+}
+
+/**
+ * One chunk, tried again here on a transient failure (throttling, a 5xx, a lost connection):
+ * failing the batch instead would make the stream deliver it all again from this record, after
+ * the consumer's backoff, and under a steady fault rate a large batch would rarely get through.
+ */
+async function writeChunk(
+  store: LedgerStore,
+  lines: StatementLine[],
+  now: () => Date,
+  sleep: (ms: number) => Promise<void>,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.writeStatementLines(lines, now().toISOString());
+      return;
+    } catch (error) {
+      if (!(error instanceof TransientStoreError) || attempt >= CHUNK_ATTEMPTS) throw error;
+      await sleep(Math.random() * Math.min(1000, 50 * 2 ** attempt));
+    }
+  }
 }

@@ -862,10 +862,10 @@ export class LedgerStore {
 
   /**
    * Writes the statement lines of one account's consecutive movements (at most
-   * `STATEMENT_CHUNK`), then retires their pending entries, then lets their markers report the
-   * exact balance. The lines are confirmed before any entry is retired, so a reader never finds a
-   * movement in neither place, and only this chunk's movements can be in both. Idempotent: a
-   * redelivered chunk writes the same lines again and deletes nothing new.
+   * `STATEMENT_CHUNK`), then retires their pending entries: two BatchWriteItem calls. The lines
+   * are confirmed before any entry is retired, so a reader never finds a movement in neither
+   * place, and only this chunk's movements can be in both. Idempotent: a redelivered chunk writes
+   * the same lines again and deletes nothing new.
    */
   async writeStatementLines(lines: StatementLine[], sequencedAt: string): Promise<void> {
     if (lines.length > STATEMENT_CHUNK) throw new Error(`at most ${STATEMENT_CHUNK} lines at once`);
@@ -881,29 +881,33 @@ export class LedgerStore {
         DeleteRequest: { Key: pendingEntryKey(line.accountId, line.transactionId) },
       })),
     );
-    await Promise.all(lines.map((line) => this.markSequenced(line)));
   }
 
-  /** Lets replays of this key report the exact balance too. The marker may have expired. */
-  private async markSequenced(line: StatementLine): Promise<void> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
+  /**
+   * A movement's statement line among the account's newest `REPLAY_LOOKBACK` lines: what a
+   * replay answers with when its movement is no longer the account's last. Null when it is
+   * still pending or older than that (the history has it).
+   */
+  async findRecentLine(accountId: string, transactionId: string): Promise<LedgerEntry | null> {
+    const result = await guarded(() =>
+      this.db.send(
+        new QueryCommand({
           TableName: this.tableName,
-          Key: markerKey(line.accountId, line.idempotencyKey),
-          UpdateExpression: 'SET balanceAfter = :balance, #sequence = :sequence',
-          ConditionExpression: 'attribute_exists(pk) AND transactionId = :tx',
-          ExpressionAttributeNames: { '#sequence': 'sequence' },
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :line)',
+          FilterExpression: 'transactionId = :tx',
           ExpressionAttributeValues: {
-            ':balance': line.balanceAfter,
-            ':sequence': line.sequence,
-            ':tx': line.transactionId,
+            ':pk': ledgerPartition(accountId),
+            ':line': LINE_PREFIX,
+            ':tx': transactionId,
           },
+          ConsistentRead: true,
+          ScanIndexForward: false,
+          Limit: REPLAY_LOOKBACK,
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) translateError(error);
-    }
+      ),
+    );
+    const item = result.Items?.[0];
+    return item ? toStatementLine(item) : null;
   }
 
   /** BatchWriteItem until every request is processed (unprocessed ones again, with backoff). */
@@ -929,6 +933,8 @@ export class LedgerStore {
 /** The most lines `writeStatementLines` takes at once: one BatchWriteItem. */
 export const STATEMENT_CHUNK = BATCH_WRITE_MAX;
 const BATCH_ATTEMPTS = 6;
+/** Lines a replay looks through for its movement's: one Query, about 9 RCU. */
+const REPLAY_LOOKBACK = 100;
 
 /** A transaction cancelled by a conflicting one or by throttling may pass: retry, never refuse. */
 function throwIfTransient(reasons: CancellationReason[], error: Error): void {

@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { FAULT_KINDS } from '../../scripts/lib/fault-proxy';
+import type { BankReport } from '../../scripts/lib/bank/run';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -26,9 +29,23 @@ describe('the bank run (npm run check:bank)', () => {
       const report = output.slice(output.indexOf('Bank run "'));
       if (code !== 0) throw new Error(`the bank run failed (exit ${code}):\n${report || output}`);
       expect(report).toMatch(/^Bank run "check" \(seed \d+\): PASSED/);
-      // What makes this run worth its minutes: every fault kind, the crash and the fuzzer happened.
-      expect(report).toMatch(/crash/i);
-      expect(report).toMatch(/fuzz\s+1000 requests/);
+      // What makes this run worth its minutes: the load, every fault kind, the crash and the
+      // fuzzer happened, and the stream consumers' lag was measured.
+      const file = /report\s+(\S+\.json)/.exec(report)?.[1];
+      const r = JSON.parse(readFileSync(file ?? '', 'utf8')) as BankReport;
+      expect(r.operations.total).toBeGreaterThanOrEqual(2000);
+      expect(r.options.clients).toBeGreaterThanOrEqual(16);
+      expect(Object.keys(r.operations.byType).sort()).toEqual(
+        ['DEPOSIT', 'PAYOUT', 'TRANSFER', 'WITHDRAWAL'].sort(),
+      );
+      for (const kind of FAULT_KINDS)
+        expect([kind, r.faults.injected[kind]]).not.toEqual([kind, 0]);
+      expect(r.faults.lostAfterCommit).toBeGreaterThan(0);
+      expect(r.crashRestarts.length).toBeGreaterThanOrEqual(1);
+      expect(r.fuzz?.requests).toBeGreaterThanOrEqual(1000);
+      expect(r.sequencer.lag.count).toBeGreaterThan(0);
+      expect(r.sequencer.unplacedAfterLoad).toBe(0);
+      expect(r.payoutLatency.holdToDispatch.count).toBeGreaterThan(0);
       process.stderr.write(`${report.split('\n').slice(0, 3).join('\n')}\n`);
     },
     13 * 60_000,

@@ -99,14 +99,15 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
     OpenAccount: ['dynamodb:PutItem'],
     GetAccount: ['dynamodb:GetItem'],
     GetBalance: ['dynamodb:GetItem'],
-    Withdraw: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    Deposit: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    // Query: a replay reads its movement's statement line among the newest.
+    Withdraw: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    Deposit: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     ListTransactions: ['dynamodb:GetItem', 'dynamodb:Query'],
     FreezeAccount: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     UnfreezeAccount: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     GetWithdrawalSwitch: ['dynamodb:GetItem'],
     SetWithdrawalSwitch: ['dynamodb:PutItem'],
-    Sequencer: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    Sequencer: ['dynamodb:BatchWriteItem'],
   };
 
   it.each(Object.entries(expected))(

@@ -71,6 +71,9 @@ export interface PayoutState {
   destination?: string;
   attempts?: number;
   voidReason?: string | null;
+  /** The hold's commit, and the last change (the resolution, once POSTED or VOIDED). */
+  createdAt?: string;
+  updatedAt?: string;
 }
 
 /** A record of the simulated gateway (GET /_control/payouts). */
@@ -81,6 +84,8 @@ export interface GatewayRecord {
   status: string;
   requests: number;
   executions: number;
+  /** When the gateway first heard of the key. */
+  createdAt?: string;
 }
 
 export interface Settlement {
@@ -142,6 +147,8 @@ async function readPayout(
     destination: typeof body.destination === 'string' ? body.destination : undefined,
     attempts: typeof body.attempts === 'number' ? body.attempts : undefined,
     voidReason: typeof body.voidReason === 'string' ? body.voidReason : null,
+    createdAt: typeof body.createdAt === 'string' ? body.createdAt : undefined,
+    updatedAt: typeof body.updatedAt === 'string' ? body.updatedAt : undefined,
   };
 }
 

@@ -60,11 +60,16 @@ import {
 } from './payouts';
 import { hangProbe, runProbes, type HangProbe, type ProbeResult } from './probes';
 import { historyAround } from './history';
+import { payoutLatencies, sequencerLags, spread, unsequencedBefore, type Spread } from './lag';
 import { writeReport } from './report';
 import { crashAndRestart, startProxiedStack, type ProxiedStack } from './stack';
 import { INVARIANTS, verify, type AccountState } from './verify';
 
 export const TABLE_NAME = 'money-movement-local';
+
+/** The bound the sequencer promises: a movement's line within this long after the load stops. */
+export const SEQUENCED_WITHIN_MS = 5_000;
+const SEQUENCER_INVARIANT = `sequencer: every movement of the load has its statement line ${SEQUENCED_WITHIN_MS / 1000} s after the load stops`;
 
 export interface BankOptions {
   label: string;
@@ -135,7 +140,14 @@ export interface BankReport {
     maxBacklogAtSecond: number;
     catchUpSeconds: number;
     committedPerSecond: number;
+    /** Commit to statement line, movements committed during the load (payouts aside). */
+    lag: Spread;
+    lagByPhase: Array<Spread & { label: string }>;
+    /** Movements of the load still without their line SEQUENCED_WITHIN_MS after it stopped. */
+    unplacedAfterLoad: number;
   };
+  /** The payout dispatcher: from the hold's commit to the gateway, and to POSTED or VOIDED. */
+  payoutLatency: { holdToDispatch: Spread; holdToSettled: Spread };
   crashRestarts: Array<{
     atOperation: number;
     killedDynamodbPid: number;
@@ -469,6 +481,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     // ---- traffic ---------------------------------------------------------------------------
     t = performance.now();
     trafficStarted = t;
+    const trafficStartedAt = Date.now();
     log(
       `traffic: ${options.ops} operations from ${hotCount} clients on ${hot.length} hot accounts (${Math.round(mix.transfer * 100)}% transfers, ${Math.round(mix.payout * 100)}% payouts) and ${dedicatedCount} clients on accounts of their own`,
     );
@@ -526,6 +539,18 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     if (crashError !== undefined) throw crashError;
     lap('traffic', t);
     const trafficEnded = performance.now();
+    const trafficEndedAt = Date.now();
+    const accountIds = allAccounts.map((account) => account.accountId);
+    // The sequencer's promise: 5 s after the load stops, every movement of it has its line.
+    const unplaced = (async () => {
+      await sleep(SEQUENCED_WITHIN_MS - (Date.now() - trafficEndedAt));
+      const client = localDynamoDbClient(running.dynamodb);
+      try {
+        return await unsequencedBefore(client, TABLE_NAME, accountIds, trafficEndedAt);
+      } finally {
+        client.destroy();
+      }
+    })();
 
     // ---- settle ----------------------------------------------------------------------------
     t = performance.now();
@@ -620,6 +645,32 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     }
     const verdict = verify(ctx.ops, ctx.samples, states);
     const settled = verifySettlement(ctx.ops, states, settlement, gateway);
+    const lagClient = localDynamoDbClient(running.dynamodb);
+    let lags: Array<{ committedAt: number; lagMs: number }>;
+    try {
+      lags = await sequencerLags(lagClient, TABLE_NAME, accountIds, {
+        from: trafficStartedAt,
+        to: trafficEndedAt,
+      });
+    } finally {
+      lagClient.destroy();
+    }
+    const lag = spread(lags.map((l) => l.lagMs));
+    // Wall-clock bounds of each phase, to see which faults slow the sequencer.
+    const wallOf = (at: number) => trafficStartedAt + (at - trafficStarted);
+    const lagByPhase = phaseLog.map((p, i) => {
+      const from = wallOf(p.at);
+      const to = wallOf(phaseLog[i + 1]?.at ?? trafficEnded);
+      const inPhase = lags.filter((l) => l.committedAt >= from && l.committedAt < to);
+      return { label: p.label, ...spread(inPhase.map((l) => l.lagMs)) };
+    });
+    const late = await unplaced;
+    const lateViolations: Violation[] = late.slice(0, 50).map((entry) => ({
+      invariant: SEQUENCER_INVARIANT,
+      detail: `${entry.type} ${entry.transactionId} committed during the load still has no statement line ${SEQUENCED_WITHIN_MS / 1000} s after it stopped (${late.length} such)`,
+      accountId: entry.accountId,
+    }));
+    const payoutLatency = payoutLatencies(settlement.payouts, gateway);
     lap('verify', t);
 
     t = performance.now();
@@ -638,6 +689,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       ...ctx.violations,
       ...verdict.violations,
       ...settled.violations,
+      ...lateViolations,
       ...(fuzz?.violations ?? []),
     ];
     const invariants: BankReport['invariants'] = {};
@@ -645,6 +697,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       invariants[name] = { checks: verdict.checks[name] ?? 0, violations: 0 };
     for (const name of Object.values(SETTLEMENT_INVARIANTS))
       invariants[name] = { checks: settled.checks[name] ?? 0, violations: 0 };
+    invariants[SEQUENCER_INVARIANT] = { checks: lag.count, violations: 0 };
     for (const v of violations) {
       const entry = invariants[v.invariant] ?? { checks: 0, violations: 0 };
       entry.violations += 1;
@@ -774,6 +827,9 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
         maxBacklog: backlog.max,
         maxBacklogAtSecond: backlog.maxAtSecond,
         catchUpSeconds: Math.round((durations.sequencerCatchUp ?? 0) / 100) / 10,
+        lag,
+        lagByPhase,
+        unplacedAfterLoad: late.length,
         committedPerSecond:
           Math.round(
             (counted.filter((op) => op.outcome === 'committed').length /
@@ -781,6 +837,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
               10,
           ) / 10,
       },
+      payoutLatency,
       crashRestarts: crashes,
       hangProbe: hang,
       probes,
@@ -840,6 +897,11 @@ export function formatReport(r: BankReport): string {
   }
   lines.push(
     `  sequencer    backlog up to ${r.sequencer.maxBacklog} committed-but-unsequenced entries (at ${r.sequencer.maxBacklogAtSecond} s), caught up ${r.sequencer.catchUpSeconds} s after the traffic; ${r.sequencer.committedPerSecond} movements/s committed`,
+    `               commit → statement line during the load: ${fmtSpread(r.sequencer.lag)}; without a line ${SEQUENCED_WITHIN_MS / 1000} s after the load: ${r.sequencer.unplacedAfterLoad}`,
+    ...r.sequencer.lagByPhase.map(
+      (p) => `               lag in phase ${p.label.padEnd(22)} ${fmtSpread(p)}`,
+    ),
+    `  dispatcher   hold → gateway ${fmtSpread(r.payoutLatency.holdToDispatch)}; hold → POSTED/VOIDED ${fmtSpread(r.payoutLatency.holdToSettled)}`,
   );
   if (r.hangProbe !== null) {
     lines.push(
@@ -894,6 +956,10 @@ export function formatReport(r: BankReport): string {
 /** An operation's outcome, a refusal by its code. */
 function outcomeOf(op: Operation): string {
   return op.outcome === 'refused' ? (op.refusal?.code ?? 'refused') : op.outcome;
+}
+
+function fmtSpread(s: Spread): string {
+  return `p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, max ${s.maxMs} ms (n=${s.count})`;
 }
 
 function fmt(counts: Record<string, number>): string {
