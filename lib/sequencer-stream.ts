@@ -29,7 +29,19 @@ export function sequencerHandler(store: () => LedgerStore, now: () => Date = () 
         after: accountOf(change.NewImage as Image),
       });
     }
+    const started = Date.now();
     const result = await sequenceChanges(store(), changes, now);
+    const oldest = Math.min(
+      started,
+      ...changes.map((c) => Date.parse(c.after?.lastMovement?.createdAt ?? '') || started),
+    );
+    // One line per batch: what was placed, how long it took, how far behind the oldest commit was.
+    logger.info('statement lines written', {
+      lines: result.written,
+      records: event.Records.length,
+      durationMs: Date.now() - started,
+      oldestLagMs: Date.now() - oldest,
+    });
     if (result.failed.length > 0) {
       logger.error('sequencing failed', {
         error: result.error as Error,

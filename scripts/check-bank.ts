@@ -9,15 +9,15 @@
  * Exits 1 if any invariant was violated.
  *
  *   npm run check:bank -- [--ops N] [--clients N] [--accounts N] [--seed N] [--fuzz N]
- *                         [--no-faults] [--no-crash] [--no-hang-probe]
- *   npm run check:full        # ≥ 10,000 operations, 32 clients, 5,000 fuzzed requests
+ *                         [--crashes N] [--no-faults] [--no-crash] [--no-hang-probe]
+ *   npm run check:full        # ≥ 10,000 operations, 32 clients, 5,000 fuzzed requests, 3 crashes
  */
 import { formatReport, runBank, stopActiveRun, type BankOptions } from './lib/bank/run';
 
 function usage(message: string): never {
   console.error(`${message}
 usage: npm run check:bank -- [--full] [--ops N] [--clients N] [--accounts N] [--seed N] [--fuzz N]
-                             [--no-faults] [--no-crash] [--no-hang-probe]`);
+                             [--crashes N] [--no-faults] [--no-crash] [--no-hang-probe]`);
   process.exit(2);
 }
 
@@ -31,6 +31,7 @@ function parse(argv: string[]): BankOptions {
     seed: Math.floor(Math.random() * 1_000_000),
     faults: true,
     crash: true,
+    crashCount: full ? 3 : 1,
     hangProbe: true,
     fuzz: full ? 5_000 : 1_000,
   };
@@ -40,6 +41,7 @@ function parse(argv: string[]): BankOptions {
     '--accounts': (n) => (options.hotAccounts = n),
     '--seed': (n) => (options.seed = n),
     '--fuzz': (n) => (options.fuzz = n),
+    '--crashes': (n) => (options.crashCount = n),
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';

@@ -6,13 +6,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
-  BatchWriteCommand,
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
-  type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -185,9 +184,6 @@ function toStatementLine(item: Record<string, unknown>): LedgerEntry {
 /** A statement line as the sequencer writes it: its place and balance are known. */
 export type StatementLine = LedgerEntry & { sequence: number; balanceAfter: number };
 
-/** The most items one BatchWriteItem takes. */
-const BATCH_WRITE_MAX = 25;
-
 export interface PendingEntry {
   transactionId: string;
   accountId: string;
@@ -210,7 +206,25 @@ function toPayout(item: Record<string, unknown>): Payout {
 }
 
 /** DynamoDB persistence of accounts, ledgers and idempotency markers. Knows nothing of HTTP. */
+/** Runs at most `slots` tasks at once; the others wait their turn, in order. */
+function limiter(slots: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (running >= slots) await new Promise<void>((turn) => waiting.push(turn));
+    running += 1;
+    try {
+      return await task();
+    } finally {
+      running -= 1;
+      waiting.shift()?.();
+    }
+  };
+}
+
 export class LedgerStore {
+  private readonly sequencerSlots = limiter(SEQUENCER_WRITES_IN_FLIGHT);
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -862,24 +876,42 @@ export class LedgerStore {
 
   /**
    * Writes the statement lines of one account's consecutive movements (at most
-   * `STATEMENT_CHUNK`), then retires their pending entries: two BatchWriteItem calls. The lines
-   * are confirmed before any entry is retired, so a reader never finds a movement in neither
-   * place, and only this chunk's movements can be in both. Idempotent: a redelivered chunk writes
-   * the same lines again and deletes nothing new.
+   * `STATEMENT_CHUNK`), then retires their pending entries: single-item writes side by side, two
+   * round trips per chunk. (Not BatchWriteItem: DynamoDB Local takes its one write lock once per
+   * item of a batch, so under load a batch of 25 waits 25 turns where 25 requests wait one.) The
+   * lines are confirmed before any entry is retired, so a reader never finds a movement in
+   * neither place, and only this chunk's movements can be in both. Idempotent: a redelivered
+   * chunk writes the same lines again and deletes nothing new.
    */
   async writeStatementLines(lines: StatementLine[], sequencedAt: string): Promise<void> {
     if (lines.length > STATEMENT_CHUNK) throw new Error(`at most ${STATEMENT_CHUNK} lines at once`);
-    await this.batchWrite(
-      lines.map((line) => ({
-        PutRequest: {
-          Item: { ...statementLineKey(line.accountId, line.sequence), ...line, sequencedAt },
-        },
-      })),
+    await Promise.all(
+      lines.map((line) =>
+        this.sequencerSlots(() =>
+          guarded(() =>
+            this.db.send(
+              new PutCommand({
+                TableName: this.tableName,
+                Item: { ...statementLineKey(line.accountId, line.sequence), ...line, sequencedAt },
+              }),
+            ),
+          ),
+        ),
+      ),
     );
-    await this.batchWrite(
-      lines.map((line) => ({
-        DeleteRequest: { Key: pendingEntryKey(line.accountId, line.transactionId) },
-      })),
+    await Promise.all(
+      lines.map((line) =>
+        this.sequencerSlots(() =>
+          guarded(() =>
+            this.db.send(
+              new DeleteCommand({
+                TableName: this.tableName,
+                Key: pendingEntryKey(line.accountId, line.transactionId),
+              }),
+            ),
+          ),
+        ),
+      ),
     );
   }
 
@@ -909,30 +941,12 @@ export class LedgerStore {
     const item = result.Items?.[0];
     return item ? toStatementLine(item) : null;
   }
-
-  /** BatchWriteItem until every request is processed (unprocessed ones again, with backoff). */
-  private async batchWrite(
-    requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string],
-  ): Promise<void> {
-    let left = requests;
-    for (let attempt = 0; left.length > 0; attempt++) {
-      if (attempt >= BATCH_ATTEMPTS) {
-        throw new TransientStoreError('throttled', {
-          cause: new Error(`${left.length} writes left unprocessed`),
-        });
-      }
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-      const result = await guarded(() =>
-        this.db.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: left } })),
-      );
-      left = result.UnprocessedItems?.[this.tableName] ?? [];
-    }
-  }
 }
 
-/** The most lines `writeStatementLines` takes at once: one BatchWriteItem. */
-export const STATEMENT_CHUNK = BATCH_WRITE_MAX;
-const BATCH_ATTEMPTS = 6;
+/** The most lines `writeStatementLines` takes at once: the sequencer's chunk of one account. */
+export const STATEMENT_CHUNK = 25;
+/** The sequencer's writes in flight at once, per container: within the SDK's 50 sockets. */
+const SEQUENCER_WRITES_IN_FLIGHT = 40;
 /** Lines a replay looks through for its movement's: one Query, about 9 RCU. */
 const REPLAY_LOOKBACK = 100;
 

@@ -107,7 +107,7 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
     UnfreezeAccount: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     GetWithdrawalSwitch: ['dynamodb:GetItem'],
     SetWithdrawalSwitch: ['dynamodb:PutItem'],
-    Sequencer: ['dynamodb:BatchWriteItem'],
+    Sequencer: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
   };
 
   it.each(Object.entries(expected))(

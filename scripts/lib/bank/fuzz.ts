@@ -70,7 +70,11 @@ export async function runFuzz(
     seed: number;
     concurrency?: number;
     log?: (line: string) => void;
-    /** How long to wait for background work to explain what changed (default 180 s). */
+    /**
+     * How long to wait for background work to explain what changed: default 10 s, the
+     * sequencer's promise (a line within 5 s) with room for one more snapshot. Longer would hide
+     * lag the bank run exists to catch.
+     */
     settleMs?: number;
   },
 ): Promise<FuzzResult> {
@@ -158,7 +162,7 @@ export async function runFuzz(
 
   // The state: compared again while what differs waits on work still under way (a statement
   // line not yet written for a payout resolved meanwhile), up to settleMs.
-  const settleMs = options.settleMs ?? 180_000;
+  const settleMs = options.settleMs ?? 10_000;
   const waitStarted = performance.now();
   let comparison: StateComparison;
   for (;;) {
@@ -173,7 +177,7 @@ export async function runFuzz(
         `  fuzz: ${comparison.awaiting.length} changes wait on the sequencer, comparing again`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
   result.background.waitedMs = Math.round(performance.now() - waitStarted);
   result.background.byKind = comparison.explained;

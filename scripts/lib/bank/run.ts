@@ -10,7 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import type { LedgerEntry } from '../../../lib/domain/types';
 import { QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { pendingPartitions } from '../../../lib/persistence/keys';
@@ -61,7 +62,7 @@ import {
 import { hangProbe, runProbes, type HangProbe, type ProbeResult } from './probes';
 import { historyAround } from './history';
 import { payoutLatencies, sequencerLags, spread, unsequencedBefore, type Spread } from './lag';
-import { writeReport } from './report';
+import { REPORT_DIR, writeReport } from './report';
 import { crashAndRestart, startProxiedStack, type ProxiedStack } from './stack';
 import { INVARIANTS, verify, type AccountState } from './verify';
 
@@ -82,6 +83,8 @@ export interface BankOptions {
   seed: number;
   faults: boolean;
   crash: boolean;
+  /** Crash-restarts during the traffic when `crash` (default 1). */
+  crashCount?: number;
   hangProbe: boolean;
   fuzz: number;
   behaviour?: Behaviour;
@@ -302,7 +305,18 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
   const cleanUp = async (): Promise<void> => {
     await running.stack.stop().catch(() => undefined);
     await proxy.stop();
-    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+    // The stack's own log (every structured line of the service) outlives the data: beside the report.
+    for (const dir of dataDirs) {
+      const stackLog = path.join(dir, 'stack.log');
+      if (existsSync(stackLog)) {
+        mkdirSync(REPORT_DIR, { recursive: true });
+        copyFileSync(
+          stackLog,
+          path.join(REPORT_DIR, `bank-${options.label}-stack-${path.basename(dir)}.log`),
+        );
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
   };
   active = cleanUp;
 
@@ -402,7 +416,16 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
         });
       return planChain;
     };
-    const crashAt = options.crash ? Math.max(1, Math.floor(options.ops * 0.6)) : -1;
+    // One crash at 60 % of the traffic; several spread over it (the full run has three).
+    const crashCount = options.crash ? Math.max(1, options.crashCount ?? 1) : 0;
+    const crashPoints = new Set(
+      Array.from({ length: crashCount }, (_, i) =>
+        Math.max(
+          1,
+          Math.floor(options.ops * (crashCount === 1 ? 0.6 : 0.25 + (0.55 * i) / (crashCount - 1))),
+        ),
+      ),
+    );
     const crashes: BankReport['crashRestarts'] = [];
     let crashDone: Promise<void> = Promise.resolve();
     let crashError: unknown;
@@ -462,7 +485,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
         );
         void applyPlan();
       }
-      if (n === crashAt) crash(n);
+      if (crashPoints.has(n)) crash(n);
     };
 
     const setRules = (rules: FaultRule[]): Promise<void> => {
@@ -580,7 +603,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     );
     const gateway = await gatewayRecords(ctx);
 
-    // ---- fuzz (while the sequencer catches up: it only writes statement lines) --------------
+    // ---- fuzz (background work meanwhile is told apart from what a refused request changed) ---
     let fuzz: FuzzResult | null = null;
     if (options.fuzz > 0) {
       t = performance.now();
@@ -764,6 +787,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
         seed: options.seed,
         faults: options.faults,
         crash: options.crash,
+        crashCount: options.crash ? (options.crashCount ?? 1) : 0,
         hangProbe: options.hangProbe,
         fuzz: options.fuzz,
         behaviour,
@@ -918,6 +942,7 @@ export function formatReport(r: BankReport): string {
       `  fuzz         ${r.fuzz.requests} requests (seed ${r.fuzz.seed}), statuses ${fmt(r.fuzz.byStatus)}, violations ${r.fuzz.violations}, state unchanged: ${r.fuzz.stateUnchanged ? 'yes' : 'NO'}, slow (sent twice) ${r.fuzz.slowOrFailed}`,
     );
     lines.push(
+      `               by route: ${fmt(r.fuzz.byRoute)}`,
       `               refused by serverless-offline's HTTP layer before the service (not held against it): ${fmt(r.fuzz.emulatorRefusals) || 'none'}`,
     );
   }
