@@ -94,8 +94,8 @@ const PLAN: Plan = smoke
       hotRounds: 5,
       scale: { sizes: [10, 10_000, 100_000], reads: 300 },
       sequencer: [
-        { name: 'one account', accounts: 1, movements: 3000 },
-        { name: '16 accounts', accounts: 16, movements: 3000 },
+        { name: 'one account', accounts: 1, movements: 1000 },
+        { name: '16 accounts', accounts: 16, movements: 1000 },
       ],
       cold: { initSamples: 20, componentSamples: 5, otherHandlerSamples: 3 },
       http: {
@@ -323,6 +323,22 @@ async function main(): Promise<number> {
       }
     });
 
+    await section('9. Sequencer', async () => {
+      const sequencer = await measureSequencer({
+        dynamo: d,
+        ownerId: OWNER,
+        loads: PLAN.sequencer,
+        progress,
+      });
+      results.sections.sequencer = sequencer;
+      errors.push(...sequencer.failures.map((f) => `sequencer: ${f}`));
+      for (const load of sequencer.loads.filter((l) => !l.complete)) {
+        errors.push(
+          `sequencer ${load.name}: lines missing or entries left pending after the drain`,
+        );
+      }
+    });
+
     await section('6. Hot account', async () => {
       const hot = await measureHotAccount({
         dynamo: d,
@@ -344,22 +360,6 @@ async function main(): Promise<number> {
       const scale = await measureScale({ dynamo: d, ownerId: OWNER, ...PLAN.scale, progress });
       results.sections.scale = scale;
       errors.push(...scale.failures.map((f) => `scale: ${f}`));
-    });
-
-    await section('9. Sequencer', async () => {
-      const sequencer = await measureSequencer({
-        dynamo: d,
-        ownerId: OWNER,
-        loads: PLAN.sequencer,
-        progress,
-      });
-      results.sections.sequencer = sequencer;
-      errors.push(...sequencer.failures.map((f) => `sequencer: ${f}`));
-      for (const load of sequencer.loads.filter((l) => !l.complete)) {
-        errors.push(
-          `sequencer ${load.name}: lines missing or entries left pending after the drain`,
-        );
-      }
     });
   } catch (error) {
     errors.push(

@@ -10,12 +10,15 @@ import { performance } from 'node:perf_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ulid } from 'ulid';
 import { WithdrawalSwitch } from '../lib/domain/controls';
+import { ServiceUnavailableError } from '../lib/domain/errors';
 import { deposit, withdraw, type MovementDeps } from '../lib/domain/movements';
 import { noMetrics } from '../lib/metrics';
 import { LedgerStore, type StatementLine } from '../lib/persistence/ledger-store';
 import { sequencerHandler } from '../lib/sequencer-stream';
 import { startStreamPoller } from '../scripts/lib/stream-poller';
 import { ensureTable } from '../scripts/lib/table';
+import { localDynamoDbClient } from '../scripts/lib/dynamodb-local';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createFloorClient } from './floor';
 import { createAccounts, type Dynamo } from './lib/env';
 import type { Progress } from './lib/progress';
@@ -68,8 +71,15 @@ async function measureLoad(
   // A table of its own: its stream holds exactly this load's changes.
   const tableName = `bench-sequencer-${ulid().toLowerCase()}`;
   await ensureTable(options.dynamo.setup, tableName);
+  // The sequencer runs on the service's client configuration; the load that builds its backlog
+  // on a patient one (10 attempts, no timeout: DynamoDB Local makes 32 writers on one item queue).
   const client = createFloorClient(options.dynamo.endpoint);
   const store = new LedgerStore(client.doc, tableName);
+  const loadClient = localDynamoDbClient(options.dynamo.endpoint, { maxAttempts: 10 });
+  const loadStore = new LedgerStore(
+    DynamoDBDocumentClient.from(loadClient, { marshallOptions: { removeUndefinedValues: true } }),
+    tableName,
+  );
   const accounts = await createAccounts(
     options.dynamo.setupDoc,
     tableName,
@@ -78,7 +88,7 @@ async function measureLoad(
     1e12,
   );
   try {
-    const commitSeconds = await commitMovements(options, store, accounts, load);
+    const commitSeconds = await commitMovements(options, loadStore, accounts, load);
     let lines = 0;
     const counted = new Proxy(store, {
       get(target, property, receiver) {
@@ -121,6 +131,7 @@ async function measureLoad(
     };
   } finally {
     client.client.destroy();
+    loadClient.destroy();
   }
 }
 
@@ -156,12 +167,30 @@ async function commitMovements(
           idempotencyKey: `seq-${i}`,
           requestId: 'bench',
         };
-        if (i % 2 === 0) await withdraw(deps, { ...request, caller: owner });
-        else await deposit(deps, { ...request, caller: operator });
+        await retried(() =>
+          i % 2 === 0
+            ? withdraw(deps, { ...request, caller: owner })
+            : deposit(deps, { ...request, caller: operator }),
+        );
         step.tick();
       }
     }),
   );
   step.done();
   return (performance.now() - started) / 1000;
+}
+
+/**
+ * What the API tells a client on a 503: retry with the same key. DynamoDB Local answers a write
+ * that waited too long for its lock with a 500, which the SDK's three attempts may not outlast.
+ */
+async function retried<T>(movement: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await movement();
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableError) || attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
 }
