@@ -94,8 +94,8 @@ const PLAN: Plan = smoke
       hotRounds: 5,
       scale: { sizes: [10, 10_000, 100_000], reads: 300 },
       sequencer: [
-        { name: 'one account', accounts: 1, movements: 1000 },
-        { name: '16 accounts', accounts: 16, movements: 1000 },
+        { name: 'one account', accounts: 1, movements: 600 },
+        { name: '16 accounts', accounts: 16, movements: 600 },
       ],
       cold: { initSamples: 20, componentSamples: 5, otherHandlerSamples: 3 },
       http: {
