@@ -13,6 +13,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
+  type QueryCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -206,6 +207,25 @@ function toPayout(item: Record<string, unknown>): Payout {
 }
 
 /** DynamoDB persistence of accounts, ledgers and idempotency markers. Knows nothing of HTTP. */
+/**
+ * One idempotent write of the sequencer, tried until it lands or `WRITE_ATTEMPTS` transient
+ * failures (throttling, 5xx, a lost connection) in a row. Each of a chunk's 50 writes retries on
+ * its own: under a steady fault rate, and once the SDK's retry quota is spent, a chunk retried as
+ * a whole would rarely find all 50 lucky at once.
+ */
+async function persistently<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await guarded(write);
+    } catch (error) {
+      if (!(error instanceof TransientStoreError) || attempt >= WRITE_ATTEMPTS) throw error;
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.random() * Math.min(500, 20 * 2 ** attempt)),
+      );
+    }
+  }
+}
+
 /** Runs at most `slots` tasks at once; the others wait their turn, in order. */
 function limiter(slots: number): <T>(task: () => Promise<T>) => Promise<T> {
   let running = 0;
@@ -283,26 +303,11 @@ export class LedgerStore {
 
   /** Every account of an owner, oldest first. */
   async listAccountsByOwner(ownerId: string): Promise<Account[]> {
-    const ids: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await guarded(() =>
-        this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: {
-              ':pk': ownerPartition(ownerId),
-              ':prefix': ownerLinkPrefix,
-            },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      ids.push(...(page.Items ?? []).map((item) => String(item.accountId)));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const links = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': ownerPartition(ownerId), ':prefix': ownerLinkPrefix },
+    });
+    const ids = links.map((item) => String(item.accountId));
     const accounts: Account[] = [];
     // BatchGetItem takes at most 100 keys.
     for (let i = 0; i < ids.length; i += 100) {
@@ -849,29 +854,39 @@ export class LedgerStore {
    * listing began. As many reads as it takes (a Query answers at most 1 MB).
    */
   async listStatementAbove(accountId: string, afterSequence: number): Promise<LedgerEntry[]> {
-    const lines: LedgerEntry[] = [];
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+      ExpressionAttributeValues: {
+        ':pk': ledgerPartition(accountId),
+        ':lower': statementLineKey(accountId, Math.max(0, afterSequence) + 1).sk,
+        ':upper': `${LINE_PREFIX}~`,
+      },
+      ScanIndexForward: false,
+    });
+    return items.map(toStatementLine);
+  }
+
+  /** Every item a strongly consistent Query finds, page after page (one answers at most 1 MB). */
+  private async queryAll(
+    query: Omit<QueryCommandInput, 'TableName' | 'ConsistentRead' | 'ExclusiveStartKey'>,
+  ): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const result = await guarded(() =>
+      const page = await guarded(() =>
         this.db.send(
           new QueryCommand({
+            ...query,
             TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
-            ExpressionAttributeValues: {
-              ':pk': ledgerPartition(accountId),
-              ':lower': statementLineKey(accountId, Math.max(0, afterSequence) + 1).sk,
-              ':upper': `${LINE_PREFIX}~`,
-            },
             ConsistentRead: true,
-            ScanIndexForward: false,
             ExclusiveStartKey: start,
           }),
         ),
       );
-      lines.push(...(result.Items ?? []).map(toStatementLine));
-      start = result.LastEvaluatedKey;
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
     } while (start !== undefined);
-    return lines;
+    return items;
   }
 
   /**
@@ -888,7 +903,7 @@ export class LedgerStore {
     await Promise.all(
       lines.map((line) =>
         this.sequencerSlots(() =>
-          guarded(() =>
+          persistently(() =>
             this.db.send(
               new PutCommand({
                 TableName: this.tableName,
@@ -902,7 +917,7 @@ export class LedgerStore {
     await Promise.all(
       lines.map((line) =>
         this.sequencerSlots(() =>
-          guarded(() =>
+          persistently(() =>
             this.db.send(
               new DeleteCommand({
                 TableName: this.tableName,
@@ -947,6 +962,7 @@ export class LedgerStore {
 export const STATEMENT_CHUNK = 25;
 /** The sequencer's writes in flight at once, per container: within the SDK's 50 sockets. */
 const SEQUENCER_WRITES_IN_FLIGHT = 40;
+const WRITE_ATTEMPTS = 8;
 /** Lines a replay looks through for its movement's: one Query, about 9 RCU. */
 const REPLAY_LOOKBACK = 100;
 

@@ -33,6 +33,7 @@ import {
   type FuzzSetup,
 } from '../../scripts/lib/bank/fuzz';
 import { loadContract } from '../../scripts/lib/bank/fuzz/contract';
+import { routeMatcher } from '../../scripts/lib/bank/fuzz/routes';
 import type { Item, Snapshot } from '../../scripts/lib/bank/fuzz/state';
 import type { RawResponse } from '../../scripts/lib/bank/raw-http';
 
@@ -119,6 +120,32 @@ describe('the fuzz model', () => {
     for (const c of cases) byRoute.set(c.route ?? '-', (byRoute.get(c.route ?? '-') ?? 0) + 1);
     for (const route of openapiRoutes()) expect(byRoute.get(route) ?? 0).toBeGreaterThan(15);
     expect(byRoute.get('-') ?? 0).toBeGreaterThan(15);
+  });
+
+  it('counts a path as a route when a path parameter takes its segment', () => {
+    const matches = routeMatcher(contract.routes);
+    expect(matches('GET', '/accounts/{accountId}/payouts/extra')).toBe(true);
+    expect(matches('GET', '/accounts/01JALICE000000000000000000/balance')).toBe(true);
+    expect(matches('POST', '/accounts/{accountId}/payouts/extra')).toBe(false);
+    expect(matches('GET', '/accounts/{accountId}/balance/extra')).toBe(false);
+    expect(matches('GET', '/Health')).toBe(false);
+  });
+
+  it('aims "no such route" only at paths no route matches, a path parameter taking any segment', () => {
+    const patterns = openapiRoutes().map((route) => {
+      const [method, path] = route.split(' ') as [string, string];
+      return { method, path: new RegExp(`^${path.replace(/\{[^/]+\}/g, '[^/]+')}$`) };
+    });
+    const strays = cases.filter((c) => c.route === null);
+    expect(strays.length).toBeGreaterThan(15);
+    for (const c of strays) {
+      const path = c.request.target.split('?')[0] ?? '';
+      const matched = patterns.filter((p) => p.method === c.request.method && p.path.test(path));
+      expect({ target: c.request.target, matched }).toEqual({
+        target: c.request.target,
+        matched: [],
+      });
+    }
   });
 
   it('never sends a request that could change state and be valid', () => {
