@@ -27,7 +27,13 @@ export function createFloorClient(endpoint: string): FloorClient {
   const client = new DynamoDBClient({
     region: LOCAL_REGION,
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true },
+    requestHandler: {
+      connectionTimeout: 1000,
+      requestTimeout: 3000,
+      throwOnRequestTimeout: true,
+      httpAgent: { maxSockets: 256 },
+      httpsAgent: { maxSockets: 256 },
+    },
     endpoint,
     credentials: LOCAL_CREDENTIALS,
   });
