@@ -109,7 +109,8 @@ async function scanAll(
   return items;
 }
 
-async function queryAll(
+/** Every item of a partition (optionally under a sort-key prefix), strongly consistent, all pages. */
+export async function queryAll(
   doc: DynamoDBDocumentClient,
   tableName: string,
   pk: string,

@@ -10,9 +10,10 @@
  * Payouts' own lines are left out of the sequencer's figures: they wait for the gateway, which
  * the payout figures show.
  */
-import { QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ledgerPartition, pendingPartitions } from '../../../lib/persistence/keys';
+import { queryAll } from './audit';
 
 export interface Spread {
   count: number;
@@ -32,29 +33,6 @@ export function spread(values: number[]): Spread {
   };
 }
 
-async function queryAll(
-  client: DynamoDBClient,
-  tableName: string,
-  pk: string,
-): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: QueryCommand['input']['ExclusiveStartKey'];
-  do {
-    const out = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: pk } },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(out.Items ?? []).map((item) => unmarshall(item)));
-    start = out.LastEvaluatedKey;
-  } while (start !== undefined);
-  return items;
-}
-
 /** Commit-to-line lag of every non-payout line committed in [from, to] (epoch ms), by commit time. */
 export async function sequencerLags(
   client: DynamoDBClient,
@@ -64,7 +42,11 @@ export async function sequencerLags(
 ): Promise<Array<{ committedAt: number; lagMs: number }>> {
   const lags: Array<{ committedAt: number; lagMs: number }> = [];
   for (const accountId of accountIds) {
-    for (const line of await queryAll(client, tableName, ledgerPartition(accountId))) {
+    for (const line of await queryAll(
+      DynamoDBDocumentClient.from(client),
+      tableName,
+      ledgerPartition(accountId),
+    )) {
       const committedAt = Date.parse(String(line.createdAt));
       const placed = Date.parse(String(line.sequencedAt));
       if (line.type === 'PAYOUT' || Number.isNaN(placed)) continue;
@@ -86,7 +68,7 @@ export async function unsequencedBefore(
   const left: Array<{ accountId: string; transactionId: string; type: string }> = [];
   for (const accountId of accountIds) {
     for (const pk of pendingPartitions(accountId)) {
-      for (const entry of await queryAll(client, tableName, pk)) {
+      for (const entry of await queryAll(DynamoDBDocumentClient.from(client), tableName, pk)) {
         if (entry.type === 'PAYOUT' || Date.parse(String(entry.createdAt)) >= before) continue;
         left.push({
           accountId,
