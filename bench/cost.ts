@@ -7,7 +7,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { LedgerStore } from '../lib/persistence/ledger-store';
+import { dynamoLedgerStore } from '../lib/persistence/dynamodb-store';
 import { sequencerHandler } from '../lib/sequencer-stream';
 import { startStreamPoller } from '../scripts/lib/stream-poller';
 import { createFloorClient } from './floor';
@@ -172,7 +172,7 @@ export async function measureCost(options: {
   const poller = startStreamPoller({
     endpoint: dynamo.endpoint,
     tableName: LEDGER_TABLE,
-    handler: sequencerHandler(() => new LedgerStore(sequencerClient.doc, LEDGER_TABLE)),
+    handler: sequencerHandler(() => dynamoLedgerStore(sequencerClient.doc, LEDGER_TABLE)),
     filter: (record) => record.dynamodb?.Keys?.sk?.S === 'ACCOUNT',
     pollIntervalMs: 50,
     onError: (error) => failures.push(`sequencer: ${String(error)}`),

@@ -8,11 +8,12 @@
 import { performance } from 'node:perf_hooks';
 import { monotonicFactory } from 'ulid';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { accountFor, type AccountDeps } from '../lib/domain/accounts';
+import { accountFor } from '../lib/domain/accounts';
+import type { HistoryDeps } from '../lib/domain/history';
 import { listTransactions } from '../lib/domain/history';
 import type { Account, Caller, LedgerEntry } from '../lib/domain/types';
 import { accountKey, ownerLinkKey, statementLineKey } from '../lib/persistence/keys';
-import { LedgerStore } from '../lib/persistence/ledger-store';
+import { dynamoLedgerStore } from '../lib/persistence/dynamodb-store';
 import { createFloorClient } from './floor';
 import { LEDGER_TABLE, batchWrite, type Dynamo } from './lib/env';
 import type { Progress } from './lib/progress';
@@ -115,12 +116,7 @@ export async function measureScale(options: {
   }
 
   const client = createFloorClient(dynamo.endpoint);
-  const deps: AccountDeps = {
-    store: new LedgerStore(client.doc, LEDGER_TABLE),
-    logger: new Logger({ serviceName: 'bench', logLevel: 'SILENT' }),
-    newId: () => 'unused',
-    now: () => new Date(),
-  };
+  const deps: HistoryDeps = { store: dynamoLedgerStore(client.doc, LEDGER_TABLE) };
   const caller: Caller = { userId: ownerId, username: 'bench', isOperator: false };
   const histograms = seeded.map(() => ({ balance: newHistogram(), history: newHistogram() }));
 

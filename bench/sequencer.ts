@@ -13,7 +13,8 @@ import { WithdrawalSwitch } from '../lib/domain/controls';
 import { ServiceUnavailableError } from '../lib/domain/errors';
 import { deposit, withdraw, type MovementDeps } from '../lib/domain/movements';
 import { noMetrics } from '../lib/metrics';
-import { LedgerStore, type StatementLine } from '../lib/persistence/ledger-store';
+import { dynamoLedgerStore } from '../lib/persistence/dynamodb-store';
+import type { LedgerStore, StatementLine } from '../lib/domain/ports';
 import { sequencerHandler } from '../lib/sequencer-stream';
 import { startStreamPoller } from '../scripts/lib/stream-poller';
 import { ensureTable } from '../scripts/lib/table';
@@ -71,7 +72,7 @@ async function measureLoad(
   await ensureTable(options.dynamo.setup, tableName);
   // The service's client configuration, for the load and the sequencer alike.
   const client = createFloorClient(options.dynamo.endpoint);
-  const store = new LedgerStore(client.doc, tableName);
+  const store = dynamoLedgerStore(client.doc, tableName);
   const accounts = await createAccounts(
     options.dynamo.setupDoc,
     tableName,

@@ -1,26 +1,12 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ruleOf } from './domain/movement-types';
+import type { MovementMetrics } from './domain/ports';
 import type { MovementType } from './domain/types';
-
-/** What the money path counts; the domain sees this port, not CloudWatch. */
-export interface MovementMetrics {
-  committed(type: MovementType): void;
-  replayed(type: MovementType): void;
-  refused(type: MovementType, reason: string): void;
-  /** A transaction cancelled by a conflicting one, retried (`gaveUp`: the retries ran out). */
-  conflict(type: MovementType, gaveUp: boolean): void;
-}
 
 /** CloudWatch metrics as embedded-metric-format log lines, flushed after each invocation. */
 export const metrics = new Metrics({ namespace: 'MoneyMovement', serviceName: 'money-movement' });
 
-const FAMILY: Record<MovementType, string> = {
-  WITHDRAWAL: 'Withdrawals',
-  DEPOSIT: 'Deposits',
-  TRANSFER_OUT: 'Transfers',
-  TRANSFER_IN: 'Transfers',
-  PAYOUT: 'Payouts',
-};
-const name = (type: MovementType, what: string) => `${FAMILY[type]}${what}`;
+const name = (type: MovementType, what: string) => `${ruleOf(type).metricFamily}${what}`;
 
 export const cloudWatchMovementMetrics: MovementMetrics = {
   committed: (type) => metrics.addMetric(name(type, 'Committed'), MetricUnit.Count, 1),

@@ -1,24 +1,34 @@
 import { ulid } from 'ulid';
 import { config } from './config';
 import { logger } from './logger';
-import { documentClient } from './persistence/dynamodb-client';
-import { LedgerStore } from './persistence/ledger-store';
+import { cloudWatchMovementMetrics } from './metrics';
 import type { AccountDeps } from './domain/accounts';
 import { WithdrawalSwitch, type ControlDeps } from './domain/controls';
-import { cloudWatchMovementMetrics } from './metrics';
+import type { HistoryDeps } from './domain/history';
 import type { MovementDeps } from './domain/movements';
 import type { PayoutDeps } from './domain/payouts';
+import type { LedgerStore } from './domain/ports';
+import { documentClient } from './persistence/dynamodb-client';
+import { dynamoLedgerStore } from './persistence/dynamodb-store';
 import { createHttpPayoutGateway } from './payouts/gateway';
 
-type ServiceDeps = AccountDeps & MovementDeps & ControlDeps & { payoutHoldSeconds: number };
+/**
+ * The one place the domain meets the real world: the DynamoDB adapters, the gateway client,
+ * CloudWatch metrics and the logger, wired once per container.
+ */
+export type ServiceDeps = AccountDeps &
+  MovementDeps &
+  ControlDeps &
+  HistoryDeps & { store: LedgerStore; payoutHoldSeconds: number };
+
 let deps: ServiceDeps | undefined;
 let payouts: PayoutDeps | undefined;
 
-/** The domain's collaborators, wired once per container. */
+/** The domain's collaborators for the HTTP handlers. */
 export function serviceDeps(): ServiceDeps {
-  const c = config();
   if (deps === undefined) {
-    const store = new LedgerStore(documentClient(), c.tableName);
+    const c = config();
+    const store = dynamoLedgerStore(documentClient(), c.tableName);
     deps = {
       store,
       logger,
@@ -35,8 +45,8 @@ export function serviceDeps(): ServiceDeps {
 
 /** The payout dispatcher's and sweeper's collaborators: the store and the gateway client. */
 export function payoutDeps(): PayoutDeps {
-  const c = config();
   if (payouts === undefined) {
+    const c = config();
     if (c.payoutGatewayUrl === undefined) {
       throw new Error('PAYOUT_GATEWAY_URL is not set: payouts cannot be dispatched');
     }

@@ -103,7 +103,7 @@ async function main(): Promise<void> {
 
     // Imported only now: they read the configuration set just above.
     const { createDocumentClient } = await import('../lib/persistence/dynamodb-client');
-    const { LedgerStore } = await import('../lib/persistence/ledger-store');
+    const { dynamoLedgerStore } = await import('../lib/persistence/dynamodb-store');
     const { seedDemoData } = await import('./lib/seed');
     const sequencer = await import('../handlers/sequencer');
 
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     );
     stops.push({ name: 'payout sweeper', stop: () => sweeper.stop() });
 
-    const seedStore = new LedgerStore(
+    const seedStore = dynamoLedgerStore(
       createDocumentClient({ region: 'us-east-1', endpoint: dynamo.endpoint }),
       s.tableName,
     );

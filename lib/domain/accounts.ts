@@ -1,11 +1,10 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { AccountNotFoundError, ForbiddenError } from './errors';
 import type { Account, Caller } from './types';
-import type { LedgerStore } from '../persistence/ledger-store';
+import type { AccountStore, Log } from './ports';
 
 export interface AccountDeps {
-  store: LedgerStore;
-  logger: Logger;
+  store: AccountStore;
+  logger: Log;
   newId: () => string;
   now: () => Date;
 }
@@ -43,7 +42,7 @@ export async function openAccount(
  * a missing one, so ids cannot be probed.
  */
 export async function accountFor(
-  deps: Pick<AccountDeps, 'store'>,
+  deps: { store: Pick<AccountStore, 'getAccount'> },
   caller: Caller,
   accountId: string,
 ): Promise<Account> {

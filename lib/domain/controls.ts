@@ -1,13 +1,13 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { AccountNotFoundError, ForbiddenError } from './errors';
 import type { Account, Caller, WithdrawalControl } from './types';
-import { TransientStoreError, type LedgerStore } from '../persistence/ledger-store';
+import { TransientStoreError, type ControlStore, type Log } from './ports';
+import { retry } from './retry';
 
 const FREEZE_ATTEMPTS = 6;
 
 export interface ControlDeps {
-  store: LedgerStore;
-  logger: Logger;
+  store: ControlStore;
+  logger: Log;
   newId: () => string;
   now: () => Date;
 }
@@ -31,22 +31,15 @@ export async function setAccountFrozen(
   };
   // Freezing an account that is being drained races its withdrawals: a conflict is retried,
   // never reported as a failure of the freeze while retries remain.
-  let account: Account | null = null;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      account = await deps.store.setFrozen(request.accountId, request.frozen, change);
-      break;
-    } catch (error) {
-      if (
-        !(error instanceof TransientStoreError) ||
-        error.kind !== 'conflict' ||
-        attempt >= FREEZE_ATTEMPTS
-      ) {
-        throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
-    }
-  }
+  const account = await retry(
+    () => deps.store.setFrozen(request.accountId, request.frozen, change),
+    {
+      attempts: FREEZE_ATTEMPTS,
+      baseMs: 20,
+      capMs: 1280,
+      retryable: (error) => error instanceof TransientStoreError && error.kind === 'conflict',
+    },
+  );
   if (account === null) throw new AccountNotFoundError();
   deps.logger.info(request.frozen ? 'account frozen' : 'account unfrozen', {
     accountId: request.accountId,
@@ -98,7 +91,7 @@ export class WithdrawalSwitch {
   private pending: Promise<boolean> | undefined;
 
   constructor(
-    private readonly store: Pick<LedgerStore, 'getWithdrawalControl'>,
+    private readonly store: Pick<ControlStore, 'getWithdrawalControl'>,
     readonly cacheMs: number,
     private readonly clock: () => number = Date.now,
   ) {}

@@ -1,152 +1,134 @@
 /**
- * Every failure a client can see is one of these classes. Each carries a stable `code` and the
- * HTTP status it maps to; the error middleware is the only place that turns them into responses.
+ * The contract's error codes, in one table: each code's HTTP status and default message. The
+ * domain's error classes, the error middleware, the web page, the OpenAPI checks and the bank
+ * run all read this table; nothing else lists the codes.
  */
-export type ErrorCode =
-  | 'VALIDATION_ERROR'
-  | 'IDEMPOTENCY_KEY_REQUIRED'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'ACCOUNT_NOT_FOUND'
-  | 'NOT_FOUND'
-  | 'INSUFFICIENT_FUNDS'
-  | 'TRANSACTION_CONFLICT'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'IDEMPOTENCY_KEY_REUSED'
-  | 'CURRENCY_MISMATCH'
-  | 'SERVICE_UNAVAILABLE'
-  | 'BALANCE_LIMIT_EXCEEDED'
-  | 'ACCOUNT_FROZEN'
-  | 'WITHDRAWALS_PAUSED'
-  | 'PAYOUT_NOT_FOUND'
-  | 'RATE_LIMITED'
-  | 'INTERNAL_ERROR';
+export const ERROR_CODES = {
+  VALIDATION_ERROR: { status: 400, message: 'The request is invalid.' },
+  IDEMPOTENCY_KEY_REQUIRED: {
+    status: 400,
+    message: 'The Idempotency-Key header is required: 1 to 255 printable ASCII characters.',
+  },
+  UNAUTHORIZED: { status: 401, message: 'A valid bearer token is required.' },
+  FORBIDDEN: { status: 403, message: 'This operation is reserved for operators.' },
+  ACCOUNT_NOT_FOUND: { status: 404, message: 'Account not found.' },
+  NOT_FOUND: { status: 404, message: 'No such route.' },
+  PAYOUT_NOT_FOUND: { status: 404, message: 'Payout not found.' },
+  INSUFFICIENT_FUNDS: {
+    status: 409,
+    message: 'The available balance does not cover this amount.',
+  },
+  TRANSACTION_CONFLICT: {
+    status: 409,
+    message:
+      'The account was busy and the request could not be applied. Retry with the same Idempotency-Key: a retry never moves money twice.',
+  },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message: 'The request body must be JSON (Content-Type: application/json).',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    message: 'This Idempotency-Key was already used with a different request.',
+  },
+  CURRENCY_MISMATCH: {
+    status: 422,
+    message: 'The currency does not match the account currency.',
+  },
+  BALANCE_LIMIT_EXCEEDED: {
+    status: 422,
+    message: 'This deposit would take the balance above the largest amount the service can hold.',
+  },
+  ACCOUNT_FROZEN: {
+    status: 423,
+    message: 'This account is frozen by an operator: withdrawals are refused until it is unfrozen.',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    message: 'Too many requests: nothing was changed. Retry after the Retry-After delay.',
+  },
+  INTERNAL_ERROR: { status: 500, message: 'Internal error.' },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    message:
+      'The service is temporarily unavailable. Retry with the same Idempotency-Key: a retry never moves money twice.',
+  },
+  WITHDRAWALS_PAUSED: {
+    status: 503,
+    message: 'Withdrawals are paused by an operator; nothing was changed. Retry later.',
+  },
+} as const satisfies Record<string, { status: number; message: string }>;
 
-export abstract class DomainError extends Error {
-  abstract readonly code: ErrorCode;
-  abstract readonly status: number;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_CODES, code);
+
+/**
+ * Every failure a client can see is one of these: a code from the table, its status, and a
+ * message (the table's unless the thrower says more). The error middleware is the only place
+ * that turns them into responses.
+ */
+export class DomainError extends Error {
+  readonly status: number;
   /** Seconds a client should wait before retrying, sent as `Retry-After`. */
   readonly retryAfterSeconds?: number;
 
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
-
-export class ValidationError extends DomainError {
-  readonly code = 'VALIDATION_ERROR';
-  readonly status = 400;
-}
-
-export class IdempotencyKeyRequiredError extends DomainError {
-  readonly code = 'IDEMPOTENCY_KEY_REQUIRED';
-  readonly status = 400;
-  constructor() {
-    super('The Idempotency-Key header is required: 1 to 255 printable ASCII characters.');
-  }
-}
-
-export class UnauthorizedError extends DomainError {
-  readonly code = 'UNAUTHORIZED';
-  readonly status = 401;
-  constructor(message = 'A valid bearer token is required.') {
-    super(message);
-  }
-}
-
-export class ForbiddenError extends DomainError {
-  readonly code = 'FORBIDDEN';
-  readonly status = 403;
-  constructor(message = 'This operation is reserved for operators.') {
-    super(message);
-  }
-}
-
-export class AccountNotFoundError extends DomainError {
-  readonly code = 'ACCOUNT_NOT_FOUND';
-  readonly status = 404;
-  constructor(message = 'Account not found.') {
-    super(message);
-  }
-}
-
-export class RouteNotFoundError extends DomainError {
-  readonly code = 'NOT_FOUND';
-  readonly status = 404;
-  constructor() {
-    super('No such route.');
-  }
-}
-
-export class InsufficientFundsError extends DomainError {
-  readonly code = 'INSUFFICIENT_FUNDS';
-  readonly status = 409;
-  constructor() {
-    super('The available balance does not cover this amount.');
-  }
-}
-
-export class TransactionConflictError extends DomainError {
-  readonly code = 'TRANSACTION_CONFLICT';
-  readonly status = 409;
-  override readonly retryAfterSeconds = 1;
-  constructor() {
-    super(
-      'The account was busy and the request could not be applied. Retry with the same Idempotency-Key: a retry never moves money twice.',
-    );
-  }
-}
-
-export class PayloadTooLargeError extends DomainError {
-  readonly code = 'PAYLOAD_TOO_LARGE';
-  readonly status = 413;
-  constructor(limitBytes: number) {
-    super(`The request body exceeds ${limitBytes} bytes.`);
-  }
-}
-
-export class UnsupportedMediaTypeError extends DomainError {
-  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
-  readonly status = 415;
-  constructor() {
-    super('The request body must be JSON (Content-Type: application/json).');
-  }
-}
-
-export class IdempotencyKeyReusedError extends DomainError {
-  readonly code = 'IDEMPOTENCY_KEY_REUSED';
-  readonly status = 422;
-  constructor() {
-    super('This Idempotency-Key was already used with a different request.');
-  }
-}
-
-export class CurrencyMismatchError extends DomainError {
-  readonly code = 'CURRENCY_MISMATCH';
-  readonly status = 422;
-  constructor() {
-    super('The currency does not match the account currency.');
-  }
-}
-
-export class ServiceUnavailableError extends DomainError {
-  readonly code = 'SERVICE_UNAVAILABLE';
-  readonly status = 503;
-  override readonly retryAfterSeconds = 1;
   constructor(
-    message = 'The service is temporarily unavailable. Retry with the same Idempotency-Key: a retry never moves money twice.',
+    readonly code: ErrorCode,
+    message: string = ERROR_CODES[code].message,
+    options: { status?: number; retryAfterSeconds?: number } = {},
   ) {
     super(message);
+    this.name = new.target.name;
+    this.status = options.status ?? ERROR_CODES[code].status;
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
-export class BalanceLimitExceededError extends DomainError {
-  readonly code = 'BALANCE_LIMIT_EXCEEDED';
-  readonly status = 422;
-  constructor() {
-    super('This deposit would take the balance above the largest amount the service can hold.');
+/** Classes for the codes the code base throws by name, so `instanceof` reads like the rule. */
+const errorClass = (code: ErrorCode, retryAfterSeconds?: number) =>
+  class extends DomainError {
+    constructor(message?: string) {
+      super(code, message, { retryAfterSeconds });
+    }
+  };
+
+export class ValidationError extends errorClass('VALIDATION_ERROR') {}
+export class IdempotencyKeyRequiredError extends errorClass('IDEMPOTENCY_KEY_REQUIRED') {}
+export class UnauthorizedError extends errorClass('UNAUTHORIZED') {}
+export class ForbiddenError extends errorClass('FORBIDDEN') {}
+export class AccountNotFoundError extends errorClass('ACCOUNT_NOT_FOUND') {}
+export class RouteNotFoundError extends errorClass('NOT_FOUND') {}
+export class PayoutNotFoundError extends errorClass('PAYOUT_NOT_FOUND') {}
+export class InsufficientFundsError extends errorClass('INSUFFICIENT_FUNDS') {}
+export class TransactionConflictError extends errorClass('TRANSACTION_CONFLICT', 1) {}
+export class UnsupportedMediaTypeError extends errorClass('UNSUPPORTED_MEDIA_TYPE') {}
+export class IdempotencyKeyReusedError extends errorClass('IDEMPOTENCY_KEY_REUSED') {}
+export class CurrencyMismatchError extends errorClass('CURRENCY_MISMATCH') {}
+export class ServiceUnavailableError extends errorClass('SERVICE_UNAVAILABLE', 1) {}
+export class BalanceLimitExceededError extends errorClass('BALANCE_LIMIT_EXCEEDED') {}
+export class AccountFrozenError extends errorClass('ACCOUNT_FROZEN') {}
+
+export class PayloadTooLargeError extends DomainError {
+  constructor(limitBytes: number) {
+    super('PAYLOAD_TOO_LARGE', `The request body exceeds ${limitBytes} bytes.`);
+  }
+}
+
+export class WithdrawalsPausedError extends DomainError {
+  constructor(retryAfterSeconds: number) {
+    super('WITHDRAWALS_PAUSED', undefined, { retryAfterSeconds });
+  }
+}
+
+/**
+ * The caller sent more requests than the stage's throttle allows (see docs/operations.md).
+ * In AWS, API Gateway answers these itself; the local stack answers them with this code.
+ */
+export class RateLimitedError extends DomainError {
+  constructor(retryAfterSeconds: number) {
+    super('RATE_LIMITED', undefined, { retryAfterSeconds });
   }
 }
 
@@ -157,47 +139,11 @@ export class BalanceLimitExceededError extends DomainError {
 export class ReplayedRefusalError extends DomainError {
   readonly replayed = true;
   constructor(
-    readonly code: ErrorCode,
-    readonly status: number,
+    code: ErrorCode,
+    status: number,
     message: string,
     readonly originalRequestId: string,
   ) {
-    super(message);
-  }
-}
-
-export class AccountFrozenError extends DomainError {
-  readonly code = 'ACCOUNT_FROZEN';
-  readonly status = 423;
-  constructor() {
-    super('This account is frozen by an operator: withdrawals are refused until it is unfrozen.');
-  }
-}
-
-export class WithdrawalsPausedError extends DomainError {
-  readonly code = 'WITHDRAWALS_PAUSED';
-  readonly status = 503;
-  constructor(override readonly retryAfterSeconds: number) {
-    super('Withdrawals are paused by an operator; nothing was changed. Retry later.');
-  }
-}
-
-export class PayoutNotFoundError extends DomainError {
-  readonly code = 'PAYOUT_NOT_FOUND';
-  readonly status = 404;
-  constructor() {
-    super('Payout not found.');
-  }
-}
-
-/**
- * The caller sent more requests than the stage's throttle allows (see README "Rate limits").
- * In AWS, API Gateway answers these itself; the local stack answers them with this code.
- */
-export class RateLimitedError extends DomainError {
-  readonly code = 'RATE_LIMITED';
-  readonly status = 429;
-  constructor(override readonly retryAfterSeconds: number) {
-    super('Too many requests: nothing was changed. Retry after the Retry-After delay.');
+    super(code, message, { status });
   }
 }

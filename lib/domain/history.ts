@@ -1,8 +1,18 @@
 import * as z from 'zod/mini';
-import { accountFor, type AccountDeps } from './accounts';
+import { accountFor } from './accounts';
 import { ValidationError } from './errors';
 import type { Account, LedgerEntry } from './types';
-import { STATEMENT_CHUNK, type PendingEntry } from '../persistence/ledger-store';
+import {
+  STATEMENT_CHUNK,
+  type AccountStore,
+  type PendingEntry,
+  type StatementStore,
+} from './ports';
+
+/** What reading a history needs: the account (for access) and its statement. */
+export interface HistoryDeps {
+  store: Pick<AccountStore, 'getAccount'> & StatementStore;
+}
 
 /**
  * An account's history, newest first, listing every committed movement exactly once however far
@@ -52,7 +62,7 @@ export function decodeCursor(cursor: string): Position {
 }
 
 export async function listTransactions(
-  deps: Pick<AccountDeps, 'store'>,
+  deps: HistoryDeps,
   caller: Parameters<typeof accountFor>[1],
   accountId: string,
   page: { limit: number; cursor?: string },
@@ -70,7 +80,7 @@ export async function listTransactions(
 }
 
 async function statementPage(
-  deps: Pick<AccountDeps, 'store'>,
+  deps: HistoryDeps,
   accountId: string,
   limit: number,
   before: number,
@@ -107,7 +117,7 @@ function settledTop(newestFirst: LedgerEntry[]): number {
  * lines at or below `top` belong to the statement part.
  */
 async function recentPart(
-  deps: Pick<AccountDeps, 'store'>,
+  deps: HistoryDeps,
   account: Account,
   top: number,
   pendingBefore: string | undefined,

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   AccountFrozenError,
   AccountNotFoundError,
@@ -14,31 +13,40 @@ import {
   ValidationError,
   WithdrawalsPausedError,
   type DomainError,
-  type ErrorCode,
 } from './errors';
 import { MAX_BALANCE } from './money';
-import type { Account, Caller, LedgerEntry, MovementType, Payout } from './types';
-import type { MovementMetrics } from '../metrics';
+import { requestEffect, ruleOf } from './movement-types';
 import {
   TransientStoreError,
+  type AccountCondition,
+  type AccountStore,
   type CancelledMovement,
-  type LedgerStore,
+  type Log,
   type Marker,
+  type MovementMetrics,
+  type MovementStore,
   type MovementWrite,
-} from '../persistence/ledger-store';
+  type PayoutStore,
+  type StatementStore,
+} from './ports';
+import { retry, type Sleep } from './retry';
+import type { Account, Caller, LedgerEntry, MovementType, Payout } from './types';
 
 export interface MovementDeps {
-  store: LedgerStore;
-  logger: Logger;
+  store: MovementStore &
+    Pick<AccountStore, 'getAccount'> &
+    Pick<PayoutStore, 'getPayout'> &
+    Pick<StatementStore, 'findRecentLine'>;
+  logger: Log;
   newId: () => string;
   now: () => Date;
   idempotencyTtlSeconds: number;
   /** The operators' pause switch for withdrawals, read through its cache. */
   withdrawalSwitch: { isPaused(): Promise<boolean>; readonly cacheMs: number };
   metrics: MovementMetrics;
-  /** Attempts of the transaction when DynamoDB reports a conflict (contention, not poverty). */
+  /** Attempts of the transaction when the store reports a conflict (contention, not poverty). */
   maxAttempts?: number;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: Sleep;
 }
 
 export interface MovementRequest {
@@ -70,6 +78,7 @@ export interface MovementResult {
   replayed: boolean;
 }
 
+/** The types a request starts; the others happen only as a counterparty's side. */
 type RequestedMovement = Exclude<MovementType, 'TRANSFER_IN'>;
 
 const DEFAULT_ATTEMPTS = 4;
@@ -137,65 +146,97 @@ async function moveMoney(
   request: MovementRequest & { toAccountId?: string; destination?: string },
   options: { currency?: string; holdSeconds?: number } = {},
 ): Promise<MovementResult> {
-  if (type === 'DEPOSIT' && !request.caller.isOperator) throw new ForbiddenError();
-  // Money leaving the service stops while operators pause withdrawals; transfers stay inside.
-  if ((type === 'WITHDRAWAL' || type === 'PAYOUT') && (await deps.withdrawalSwitch.isPaused())) {
+  const rule = ruleOf(type);
+  if (rule.initiator === 'operator' && !request.caller.isOperator) throw new ForbiddenError();
+  if (rule.pausable && (await deps.withdrawalSwitch.isPaused())) {
     throw new WithdrawalsPausedError(Math.max(1, Math.ceil(deps.withdrawalSwitch.cacheMs / 1000)));
   }
+  const movement = await movementWrite(deps, type, request, options);
+  try {
+    return await retry(() => attemptMovement(deps, movement, request), {
+      attempts: deps.maxAttempts ?? DEFAULT_ATTEMPTS,
+      baseMs: BACKOFF_BASE_MS,
+      capMs: BACKOFF_CAP_MS,
+      // Throttling and 5xx were already retried by the SDK; a conflict is ours to retry.
+      retryable: (error) => error instanceof TransientStoreError && error.kind === 'conflict',
+      onFailure: (_attempt, last) => deps.metrics.conflict(type, last),
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof TransientStoreError)) throw error;
+    if (error.kind !== 'conflict') throw new ServiceUnavailableError();
+    // An earlier attempt may have committed with its answer lost in transit: then the key
+    // holds its outcome, and "nothing changed" would be a lie.
+    const marker = await deps.store.getMarker(movement.accountId, movement.idempotencyKey);
+    if (marker) return answerFromMarker(deps, movement, request, marker);
+    throw new TransactionConflictError();
+  }
+}
 
+/** The atomic write a request asks for, its conditions read from the type's rules. */
+async function movementWrite(
+  deps: MovementDeps,
+  type: RequestedMovement,
+  request: MovementRequest & { toAccountId?: string; destination?: string },
+  options: { currency?: string; holdSeconds?: number },
+): Promise<MovementWrite> {
+  const rule = ruleOf(type);
   const createdAt = deps.now();
   const transactionId = deps.newId();
   const currency = options.currency ?? request.currency;
+  const condition = (accountId: string, of: MovementType): AccountCondition => ({
+    accountId,
+    effect: requestEffect(of),
+    frozenBlocks: ruleOf(of).frozenBlocks,
+    // Only the owner moves money out of their account; operators credit any account.
+    ...(ruleOf(of).initiator === 'owner' ? { requiredOwnerId: request.caller.userId } : {}),
+    ...(currency !== undefined ? { currency } : {}),
+  });
   const movement: MovementWrite = {
     transactionId,
     accountId: request.accountId,
     type,
     amount: request.amount,
-    currency,
     idempotencyKey: request.idempotencyKey,
     requestHash: requestHash(type, request),
     createdAt: createdAt.toISOString(),
-    // Only the owner moves money out; operators credit any account.
-    requiredOwnerId: type === 'DEPOSIT' ? undefined : request.caller.userId,
     expiresAt: Math.floor(createdAt.getTime() / 1000) + deps.idempotencyTtlSeconds,
-    ...(request.toAccountId !== undefined ? { toAccountId: request.toAccountId } : {}),
+    account: condition(request.accountId, type),
   };
-  if (type === 'PAYOUT') {
-    const at = createdAt.toISOString();
-    movement.payout = {
-      transactionId,
-      accountId: request.accountId,
-      amount: request.amount,
-      // The gateway needs it: the account's, when the client did not name it.
-      currency: currency ?? (await currencyOf(deps, request.accountId)),
-      destination: request.destination ?? '',
-      status: 'PENDING',
-      idempotencyKey: request.idempotencyKey,
-      createdAt: at,
-      updatedAt: at,
-      holdExpiresAt: new Date(
-        createdAt.getTime() + (options.holdSeconds ?? 0) * 1000,
-      ).toISOString(),
-      attempts: 0,
+  if (rule.counterparty !== null && request.toAccountId !== undefined) {
+    movement.counterparty = {
+      ...condition(request.toAccountId, rule.counterparty),
+      type: rule.counterparty,
     };
   }
-  const maxAttempts = deps.maxAttempts ?? DEFAULT_ATTEMPTS;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-
-  for (let attempt = 1; ; attempt++) {
-    const answer = await attemptMovement(deps, movement, request);
-    if (answer !== 'retry') return answer;
-    deps.metrics.conflict(type, attempt >= maxAttempts);
-    if (attempt >= maxAttempts) {
-      // An earlier attempt may have committed with its answer lost in transit: then the key
-      // holds its outcome, and "nothing changed" would be a lie.
-      const marker = await deps.store.getMarker(movement.accountId, movement.idempotencyKey);
-      if (marker) return answerFromMarker(deps, movement, request, marker);
-      throw new TransactionConflictError();
-    }
-    // Full jitter, so writers that collided do not collide again in step.
-    await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+  if (rule.holdsFirst) {
+    movement.payout = await payoutRecord(deps, movement, request, options.holdSeconds ?? 0);
   }
+  return movement;
+}
+
+/** The payout record committed with a payout's hold: the dispatcher's outbox. */
+async function payoutRecord(
+  deps: MovementDeps,
+  movement: MovementWrite,
+  request: MovementRequest & { destination?: string },
+  holdSeconds: number,
+): Promise<Payout> {
+  const at = movement.createdAt;
+  return {
+    transactionId: movement.transactionId,
+    accountId: movement.accountId,
+    amount: movement.amount,
+    // The gateway needs it: the account's, when the client did not name it.
+    currency: movement.account.currency ?? (await currencyOf(deps, movement.accountId)),
+    destination: request.destination ?? '',
+    status: 'PENDING',
+    idempotencyKey: movement.idempotencyKey,
+    createdAt: at,
+    updatedAt: at,
+    holdExpiresAt: new Date(Date.parse(at) + holdSeconds * 1000).toISOString(),
+    attempts: 0,
+  };
 }
 
 /** An account's currency (it never changes); a foreign account is judged by the transaction. */
@@ -205,27 +246,25 @@ async function currencyOf(deps: MovementDeps, accountId: string): Promise<string
   return account.currency;
 }
 
-/** One try of the transaction. Every retry reuses the same transaction id and marker. */
+/**
+ * One try of the transaction; every retry reuses the same transaction id and marker. A condition
+ * that failed on a state that no longer holds is a conflict like any other: tried again.
+ */
 async function attemptMovement(
   deps: MovementDeps,
   movement: MovementWrite,
   request: MovementRequest,
-): Promise<MovementResult | 'retry'> {
-  let outcome;
-  try {
-    outcome = await deps.store.writeMovement(movement);
-  } catch (error) {
-    if (!(error instanceof TransientStoreError)) throw error;
-    // Throttling and 5xx were already retried by the SDK; a conflict is ours to retry.
-    if (error.kind !== 'conflict') throw new ServiceUnavailableError();
-    return 'retry';
+): Promise<MovementResult> {
+  const outcome = await deps.store.writeMovement(movement);
+  if (!outcome.committed) {
+    const answer = await resolveCancellation(deps, movement, request, outcome);
+    if (answer === 'retry') throw new TransientStoreError('conflict');
+    return answer;
   }
-  if (!outcome.committed) return resolveCancellation(deps, movement, request, outcome);
+  const counterpartyAccountId = movement.counterparty?.accountId;
   const result = await resultOf(
     deps,
-    movement.toAccountId === undefined
-      ? movement
-      : { ...movement, counterpartyAccountId: movement.toAccountId },
+    counterpartyAccountId === undefined ? movement : { ...movement, counterpartyAccountId },
     false,
   );
   logOutcome(deps, 'committed', result, request);
@@ -245,7 +284,8 @@ async function resolveCancellation(
   const account = cancelled.account;
   if (cancelled.accountRefused) {
     if (account === null) throw new AccountNotFoundError();
-    if (movement.requiredOwnerId !== undefined && account.ownerId !== movement.requiredOwnerId) {
+    const owner = movement.account.requiredOwnerId;
+    if (owner !== undefined && account.ownerId !== owner) {
       throw request.caller.isOperator
         ? new ForbiddenError('Only the account owner may withdraw.')
         : new AccountNotFoundError();
@@ -256,14 +296,15 @@ async function resolveCancellation(
   }
   // An operator's freeze is not the request's outcome: it is not recorded, so a retry after
   // the unfreeze executes.
-  if (movement.type !== 'DEPOSIT' && account?.frozen === true) throw new AccountFrozenError();
+  if (movement.account.frozenBlocks && account?.frozen === true) throw new AccountFrozenError();
 
-  let refusal = account ? businessRefusal(movement, account) : null;
-  if (refusal === null && cancelled.counterpartyRefused) {
+  let refusal = account ? businessRefusal(movement.type, movement, account) : null;
+  const counterparty = movement.counterparty;
+  if (refusal === null && cancelled.counterpartyRefused && counterparty !== undefined) {
     if (cancelled.counterparty === null) {
       throw new AccountNotFoundError('The destination account does not exist.');
     }
-    refusal = businessRefusal({ ...movement, type: 'DEPOSIT' }, cancelled.counterparty);
+    refusal = businessRefusal(counterparty.type, movement, cancelled.counterparty);
   }
   if (refusal === null) return 'retry'; // The condition failed on a state that no longer holds.
 
@@ -295,14 +336,18 @@ async function resolveCancellation(
   return answerFromMarker(deps, movement, request, existing);
 }
 
-function businessRefusal(movement: MovementWrite, account: Account): DomainError | null {
-  if (movement.currency !== undefined && account.currency !== movement.currency) {
-    return new CurrencyMismatchError();
-  }
-  if (movement.type !== 'DEPOSIT' && account.available < movement.amount) {
+/** Which business rule refused the movement on this account's state, if one did. */
+function businessRefusal(
+  type: MovementType,
+  movement: MovementWrite,
+  account: Account,
+): DomainError | null {
+  const currency = movement.account.currency;
+  if (currency !== undefined && account.currency !== currency) return new CurrencyMismatchError();
+  if (ruleOf(type).direction === 'out' && account.available < movement.amount) {
     return new InsufficientFundsError();
   }
-  if (movement.type === 'DEPOSIT' && account.balance + movement.amount > MAX_BALANCE) {
+  if (ruleOf(type).direction === 'in' && account.balance + movement.amount > MAX_BALANCE) {
     return new BalanceLimitExceededError();
   }
   return null;
@@ -317,14 +362,14 @@ async function answerFromMarker(
   if (marker.requestHash !== movement.requestHash) throw new IdempotencyKeyReusedError();
   if (marker.outcome === 'REFUSED') {
     deps.metrics.replayed(movement.type);
-    deps.logger.info(`${OPERATION[movement.type]} replayed`, {
+    deps.logger.info(`${ruleOf(movement.type).operation} replayed`, {
       accountId: movement.accountId,
       code: marker.error.code,
       requestId: request.requestId,
       originalRequestId: marker.error.requestId,
     });
     throw new ReplayedRefusalError(
-      marker.error.code as ErrorCode,
+      marker.error.code,
       marker.status,
       marker.error.message,
       marker.error.requestId,
@@ -398,15 +443,6 @@ async function resultOf(
   };
 }
 
-/** What a log line calls each movement (a transfer is logged once, on its source). */
-const OPERATION: Record<MovementType, string> = {
-  WITHDRAWAL: 'withdrawal',
-  DEPOSIT: 'deposit',
-  TRANSFER_OUT: 'transfer',
-  TRANSFER_IN: 'transfer',
-  PAYOUT: 'payout',
-};
-
 /** One log line and one metric per outcome. */
 function logOutcome(
   deps: Pick<MovementDeps, 'logger' | 'metrics'>,
@@ -416,7 +452,7 @@ function logOutcome(
 ): void {
   const t = result.transaction;
   deps.metrics[what](t.type);
-  deps.logger.info(`${OPERATION[t.type]} ${what}`, {
+  deps.logger.info(`${ruleOf(t.type).operation} ${what}`, {
     accountId: t.accountId,
     transactionId: t.transactionId,
     amount: t.amount,

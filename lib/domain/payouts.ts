@@ -1,6 +1,12 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { GatewayUnavailableError, type PayoutGateway } from '../payouts/gateway';
-import { TransientStoreError, type LedgerStore } from '../persistence/ledger-store';
+import {
+  GatewayUnavailableError,
+  TransientStoreError,
+  type AccountStore,
+  type Log,
+  type PayoutGateway,
+  type PayoutStore,
+} from './ports';
+import { retry, type Sleep } from './retry';
 import { PayoutNotFoundError } from './errors';
 import type { Caller, Payout } from './types';
 import { accountFor } from './accounts';
@@ -14,12 +20,13 @@ import { accountFor } from './accounts';
  * never guesses.
  */
 export interface PayoutDeps {
-  store: LedgerStore;
+  store: PayoutStore & Pick<AccountStore, 'getAccount'>;
   gateway: PayoutGateway;
-  logger: Logger;
+  logger: Log;
   now: () => Date;
   /** An open payout not heard of for this long is sent again (same key) by the sweeper. */
   retryAfterMs: number;
+  sleep?: Sleep;
 }
 
 export type DispatchResult = 'POSTED' | 'VOIDED' | 'UNKNOWN' | 'ALREADY_RESOLVED';
@@ -118,37 +125,31 @@ async function settle(
     | { status: 'POSTED'; gatewayReference: string }
     | { status: 'VOIDED'; voidReason: string },
 ): Promise<DispatchResult> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const resolved = await deps.store.resolvePayout(payout, {
-        ...resolution,
-        at: deps.now().toISOString(),
-      });
-      if (!resolved) return 'ALREADY_RESOLVED';
-      deps.logger.info(`payout ${resolution.status.toLowerCase()}`, {
-        accountId: payout.accountId,
-        transactionId: payout.transactionId,
-        amount: payout.amount,
-        destination: payout.destination,
-        ...resolution,
-      });
-      return resolution.status;
-    } catch (error) {
-      // A conflict with a movement on the same account: the resolution is idempotent, retry.
-      if (
-        !(error instanceof TransientStoreError && error.kind === 'conflict') ||
-        attempt >= RESOLVE_ATTEMPTS
-      ) {
-        throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * attempt));
-    }
-  }
+  // A conflict with a movement on the same account: the resolution is idempotent, retry.
+  const resolved = await retry(
+    () => deps.store.resolvePayout(payout, { ...resolution, at: deps.now().toISOString() }),
+    {
+      attempts: RESOLVE_ATTEMPTS,
+      baseMs: 25,
+      capMs: 200,
+      retryable: (error) => error instanceof TransientStoreError && error.kind === 'conflict',
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    },
+  );
+  if (!resolved) return 'ALREADY_RESOLVED';
+  deps.logger.info(`payout ${resolution.status.toLowerCase()}`, {
+    accountId: payout.accountId,
+    transactionId: payout.transactionId,
+    amount: payout.amount,
+    destination: payout.destination,
+    ...resolution,
+  });
+  return resolution.status;
 }
 
 /** A payout as its owner sees it; another customer's or unknown is "not found". */
 export async function payoutFor(
-  deps: { store: LedgerStore },
+  deps: { store: PayoutStore & Pick<AccountStore, 'getAccount'> },
   caller: Caller,
   accountId: string,
   transactionId: string,

@@ -2,9 +2,10 @@ import type { Account } from './types';
 import {
   STATEMENT_CHUNK,
   TransientStoreError,
-  type LedgerStore,
   type StatementLine,
-} from '../persistence/ledger-store';
+  type StatementStore,
+} from './ports';
+import { realSleep, retry, type Sleep } from './retry';
 
 /** Tries of one chunk when DynamoDB throttles or fails transiently, before the batch is failed. */
 const CHUNK_ATTEMPTS = 6;
@@ -52,10 +53,10 @@ export interface AccountChange<Id> {
  * must be delivered again (a rewrite of a line is harmless).
  */
 export async function sequenceChanges<Id>(
-  store: LedgerStore,
+  store: Pick<StatementStore, 'writeStatementLines'>,
   changes: AccountChange<Id>[],
   now: () => Date,
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((done) => setTimeout(done, ms)),
+  sleep: Sleep = realSleep,
 ): Promise<{ written: number; failed: Id[]; error?: unknown }> {
   const byAccount = new Map<string, { id: Id; line: StatementLine }[]>();
   for (const change of changes) {
@@ -97,18 +98,16 @@ export async function sequenceChanges<Id>(
  * the consumer's backoff, and under a steady fault rate a large batch would rarely get through.
  */
 async function writeChunk(
-  store: LedgerStore,
+  store: Pick<StatementStore, 'writeStatementLines'>,
   lines: StatementLine[],
   now: () => Date,
-  sleep: (ms: number) => Promise<void>,
+  sleep: Sleep,
 ): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await store.writeStatementLines(lines, now().toISOString());
-      return;
-    } catch (error) {
-      if (!(error instanceof TransientStoreError) || attempt >= CHUNK_ATTEMPTS) throw error;
-      await sleep(Math.random() * Math.min(1000, 50 * 2 ** attempt));
-    }
-  }
+  await retry(() => store.writeStatementLines(lines, now().toISOString()), {
+    attempts: CHUNK_ATTEMPTS,
+    baseMs: 50,
+    capMs: 1000,
+    retryable: (error) => error instanceof TransientStoreError,
+    sleep,
+  });
 }

@@ -1,3 +1,5 @@
+import { signOf } from './movement-types';
+
 /** Money is always an integer count of the currency's minor units (cents for USD). */
 export type MinorUnits = number;
 
@@ -16,7 +18,7 @@ export function balanceEffect(entry: {
   status?: EntryStatus;
 }): MinorUnits {
   if ((entry.status ?? 'POSTED') !== 'POSTED') return 0;
-  return entry.type === 'DEPOSIT' || entry.type === 'TRANSFER_IN' ? entry.amount : -entry.amount;
+  return signOf(entry.type) * entry.amount;
 }
 
 /** The last movement applied to an account, kept on the account so its stream record is self-contained. */

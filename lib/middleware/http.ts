@@ -11,6 +11,7 @@ import { config } from '../config';
 import { createTokenVerifier, type TokenVerifier } from '../auth/verify-token';
 import {
   DomainError,
+  ERROR_CODES,
   ForbiddenError,
   IdempotencyKeyRequiredError,
   PayloadTooLargeError,
@@ -23,7 +24,7 @@ import {
 import type { Caller } from '../domain/types';
 import { logger } from '../logger';
 import { metrics } from '../metrics';
-import { TransientStoreError } from '../persistence/ledger-store';
+import { TransientStoreError } from '../domain/ports';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
@@ -115,9 +116,8 @@ const errorResponses = (operation: string): MiddlewareObj<Event, HttpResult> => 
     const error = asDomainError(request.error);
     if (error === null) {
       logger.error(`${operation} failed`, { error: request.error as Error, requestId });
-      request.response = json(500, {
-        error: { code: 'INTERNAL_ERROR', message: 'Internal error.', requestId },
-      });
+      const { status, message } = ERROR_CODES.INTERNAL_ERROR;
+      request.response = json(status, { error: { code: 'INTERNAL_ERROR', message, requestId } });
       return;
     }
     const replayed = error instanceof ReplayedRefusalError;

@@ -1,5 +1,5 @@
 /**
- * The external payout gateway: the port the payout flow depends on, and its HTTP adapter.
+ * The HTTP adapter of the payout gateway port (`lib/domain/ports.ts`).
  *
  * A payout is two-phase: the service holds the funds in DynamoDB, asks the gateway to pay exactly
  * once (the idempotency key is our transactionId), then posts or voids the hold from the answer.
@@ -39,49 +39,7 @@
  *   `GatewayUnavailableError`.
  */
 
-export interface PayoutInstruction {
-  idempotencyKey: string;
-  /** Integer minor units (cents), >= 1. */
-  amount: number;
-  currency: string;
-  destination: string;
-}
-
-export type GatewayOutcome =
-  /** The money was sent; definite. */
-  | { status: 'SUCCEEDED'; reference: string }
-  /** The money was not sent and never will be under this key; definite. */
-  | { status: 'REFUSED'; reason: string };
-
-export type CancelOutcome = { status: 'CANCELLED' } | GatewayOutcome;
-
-export interface PayoutGateway {
-  /** Idempotent by key: the same key never pays twice and answers with its first outcome. */
-  send(instruction: PayoutInstruction): Promise<GatewayOutcome>;
-  /**
-   * Stops a payout that has not been executed (used when a hold expires). If it already finished,
-   * answers its outcome instead; a cancelled key can never pay later.
-   */
-  cancel(idempotencyKey: string): Promise<CancelOutcome>;
-}
-
-/**
- * The outcome is unknown (timeout, network error, 5xx, 429, malformed answer): ask again later by
- * the same key, never guess.
- */
-export class GatewayUnavailableError extends Error {
-  override readonly name: string = 'GatewayUnavailableError';
-  /** Machine-readable: `timeout`, `network_error`, `status_503`, `malformed_response`, … */
-  readonly reason: string;
-  /** The HTTP status, when the gateway answered one. */
-  readonly status: number | undefined;
-
-  constructor(reason: string, options: { status?: number; cause?: unknown } = {}) {
-    super(`payout gateway outcome unknown: ${reason}`, { cause: options.cause });
-    this.reason = reason;
-    this.status = options.status;
-  }
-}
+import { GatewayUnavailableError, type GatewayOutcome, type PayoutGateway } from '../domain/ports';
 
 /**
  * The gateway answered, but not within the protocol (a reused idempotency key, an unexpected 4xx):

@@ -27,6 +27,7 @@ import {
   valueAt,
   type Obj,
 } from '../support/openapi';
+import { ERROR_CODES } from '../../lib/domain/errors';
 import { newDestination, setDestinationMode } from './fixtures';
 
 jest.setTimeout(120_000);
@@ -35,34 +36,11 @@ const doc = loadOpenApi();
 const oracle = new OpenApiOracle(doc);
 
 // ---------------------------------------------------------------------------------------------
-// lib/domain/errors.ts: the codes and the status each comes with
+// lib/domain/errors.ts: the one table of codes and the status each comes with
 
-const ERRORS_SOURCE = readFileSync(
-  path.resolve(__dirname, '..', '..', 'lib', 'domain', 'errors.ts'),
-  'utf8',
-);
-
-/** The members of `export type ErrorCode = | 'A' | 'B' ...`. */
-function errorCodeUnion(): string[] {
-  const union = /export type ErrorCode\s*=([^;]+);/.exec(ERRORS_SOURCE)?.[1];
-  if (union === undefined) throw new Error('lib/domain/errors.ts: no ErrorCode union');
-  return [...union.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1] ?? '');
-}
-
-/** code => status, from every error class with literal `code` and `status` fields. */
-function statusOfCode(): Map<string, number> {
-  const map = new Map<string, number>();
-  for (const [, body = ''] of ERRORS_SOURCE.matchAll(
-    /class \w+ extends DomainError \{([\s\S]*?)\n\}/g,
-  )) {
-    const code = /readonly code = '([A-Z_]+)'/.exec(body)?.[1];
-    const status = /readonly status = (\d{3})/.exec(body)?.[1];
-    if (code !== undefined && status !== undefined) map.set(code, Number(status));
-  }
-  // Not a class: the error middleware's answer to anything that is not a DomainError.
-  map.set('INTERNAL_ERROR', 500);
-  return map;
-}
+const errorCodeUnion = (): string[] => Object.keys(ERROR_CODES);
+const statusOfCode = (): Map<string, number> =>
+  new Map(Object.entries(ERROR_CODES).map(([code, { status }]) => [code, status]));
 
 // ---------------------------------------------------------------------------------------------
 // The document

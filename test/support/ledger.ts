@@ -5,9 +5,11 @@ import { ulid } from 'ulid';
 import { noMetrics } from '../../lib/metrics';
 import { openAccount } from '../../lib/domain/accounts';
 import { WithdrawalSwitch } from '../../lib/domain/controls';
-import { deposit, type MovementDeps } from '../../lib/domain/movements';
+import { deposit } from '../../lib/domain/movements';
+import type { LedgerStore } from '../../lib/domain/ports';
+import type { ServiceDeps } from '../../lib/service';
 import { balanceEffect, type Account, type Caller, type LedgerEntry } from '../../lib/domain/types';
-import { LedgerStore } from '../../lib/persistence/ledger-store';
+import { dynamoLedgerStore } from '../../lib/persistence/dynamodb-store';
 import { ledgerPartition, pendingPartitions } from '../../lib/persistence/keys';
 import { sequencerHandler } from '../../lib/sequencer-stream';
 import { startStreamPoller, type StreamPoller } from '../../scripts/lib/stream-poller';
@@ -68,7 +70,7 @@ export interface TestLedger {
   client: DynamoDBClient;
   doc: DynamoDBDocumentClient;
   store: LedgerStore;
-  deps: MovementDeps;
+  deps: ServiceDeps;
   calls: CallCounts;
   /** Opens a USD account for `owner` and funds it with one operator deposit. */
   openAccount(owner: Caller, balance: number): Promise<Account>;
@@ -99,8 +101,8 @@ export async function createTestLedger(
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const store = new LedgerStore(doc, tableName);
-  const deps: MovementDeps = {
+  const store = dynamoLedgerStore(doc, tableName);
+  const deps: ServiceDeps = {
     store,
     logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
     newId: ulid,
@@ -109,6 +111,7 @@ export async function createTestLedger(
     // Read on every withdrawal in tests, so a flip is seen at once.
     withdrawalSwitch: new WithdrawalSwitch(store, 0),
     metrics: noMetrics,
+    payoutHoldSeconds: 300,
   };
   let poller: StreamPoller | undefined;
   if (options.sequencer !== false) {

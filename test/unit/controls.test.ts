@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { setAccountFrozen, WithdrawalSwitch } from '../../lib/domain/controls';
-import { TransientStoreError, type LedgerStore } from '../../lib/persistence/ledger-store';
+import { TransientStoreError, type LedgerStore } from '../../lib/domain/ports';
 
 describe('WithdrawalSwitch', () => {
   it('reads the switch once per cache period, not once per request', async () => {

@@ -1,7 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createDocumentClient } from '../../lib/persistence/dynamodb-client';
-import { LedgerStore, TransientStoreError } from '../../lib/persistence/ledger-store';
+import { TransientStoreError } from '../../lib/domain/ports';
+import { dynamoLedgerStore } from '../../lib/persistence/dynamodb-store';
 
 /**
  * A DynamoDB that accepts the request and never answers (a response lost after it committed):
@@ -31,7 +32,7 @@ describe('the service DynamoDB client', () => {
   it('gives up on an unanswered request after its timeout, retries, then reports unavailable', async () => {
     const { port } = server.address() as AddressInfo;
     const doc = createDocumentClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}` });
-    const store = new LedgerStore(doc, 'any-table');
+    const store = dynamoLedgerStore(doc, 'any-table');
 
     const error = await store.getAccount('01JANYACCOUNT0000000000000').then(
       () => undefined,

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import * as errors from '../../lib/domain/errors';
 import { httpHandler, idempotencyKeyOf, json, MAX_BODY_BYTES } from '../../lib/middleware/http';
 import { movementBody, pageOf } from '../../lib/http-schemas';
-import { TransientStoreError } from '../../lib/persistence/ledger-store';
+import { TransientStoreError } from '../../lib/domain/ports';
 
 const context = {
   getRemainingTimeInMillis: () => 10_000,

@@ -2,12 +2,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { LedgerStore, type MovementWrite } from '../../lib/persistence/ledger-store';
+import type { MovementWrite } from '../../lib/domain/ports';
+import { dynamoLedgerStore } from '../../lib/persistence/dynamodb-store';
 import { itemSizeBytes } from '../../lib/persistence/item-size';
 import { markerKey, pendingEntryKey, statementLineKey } from '../../lib/persistence/keys';
 
 const ddb = mockClient(DynamoDBDocumentClient);
-const store = new LedgerStore(
+const store = dynamoLedgerStore(
   DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
   'ledger',
 );
@@ -21,12 +22,17 @@ const movement: MovementWrite = {
   accountId: '01JACCOUNT0000000000000000',
   type: 'WITHDRAWAL',
   amount: 1_000_000_000_000,
-  currency: 'USD',
   idempotencyKey: longestKey,
   requestHash: 'h'.repeat(43),
   createdAt: '2026-11-24T10:00:00.000Z',
-  requiredOwnerId: longestOwner,
   expiresAt: 1_800_000_000,
+  account: {
+    accountId: '01JACCOUNT0000000000000000',
+    effect: 'debit',
+    frozenBlocks: true,
+    requiredOwnerId: longestOwner,
+    currency: 'USD',
+  },
 };
 
 async function transactItems() {
@@ -93,7 +99,6 @@ describe('item sizes on the money path (each under 1 KB, so each costs the minim
       sk: 'ACCOUNT',
       accountId: movement.accountId,
       ownerId: longestOwner,
-      currency: 'USD',
       balance: Number.MAX_SAFE_INTEGER,
       version: Number.MAX_SAFE_INTEGER,
       createdAt: movement.createdAt,
@@ -123,7 +128,6 @@ describe('item sizes on the money path (each under 1 KB, so each costs the minim
       accountId: movement.accountId,
       type: 'WITHDRAWAL',
       amount: movement.amount,
-      currency: 'USD',
       balanceAfter: Number.MAX_SAFE_INTEGER,
       sequence: 2 ** 40,
       idempotencyKey: longestKey,

@@ -14,16 +14,13 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import {
-  LedgerStore,
-  TransientStoreError,
-  type MovementWrite,
-} from '../../lib/persistence/ledger-store';
+import { TransientStoreError, type MovementWrite } from '../../lib/domain/ports';
+import { dynamoLedgerStore } from '../../lib/persistence/dynamodb-store';
 import { accountKey, markerKey, pendingEntryKey } from '../../lib/persistence/keys';
 
 const TABLE = 'ledger-test';
 const ddb = mockClient(DynamoDBDocumentClient);
-const store = new LedgerStore(
+const store = dynamoLedgerStore(
   DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
   TABLE,
 );
@@ -36,8 +33,13 @@ const withdrawal: MovementWrite = {
   idempotencyKey: 'key-1',
   requestHash: 'hash-1',
   createdAt: '2026-11-24T10:00:00.000Z',
-  requiredOwnerId: 'user-alice',
   expiresAt: 1_800_000_000,
+  account: {
+    accountId: '01JTESTACCOUNT000000000000',
+    effect: 'debit',
+    frozenBlocks: true,
+    requiredOwnerId: 'user-alice',
+  },
 };
 
 const account = {
@@ -65,7 +67,9 @@ describe('LedgerStore.writeMovement', () => {
   it('sends one transaction: the conditional account update, the pending entry and the marker', async () => {
     ddb.on(TransactWriteCommand).resolves({});
 
-    await expect(store.writeMovement({ ...withdrawal, currency: 'USD' })).resolves.toEqual({
+    await expect(
+      store.writeMovement({ ...withdrawal, account: { ...withdrawal.account, currency: 'USD' } }),
+    ).resolves.toEqual({
       committed: true,
     });
 
@@ -138,7 +142,11 @@ describe('LedgerStore.writeMovement', () => {
   it('guards a deposit against a balance above Number.MAX_SAFE_INTEGER instead of checking funds', async () => {
     ddb.on(TransactWriteCommand).resolves({});
 
-    await store.writeMovement({ ...withdrawal, type: 'DEPOSIT', requiredOwnerId: undefined });
+    await store.writeMovement({
+      ...withdrawal,
+      type: 'DEPOSIT',
+      account: { accountId: withdrawal.accountId, effect: 'credit', frozenBlocks: false },
+    });
 
     const input = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input;
     const update = input?.TransactItems?.[0]?.Update;
@@ -335,7 +343,7 @@ describe('LedgerStore.recordRefusal', () => {
     requestHash: 'hash-1',
     createdAt: withdrawal.createdAt,
     status: 409,
-    error: { code: 'INSUFFICIENT_FUNDS', message: 'no', requestId: 'req-1' },
+    error: { code: 'INSUFFICIENT_FUNDS' as const, message: 'no', requestId: 'req-1' },
   };
 
   it('puts the refusal only if the key has no outcome yet', async () => {

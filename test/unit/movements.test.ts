@@ -22,7 +22,7 @@ import {
   type MovementRequest,
 } from '../../lib/domain/movements';
 import { ReplayedRefusalError } from '../../lib/domain/errors';
-import { LedgerStore } from '../../lib/persistence/ledger-store';
+import { dynamoLedgerStore } from '../../lib/persistence/dynamodb-store';
 import { noMetrics } from '../../lib/metrics';
 import { accountKey, markerKey } from '../../lib/persistence/keys';
 import { failureOf } from '../support/failure';
@@ -34,7 +34,7 @@ const alice = { userId: 'user-alice', username: 'alice', isOperator: false };
 const ops = { userId: 'user-ops', username: 'ops', isOperator: true };
 
 const deps: MovementDeps = {
-  store: new LedgerStore(
+  store: dynamoLedgerStore(
     DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
     'ledger',
   ),

@@ -4,8 +4,7 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { PayoutDeps } from '../../lib/domain/payouts';
 import type { Payout } from '../../lib/domain/types';
 import { payoutDispatcher } from '../../lib/payout-stream';
-import type { GatewayOutcome } from '../../lib/payouts/gateway';
-import type { LedgerStore } from '../../lib/persistence/ledger-store';
+import type { GatewayOutcome, LedgerStore } from '../../lib/domain/ports';
 
 function payout(transactionId: string): Payout {
   return {

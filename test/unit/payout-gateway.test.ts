@@ -3,12 +3,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  createHttpPayoutGateway,
-  GatewayProtocolError,
   GatewayUnavailableError,
   type PayoutGateway,
   type PayoutInstruction,
-} from '../../lib/payouts/gateway';
+} from '../../lib/domain/ports';
+import { createHttpPayoutGateway, GatewayProtocolError } from '../../lib/payouts/gateway';
 import {
   startSimulatedGateway,
   type SimulatedGateway,

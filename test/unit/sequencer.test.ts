@@ -5,7 +5,7 @@ import {
   TransientStoreError,
   type LedgerStore,
   type StatementLine,
-} from '../../lib/persistence/ledger-store';
+} from '../../lib/domain/ports';
 
 /** The account item after its `version`-th movement, a deposit of 1 each time. */
 function accountAt(accountId: string, version: number): Account {

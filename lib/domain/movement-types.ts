@@ -1,0 +1,97 @@
+import type { MovementType } from './types';
+
+/**
+ * What each movement type does, in one table: every rule of the money path that differs by type
+ * is read from its row (the conditions of its write, its refusals, who may start it, the pause
+ * and the freeze, its metrics and log names, the page's sign). Adding a type is its row, its
+ * handler, and its route in `serverless.yml` and `openapi.yaml` (see CONTRIBUTING.md).
+ */
+export interface MovementRule {
+  /** Money into the account (credit) or out of it (debit) once the movement is posted. */
+  direction: 'in' | 'out';
+  /** Held first (available → pending), posted or voided later: a payout's two phases. */
+  holdsFirst: boolean;
+  /**
+   * Who may request it: an operator (any account), the account's owner (their own account only),
+   * or nobody directly: it is the other side of another type's movement.
+   */
+  initiator: 'operator' | 'owner' | 'counterparty';
+  /** Refused while operators pause money leaving the service. */
+  pausable: boolean;
+  /** Refused on an account an operator has frozen. */
+  frozenBlocks: boolean;
+  /** The type written on the other account of the same transaction, if there is one. */
+  counterparty: MovementType | null;
+  /** The word for it in log lines and messages. */
+  operation: string;
+  /** The CloudWatch metric family (`<family>Committed`, `<family>Refused`, …). */
+  metricFamily: string;
+}
+
+export const MOVEMENT_RULES = {
+  DEPOSIT: {
+    direction: 'in',
+    holdsFirst: false,
+    initiator: 'operator',
+    pausable: false,
+    frozenBlocks: false,
+    counterparty: null,
+    operation: 'deposit',
+    metricFamily: 'Deposits',
+  },
+  WITHDRAWAL: {
+    direction: 'out',
+    holdsFirst: false,
+    initiator: 'owner',
+    pausable: true,
+    frozenBlocks: true,
+    counterparty: null,
+    operation: 'withdrawal',
+    metricFamily: 'Withdrawals',
+  },
+  TRANSFER_OUT: {
+    direction: 'out',
+    holdsFirst: false,
+    initiator: 'owner',
+    // Money stays inside the service: the pause is for money leaving it.
+    pausable: false,
+    frozenBlocks: true,
+    counterparty: 'TRANSFER_IN',
+    operation: 'transfer',
+    metricFamily: 'Transfers',
+  },
+  TRANSFER_IN: {
+    direction: 'in',
+    holdsFirst: false,
+    initiator: 'counterparty',
+    pausable: false,
+    frozenBlocks: false,
+    counterparty: null,
+    operation: 'transfer',
+    metricFamily: 'Transfers',
+  },
+  PAYOUT: {
+    direction: 'out',
+    holdsFirst: true,
+    initiator: 'owner',
+    pausable: true,
+    frozenBlocks: true,
+    counterparty: null,
+    operation: 'payout',
+    metricFamily: 'Payouts',
+  },
+} as const satisfies Record<MovementType, MovementRule>;
+
+export const MOVEMENT_TYPES = Object.keys(MOVEMENT_RULES) as MovementType[];
+
+export const ruleOf = (type: MovementType): MovementRule => MOVEMENT_RULES[type];
+
+/** What a movement does to its account when it is requested. */
+export function requestEffect(type: MovementType): 'debit' | 'credit' | 'hold' {
+  const rule = ruleOf(type);
+  if (rule.holdsFirst) return 'hold';
+  return rule.direction === 'in' ? 'credit' : 'debit';
+}
+
+/** +1 for money into the account once posted, -1 for money out: the page's sign, the ledger's. */
+export const signOf = (type: MovementType): 1 | -1 => (ruleOf(type).direction === 'in' ? 1 : -1);

@@ -1,0 +1,280 @@
+/**
+ * What the domain needs from the world, declared here and nowhere else: the stores (one port per
+ * aggregate), the payout gateway, metrics and a logger. The DynamoDB adapters in
+ * `lib/persistence/`, the HTTP gateway client in `lib/payouts/` and the in-memory store in
+ * `test/support/` implement them; `lib/service.ts` wires the real ones once per container.
+ */
+import type {
+  Account,
+  ControlChange,
+  EntryStatus,
+  LedgerEntry,
+  MovementType,
+  Payout,
+  WithdrawalControl,
+} from './types';
+import type { ErrorCode } from './errors';
+
+// ---------------------------------------------------------------------------------------------
+// Failures every port may report
+
+/** The store could not answer for a reason that may pass: retry, or report unavailability. */
+export class TransientStoreError extends Error {
+  constructor(
+    readonly kind: 'conflict' | 'throttled' | 'unavailable',
+    options?: { cause?: unknown },
+  ) {
+    super(`store ${kind}`, options);
+    this.name = 'TransientStoreError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts
+
+export interface AccountStore {
+  /** Strongly consistent: a balance read never lags a committed movement. */
+  getAccount(accountId: string): Promise<Account | null>;
+  /** Creates the account and its owner link together; the id is new. */
+  createAccount(account: Account): Promise<void>;
+  /** Every account of an owner, oldest first. */
+  listAccountsByOwner(ownerId: string): Promise<Account[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Movements and their idempotency markers
+
+/** What an idempotency marker remembers: the request's fingerprint and its first outcome. */
+export type Marker = CommittedMarker | RefusedMarker;
+
+interface MarkerBase {
+  accountId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  createdAt: string;
+}
+
+export interface CommittedMarker extends MarkerBase {
+  outcome: 'COMMITTED';
+  transactionId: string;
+  type: MovementType;
+  amount: number;
+  counterpartyAccountId?: string;
+  /** Filled in by the sequencer once the entry has its place in the statement. */
+  balanceAfter?: number;
+  sequence?: number;
+}
+
+export interface RefusedMarker extends MarkerBase {
+  outcome: 'REFUSED';
+  status: number;
+  error: { code: ErrorCode; message: string; requestId: string };
+}
+
+/** The conditions one account's update carries, derived from the movement type's rules. */
+export interface AccountCondition {
+  accountId: string;
+  effect: 'debit' | 'credit' | 'hold';
+  /** Debits and holds: refused while an operator has frozen the account. */
+  frozenBlocks: boolean;
+  /** Only this owner may move the money (absent: anyone the route lets in). */
+  requiredOwnerId?: string;
+  /** Only when the client named one: then the account's currency must match. */
+  currency?: string;
+}
+
+export interface MovementWrite {
+  transactionId: string;
+  /** The account the request names; the marker lives under it. */
+  accountId: string;
+  type: MovementType;
+  amount: number;
+  idempotencyKey: string;
+  requestHash: string;
+  createdAt: string;
+  expiresAt: number;
+  /** The named account's update, then the counterparty's (a transfer's credited side). */
+  account: AccountCondition;
+  counterparty?: AccountCondition & { type: MovementType };
+  /** PAYOUT: the payout record written with the hold. */
+  payout?: Payout;
+}
+
+/** Why a money transaction was cancelled: which conditions failed, and the state then. */
+export interface CancelledMovement {
+  committed: false;
+  /** The account's condition failed; `account` is its state at that moment (null: no such item). */
+  accountRefused: boolean;
+  account: Account | null;
+  /** Transfers: the credited account's condition failed, and its state then. */
+  counterpartyRefused: boolean;
+  counterparty: Account | null;
+  /** A marker already exists for this (account, key). */
+  existingMarker: Marker | null;
+}
+
+export type MovementWriteResult = { committed: true } | CancelledMovement;
+
+export interface MovementStore {
+  /**
+   * One movement as ONE atomic write: every account's conditional update, their pending entries,
+   * the payout record for a payout, and the idempotency marker. Conditions that fail come back
+   * as a `CancelledMovement`; a conflict or throttling as `TransientStoreError`.
+   */
+  writeMovement(movement: MovementWrite): Promise<MovementWriteResult>;
+  getMarker(accountId: string, idempotencyKey: string): Promise<Marker | null>;
+  /** Records a refusal as the key's outcome, unless another attempt's marker got there first. */
+  recordRefusal(
+    marker: RefusedMarker,
+    expiresAt: number,
+  ): Promise<{ recorded: true } | { recorded: false; existing: Marker }>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payouts
+
+export type PayoutResolution =
+  | { status: 'POSTED'; gatewayReference: string; at: string }
+  | { status: 'VOIDED'; voidReason: string; at: string };
+
+export interface PayoutStore {
+  getPayout(accountId: string, transactionId: string): Promise<Payout | null>;
+  /** Posts or voids a PENDING payout's hold atomically; false when it was no longer PENDING. */
+  resolvePayout(payout: Payout, resolution: PayoutResolution): Promise<boolean>;
+  /** Records a gateway call whose outcome is unknown (no-op once resolved). */
+  recordPayoutAttempt(payout: Payout, at: string, error: string): Promise<void>;
+  /** Unresolved payouts, soonest hold expiry first; may lag the table (eventually consistent). */
+  listOpenPayouts(limitPerShard: number): Promise<Payout[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The statement: pending entries and sequenced lines
+
+/** A movement committed but not yet given its place in the statement. */
+export interface PendingEntry {
+  transactionId: string;
+  accountId: string;
+  type: MovementType;
+  amount: number;
+  idempotencyKey: string;
+  createdAt: string;
+  /** Payouts: PENDING while held, then the outcome until the sequencer writes the line. */
+  status?: EntryStatus;
+  counterpartyAccountId?: string;
+  destination?: string;
+}
+
+/** A statement line as the sequencer writes it: its place and balance are known. */
+export type StatementLine = LedgerEntry & { sequence: number; balanceAfter: number };
+
+/** The most lines `writeStatementLines` takes at once: the sequencer's chunk of one account. */
+export const STATEMENT_CHUNK = 25;
+
+export interface StatementStore {
+  /** Pending entries newest first by transaction id, below `beforeTransactionId` when given. */
+  listPending(
+    accountId: string,
+    limit: number,
+    beforeTransactionId?: string,
+  ): Promise<PendingEntry[]>;
+  /** Statement lines newest first below `beforeSequence`; one more than `limit` if there are. */
+  listStatement(accountId: string, limit: number, beforeSequence?: number): Promise<LedgerEntry[]>;
+  /** Every line above `afterSequence`, newest first. */
+  listStatementAbove(accountId: string, afterSequence: number): Promise<LedgerEntry[]>;
+  /** Writes up to `STATEMENT_CHUNK` lines of one account, then retires their pending entries. */
+  writeStatementLines(lines: StatementLine[], sequencedAt: string): Promise<void>;
+  /** A movement's line among the account's newest lines; null when pending or older. */
+  findRecentLine(accountId: string, transactionId: string): Promise<LedgerEntry | null>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operator controls
+
+export interface ControlStore {
+  /** Sets the account's freeze flag and records the change; null for no such account. */
+  setFrozen(
+    accountId: string,
+    frozen: boolean,
+    change: ControlChange & { id: string },
+  ): Promise<Account | null>;
+  getWithdrawalControl(): Promise<WithdrawalControl>;
+  setWithdrawalControl(control: { paused: boolean; changed: ControlChange }): Promise<void>;
+}
+
+export interface HealthProbe {
+  ping(): Promise<void>;
+}
+
+/** Every store port: what one adapter (DynamoDB, or the in-memory one in tests) provides. */
+export type LedgerStore = AccountStore &
+  MovementStore &
+  PayoutStore &
+  StatementStore &
+  ControlStore &
+  HealthProbe;
+
+// ---------------------------------------------------------------------------------------------
+// The payout gateway
+
+export interface PayoutInstruction {
+  idempotencyKey: string;
+  /** Integer minor units (cents), >= 1. */
+  amount: number;
+  currency: string;
+  destination: string;
+}
+
+export type GatewayOutcome =
+  /** The money was sent; definite. */
+  | { status: 'SUCCEEDED'; reference: string }
+  /** The money was not sent and never will be under this key; definite. */
+  | { status: 'REFUSED'; reason: string };
+
+export type CancelOutcome = { status: 'CANCELLED' } | GatewayOutcome;
+
+export interface PayoutGateway {
+  /** Idempotent by key: the same key never pays twice and answers with its first outcome. */
+  send(instruction: PayoutInstruction): Promise<GatewayOutcome>;
+  /**
+   * Stops a payout that has not been executed (used when a hold expires). If it already finished,
+   * answers its outcome instead; a cancelled key can never pay later.
+   */
+  cancel(idempotencyKey: string): Promise<CancelOutcome>;
+}
+
+/**
+ * The outcome is unknown (timeout, network error, 5xx, 429, malformed answer): ask again later by
+ * the same key, never guess.
+ */
+export class GatewayUnavailableError extends Error {
+  override readonly name: string = 'GatewayUnavailableError';
+  /** Machine-readable: `timeout`, `network_error`, `status_503`, `malformed_response`, … */
+  readonly reason: string;
+  /** The HTTP status, when the gateway answered one. */
+  readonly status: number | undefined;
+
+  constructor(reason: string, options: { status?: number; cause?: unknown } = {}) {
+    super(`payout gateway outcome unknown: ${reason}`, { cause: options.cause });
+    this.reason = reason;
+    this.status = options.status;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Observability
+
+/** What the money path counts; CloudWatch in Lambda (`lib/metrics.ts`), nothing in tests. */
+export interface MovementMetrics {
+  committed(type: MovementType): void;
+  replayed(type: MovementType): void;
+  refused(type: MovementType, reason: string): void;
+  /** A transaction cancelled by a conflicting one, retried (`gaveUp`: the retries ran out). */
+  conflict(type: MovementType, gaveUp: boolean): void;
+}
+
+/** Structured log lines: one per state change, never a secret. */
+export interface Log {
+  info(message: string, ...attributes: Record<string, unknown>[]): void;
+  warn(message: string, ...attributes: Record<string, unknown>[]): void;
+  error(message: string, ...attributes: Record<string, unknown>[]): void;
+}

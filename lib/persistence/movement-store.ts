@@ -1,0 +1,304 @@
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  type CancellationReason,
+} from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  TransientStoreError,
+  type AccountCondition,
+  type CancelledMovement,
+  type CommittedMarker,
+  type MovementStore,
+  type MovementWrite,
+  type PendingEntry,
+} from '../domain/ports';
+import type { LastMovement, MovementType } from '../domain/types';
+import { fromRaw, toAccount, toMarker } from './items';
+import {
+  accountKey,
+  markerKey,
+  openPayoutIndexAttributes,
+  payoutKey,
+  pendingEntryKey,
+} from './keys';
+import { guarded, throwIfTransient, translateError } from './store-errors';
+import type { TableRef } from './table-ref';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** Money movements and their idempotency markers. */
+export function dynamoMovementStore(table: TableRef): MovementStore {
+  const getMarker: MovementStore['getMarker'] = async (accountId, idempotencyKey) => {
+    const result = await guarded(() =>
+      table.db.send(
+        new GetCommand({
+          TableName: table.name,
+          Key: markerKey(accountId, idempotencyKey),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return result.Item ? toMarker(result.Item) : null;
+  };
+
+  return {
+    getMarker,
+
+    /**
+     * ONE TransactWriteItems: the conditional update of every account the movement touches, their
+     * pending entries, the payout record for a payout, and the marker, last. No read before it
+     * and no version condition, so concurrent movements on one account never invalidate each
+     * other; `version` is incremented unconditionally to record commit order.
+     */
+    async writeMovement(movement) {
+      const items = movementItems(table, movement);
+      try {
+        await table.db.send(new TransactWriteCommand({ TransactItems: items }));
+        return { committed: true };
+      } catch (error) {
+        if (error instanceof TransactionCanceledException) {
+          return readCancellation(error.CancellationReasons ?? [], error, {
+            counterparty: movement.counterparty === undefined ? null : 1,
+            marker: items.length - 1,
+          });
+        }
+        return translateError(error);
+      }
+    },
+
+    async recordRefusal(marker, expiresAt) {
+      try {
+        await table.db.send(
+          new PutCommand({
+            TableName: table.name,
+            Item: { ...markerKey(marker.accountId, marker.idempotencyKey), ...marker, expiresAt },
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return { recorded: true };
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) {
+          const existing = fromRaw(error.Item);
+          if (existing) return { recorded: false, existing: toMarker(existing) };
+          // The condition failed yet nothing came back: read it rather than guess.
+          const read = await getMarker(marker.accountId, marker.idempotencyKey);
+          if (read) return { recorded: false, existing: read };
+          throw new TransientStoreError('conflict', { cause: error });
+        }
+        return translateError(error);
+      }
+    },
+  };
+}
+
+/** One account's part in a movement: its condition, the type it sees, what its entry adds. */
+interface Side {
+  condition: AccountCondition;
+  type: MovementType;
+  details: Partial<PendingEntry>;
+}
+
+function sidesOf(movement: MovementWrite): Side[] {
+  const { account, counterparty, payout } = movement;
+  const own: Side = {
+    condition: account,
+    type: movement.type,
+    details: {
+      ...(counterparty ? { counterpartyAccountId: counterparty.accountId } : {}),
+      ...(payout ? { status: 'PENDING' as const, destination: payout.destination } : {}),
+    },
+  };
+  if (counterparty === undefined) return [own];
+  const other: Side = {
+    condition: counterparty,
+    type: counterparty.type,
+    // The requester's Idempotency-Key is theirs: the other side knows the movement by id.
+    details: { counterpartyAccountId: account.accountId, idempotencyKey: movement.transactionId },
+  };
+  return [own, other];
+}
+
+/**
+ * In this order, which `readCancellation` relies on: the account updates (the named account,
+ * then the counterparty), the entries, the payout record, the marker last.
+ */
+function movementItems(table: TableRef, movement: MovementWrite): TransactItem[] {
+  const sides = sidesOf(movement);
+  const items: TransactItem[] = sides.map((side) =>
+    accountUpdate(table, side.condition, movement, {
+      transactionId: movement.transactionId,
+      type: side.type,
+      amount: movement.amount,
+      idempotencyKey: movement.idempotencyKey,
+      createdAt: movement.createdAt,
+      ...side.details,
+    }),
+  );
+  for (const side of sides) {
+    items.push(pendingEntry(table, movement, side.condition.accountId, side.type, side.details));
+  }
+  const payout = movement.payout;
+  if (payout !== undefined) {
+    items.push({
+      Put: {
+        TableName: table.name,
+        Item: {
+          ...payoutKey(movement.accountId, movement.transactionId),
+          ...payout,
+          ...openPayoutIndexAttributes(movement.transactionId, payout.holdExpiresAt),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    });
+  }
+  items.push(markerPut(table, movement));
+  return items;
+}
+
+function pendingEntry(
+  table: TableRef,
+  movement: MovementWrite,
+  accountId: string,
+  type: MovementType,
+  extra: Partial<PendingEntry>,
+): TransactItem {
+  return {
+    Put: {
+      TableName: table.name,
+      Item: {
+        ...pendingEntryKey(accountId, movement.transactionId),
+        transactionId: movement.transactionId,
+        accountId,
+        type,
+        amount: movement.amount,
+        idempotencyKey: movement.idempotencyKey,
+        createdAt: movement.createdAt,
+        ...extra,
+      } satisfies PendingEntry,
+    },
+  };
+}
+
+function markerPut(table: TableRef, movement: MovementWrite): TransactItem {
+  const marker: CommittedMarker = {
+    outcome: 'COMMITTED',
+    accountId: movement.accountId,
+    idempotencyKey: movement.idempotencyKey,
+    requestHash: movement.requestHash,
+    createdAt: movement.createdAt,
+    transactionId: movement.transactionId,
+    type: movement.type,
+    amount: movement.amount,
+    ...(movement.counterparty ? { counterpartyAccountId: movement.counterparty.accountId } : {}),
+  };
+  return {
+    Put: {
+      TableName: table.name,
+      Item: {
+        ...markerKey(movement.accountId, movement.idempotencyKey),
+        ...marker,
+        expiresAt: movement.expiresAt,
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
+/**
+ * The conditional update of one account, from its condition: a debit or hold needs the funds to
+ * be available (and the account not frozen, when the type says so); a credit needs room under the
+ * balance ceiling. A hold moves available to pending and leaves the posted balance and the
+ * version alone, so it has no statement line until it is posted or voided.
+ */
+function accountUpdate(
+  table: TableRef,
+  condition: AccountCondition,
+  movement: MovementWrite,
+  last: LastMovement,
+): TransactItem {
+  const conditions = ['attribute_exists(pk)'];
+  const values: Record<string, unknown> = {
+    ':amount': movement.amount,
+    ':now': movement.createdAt,
+  };
+  const SET = {
+    credit:
+      'SET balance = balance + :amount, available = available + :amount, version = version + :one, updatedAt = :now, lastMovement = :last',
+    debit:
+      'SET balance = balance - :amount, available = available - :amount, version = version + :one, updatedAt = :now, lastMovement = :last',
+    hold: 'SET pending = pending + :amount, available = available - :amount, updatedAt = :now',
+  } as const;
+  if (condition.effect === 'credit') {
+    conditions.push('balance <= :ceiling');
+    values[':ceiling'] = Number.MAX_SAFE_INTEGER - movement.amount;
+  } else {
+    conditions.push('available >= :amount');
+  }
+  if (condition.frozenBlocks) {
+    conditions.push('(attribute_not_exists(frozen) OR frozen = :false)');
+    values[':false'] = false;
+  }
+  if (condition.requiredOwnerId !== undefined) {
+    conditions.push('ownerId = :owner');
+    values[':owner'] = condition.requiredOwnerId;
+  }
+  if (condition.effect !== 'hold') {
+    values[':one'] = 1;
+    values[':last'] = last;
+  }
+  if (condition.currency !== undefined) {
+    conditions.push('currency = :currency');
+    values[':currency'] = condition.currency;
+  }
+  return {
+    Update: {
+      TableName: table.name,
+      Key: accountKey(condition.accountId),
+      UpdateExpression: SET[condition.effect],
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeValues: values,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
+/**
+ * CancellationReasons come in TransactItems order: the account, the credited account of a
+ * transfer (at `counterpartyIndex`), entries, and the marker last.
+ */
+function readCancellation(
+  reasons: CancellationReason[],
+  error: Error,
+  index: { counterparty: number | null; marker: number },
+): CancelledMovement {
+  const accountReason = reasons[0];
+  const counterpartyReason = index.counterparty === null ? undefined : reasons[index.counterparty];
+  const markerReason = reasons[index.marker];
+  throwIfTransient(reasons, error);
+  const accountRefused = accountReason?.Code === 'ConditionalCheckFailed';
+  const counterpartyRefused = counterpartyReason?.Code === 'ConditionalCheckFailed';
+  const markerExists = markerReason?.Code === 'ConditionalCheckFailed';
+  if (!accountRefused && !counterpartyRefused && !markerExists) {
+    // No condition of ours failed: a cancellation we do not understand is a bug, not a refusal.
+    throw error;
+  }
+  const accountItem = accountRefused ? fromRaw(accountReason?.Item) : null;
+  const counterpartyItem = counterpartyRefused ? fromRaw(counterpartyReason?.Item) : null;
+  const markerItem = markerExists ? fromRaw(markerReason?.Item) : null;
+  return {
+    committed: false,
+    accountRefused,
+    account: accountItem ? toAccount(accountItem) : null,
+    counterpartyRefused,
+    counterparty: counterpartyItem ? toAccount(counterpartyItem) : null,
+    existingMarker: markerItem ? toMarker(markerItem) : null,
+  };
+}
