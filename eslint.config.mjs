@@ -47,4 +47,30 @@ export default tseslint.config(
     files: ['lib/**/*.ts', 'handlers/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'error' },
   },
+  {
+    // The domain declares the ports it needs (lib/domain/ports.ts) and knows nothing of how
+    // they are met: no adapter, SDK, middleware or Lambda type reaches it.
+    files: ['lib/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/persistence', '**/persistence/**', '**/payouts/**', '**/middleware/**'],
+              message: 'lib/domain declares ports; adapters implement them outside it.',
+            },
+            {
+              group: ['**/service', '**/config', '**/logger', '**/metrics', '**/http-schemas'],
+              message: 'lib/domain is wired from lib/service.ts, never the other way round.',
+            },
+            {
+              group: ['@aws-sdk/*', '@middy/*', 'aws-lambda', '@aws-lambda-powertools/*'],
+              message: 'lib/domain knows nothing of AWS, middy or Lambda: declare a port.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -1,4 +1,5 @@
 import { deposit } from '../lib/domain/movements';
 import { movementHandler } from '../lib/middleware/movement-handler';
+import { serviceDeps } from '../lib/service';
 
-export const handler = movementHandler('deposit', deposit);
+export const handler = movementHandler('DEPOSIT', deposit, serviceDeps);

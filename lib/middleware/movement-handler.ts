@@ -1,17 +1,23 @@
 import type { MovementDeps, MovementRequest, MovementResult } from '../domain/movements';
+import { ruleOf } from '../domain/movement-types';
+import type { MovementType } from '../domain/types';
 import { accountIdOf, entryView, movementBody } from '../http-schemas';
-import { serviceDeps } from '../service';
 import { httpHandler, idempotencyKeyOf, json } from './http';
 
-/** Withdrawals and deposits share one HTTP shape: 201 with the entry and the new balance. */
+/**
+ * Movements on one account share one HTTP shape: 201 with the entry and the new balance. Who may
+ * call the route comes from the type's row (an operator-initiated type is for operators only).
+ */
 export function movementHandler(
-  operation: 'withdrawal' | 'deposit',
+  type: MovementType,
   move: (deps: MovementDeps, request: MovementRequest) => Promise<MovementResult>,
+  deps: () => MovementDeps,
 ) {
+  const rule = ruleOf(type);
   return httpHandler(
-    { operation, operatorsOnly: operation === 'deposit', body: movementBody },
+    { operation: rule.operation, operatorsOnly: rule.initiator === 'operator', body: movementBody },
     async (request) => {
-      const result = await move(serviceDeps(), {
+      const result = await move(deps(), {
         caller: request.caller,
         accountId: accountIdOf(request.pathParameters),
         idempotencyKey: idempotencyKeyOf(request.headers),
