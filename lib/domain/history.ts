@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { accountFor } from './accounts';
 import { ValidationError } from './errors';
-import type { Account, LedgerEntry } from './types';
+import { ledgerEntry, type Account, type LedgerEntry } from './types';
 import {
   STATEMENT_CHUNK,
   type AccountStore,
@@ -161,21 +161,10 @@ async function recentPart(
 }
 
 function pendingToEntry(entry: PendingEntry, account: Account): LedgerEntry {
+  // Only the account's last movement has a known place before the sequencer gives it one.
   const isLast = account.lastMovement?.transactionId === entry.transactionId;
-  return {
-    transactionId: entry.transactionId,
-    accountId: entry.accountId,
-    type: entry.type,
-    amount: entry.amount,
-    currency: account.currency,
+  return ledgerEntry(entry, account, {
     balanceAfter: isLast ? account.balance : null,
     sequence: isLast ? account.version : null,
-    idempotencyKey: entry.idempotencyKey,
-    createdAt: entry.createdAt,
-    status: entry.status ?? 'POSTED',
-    ...(entry.counterpartyAccountId !== undefined
-      ? { counterpartyAccountId: entry.counterpartyAccountId }
-      : {}),
-    ...(entry.destination !== undefined ? { destination: entry.destination } : {}),
-  };
+  });
 }

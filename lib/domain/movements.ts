@@ -27,6 +27,7 @@ import {
   type MovementStore,
   type MovementWrite,
   type PayoutStore,
+  type PendingEntry,
   type StatementStore,
 } from './ports';
 import { retry, type Sleep } from './retry';
@@ -389,16 +390,9 @@ async function answerFromMarker(
  */
 async function resultOf(
   deps: MovementDeps,
-  committed: {
-    transactionId: string;
-    accountId: string;
-    type: MovementType;
-    amount: number;
-    idempotencyKey: string;
-    createdAt: string;
+  committed: Omit<PendingEntry, 'status' | 'destination'> & {
     balanceAfter?: number;
     sequence?: number;
-    counterpartyAccountId?: string;
   },
   replayed: boolean,
 ): Promise<MovementResult> {

@@ -1,4 +1,4 @@
-import type { Account } from './types';
+import { ledgerEntry, type Account } from './types';
 import {
   STATEMENT_CHUNK,
   TransientStoreError,
@@ -21,20 +21,9 @@ export function lineOf(before: Account | null, after: Account | null): Statement
   if (!after || !movement || after.version < 1) return null;
   if (before && before.version === after.version) return null;
   return {
-    transactionId: movement.transactionId,
-    accountId: after.accountId,
-    type: movement.type,
-    amount: movement.amount,
-    currency: after.currency,
+    ...ledgerEntry(movement, after, { balanceAfter: after.balance, sequence: after.version }),
     balanceAfter: after.balance,
     sequence: after.version,
-    idempotencyKey: movement.idempotencyKey,
-    createdAt: movement.createdAt,
-    status: movement.status ?? 'POSTED',
-    ...(movement.counterpartyAccountId !== undefined
-      ? { counterpartyAccountId: movement.counterpartyAccountId }
-      : {}),
-    ...(movement.destination !== undefined ? { destination: movement.destination } : {}),
   };
 }
 

@@ -86,6 +86,29 @@ export interface LedgerEntry {
   destination?: string;
 }
 
+/** A movement as the history shows it on `account`, at its place in the statement (or none yet). */
+export function ledgerEntry(
+  movement: LastMovement,
+  account: Pick<Account, 'accountId' | 'currency'>,
+  place: { balanceAfter: MinorUnits | null; sequence: number | null },
+): LedgerEntry {
+  return {
+    transactionId: movement.transactionId,
+    accountId: account.accountId,
+    type: movement.type,
+    amount: movement.amount,
+    currency: account.currency,
+    ...place,
+    idempotencyKey: movement.idempotencyKey,
+    createdAt: movement.createdAt,
+    status: movement.status ?? 'POSTED',
+    ...(movement.counterpartyAccountId !== undefined
+      ? { counterpartyAccountId: movement.counterpartyAccountId }
+      : {}),
+    ...(movement.destination !== undefined ? { destination: movement.destination } : {}),
+  };
+}
+
 export type PayoutStatus = 'PENDING' | 'POSTED' | 'VOIDED';
 
 /** A payout: the hold in the ledger and the instruction to the gateway (the outbox record). */
