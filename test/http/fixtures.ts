@@ -9,20 +9,7 @@ import path from 'node:path';
 import { SignJWT, decodeJwt, decodeProtectedHeader, importJWK, type JWK, type KeyLike } from 'jose';
 import { ulid } from 'ulid';
 import { MOVEMENT_TYPES } from '../../lib/domain/movement-types';
-import type {
-  Account,
-  Balance,
-  EntryStatus,
-  EntryType,
-  ErrorBody,
-  HistoryPage,
-  LedgerEntry,
-  Movement as MovementBody,
-  Payout,
-  PayoutResult as PayoutBody,
-  Transfer,
-  TransferResult as TransferBody,
-} from '../../lib/wire/types';
+import type * as wire from '../../lib/wire/types';
 import type {
   DestinationMode as GatewayMode,
   SimulatedPayout as GatewayRecord,
@@ -51,27 +38,20 @@ export async function call<T = Record<string, unknown>>(
 }
 
 /** The contract's shapes (generated from openapi.yaml), under the names these suites use. */
-export type {
-  Account,
-  Balance,
-  EntryStatus,
-  EntryType,
-  ErrorBody,
-  HistoryPage,
-  LedgerEntry,
-  MovementBody,
-  Payout,
-  PayoutBody,
-  Transfer,
-  TransferBody,
-};
+export type Account = wire.Account;
+export type Balance = wire.Balance;
+export type HistoryPage = wire.HistoryPage;
+export type LedgerEntry = wire.LedgerEntry;
+export type MovementBody = wire.Movement;
+export type PayoutBody = wire.PayoutResult;
+export type TransferBody = wire.TransferResult;
 
-export const ENTRY_TYPES: readonly EntryType[] = MOVEMENT_TYPES;
+export const ENTRY_TYPES: readonly wire.EntryType[] = MOVEMENT_TYPES;
 
 /** A type's keys, sorted; the compiler refuses a list that misses one or names one it lacks. */
 const keysOf = <T>(keys: Record<keyof T, true>): string[] => Object.keys(keys).sort();
 
-export const ENTRY_STATUSES = keysOf<Record<EntryStatus, unknown>>({
+export const ENTRY_STATUSES = keysOf<Record<wire.EntryStatus, unknown>>({
   POSTED: true,
   PENDING: true,
   VOIDED: true,
@@ -102,7 +82,7 @@ export const ENTRY_FIELDS = keysOf<Omit<LedgerEntry, 'counterpartyAccountId' | '
   status: true,
 });
 /** An entry's exact fields: transfers name the other account, payouts their destination. */
-export function entryFieldsOf(type: EntryType): string[] {
+export function entryFieldsOf(type: wire.EntryType): string[] {
   if (type === 'TRANSFER_IN' || type === 'TRANSFER_OUT') {
     return [...ENTRY_FIELDS, 'counterpartyAccountId'].sort();
   }
@@ -117,7 +97,7 @@ export const BALANCE_FIELDS = keysOf<Balance>({
   pending: true,
   updatedAt: true,
 });
-export const PAYOUT_FIELDS = keysOf<Payout>({
+export const PAYOUT_FIELDS = keysOf<wire.Payout>({
   transactionId: true,
   accountId: true,
   amount: true,
@@ -131,7 +111,7 @@ export const PAYOUT_FIELDS = keysOf<Payout>({
   gatewayReference: true,
   voidReason: true,
 });
-export const TRANSFER_FIELDS = keysOf<Transfer>({
+export const TRANSFER_FIELDS = keysOf<wire.Transfer>({
   transactionId: true,
   fromAccountId: true,
   toAccountId: true,
@@ -383,8 +363,8 @@ export async function getPayout(
   token: string,
   accountId: string,
   transactionId: string,
-): Promise<Payout> {
-  const res = await call<Payout>('GET', `/accounts/${accountId}/payouts/${transactionId}`, {
+): Promise<wire.Payout> {
+  const res = await call<wire.Payout>('GET', `/accounts/${accountId}/payouts/${transactionId}`, {
     token,
   });
   if (res.status !== 200) {
@@ -399,7 +379,7 @@ export async function waitForPayoutResolved(
   accountId: string,
   transactionId: string,
   timeoutMs = 30_000,
-): Promise<Payout> {
+): Promise<wire.Payout> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const payout = await getPayout(token, accountId, transactionId);
@@ -481,9 +461,9 @@ export function expectEntryShape(body: unknown): asserts body is LedgerEntry {
   expect(e.createdAt).toMatch(ISO_TIME);
 }
 
-export function expectPayoutShape(body: unknown): asserts body is Payout {
+export function expectPayoutShape(body: unknown): asserts body is wire.Payout {
   expect(Object.keys(body as object).sort()).toEqual(PAYOUT_FIELDS);
-  const p = body as Payout;
+  const p = body as wire.Payout;
   expect(p.transactionId).toMatch(ULID);
   expect(p.accountId).toMatch(ULID);
   expect(Number.isSafeInteger(p.amount) && p.amount > 0).toBe(true);
@@ -508,7 +488,7 @@ export function expectError(res: ApiResponse<unknown>, status: number, code: str
       error: { code, message: expect.any(String), requestId: expect.any(String) },
     },
   });
-  const { error } = res.body as ErrorBody;
+  const { error } = res.body as wire.ErrorBody;
   expect(error.message.length).toBeGreaterThan(0);
   expect(error.requestId.length).toBeGreaterThan(0);
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
