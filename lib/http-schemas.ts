@@ -2,6 +2,8 @@ import * as z from 'zod/mini';
 import { AccountNotFoundError, PayoutNotFoundError, ValidationError } from './domain/errors';
 import { amountSchema, currencySchema } from './domain/money';
 import type { Account, LedgerEntry, Payout } from './domain/types';
+import type * as wire from './wire/types';
+import type { Expect, SameShape } from './wire/types';
 
 /** Request bodies: unknown fields are refused, so a typo never silently changes meaning. */
 export const movementBody = z.strictObject({
@@ -77,8 +79,11 @@ export function pageOf(query: Record<string, string | undefined>): {
   return cursor === undefined ? { limit } : { limit, cursor };
 }
 
-/** The public shapes: exactly the contract's fields, whatever else the items carry. */
-export const accountView = (a: Account) => ({
+/**
+ * The public shapes: exactly the contract's fields, whatever else the items carry. Their return
+ * types are openapi.yaml's (lib/wire), so the compiler refuses a view that drifts from it.
+ */
+export const accountView = (a: Account): wire.Account => ({
   accountId: a.accountId,
   ownerId: a.ownerId,
   currency: a.currency,
@@ -105,7 +110,7 @@ export const withdrawalSwitchBody = z.strictObject({
   reason,
 });
 
-export const entryView = (e: LedgerEntry) => ({
+export const entryView = (e: LedgerEntry): wire.LedgerEntry => ({
   transactionId: e.transactionId,
   accountId: e.accountId,
   type: e.type,
@@ -122,7 +127,7 @@ export const entryView = (e: LedgerEntry) => ({
   ...(e.destination !== undefined ? { destination: e.destination } : {}),
 });
 
-export const payoutView = (p: Payout) => ({
+export const payoutView = (p: Payout): wire.Payout => ({
   transactionId: p.transactionId,
   accountId: p.accountId,
   amount: p.amount,
@@ -136,3 +141,13 @@ export const payoutView = (p: Payout) => ({
   gatewayReference: p.gatewayReference ?? null,
   voidReason: p.voidReason ?? null,
 });
+
+/** Each request schema parses exactly the body openapi.yaml declares: no field more or less. */
+export type RequestSchemasMatchContract = [
+  Expect<SameShape<z.infer<typeof openAccountBody>, wire.OpenAccountRequest>>,
+  Expect<SameShape<z.infer<typeof movementBody>, wire.MovementRequest>>,
+  Expect<SameShape<z.infer<typeof transferBody>, wire.TransferRequest>>,
+  Expect<SameShape<z.infer<typeof payoutBody>, wire.PayoutRequest>>,
+  Expect<SameShape<z.infer<typeof freezeBody>, wire.FreezeRequest>>,
+  Expect<SameShape<z.infer<typeof withdrawalSwitchBody>, wire.WithdrawalSwitchRequest>>,
+];

@@ -8,6 +8,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SignJWT, decodeJwt, decodeProtectedHeader, importJWK, type JWK, type KeyLike } from 'jose';
 import { ulid } from 'ulid';
+import { MOVEMENT_TYPES } from '../../lib/domain/movement-types';
+import type * as wire from '../../lib/wire/types';
+import type {
+  DestinationMode as GatewayMode,
+  SimulatedPayout as GatewayRecord,
+} from '../../scripts/lib/payout-gateway';
 import { api, e2eStack, tokenFor, type ApiResponse } from '../support/api-client';
 
 export type User = 'alice' | 'bob' | 'ops';
@@ -31,174 +37,88 @@ export async function call<T = Record<string, unknown>>(
   }
 }
 
-export type EntryType = 'DEPOSIT' | 'WITHDRAWAL' | 'TRANSFER_IN' | 'TRANSFER_OUT' | 'PAYOUT';
-export type EntryStatus = 'POSTED' | 'PENDING' | 'VOIDED';
-export const ENTRY_TYPES: readonly EntryType[] = [
-  'DEPOSIT',
-  'WITHDRAWAL',
-  'TRANSFER_IN',
-  'TRANSFER_OUT',
-  'PAYOUT',
-];
-export const ENTRY_STATUSES: readonly EntryStatus[] = ['POSTED', 'PENDING', 'VOIDED'];
+/** The contract's shapes (generated from openapi.yaml), under the names these suites use. */
+export type Account = wire.Account;
+export type Balance = wire.Balance;
+export type HistoryPage = wire.HistoryPage;
+export type LedgerEntry = wire.LedgerEntry;
+export type MovementBody = wire.Movement;
+export type PayoutBody = wire.PayoutResult;
+export type TransferBody = wire.TransferResult;
 
-export interface Account {
-  accountId: string;
-  ownerId: string;
-  currency: string;
-  balance: number;
-  /** balance − pending: what withdrawals, payouts and transfers may take. */
-  available: number;
-  /** Held by payouts not yet posted or voided. */
-  pending: number;
-  createdAt: string;
-  updatedAt: string;
-  frozen: boolean;
-}
+export const ENTRY_TYPES: readonly wire.EntryType[] = MOVEMENT_TYPES;
 
-export interface Balance {
-  accountId: string;
-  currency: string;
-  balance: number;
-  available: number;
-  pending: number;
-  updatedAt: string;
-}
+/** A type's keys, sorted; the compiler refuses a list that misses one or names one it lacks. */
+const keysOf = <T>(keys: Record<keyof T, true>): string[] => Object.keys(keys).sort();
 
-export interface LedgerEntry {
-  transactionId: string;
-  accountId: string;
-  type: EntryType;
-  amount: number;
-  currency: string;
-  balanceAfter: number | null;
-  sequence: number | null;
-  idempotencyKey: string;
-  createdAt: string;
-  status: EntryStatus;
-  /** Transfers only: the other account. */
-  counterpartyAccountId?: string;
-  /** Payouts only. */
-  destination?: string;
-}
+export const ENTRY_STATUSES = keysOf<Record<wire.EntryStatus, unknown>>({
+  POSTED: true,
+  PENDING: true,
+  VOIDED: true,
+});
 
-export interface MovementBody {
-  transaction: LedgerEntry;
-  balance: number;
-}
-
-export interface Transfer {
-  transactionId: string;
-  fromAccountId: string;
-  toAccountId: string;
-  amount: number;
-  currency: string;
-  createdAt: string;
-}
-
-/** 201 of POST /transfers: the source's entry and balances. */
-export interface TransferBody {
-  transfer: Transfer;
-  transaction: LedgerEntry;
-  balance: number;
-  available: number;
-}
-
-export interface Payout {
-  transactionId: string;
-  accountId: string;
-  amount: number;
-  currency: string;
-  destination: string;
-  status: EntryStatus;
-  createdAt: string;
-  updatedAt: string;
-  holdExpiresAt: string;
-  attempts: number;
-  gatewayReference: string | null;
-  voidReason: string | null;
-}
-
-/** 202 of POST /accounts/{id}/payouts. */
-export interface PayoutBody {
-  payout: Payout;
-  transaction: LedgerEntry;
-  balance: number;
-  available: number;
-  pending: number;
-}
-
-export interface HistoryPage {
-  transactions: LedgerEntry[];
-  nextCursor: string | null;
-}
-
-export interface ErrorBody {
-  error: { code: string; message: string; requestId: string };
-}
-
-export const ACCOUNT_FIELDS = [
-  'accountId',
-  'frozen',
-  'ownerId',
-  'currency',
-  'balance',
-  'available',
-  'pending',
-  'createdAt',
-  'updatedAt',
-].sort();
+export const ACCOUNT_FIELDS = keysOf<Account>({
+  accountId: true,
+  frozen: true,
+  ownerId: true,
+  currency: true,
+  balance: true,
+  available: true,
+  pending: true,
+  createdAt: true,
+  updatedAt: true,
+});
 /** The fields every ledger entry carries; see `entryFieldsOf` for the ones some types add. */
-export const ENTRY_FIELDS = [
-  'transactionId',
-  'accountId',
-  'type',
-  'amount',
-  'currency',
-  'balanceAfter',
-  'sequence',
-  'idempotencyKey',
-  'createdAt',
-  'status',
-].sort();
+export const ENTRY_FIELDS = keysOf<Omit<LedgerEntry, 'counterpartyAccountId' | 'destination'>>({
+  transactionId: true,
+  accountId: true,
+  type: true,
+  amount: true,
+  currency: true,
+  balanceAfter: true,
+  sequence: true,
+  idempotencyKey: true,
+  createdAt: true,
+  status: true,
+});
 /** An entry's exact fields: transfers name the other account, payouts their destination. */
-export function entryFieldsOf(type: EntryType): string[] {
+export function entryFieldsOf(type: wire.EntryType): string[] {
   if (type === 'TRANSFER_IN' || type === 'TRANSFER_OUT') {
     return [...ENTRY_FIELDS, 'counterpartyAccountId'].sort();
   }
   if (type === 'PAYOUT') return [...ENTRY_FIELDS, 'destination'].sort();
   return ENTRY_FIELDS;
 }
-export const BALANCE_FIELDS = [
-  'accountId',
-  'currency',
-  'balance',
-  'available',
-  'pending',
-  'updatedAt',
-].sort();
-export const PAYOUT_FIELDS = [
-  'transactionId',
-  'accountId',
-  'amount',
-  'currency',
-  'destination',
-  'status',
-  'createdAt',
-  'updatedAt',
-  'holdExpiresAt',
-  'attempts',
-  'gatewayReference',
-  'voidReason',
-].sort();
-export const TRANSFER_FIELDS = [
-  'transactionId',
-  'fromAccountId',
-  'toAccountId',
-  'amount',
-  'currency',
-  'createdAt',
-].sort();
+export const BALANCE_FIELDS = keysOf<Balance>({
+  accountId: true,
+  currency: true,
+  balance: true,
+  available: true,
+  pending: true,
+  updatedAt: true,
+});
+export const PAYOUT_FIELDS = keysOf<wire.Payout>({
+  transactionId: true,
+  accountId: true,
+  amount: true,
+  currency: true,
+  destination: true,
+  status: true,
+  createdAt: true,
+  updatedAt: true,
+  holdExpiresAt: true,
+  attempts: true,
+  gatewayReference: true,
+  voidReason: true,
+});
+export const TRANSFER_FIELDS = keysOf<wire.Transfer>({
+  transactionId: true,
+  fromAccountId: true,
+  toAccountId: true,
+  amount: true,
+  currency: true,
+  createdAt: true,
+});
 
 /** A well-formed account id (a fresh ULID) that names no account. */
 export const unknownAccountId = (): string => ulid();
@@ -443,8 +363,8 @@ export async function getPayout(
   token: string,
   accountId: string,
   transactionId: string,
-): Promise<Payout> {
-  const res = await call<Payout>('GET', `/accounts/${accountId}/payouts/${transactionId}`, {
+): Promise<wire.Payout> {
+  const res = await call<wire.Payout>('GET', `/accounts/${accountId}/payouts/${transactionId}`, {
     token,
   });
   if (res.status !== 200) {
@@ -459,7 +379,7 @@ export async function waitForPayoutResolved(
   accountId: string,
   transactionId: string,
   timeoutMs = 30_000,
-): Promise<Payout> {
+): Promise<wire.Payout> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const payout = await getPayout(token, accountId, transactionId);
@@ -473,22 +393,6 @@ export async function waitForPayoutResolved(
 
 /** A destination no other test uses, so its gateway mode is this test's alone. */
 export const newDestination = (label = 'dest'): string => `${label}-${randomUUID()}`;
-
-export type GatewayMode = 'succeed' | 'refuse' | 'timeout' | 'lose' | 'unavailable';
-
-/** What the simulated gateway recorded for one idempotency key (the payout's transactionId). */
-export interface GatewayRecord {
-  idempotencyKey: string;
-  amount: number | null;
-  currency: string | null;
-  destination: string | null;
-  status: 'PENDING' | 'SUCCEEDED' | 'REFUSED' | 'CANCELLED';
-  reference?: string;
-  reason?: string;
-  requests: number;
-  executions: number;
-  createdAt: string;
-}
 
 /** Tells the simulated gateway what to do with payouts to `destination`. */
 export async function setDestinationMode(destination: string, mode: GatewayMode): Promise<void> {
@@ -557,9 +461,9 @@ export function expectEntryShape(body: unknown): asserts body is LedgerEntry {
   expect(e.createdAt).toMatch(ISO_TIME);
 }
 
-export function expectPayoutShape(body: unknown): asserts body is Payout {
+export function expectPayoutShape(body: unknown): asserts body is wire.Payout {
   expect(Object.keys(body as object).sort()).toEqual(PAYOUT_FIELDS);
-  const p = body as Payout;
+  const p = body as wire.Payout;
   expect(p.transactionId).toMatch(ULID);
   expect(p.accountId).toMatch(ULID);
   expect(Number.isSafeInteger(p.amount) && p.amount > 0).toBe(true);
@@ -584,7 +488,7 @@ export function expectError(res: ApiResponse<unknown>, status: number, code: str
       error: { code, message: expect.any(String), requestId: expect.any(String) },
     },
   });
-  const { error } = res.body as ErrorBody;
+  const { error } = res.body as wire.ErrorBody;
   expect(error.message.length).toBeGreaterThan(0);
   expect(error.requestId.length).toBeGreaterThan(0);
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);

@@ -4,7 +4,10 @@
  * adds or subtracts money. After every attempt to move money, answered or not, and whenever a
  * payout resolves, it reads the balance and the history again and shows those.
  */
-import { ApiError, type Account, type Api, type Balance, type LedgerEntry } from './api';
+import { MOVEMENT_TYPES, signOf } from '../../lib/domain/movement-types';
+import type { MovementType } from '../../lib/domain/types';
+import type { Account, Balance } from '../../lib/wire/types';
+import { ApiError, type Api, type ReceivedEntry } from './api';
 import {
   amountField,
   h,
@@ -60,7 +63,7 @@ export class AccountCard {
   private readonly historyEmpty: HTMLElement;
   private readonly loadMoreButton: HTMLButtonElement;
 
-  private entries: LedgerEntry[] = [];
+  private entries: ReceivedEntry[] = [];
   private nextCursor: string | null = null;
   private pagesShown = 0;
   private generation = 0;
@@ -367,7 +370,7 @@ export class AccountCard {
   private renderHistory(): void {
     const currency = this.account.currency;
     const rows = this.entries.map((entry) => {
-      const outgoing = OUTGOING.has(entry.type);
+      const outgoing = isOutgoing(entry.type);
       const voided = entry.status === 'VOIDED';
       // A voided payout moved nothing: its amount is shown struck through, without a sign.
       const amount = Number.isSafeInteger(entry.amount)
@@ -447,7 +450,7 @@ export class AccountCard {
    * If an unanswered attempt shows up in the history, it went through: forget it, and return
    * its amount for the message. (Called only once no request of this card is in flight.)
    */
-  private settlePendingFrom(entries: LedgerEntry[]): string | null {
+  private settlePendingFrom(entries: ReceivedEntry[]): string | null {
     const pending = this.attempts.get();
     if (!pending || !entries.some((entry) => entry.idempotencyKey === pending.key)) return null;
     this.attempts.set(null);
@@ -466,33 +469,31 @@ export class AccountCard {
   }
 }
 
-/** Movements that take money out of the account (when posted). */
-const OUTGOING = new Set(['WITHDRAWAL', 'TRANSFER_OUT', 'PAYOUT']);
+/** The history's name for each movement type: the compiler asks for one when a type is added. */
+const TYPE_LABELS: Record<MovementType, string> = {
+  DEPOSIT: 'Deposit',
+  WITHDRAWAL: 'Withdrawal',
+  TRANSFER_IN: 'Transfer in',
+  TRANSFER_OUT: 'Transfer out',
+  PAYOUT: 'Payout',
+};
+
+/** A type whose rules this page knows; an API newer than the page may send another. */
+const isKnownType = (type: string): type is MovementType =>
+  (MOVEMENT_TYPES as readonly string[]).includes(type);
+
+/** Takes money out of the account once posted: its rule's direction (lib/domain/movement-types). */
+const isOutgoing = (type: string): boolean => isKnownType(type) && signOf(type) < 0;
 
 function typeLabel(type: string): string {
-  switch (type) {
-    case 'WITHDRAWAL':
-      return 'Withdrawal';
-    case 'DEPOSIT':
-      return 'Deposit';
-    case 'PAYOUT':
-      return 'Payout';
-    case 'TRANSFER_IN':
-      return 'Transfer in';
-    case 'TRANSFER_OUT':
-      return 'Transfer out';
-    default:
-      return type.charAt(0) + type.slice(1).toLowerCase();
-  }
+  return isKnownType(type) ? TYPE_LABELS[type] : type.charAt(0) + type.slice(1).toLowerCase();
 }
 
-/** Where a payout went, or the other account of a transfer. */
-function detailOf(entry: LedgerEntry): string | null {
-  if (entry.type === 'PAYOUT' && entry.destination) return `to ${entry.destination}`;
-  if (entry.counterpartyAccountId) {
-    const tail = `•••• ${entry.counterpartyAccountId.slice(-4)}`;
-    if (entry.type === 'TRANSFER_OUT') return `to ${tail}`;
-    if (entry.type === 'TRANSFER_IN') return `from ${tail}`;
-  }
-  return null;
+/** Where a payout went, or the other account of a transfer: "to" for money out, "from" for in. */
+function detailOf(entry: ReceivedEntry): string | null {
+  const other =
+    entry.destination ??
+    (entry.counterpartyAccountId && `•••• ${entry.counterpartyAccountId.slice(-4)}`);
+  if (!other || !isKnownType(entry.type)) return null;
+  return `${isOutgoing(entry.type) ? 'to' : 'from'} ${other}`;
 }

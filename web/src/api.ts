@@ -1,89 +1,41 @@
 /** The money-movement API, as the page uses it: every call carries the session's access token. */
+import type {
+  Account,
+  Balance,
+  EntryStatus,
+  HistoryPage,
+  LedgerEntry,
+  Movement,
+  Payout,
+  PayoutResult,
+  Transfer,
+} from '../../lib/wire/types';
 
-export interface Account {
-  accountId: string;
-  ownerId: string;
-  currency: string;
-  /** The posted balance. */
-  balance: number;
-  /** balance − pending: what a withdrawal, payout or transfer may move now. */
-  available: number;
-  /** Held by payouts not yet posted or voided. */
-  pending: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface Balance {
-  accountId: string;
-  currency: string;
-  balance: number;
-  available: number;
-  pending: number;
-  updatedAt: string;
-}
-
-export type EntryStatus = 'POSTED' | 'PENDING' | 'VOIDED';
-
-export interface LedgerEntry {
-  transactionId: string;
+/**
+ * A ledger entry as the page takes it: the contract's, read by a page that may be older or newer
+ * than the API it talks to. A movement type it does not know is still shown (by its name), and
+ * an entry without a status (older answers) is POSTED.
+ */
+export type ReceivedEntry = Omit<LedgerEntry, 'type' | 'status'> & {
   type: string;
-  amount: number;
-  currency: string;
-  /** null while the entry is pending (not yet sequenced, or a payout's open hold). */
-  balanceAfter: number | null;
-  sequence: number | null;
-  idempotencyKey: string;
-  createdAt: string;
-  /** Absent from older answers: POSTED. */
   status?: EntryStatus;
-  /** Transfers: the other account. */
-  counterpartyAccountId?: string;
-  /** Payouts: where the money goes. */
-  destination?: string;
-}
+};
 
-export type PayoutStatus = 'PENDING' | 'POSTED' | 'VOIDED';
-
-export interface Payout {
-  transactionId: string;
-  accountId: string;
-  amount: number;
-  currency: string;
-  destination: string;
-  status: PayoutStatus;
-  createdAt: string;
-  updatedAt: string;
-  holdExpiresAt: string;
-  attempts: number;
-  gatewayReference: string | null;
-  voidReason: string | null;
-}
+export type TransactionPage = Omit<HistoryPage, 'transactions'> & {
+  transactions: ReceivedEntry[];
+};
 
 /** What POST /payouts answers: the payout and the account's numbers right after the hold. */
-export interface PayoutAnswer {
-  payout: Payout;
-  balance: number;
-  available: number;
-  pending: number;
-  replayed: boolean;
-}
+export type PayoutAnswer = Omit<PayoutResult, 'transaction'> & { replayed: boolean };
 
-export interface Transfer {
-  transactionId: string;
-  fromAccountId: string;
-  toAccountId: string;
-  amount: number;
-  currency: string;
-  createdAt: string;
-}
+/** The one code the page makes up itself: a success status whose body is not the contract's. */
+export const BAD_RESPONSE = 'BAD_RESPONSE';
+export type PageErrorCode = typeof BAD_RESPONSE;
 
-export interface TransactionPage {
-  transactions: LedgerEntry[];
-  nextCursor: string | null;
-}
-
-/** An HTTP answer other than success, with the API's error code (or a stand-in for odd bodies). */
+/**
+ * An HTTP answer other than success, with the API's error code as it sent it (a newer API may send
+ * one this page does not know), or a stand-in for odd bodies: BAD_RESPONSE, or `HTTP_<status>`.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -99,7 +51,10 @@ export class ApiError extends Error {
 /** No HTTP answer at all: the request may or may not have reached the API. */
 export class NetworkError extends Error {}
 
-/** The shape checks below: a success answer that is not what the contract says is no answer. */
+/**
+ * The shape checks below: a success answer that is not what the contract says is no answer. They
+ * check the fields the page reads; the others it takes on the contract's word.
+ */
 type Check<T> = (body: unknown) => body is T;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -114,17 +69,19 @@ const isAccount = (value: unknown): value is Account =>
   isMinor(value.available) &&
   isMinor(value.pending);
 
-const ENTRY_STATUSES: readonly unknown[] = ['POSTED', 'PENDING', 'VOIDED'];
-const PAYOUT_STATUSES: readonly unknown[] = ['PENDING', 'POSTED', 'VOIDED'];
+const ENTRY_STATUSES: readonly EntryStatus[] = ['POSTED', 'PENDING', 'VOIDED'];
+const PAYOUT_STATUSES: readonly Payout['status'][] = ['PENDING', 'POSTED', 'VOIDED'];
+const isOneOf = <T>(values: readonly T[], value: unknown): value is T =>
+  (values as readonly unknown[]).includes(value);
 
-const isEntry = (value: unknown): value is LedgerEntry =>
+const isEntry = (value: unknown): value is ReceivedEntry =>
   isObject(value) &&
   typeof value.transactionId === 'string' &&
   typeof value.type === 'string' &&
   isMinor(value.amount) &&
   (value.balanceAfter === null || isMinor(value.balanceAfter)) &&
   typeof value.createdAt === 'string' &&
-  (value.status === undefined || ENTRY_STATUSES.includes(value.status)) &&
+  (value.status === undefined || isOneOf(ENTRY_STATUSES, value.status)) &&
   (value.counterpartyAccountId === undefined || typeof value.counterpartyAccountId === 'string') &&
   (value.destination === undefined || typeof value.destination === 'string');
 
@@ -135,7 +92,7 @@ const isPayout = (value: unknown): value is Payout =>
   isMinor(value.amount) &&
   typeof value.currency === 'string' &&
   typeof value.destination === 'string' &&
-  PAYOUT_STATUSES.includes(value.status) &&
+  isOneOf(PAYOUT_STATUSES, value.status) &&
   typeof value.createdAt === 'string' &&
   typeof value.updatedAt === 'string' &&
   (value.voidReason === null ||
@@ -161,9 +118,9 @@ const transactionPage: Check<TransactionPage> = (body): body is TransactionPage 
     body.nextCursor === undefined ||
     typeof body.nextCursor === 'string');
 
-const withdrawalBody: Check<{ transaction: LedgerEntry; balance: number }> = (
-  body,
-): body is { transaction: LedgerEntry; balance: number } =>
+type WithdrawalAnswer = Omit<Movement, 'transaction'> & { transaction: ReceivedEntry };
+
+const withdrawalBody: Check<WithdrawalAnswer> = (body): body is WithdrawalAnswer =>
   isObject(body) && isEntry(body.transaction) && isMinor(body.balance);
 
 const payoutBody: Check<Omit<PayoutAnswer, 'replayed'>> = (
@@ -188,7 +145,7 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const isTransient = (error: unknown): boolean =>
   error instanceof NetworkError ||
   (error instanceof ApiError &&
-    (error.status >= 500 || error.status === 429 || error.code === 'BAD_RESPONSE'));
+    (error.status >= 500 || error.status === 429 || error.code === BAD_RESPONSE));
 
 export class Api {
   constructor(
@@ -356,7 +313,7 @@ export class Api {
     // A success status with a body that is not the contract's (a proxy's page, an emulator's
     // timeout report) says nothing about what happened: treat it like no answer at all.
     if (!check(parsed)) {
-      throw new ApiError(response.status, 'BAD_RESPONSE', 'The service sent an unreadable answer.');
+      throw new ApiError(response.status, BAD_RESPONSE, 'The service sent an unreadable answer.');
     }
     return { body: parsed, headers: response.headers };
   }

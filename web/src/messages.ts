@@ -1,13 +1,18 @@
-import { ApiError, NetworkError } from './api';
+import type { ErrorCode } from '../../lib/domain/errors';
+import { ApiError, BAD_RESPONSE, NetworkError, type PageErrorCode } from './api';
 
-/** A message a person can act on, for every error code the API documents. */
-const MESSAGES: Record<string, string> = {
+/** The codes a message is written for: the contract's (lib/domain/errors.ts), and the page's own. */
+type MessageCode = ErrorCode | PageErrorCode;
+
+/** A message a person can act on, for every error code of the contract. */
+const MESSAGES: Record<ErrorCode, string> = {
   VALIDATION_ERROR: 'The service did not accept that request. Check the amount and try again.',
   IDEMPOTENCY_KEY_REQUIRED: 'The request was incomplete and was refused. Nothing was changed.',
   UNAUTHORIZED: 'Your session has ended. Please sign in again.',
   FORBIDDEN: 'You are not allowed to do that.',
   ACCOUNT_NOT_FOUND: 'This account was not found. It may have been closed.',
   NOT_FOUND: 'The service could not find what the page asked for.',
+  PAYOUT_NOT_FOUND: 'This payout was not found.',
   INSUFFICIENT_FUNDS: 'Insufficient funds: the available balance does not cover this withdrawal.',
   TRANSACTION_CONFLICT:
     'The account was busy and nothing was changed. Press Withdraw again to retry safely.',
@@ -23,18 +28,29 @@ const MESSAGES: Record<string, string> = {
   BALANCE_LIMIT_EXCEEDED: 'That would take the balance above the largest amount an account holds.',
   SERVICE_UNAVAILABLE:
     'The service is temporarily unavailable. Wait a moment, then press Withdraw again: a retry never moves money twice.',
-  BAD_RESPONSE:
-    'The service sent an answer this page could not read. Check the balance and history below; pressing Withdraw again with the same amount retries safely.',
   INTERNAL_ERROR:
     'Something went wrong on our side. Check the balance and history below before trying again.',
   RATE_LIMITED:
     'Too many requests right now, and nothing was changed. Wait a few seconds, then press Withdraw again: a retry never moves money twice.',
 };
 
+/** Failures no API code names: an answer the page could not read, and no answer at all. */
+const PAGE_MESSAGES: Record<PageErrorCode, string> = {
+  BAD_RESPONSE:
+    'The service sent an answer this page could not read. Check the balance and history below; pressing Withdraw again with the same amount retries safely.',
+};
+const NO_ANSWER = 'No answer from the service. Check your connection and try again.';
+
+const DEFAULTS: Record<MessageCode, string> = { ...MESSAGES, ...PAGE_MESSAGES };
+
+/** A code this page has a message for (a newer API may send others). */
+const hasMessage = (code: string): code is MessageCode =>
+  Object.prototype.hasOwnProperty.call(DEFAULTS, code);
+
 /** The money movement a message is about: some codes read differently for each. */
 export type Action = 'withdrawal' | 'payout' | 'transfer';
 
-const BY_ACTION: Record<Exclude<Action, 'withdrawal'>, Record<string, string>> = {
+const BY_ACTION: Record<Exclude<Action, 'withdrawal'>, Partial<Record<MessageCode, string>>> = {
   payout: {
     VALIDATION_ERROR:
       'The service did not accept that payout. Check the amount and the destination, then try again.',
@@ -51,7 +67,6 @@ const BY_ACTION: Record<Exclude<Action, 'withdrawal'>, Record<string, string>> =
       'The service is temporarily unavailable. Wait a moment, then press Request payout again: a retry never pays out twice.',
     BAD_RESPONSE:
       'The service sent an answer this page could not read. Check the payouts and history below; requesting the same payout again retries safely.',
-    PAYOUT_NOT_FOUND: 'This payout was not found.',
     RATE_LIMITED:
       'Too many requests right now, and nothing was changed. Wait a few seconds, then press Request payout again: a retry never pays out twice.',
   },
@@ -82,28 +97,28 @@ const BY_ACTION: Record<Exclude<Action, 'withdrawal'>, Record<string, string>> =
 
 export function messageFor(error: unknown, action: Action = 'withdrawal'): string {
   if (error instanceof ApiError) {
-    const message =
-      (action === 'withdrawal' ? undefined : BY_ACTION[action][error.code]) ?? MESSAGES[error.code];
-    if (message) return message;
+    const { code } = error;
+    if (hasMessage(code)) {
+      return (action === 'withdrawal' ? undefined : BY_ACTION[action][code]) ?? DEFAULTS[code];
+    }
     if (error.status >= 500) return 'The service had a problem. Please try again shortly.';
     return 'The service refused the request.';
   }
-  if (error instanceof NetworkError) {
-    return 'No answer from the service. Check your connection and try again.';
-  }
+  if (error instanceof NetworkError) return NO_ANSWER;
   return 'Something went wrong in this page. Reload to try again.';
 }
+
+const RETRYABLE: readonly string[] = [
+  'SERVICE_UNAVAILABLE',
+  'TRANSACTION_CONFLICT',
+  'RATE_LIMITED',
+  'INTERNAL_ERROR',
+  BAD_RESPONSE,
+] satisfies MessageCode[];
 
 /** Refusals after which the same attempt (withdrawal, payout, transfer) may be sent again with the same key. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof NetworkError) return true;
   if (!(error instanceof ApiError)) return false;
-  return (
-    error.code === 'SERVICE_UNAVAILABLE' ||
-    error.code === 'TRANSACTION_CONFLICT' ||
-    error.code === 'RATE_LIMITED' ||
-    error.code === 'INTERNAL_ERROR' ||
-    error.code === 'BAD_RESPONSE' ||
-    error.status >= 500
-  );
+  return RETRYABLE.includes(error.code) || error.status >= 500;
 }

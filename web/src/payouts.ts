@@ -4,7 +4,8 @@
  * until the gateway's answer has posted or voided them. When one resolves, the card reads the
  * balance and the history again: the page never works a balance out for itself.
  */
-import { ApiError, type Account, type Api, type LedgerEntry, type PayoutStatus } from './api';
+import type { Account, Balance, Payout, PayoutStatus } from '../../lib/wire/types';
+import { ApiError, type Api, type ReceivedEntry } from './api';
 import { AttemptStore } from './attempts';
 import {
   amountField,
@@ -27,12 +28,7 @@ export interface PayoutHost {
   alert: HTMLElement;
   status: HTMLElement;
   /** The numbers of a money answer from the API, shown until the next read. */
-  showNumbers(numbers: {
-    balance: number;
-    available: number;
-    pending: number;
-    updatedAt: string;
-  }): void;
+  showNumbers(numbers: Pick<Balance, 'balance' | 'available' | 'pending' | 'updatedAt'>): void;
   /** Reads the balance and history again; false when they could not be read. */
   refresh(): Promise<boolean>;
   /** A 401: the session is over (returns true, and the card is closed). */
@@ -40,15 +36,10 @@ export interface PayoutHost {
 }
 
 /** A payout as the list shows it. */
-interface Shown {
-  transactionId: string;
-  amount: number;
-  currency: string;
-  destination: string;
-  status: PayoutStatus;
-  createdAt: string;
-  voidReason: string | null;
-}
+type Shown = Pick<
+  Payout,
+  'transactionId' | 'amount' | 'currency' | 'destination' | 'status' | 'createdAt' | 'voidReason'
+>;
 
 const POLL_MS = 1000;
 /** After this many polls of one payout (about two minutes), every SLOW_POLL_MS instead. */
@@ -186,7 +177,7 @@ export class PayoutPanel {
    * are polled), and an unanswered request found there went through (its key is forgotten). The
    * list's own payouts keep the status their polls found.
    */
-  sawHistory(entries: LedgerEntry[]): void {
+  sawHistory(entries: ReceivedEntry[]): void {
     this.keysSeen = new Set();
     for (const entry of entries) {
       if (entry.type !== 'PAYOUT') continue;

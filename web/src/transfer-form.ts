@@ -3,7 +3,8 @@
  * request with its own Idempotency-Key, the same key again when the same transfer is retried
  * after no answer; afterwards the card reads its balance and history again.
  */
-import type { Account, Api, LedgerEntry } from './api';
+import type { Account } from '../../lib/wire/types';
+import type { Api, ReceivedEntry } from './api';
 import { AttemptStore } from './attempts';
 import { amountField, h, refuseField, say, setFormBusy, showNote, uid } from './dom';
 import { isRetryable, messageFor } from './messages';
@@ -98,7 +99,7 @@ export class TransferForm {
   }
 
   /** The first page of history, just read: an unanswered transfer found there went through. */
-  sawHistory(entries: LedgerEntry[]): void {
+  sawHistory(entries: ReceivedEntry[]): void {
     this.keysSeen = new Set(
       entries.filter((entry) => entry.type === 'TRANSFER_OUT').map((entry) => entry.idempotencyKey),
     );

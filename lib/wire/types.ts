@@ -1,0 +1,56 @@
+/**
+ * The wire contract's shapes by name: what the API sends and accepts, as openapi.yaml declares
+ * them. `openapi.ts` beside this file is generated from the document (`npm run generate:types`;
+ * a unit test fails when it is stale), so the server's views, the web page, the HTTP tests and
+ * the bank run read one definition. Only names are given here; no shape is written by hand.
+ */
+import type { ErrorCode } from '../domain/errors';
+import type { components } from './openapi';
+
+type Schemas = components['schemas'];
+
+export type Account = Schemas['Account'];
+export type AccountList = Schemas['AccountList'];
+export type Balance = Schemas['Balance'];
+export type LedgerEntry = Schemas['LedgerEntry'];
+export type EntryType = LedgerEntry['type'];
+export type EntryStatus = LedgerEntry['status'];
+/** 201 of a deposit or a withdrawal: the entry and the balance right after it. */
+export type Movement = Schemas['Movement'];
+export type HistoryPage = Schemas['HistoryPage'];
+export type Payout = Schemas['Payout'];
+export type PayoutStatus = Payout['status'];
+/** 202 of POST /accounts/{accountId}/payouts. */
+export type PayoutResult = Schemas['PayoutResult'];
+/** 201 of POST /transfers: the transfer, the source's entry and its balances. */
+export type TransferResult = Schemas['TransferResult'];
+export type Transfer = TransferResult['transfer'];
+export type ControlChange = Schemas['ControlChange'];
+export type WithdrawalControl = Schemas['WithdrawalControl'];
+export type Health = Schemas['Health'];
+export type ErrorBody = Schemas['Error'];
+/** API Gateway's own bodies (AWS only): 401 and 429 answered before any handler runs. */
+export type GatewayUnauthorized = Schemas['GatewayUnauthorized'];
+export type GatewayTooManyRequests = Schemas['GatewayTooManyRequests'];
+
+export type OpenAccountRequest = Schemas['OpenAccountRequest'];
+export type MovementRequest = Schemas['MovementRequest'];
+export type TransferRequest = Schemas['TransferRequest'];
+export type PayoutRequest = Schemas['PayoutRequest'];
+export type FreezeRequest = Schemas['FreezeRequest'];
+export type WithdrawalSwitchRequest = Schemas['WithdrawalSwitchRequest'];
+
+/** True when A and B have the same fields and each is assignable to the other. */
+export type SameShape<A, B> = [keyof A, A] extends [keyof B, B]
+  ? [keyof B, B] extends [keyof A, A]
+    ? true
+    : false
+  : false;
+
+/** Compiles only when `T` is `true`: a check the compiler makes, e.g. `Expect<SameShape<A, B>>`. */
+export type Expect<T extends true> = T;
+
+/** The document's ErrorCode enum is lib/domain/errors.ts' table, code for code. */
+export type ErrorCodesMatch = Expect<
+  SameShape<Record<Schemas['ErrorCode'], 0>, Record<ErrorCode, 0>>
+>;
