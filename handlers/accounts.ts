@@ -2,10 +2,11 @@ import { accountFor, listAccounts, openAccount } from '../lib/domain/accounts';
 import { accountIdOf, accountView, openAccountBody } from '../lib/http-schemas';
 import { httpHandler, json } from '../lib/middleware/http';
 import { serviceDeps } from '../lib/service';
+import type { AccountList } from '../lib/wire/types';
 
 export const list = httpHandler({ operation: 'list accounts' }, async ({ caller }) => {
   const accounts = await listAccounts(serviceDeps(), caller);
-  return json(200, { accounts: accounts.map(accountView) });
+  return json(200, { accounts: accounts.map(accountView) } satisfies AccountList);
 });
 
 export const open = httpHandler(

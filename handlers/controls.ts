@@ -2,6 +2,7 @@ import { setAccountFrozen, setWithdrawalsPaused, withdrawalControl } from '../li
 import { accountIdOf, accountView, freezeBody, withdrawalSwitchBody } from '../lib/http-schemas';
 import { httpHandler, json } from '../lib/middleware/http';
 import { serviceDeps } from '../lib/service';
+import type { WithdrawalControl } from '../lib/wire/types';
 
 const accountFreezeHandler = (frozen: boolean) =>
   httpHandler(
@@ -25,10 +26,15 @@ export const unfreeze = accountFreezeHandler(false);
 
 export const getWithdrawalSwitch = httpHandler(
   { operation: 'read withdrawals switch', operatorsOnly: true },
-  async ({ caller }) => json(200, await withdrawalControl(serviceDeps(), caller)),
+  async ({ caller }) =>
+    json(200, (await withdrawalControl(serviceDeps(), caller)) satisfies WithdrawalControl),
 );
 
 export const setWithdrawalSwitch = httpHandler(
   { operation: 'set withdrawals switch', operatorsOnly: true, body: withdrawalSwitchBody },
-  async ({ caller, body }) => json(200, await setWithdrawalsPaused(serviceDeps(), caller, body)),
+  async ({ caller, body }) =>
+    json(
+      200,
+      (await setWithdrawalsPaused(serviceDeps(), caller, body)) satisfies WithdrawalControl,
+    ),
 );

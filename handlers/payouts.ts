@@ -5,6 +5,7 @@ import { httpHandler, idempotencyKeyOf, json } from '../lib/middleware/http';
 import { payoutDispatcher } from '../lib/payout-stream';
 import { logger } from '../lib/logger';
 import { payoutDeps, serviceDeps } from '../lib/service';
+import type { PayoutResult } from '../lib/wire/types';
 
 /** POST /accounts/{accountId}/payouts: holds the funds; 202, the gateway is called after. */
 export const request = httpHandler(
@@ -19,15 +20,17 @@ export const request = httpHandler(
       idempotencyKey: idempotencyKeyOf(headers),
       requestId,
     });
+    // A payout's hold is committed with its payout record: the answer always has it.
+    if (result.payout === undefined) throw new Error('a payout answered without its record');
     return json(
       202,
       {
-        payout: result.payout ? payoutView(result.payout) : null,
+        payout: payoutView(result.payout),
         transaction: entryView(result.transaction),
         balance: result.balance,
         available: result.available,
         pending: result.pending,
-      },
+      } satisfies PayoutResult,
       result.replayed ? { 'idempotent-replayed': 'true' } : {},
     );
   },

@@ -2,6 +2,7 @@ import { listTransactions } from '../lib/domain/history';
 import { accountIdOf, entryView, pageOf } from '../lib/http-schemas';
 import { httpHandler, json } from '../lib/middleware/http';
 import { serviceDeps } from '../lib/service';
+import type { HistoryPage } from '../lib/wire/types';
 
 export const handler = httpHandler(
   { operation: 'list transactions' },
@@ -15,6 +16,6 @@ export const handler = httpHandler(
     return json(200, {
       transactions: page.transactions.map(entryView),
       nextCursor: page.nextCursor,
-    });
+    } satisfies HistoryPage);
   },
 );

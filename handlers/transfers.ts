@@ -2,6 +2,7 @@ import { transfer } from '../lib/domain/movements';
 import { accountIdFrom, entryView, transferBody } from '../lib/http-schemas';
 import { httpHandler, idempotencyKeyOf, json } from '../lib/middleware/http';
 import { serviceDeps } from '../lib/service';
+import type { TransferResult } from '../lib/wire/types';
 
 export const handler = httpHandler(
   { operation: 'transfer', body: transferBody },
@@ -22,7 +23,7 @@ export const handler = httpHandler(
         transfer: {
           transactionId: t.transactionId,
           fromAccountId: t.accountId,
-          toAccountId: t.counterpartyAccountId,
+          toAccountId: t.counterpartyAccountId ?? body.toAccountId,
           amount: t.amount,
           currency: t.currency,
           createdAt: t.createdAt,
@@ -30,7 +31,7 @@ export const handler = httpHandler(
         transaction: entryView(t),
         balance: result.balance,
         available: result.available,
-      },
+      } satisfies TransferResult,
       result.replayed ? { 'idempotent-replayed': 'true' } : {},
     );
   },

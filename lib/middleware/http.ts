@@ -24,6 +24,7 @@ import {
 import type { Caller } from '../domain/types';
 import { logger } from '../logger';
 import { metrics } from '../metrics';
+import type { ErrorBody } from '../wire/types';
 import { TransientStoreError } from '../domain/ports';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -117,7 +118,8 @@ const errorResponses = (operation: string): MiddlewareObj<Event, HttpResult> => 
     if (error === null) {
       logger.error(`${operation} failed`, { error: request.error as Error, requestId });
       const { status, message } = ERROR_CODES.INTERNAL_ERROR;
-      request.response = json(status, { error: { code: 'INTERNAL_ERROR', message, requestId } });
+      const body: ErrorBody = { error: { code: 'INTERNAL_ERROR', message, requestId } };
+      request.response = json(status, body);
       return;
     }
     const replayed = error instanceof ReplayedRefusalError;
@@ -139,7 +141,7 @@ const errorResponses = (operation: string): MiddlewareObj<Event, HttpResult> => 
           message: error.message,
           requestId: replayed ? error.originalRequestId : requestId,
         },
-      },
+      } satisfies ErrorBody,
       headers,
     );
   },

@@ -2,6 +2,7 @@ import type { MovementDeps, MovementRequest, MovementResult } from '../domain/mo
 import { ruleOf } from '../domain/movement-types';
 import type { MovementType } from '../domain/types';
 import { accountIdOf, entryView, movementBody } from '../http-schemas';
+import type { Movement } from '../wire/types';
 import { httpHandler, idempotencyKeyOf, json } from './http';
 
 /**
@@ -27,7 +28,7 @@ export function movementHandler(
       });
       return json(
         201,
-        { transaction: entryView(result.transaction), balance: result.balance },
+        { transaction: entryView(result.transaction), balance: result.balance } satisfies Movement,
         result.replayed ? { 'idempotent-replayed': 'true' } : {},
       );
     },
