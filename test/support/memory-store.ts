@@ -35,8 +35,15 @@ export interface MemoryLedgerStore extends LedgerStore {
   failNext(method: StoreMethod, error: Error, times?: number): void;
   /** The next `times` calls of `method` take effect, then throw `error`: an answer lost in transit. */
   failAfterNext(method: StoreMethod, error: Error, times?: number): void;
-  /** Runs `hook` just before the next call of `method` (say, a concurrent movement); may throw. */
-  beforeNext(method: StoreMethod, hook: () => unknown): void;
+  /**
+   * Runs `hook` with the call's arguments just before the next call of `method` (say, a
+   * concurrent movement, or the lost first attempt of this very call); a hook that throws fails
+   * the call.
+   */
+  beforeNext<M extends StoreMethod>(
+    method: M,
+    hook: (...args: Parameters<LedgerStore[M]>) => unknown,
+  ): void;
   /** The arguments of every call of `method` so far, oldest first, as they were then. */
   calls<M extends StoreMethod>(method: M): Parameters<LedgerStore[M]>[];
   /** The freeze records of an account, oldest first. */
@@ -109,7 +116,7 @@ export function memoryLedgerStore(options: MemoryStoreOptions = {}): MemoryLedge
 // Fault injection and call records
 
 interface Interception {
-  hook: () => unknown;
+  hook: (...args: unknown[]) => unknown;
   /** Run after the call took effect (its answer lost) rather than before it. */
   after: boolean;
 }
@@ -130,9 +137,9 @@ function instrumented(ports: LedgerStore): Instrumentation {
     wrapped[method] = async (...args: unknown[]) => {
       log.set(method, [...(log.get(method) ?? []), structuredClone(args)]);
       const next = queued.get(method)?.shift();
-      if (next && !next.after) await next.hook();
+      if (next && !next.after) await next.hook(...args);
       const result = await run(...args);
-      if (next?.after) await next.hook();
+      if (next?.after) await next.hook(...args);
       return result;
     };
   }
@@ -145,7 +152,8 @@ function instrumented(ports: LedgerStore): Instrumentation {
       enqueue(method, { hook: fail(error), after: false }, times),
     failAfterNext: (method, error, times = 1) =>
       enqueue(method, { hook: fail(error), after: true }, times),
-    beforeNext: (method, hook) => enqueue(method, { hook, after: false }, 1),
+    beforeNext: (method, hook) =>
+      enqueue(method, { hook: hook as Interception['hook'], after: false }, 1),
     calls: <M extends StoreMethod>(method: M) =>
       (log.get(method) ?? []) as unknown as Parameters<LedgerStore[M]>[],
   };
