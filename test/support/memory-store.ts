@@ -45,6 +45,12 @@ export interface MemoryLedgerStore extends LedgerStore {
     hook: (...args: Parameters<LedgerStore[M]>) => unknown,
   ): void;
   /** The arguments of every call of `method` so far, oldest first, as they were then. */
+  /** From now on, every call of `method` whose arguments pass `test` throws `error`. */
+  failWhen<M extends StoreMethod>(
+    method: M,
+    test: (...args: Parameters<LedgerStore[M]>) => boolean,
+    error: Error,
+  ): void;
   calls<M extends StoreMethod>(method: M): Parameters<LedgerStore[M]>[];
   /** The freeze records of an account, oldest first. */
   controlRecords(accountId: string): ControlRecord[];
@@ -115,8 +121,10 @@ export function memoryLedgerStore(options: MemoryStoreOptions = {}): MemoryLedge
 // ---------------------------------------------------------------------------------------------
 // Fault injection and call records
 
+type Hook = (...args: unknown[]) => unknown;
+
 interface Interception {
-  hook: (...args: unknown[]) => unknown;
+  hook: Hook;
   /** Run after the call took effect (its answer lost) rather than before it. */
   after: boolean;
 }
@@ -124,36 +132,34 @@ interface Interception {
 type Instrumentation = Omit<MemoryLedgerStore, 'controlRecords'>;
 
 function instrumented(ports: LedgerStore): Instrumentation {
-  const queued = new Map<StoreMethod, Interception[]>();
+  const always = new Map<StoreMethod, Hook[]>();
+  const once = new Map<StoreMethod, Interception[]>();
   const log = new Map<StoreMethod, unknown[][]>();
-  const enqueue = (method: StoreMethod, interception: Interception, times: number) => {
-    const queue = queued.get(method) ?? [];
-    queue.push(...Array.from({ length: times }, () => interception));
-    queued.set(method, queue);
+  const add = <T>(map: Map<StoreMethod, T[]>, method: StoreMethod, ...items: T[]) => {
+    map.set(method, [...(map.get(method) ?? []), ...items]);
   };
   const wrapped: Record<string, unknown> = {};
   for (const method of Object.keys(ports) as StoreMethod[]) {
     const run = ports[method] as (...args: unknown[]) => Promise<unknown>;
     wrapped[method] = async (...args: unknown[]) => {
-      log.set(method, [...(log.get(method) ?? []), structuredClone(args)]);
-      const next = queued.get(method)?.shift();
+      add(log, method, structuredClone(args));
+      for (const hook of always.get(method) ?? []) await hook(...args);
+      const next = once.get(method)?.shift();
       if (next && !next.after) await next.hook(...args);
       const result = await run(...args);
       if (next?.after) await next.hook(...args);
       return result;
     };
   }
-  const fail = (error: Error) => () => {
-    throw error;
-  };
+  const failing = (error: Error, after: boolean, times: number): Interception[] =>
+    Array.from({ length: times }, () => ({ hook: () => Promise.reject(error), after }));
   return {
     ...(wrapped as unknown as LedgerStore),
-    failNext: (method, error, times = 1) =>
-      enqueue(method, { hook: fail(error), after: false }, times),
-    failAfterNext: (method, error, times = 1) =>
-      enqueue(method, { hook: fail(error), after: true }, times),
-    beforeNext: (method, hook) =>
-      enqueue(method, { hook: hook as Interception['hook'], after: false }, 1),
+    failNext: (method, error, times = 1) => add(once, method, ...failing(error, false, times)),
+    failAfterNext: (method, error, times = 1) => add(once, method, ...failing(error, true, times)),
+    beforeNext: (method, hook) => add(once, method, { hook: hook as Hook, after: false }),
+    failWhen: (method, test, error) =>
+      add(always, method, (...args) => ((test as Hook)(...args) ? Promise.reject(error) : null)),
     calls: <M extends StoreMethod>(method: M) =>
       (log.get(method) ?? []) as unknown as Parameters<LedgerStore[M]>[],
   };
