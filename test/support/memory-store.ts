@@ -9,7 +9,6 @@ import {
   STATEMENT_CHUNK,
   type AccountCondition,
   type CancelledMovement,
-  type CommittedMarker,
   type LedgerStore,
   type Marker,
   type MovementWrite,
@@ -20,6 +19,8 @@ import {
 } from '../../lib/domain/ports';
 import type { Account, ControlChange, LedgerEntry, Payout } from '../../lib/domain/types';
 import { openPayoutIndexAttributes, openPayoutShards } from '../../lib/persistence/keys';
+// The contract's definition of the marker a commit leaves, which the adapter is held to as well.
+import { markerOf } from './store-contract';
 
 export type StoreMethod = keyof LedgerStore;
 
@@ -327,7 +328,7 @@ function commit(tables: Tables, movement: MovementWrite, sides: Side[]): void {
   if (movement.payout) {
     tables.payouts.set(pair(movement.accountId, movement.transactionId), movement.payout);
   }
-  tables.markers.set(pair(movement.accountId, movement.idempotencyKey), committedMarker(movement));
+  tables.markers.set(pair(movement.accountId, movement.idempotencyKey), markerOf(movement));
 }
 
 /**
@@ -357,20 +358,6 @@ function applied(
     version: account.version + 1,
     updatedAt,
     lastMovement,
-  };
-}
-
-function committedMarker(movement: MovementWrite): CommittedMarker {
-  return {
-    outcome: 'COMMITTED',
-    accountId: movement.accountId,
-    idempotencyKey: movement.idempotencyKey,
-    requestHash: movement.requestHash,
-    createdAt: movement.createdAt,
-    transactionId: movement.transactionId,
-    type: movement.type,
-    amount: movement.amount,
-    ...(movement.counterparty ? { counterpartyAccountId: movement.counterparty.accountId } : {}),
   };
 }
 

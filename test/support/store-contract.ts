@@ -121,7 +121,7 @@ export function holdOf(
   return { ...movement, transactionId, payout };
 }
 
-/** The marker a committed movement leaves under its key. */
+/** The marker a committed movement leaves under its key: the request's fingerprint and outcome. */
 export const markerOf = (movement: MovementWrite): CommittedMarker => ({
   outcome: 'COMMITTED',
   accountId: movement.accountId,

@@ -241,9 +241,7 @@ describe('LedgerStore.writeMovement', () => {
   it('reports both a refused account and an existing marker from one cancellation', async () => {
     const marker = {
       ...markerKey(withdrawal.accountId, 'key-1'),
-      outcome: 'COMMITTED',
       transactionId: 'FIRST',
-      requestHash: 'hash-1',
       expiresAt: 1,
     };
     ddb

@@ -60,7 +60,12 @@ async function heldPayout(gateway: PayoutGateway) {
       pauses.push(ms);
     },
   };
-  return { account, store, payout, clock, deps, pauses };
+  /** The payout and its account's balances as the store holds them now. */
+  const state = async () => ({
+    payout: await store.getPayout(account.accountId, payout.transactionId),
+    balances: await balancesOf(store, account),
+  });
+  return { account, store, payout, clock, deps, pauses, state };
 }
 
 async function hold(
@@ -80,11 +85,15 @@ const balancesOf = async (store: MemoryLedgerStore, account: Account) => {
   const read = await store.getAccount(account.accountId);
   return { balance: read?.balance, pending: read?.pending, available: read?.available };
 };
+/** The account's balances with the hold of 300 held, paid out, or released. */
+const HELD = { balance: 1_000, pending: 300, available: 700 };
+const PAID = { balance: 700, pending: 0, available: 700 };
+const RELEASED = { balance: 1_000, pending: 0, available: 1_000 };
 
 describe('dispatchPayout', () => {
   it('posts the hold when the gateway answers SUCCEEDED, sending by the transaction id', async () => {
     const { gateway, sent } = fakeGateway();
-    const { store, account, payout, deps } = await heldPayout(gateway);
+    const { payout, deps, state } = await heldPayout(gateway);
 
     await expect(dispatchPayout(deps, payout)).resolves.toBe('POSTED');
 
@@ -96,27 +105,21 @@ describe('dispatchPayout', () => {
         destination: payout.destination,
       },
     ]);
-    expect(await store.getPayout(account.accountId, payout.transactionId)).toMatchObject({
-      status: 'POSTED',
-      gatewayReference: `ref-${payout.transactionId}`,
+    expect(await state()).toMatchObject({
+      payout: { status: 'POSTED', gatewayReference: `ref-${payout.transactionId}` },
+      balances: PAID,
     });
-    expect(await balancesOf(store, account)).toEqual({ balance: 700, pending: 0, available: 700 });
   });
 
   it('voids the hold when the gateway answers REFUSED', async () => {
     const { gateway } = fakeGateway({ send: () => ({ status: 'REFUSED', reason: 'closed' }) });
-    const { store, account, payout, deps } = await heldPayout(gateway);
+    const { payout, deps, state } = await heldPayout(gateway);
 
     await expect(dispatchPayout(deps, payout)).resolves.toBe('VOIDED');
 
-    expect(await store.getPayout(account.accountId, payout.transactionId)).toMatchObject({
-      status: 'VOIDED',
-      voidReason: 'closed',
-    });
-    expect(await balancesOf(store, account)).toEqual({
-      balance: 1_000,
-      pending: 0,
-      available: 1_000,
+    expect(await state()).toMatchObject({
+      payout: { status: 'VOIDED', voidReason: 'closed' },
+      balances: RELEASED,
     });
   });
 
@@ -126,20 +129,18 @@ describe('dispatchPayout', () => {
         throw unavailable();
       },
     });
-    const { store, account, payout, deps, clock } = await heldPayout(gateway);
+    const { payout, deps, clock, state } = await heldPayout(gateway);
 
     await expect(dispatchPayout(deps, payout)).resolves.toBe('UNKNOWN');
 
-    expect(await store.getPayout(account.accountId, payout.transactionId)).toEqual({
-      ...payout,
-      attempts: 1,
-      lastAttemptAt: new Date(clock.now).toISOString(),
-      lastError: 'timeout',
-    });
-    expect(await balancesOf(store, account)).toEqual({
-      balance: 1_000,
-      pending: 300,
-      available: 700,
+    expect(await state()).toEqual({
+      payout: {
+        ...payout,
+        attempts: 1,
+        lastAttemptAt: new Date(clock.now).toISOString(),
+        lastError: 'timeout',
+      },
+      balances: HELD,
     });
   });
 
@@ -172,7 +173,7 @@ describe('dispatchPayout', () => {
 
     // A redelivered stream record carries the payout as it was inserted: PENDING.
     await expect(dispatchPayout(deps, payout)).resolves.toBe('ALREADY_RESOLVED');
-    expect(await balancesOf(store, account)).toEqual({ balance: 700, pending: 0, available: 700 });
+    expect(await balancesOf(store, account)).toEqual(PAID);
   });
 
   it('retries the resolution when it conflicts with a movement on the account', async () => {
@@ -192,11 +193,7 @@ describe('dispatchPayout', () => {
 
     await expect(dispatchPayout(deps, payout)).rejects.toBeInstanceOf(TransientStoreError);
     expect(store.calls('resolvePayout')).toHaveLength(4);
-    expect(await balancesOf(store, account)).toEqual({
-      balance: 1_000,
-      pending: 300,
-      available: 700,
-    });
+    expect(await balancesOf(store, account)).toEqual(HELD);
   });
 });
 
@@ -212,21 +209,16 @@ describe('sweepPayouts', () => {
 
   it('cancels an expired hold at the gateway and voids it, never sending it', async () => {
     const { gateway, sent, cancelled } = fakeGateway();
-    const { store, account, payout, deps, clock } = await heldPayout(gateway);
+    const { payout, deps, clock, state } = await heldPayout(gateway);
     clock.now = EXPIRES_AT;
 
     await expect(sweepPayouts(deps)).resolves.toEqual(counts({ VOIDED: 1 }));
 
     expect(cancelled).toEqual([payout.transactionId]);
     expect(sent).toEqual([]);
-    expect(await store.getPayout(account.accountId, payout.transactionId)).toMatchObject({
-      status: 'VOIDED',
-      voidReason: 'hold_expired',
-    });
-    expect(await balancesOf(store, account)).toEqual({
-      balance: 1_000,
-      pending: 0,
-      available: 1_000,
+    expect(await state()).toMatchObject({
+      payout: { status: 'VOIDED', voidReason: 'hold_expired' },
+      balances: RELEASED,
     });
   });
 
@@ -234,15 +226,14 @@ describe('sweepPayouts', () => {
     const { gateway } = fakeGateway({
       cancel: () => ({ status: 'SUCCEEDED', reference: 'paid-earlier' }),
     });
-    const { store, account, payout, deps, clock } = await heldPayout(gateway);
+    const { deps, clock, state } = await heldPayout(gateway);
     clock.now = EXPIRES_AT + 60_000;
 
     await expect(sweepPayouts(deps)).resolves.toEqual(counts({ POSTED: 1 }));
-    expect(await store.getPayout(account.accountId, payout.transactionId)).toMatchObject({
-      status: 'POSTED',
-      gatewayReference: 'paid-earlier',
+    expect(await state()).toMatchObject({
+      payout: { status: 'POSTED', gatewayReference: 'paid-earlier' },
+      balances: PAID,
     });
-    expect(await balancesOf(store, account)).toEqual({ balance: 700, pending: 0, available: 700 });
   });
 
   it('voids an expired hold with the reason the gateway refused it for', async () => {
@@ -262,19 +253,17 @@ describe('sweepPayouts', () => {
         throw unavailable();
       },
     });
-    const { store, account, payout, deps, clock } = await heldPayout(gateway);
+    const { deps, clock, state } = await heldPayout(gateway);
     clock.now = EXPIRES_AT;
 
     await expect(sweepPayouts(deps)).resolves.toEqual(counts({ UNKNOWN: 1 }));
-    expect(await store.getPayout(account.accountId, payout.transactionId)).toMatchObject({
-      status: 'PENDING',
-      attempts: 1,
-      lastError: 'timeout',
-    });
-    expect(await balancesOf(store, account)).toEqual({
-      balance: 1_000,
-      pending: 300,
-      available: 700,
+    expect(await state()).toMatchObject({
+      payout: {
+        status: 'PENDING',
+        attempts: 1,
+        lastError: 'timeout',
+      },
+      balances: HELD,
     });
   });
 
