@@ -2,8 +2,10 @@
  * The ledger's store ports in memory, for domain unit tests that run in milliseconds. Its
  * semantics are the DynamoDB adapters' (`lib/persistence/*-store.ts`), and
  * `test/support/store-contract.ts` holds it to that: the same cases run against both. Each call
- * is atomic (it reads and writes without yielding), every answer is a copy, and a test can make
- * the next calls of a method fail, before or after they take effect, to drive retry paths.
+ * is atomic (it reads and writes without yielding) and every answer is a copy. For retry paths
+ * and races a test can make the next calls of a method fail, before or after they take effect
+ * (`failNext`, `failAfterNext`), fail every call that matches (`failWhen`), or run something just
+ * before a call (`beforeNext`); `calls` tells what was asked.
  */
 import {
   STATEMENT_CHUNK,
@@ -45,13 +47,13 @@ export interface MemoryLedgerStore extends LedgerStore {
     method: M,
     hook: (...args: Parameters<LedgerStore[M]>) => unknown,
   ): void;
-  /** The arguments of every call of `method` so far, oldest first, as they were then. */
   /** From now on, every call of `method` whose arguments pass `test` throws `error`. */
   failWhen<M extends StoreMethod>(
     method: M,
     test: (...args: Parameters<LedgerStore[M]>) => boolean,
     error: Error,
   ): void;
+  /** The arguments of every call of `method` so far, oldest first, as they were then. */
   calls<M extends StoreMethod>(method: M): Parameters<LedgerStore[M]>[];
   /** The freeze records of an account, oldest first. */
   controlRecords(accountId: string): ControlRecord[];
@@ -101,8 +103,9 @@ class Tables {
 
 export function memoryLedgerStore(options: MemoryStoreOptions = {}): MemoryLedgerStore {
   const tables = new Tables();
-  for (const account of options.accounts ?? [])
+  for (const account of options.accounts ?? []) {
     tables.accounts.set(account.accountId, stored(account));
+  }
   for (const marker of options.markers ?? []) {
     tables.markers.set(pair(marker.accountId, marker.idempotencyKey), stored(marker));
   }
@@ -487,8 +490,9 @@ function statementPorts(
         .map(entry);
     },
     async writeStatementLines(lines) {
-      if (lines.length > STATEMENT_CHUNK)
+      if (lines.length > STATEMENT_CHUNK) {
         throw new Error(`at most ${STATEMENT_CHUNK} lines at once`);
+      }
       // The lines first, then the entries they replace: as the adapter confirms its puts.
       for (const line of lines) {
         const account = tables.lines.get(line.accountId) ?? new Map<number, StatementLine>();
