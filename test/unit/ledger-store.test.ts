@@ -238,6 +238,70 @@ describe('LedgerStore.writeMovement', () => {
     });
   });
 
+  it('reports both a refused account and an existing marker from one cancellation', async () => {
+    const marker = {
+      ...markerKey(withdrawal.accountId, 'key-1'),
+      transactionId: 'FIRST',
+      expiresAt: 1,
+    };
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled([
+          { Code: 'ConditionalCheckFailed', Item: marshall({ ...account, balance: 0 }) },
+          { Code: 'None' },
+          { Code: 'ConditionalCheckFailed', Item: marshall(marker) },
+        ]),
+      );
+
+    const result = await store.writeMovement(withdrawal);
+
+    expect(result).toMatchObject({
+      accountRefused: true,
+      account: { balance: 0 },
+      existingMarker: { transactionId: 'FIRST' },
+    });
+    expect(result).not.toHaveProperty('existingMarker.expiresAt');
+  });
+
+  it("reads a transfer's credited account from the second reason, and the marker from the last", async () => {
+    const transfer: MovementWrite = {
+      ...withdrawal,
+      type: 'TRANSFER_OUT',
+      counterparty: {
+        accountId: '01JTESTCOUNTERPARTY0000000',
+        effect: 'credit',
+        frozenBlocks: false,
+        type: 'TRANSFER_IN',
+      },
+    };
+    const credited = { ...account, accountId: '01JTESTCOUNTERPARTY0000000', currency: 'EUR' };
+    // The account, the counterparty, two pending entries, the marker.
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled([
+          { Code: 'None' },
+          { Code: 'ConditionalCheckFailed', Item: marshall(credited) },
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'None' },
+        ]),
+      );
+
+    await expect(store.writeMovement(transfer)).resolves.toEqual({
+      committed: false,
+      accountRefused: false,
+      account: null,
+      counterpartyRefused: true,
+      counterparty: expect.objectContaining({ accountId: credited.accountId, currency: 'EUR' }),
+      existingMarker: null,
+    });
+    const items = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems;
+    expect(items).toHaveLength(5);
+    expect(items?.[4]?.Put?.Item).toMatchObject({ outcome: 'COMMITTED' });
+  });
+
   it.each([
     [
       'a TransactionConflict reason',

@@ -1,11 +1,8 @@
 import { sequenceChanges, type AccountChange } from '../../lib/domain/sequencer';
 import type { Account } from '../../lib/domain/types';
-import {
-  STATEMENT_CHUNK,
-  TransientStoreError,
-  type LedgerStore,
-  type StatementLine,
-} from '../../lib/domain/ports';
+import { STATEMENT_CHUNK, TransientStoreError } from '../../lib/domain/ports';
+import { memoryLedgerStore, type MemoryLedgerStore } from '../support/memory-store';
+import { accountOf, credit, holdOf } from '../support/store-contract';
 
 /** The account item after its `version`-th movement, a deposit of 1 each time. */
 function accountAt(accountId: string, version: number): Account {
@@ -40,86 +37,100 @@ function changes(accounts: string[], count: number): AccountChange<string>[] {
   return out;
 }
 
-/** A store that records the chunks it is asked to write and fails as `fail` says. */
-function recordingStore(fail: (chunk: StatementLine[], call: number) => Error | null) {
-  const written: StatementLine[][] = [];
-  let calls = 0;
-  const store = {
-    async writeStatementLines(chunk: StatementLine[]) {
-      const error = fail(chunk, ++calls);
-      if (error) throw error;
-      written.push(chunk);
-    },
-  } as unknown as LedgerStore;
-  return { store, written };
-}
-
 const now = () => new Date('2026-12-05T00:00:00.000Z');
 const noWait = async () => {};
-const sequencesOf = (written: StatementLine[][], accountId: string) =>
-  written
-    .flat()
-    .filter((l) => l.accountId === accountId)
-    .map((l) => l.sequence);
+const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+/** The sequences of an account's lines, in the order the store was asked to write them. */
+const writtenOrder = (store: MemoryLedgerStore, accountId: string) =>
+  store
+    .calls('writeStatementLines')
+    .flatMap(([lines]) => lines)
+    .filter((line) => line.accountId === accountId)
+    .map((line) => line.sequence);
+
+/** The sequences of an account's statement as the store holds it, oldest first. */
+const statement = async (store: MemoryLedgerStore, accountId: string) =>
+  (await store.listStatementAbove(accountId, 0)).map((line) => line.sequence).reverse();
 
 describe('sequenceChanges', () => {
   it("writes each account's lines in commit order, in chunks of at most STATEMENT_CHUNK", async () => {
-    const { store, written } = recordingStore(() => null);
+    const store = memoryLedgerStore();
     const result = await sequenceChanges(store, changes(['A', 'B'], 60), now, noWait);
 
     expect(result).toEqual({ written: 120, failed: [] });
-    expect(written.every((chunk) => chunk.length <= STATEMENT_CHUNK)).toBe(true);
-    expect(written.every((chunk) => new Set(chunk.map((l) => l.accountId)).size === 1)).toBe(true);
+    const chunks = store.calls('writeStatementLines').map(([lines]) => lines);
+    expect(chunks.every((chunk) => chunk.length <= STATEMENT_CHUNK)).toBe(true);
+    expect(chunks.every((chunk) => new Set(chunk.map((l) => l.accountId)).size === 1)).toBe(true);
     for (const id of ['A', 'B']) {
-      expect(sequencesOf(written, id)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      expect(writtenOrder(store, id)).toEqual(upTo(60));
+      expect(await statement(store, id)).toEqual(upTo(60));
     }
   });
 
   it('skips a change that moved no money (same version), and writes the exact balance', async () => {
-    const { store, written } = recordingStore(() => null);
+    const store = memoryLedgerStore();
     const flagOnly = { id: 'flag', before: accountAt('A', 3), after: accountAt('A', 3) };
     await sequenceChanges(store, [flagOnly, ...changes(['A'], 1)], now, noWait);
 
-    expect(written.flat()).toEqual([
+    expect(await store.listStatementAbove('A', 0)).toEqual([
       expect.objectContaining({ accountId: 'A', sequence: 1, balanceAfter: 1, status: 'POSTED' }),
     ]);
   });
 
+  it("places a store's committed movements and retires their pending entries; a hold has no line yet", async () => {
+    const account = accountOf({ balance: 0, version: 0 });
+    const store = memoryLedgerStore({ accounts: [account] });
+    const batch: AccountChange<number>[] = [];
+    for (const movement of [credit(account, 50), credit(account, 70), holdOf(account, 20)]) {
+      const before = await store.getAccount(account.accountId);
+      await store.writeMovement(movement);
+      batch.push({ id: batch.length, before, after: await store.getAccount(account.accountId) });
+    }
+
+    await expect(sequenceChanges(store, batch, now, noWait)).resolves.toEqual({
+      written: 2,
+      failed: [],
+    });
+    const lines = await store.listStatementAbove(account.accountId, 0);
+    expect(lines.map((line) => [line.sequence, line.balanceAfter])).toEqual([
+      [2, 120],
+      [1, 50],
+    ]);
+    const pending = await store.listPending(account.accountId, 10);
+    expect(pending).toEqual([expect.objectContaining({ type: 'PAYOUT', status: 'PENDING' })]);
+  });
+
   it('tries a chunk again after a transient failure instead of failing the batch', async () => {
-    const { store, written } = recordingStore((_chunk, call) =>
-      call <= 2 ? new TransientStoreError('throttled') : null,
-    );
+    const store = memoryLedgerStore();
+    store.failNext('writeStatementLines', new TransientStoreError('throttled'), 2);
     const result = await sequenceChanges(store, changes(['A'], 10), now, noWait);
 
     expect(result.failed).toEqual([]);
-    expect(sequencesOf(written, 'A')).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(await statement(store, 'A')).toEqual(upTo(10));
   });
 
   it("reports the first change of a failing account's chunk, stops that account, and writes the others", async () => {
-    const { store, written } = recordingStore((chunk) =>
-      chunk[0]?.accountId === 'B' && chunk[0].sequence > STATEMENT_CHUNK
-        ? new TransientStoreError('unavailable')
-        : null,
+    const store = memoryLedgerStore();
+    store.failWhen(
+      'writeStatementLines',
+      ([first]) => first?.accountId === 'B' && first.sequence > STATEMENT_CHUNK,
+      new TransientStoreError('unavailable'),
     );
     const result = await sequenceChanges(store, changes(['A', 'B'], 60), now, noWait);
 
     expect(result.failed).toEqual([`B#${STATEMENT_CHUNK + 1}`]);
-    expect(sequencesOf(written, 'A')).toHaveLength(60);
+    expect(await statement(store, 'A')).toEqual(upTo(60));
     // B stopped at its failed chunk: nothing after it was written out of order.
-    expect(sequencesOf(written, 'B')).toEqual(
-      Array.from({ length: STATEMENT_CHUNK }, (_, i) => i + 1),
-    );
+    expect(await statement(store, 'B')).toEqual(upTo(STATEMENT_CHUNK));
   });
 
   it('fails at once on an error that is not transient (a bug is not retried)', async () => {
-    let calls = 0;
-    const { store } = recordingStore(() => {
-      calls += 1;
-      return new TypeError('bug');
-    });
+    const store = memoryLedgerStore();
+    store.failNext('writeStatementLines', new TypeError('bug'));
     const result = await sequenceChanges(store, changes(['A'], 3), now, noWait);
 
     expect(result.failed).toEqual(['A#1']);
-    expect(calls).toBe(1);
+    expect(store.calls('writeStatementLines')).toHaveLength(1);
   });
 });

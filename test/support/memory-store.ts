@@ -1,0 +1,540 @@
+/**
+ * The ledger's store ports in memory, for domain unit tests that run in milliseconds. Its
+ * semantics are the DynamoDB adapters' (`lib/persistence/*-store.ts`), and
+ * `test/support/store-contract.ts` holds it to that: the same cases run against both. Each call
+ * is atomic (it reads and writes without yielding) and every answer is a copy. For retry paths
+ * and races a test can make the next calls of a method fail, before or after they take effect
+ * (`failNext`, `failAfterNext`), fail every call that matches (`failWhen`), or run something just
+ * before a call (`beforeNext`); `calls` tells what was asked.
+ */
+import {
+  STATEMENT_CHUNK,
+  type AccountCondition,
+  type CancelledMovement,
+  type LedgerStore,
+  type Marker,
+  type MovementWrite,
+  type MovementWriteResult,
+  type PayoutResolution,
+  type PendingEntry,
+  type StatementLine,
+} from '../../lib/domain/ports';
+import type { Account, ControlChange, LedgerEntry, Payout } from '../../lib/domain/types';
+import { openPayoutIndexAttributes, openPayoutShards } from '../../lib/persistence/keys';
+// The contract's definition of the marker a commit leaves, which the adapter is held to as well.
+import { markerOf } from './store-contract';
+
+export type StoreMethod = keyof LedgerStore;
+
+/** An operator's freeze or unfreeze as the adapter records it beside the account. */
+export interface ControlRecord extends ControlChange {
+  id: string;
+  accountId: string;
+  action: 'FREEZE' | 'UNFREEZE';
+}
+
+export interface MemoryLedgerStore extends LedgerStore {
+  /** The next `times` calls of `method` throw `error` and change nothing. */
+  failNext(method: StoreMethod, error: Error, times?: number): void;
+  /** The next `times` calls of `method` take effect, then throw `error`: an answer lost in transit. */
+  failAfterNext(method: StoreMethod, error: Error, times?: number): void;
+  /**
+   * Runs `hook` with the call's arguments just before the next call of `method` (say, a
+   * concurrent movement, or the lost first attempt of this very call); a hook that throws fails
+   * the call.
+   */
+  beforeNext<M extends StoreMethod>(
+    method: M,
+    hook: (...args: Parameters<LedgerStore[M]>) => unknown,
+  ): void;
+  /** From now on, every call of `method` whose arguments pass `test` throws `error`. */
+  failWhen<M extends StoreMethod>(
+    method: M,
+    test: (...args: Parameters<LedgerStore[M]>) => boolean,
+    error: Error,
+  ): void;
+  /** The arguments of every call of `method` so far, oldest first, as they were then. */
+  calls<M extends StoreMethod>(method: M): Parameters<LedgerStore[M]>[];
+  /** The freeze records of an account, oldest first. */
+  controlRecords(accountId: string): ControlRecord[];
+}
+
+export interface MemoryStoreOptions {
+  /** Accounts as they are before the test: any balance, flags or last movement. */
+  accounts?: Account[];
+  /** Idempotency markers an earlier request left. */
+  markers?: Marker[];
+}
+
+/** The newest lines a replay looks through for its movement's (the adapter's one Query). */
+const REPLAY_LOOKBACK = 100;
+
+/** What a round trip through the table does to a value: a deep copy, undefined attributes gone. */
+const stored = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+const copyOrNull = <T>(value: T | undefined): T | null =>
+  value === undefined ? null : stored(value);
+const pair = (first: string, second: string): string => `${first}\u0000${second}`;
+const newestFirst = (a: { sequence: number }, b: { sequence: number }) => b.sequence - a.sequence;
+
+/** The items of the one table, each map keyed as its item is found. */
+class Tables {
+  readonly accounts = new Map<string, Account>();
+  /** By (account, idempotency key). */
+  readonly markers = new Map<string, Marker>();
+  /** By (account, transaction id). */
+  readonly pending = new Map<string, PendingEntry>();
+  /** By (account, transaction id). */
+  readonly payouts = new Map<string, Payout>();
+  /** By account, then sequence. */
+  readonly lines = new Map<string, Map<number, StatementLine>>();
+  readonly controls: ControlRecord[] = [];
+  withdrawals: { paused: boolean; changed: ControlChange } | undefined;
+
+  account(accountId: string): Account {
+    const account = this.accounts.get(accountId);
+    if (account === undefined) throw new Error(`no account ${accountId}`);
+    return account;
+  }
+
+  linesOf(accountId: string): StatementLine[] {
+    return [...(this.lines.get(accountId)?.values() ?? [])].sort(newestFirst);
+  }
+}
+
+export function memoryLedgerStore(options: MemoryStoreOptions = {}): MemoryLedgerStore {
+  const tables = new Tables();
+  for (const account of options.accounts ?? []) {
+    tables.accounts.set(account.accountId, stored(account));
+  }
+  for (const marker of options.markers ?? []) {
+    tables.markers.set(pair(marker.accountId, marker.idempotencyKey), stored(marker));
+  }
+  const ports: LedgerStore = {
+    ...accountPorts(tables),
+    ...movementPorts(tables),
+    ...payoutPorts(tables),
+    ...statementPorts(tables),
+    ...controlPorts(tables),
+  };
+  return {
+    ...instrumented(ports),
+    controlRecords: (id) => stored(tables.controls.filter((r) => r.accountId === id)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fault injection and call records
+
+type Hook = (...args: unknown[]) => unknown;
+
+interface Interception {
+  hook: Hook;
+  /** Run after the call took effect (its answer lost) rather than before it. */
+  after: boolean;
+}
+
+type Instrumentation = Omit<MemoryLedgerStore, 'controlRecords'>;
+
+function instrumented(ports: LedgerStore): Instrumentation {
+  const always = new Map<StoreMethod, Hook[]>();
+  const once = new Map<StoreMethod, Interception[]>();
+  const log = new Map<StoreMethod, unknown[][]>();
+  const add = <T>(map: Map<StoreMethod, T[]>, method: StoreMethod, ...items: T[]) => {
+    map.set(method, [...(map.get(method) ?? []), ...items]);
+  };
+  const wrapped: Record<string, unknown> = {};
+  for (const method of Object.keys(ports) as StoreMethod[]) {
+    const run = ports[method] as (...args: unknown[]) => Promise<unknown>;
+    wrapped[method] = async (...args: unknown[]) => {
+      add(log, method, structuredClone(args));
+      for (const hook of always.get(method) ?? []) await hook(...args);
+      const next = once.get(method)?.shift();
+      if (next && !next.after) await next.hook(...args);
+      const result = await run(...args);
+      if (next?.after) await next.hook(...args);
+      return result;
+    };
+  }
+  const failing = (error: Error, after: boolean, times: number): Interception[] =>
+    Array.from({ length: times }, () => ({ hook: () => Promise.reject(error), after }));
+  return {
+    ...(wrapped as unknown as LedgerStore),
+    failNext: (method, error, times = 1) => add(once, method, ...failing(error, false, times)),
+    failAfterNext: (method, error, times = 1) => add(once, method, ...failing(error, true, times)),
+    beforeNext: (method, hook) => add(once, method, { hook: hook as Hook, after: false }),
+    failWhen: (method, test, error) =>
+      add(always, method, (...args) => ((test as Hook)(...args) ? Promise.reject(error) : null)),
+    calls: <M extends StoreMethod>(method: M) =>
+      (log.get(method) ?? []) as unknown as Parameters<LedgerStore[M]>[],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts
+
+function accountPorts(
+  tables: Tables,
+): Pick<LedgerStore, 'getAccount' | 'createAccount' | 'listAccountsByOwner' | 'ping'> {
+  return {
+    async getAccount(accountId) {
+      return copyOrNull(tables.accounts.get(accountId));
+    },
+    async createAccount(account) {
+      // The adapter's conditional puts fail as a cancelled transaction: not a transient error.
+      if (tables.accounts.has(account.accountId)) {
+        throw new Error(`account ${account.accountId} already exists`);
+      }
+      tables.accounts.set(account.accountId, stored(account));
+    },
+    async listAccountsByOwner(ownerId) {
+      return [...tables.accounts.values()]
+        .filter((account) => account.ownerId === ownerId)
+        .sort(
+          (a, b) =>
+            a.createdAt.localeCompare(b.createdAt) || a.accountId.localeCompare(b.accountId),
+        )
+        .map(stored);
+    },
+    async ping() {},
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Movements and markers
+
+/** One account's part in a movement: its condition, and the pending entry it gets. */
+interface Side {
+  condition: AccountCondition;
+  entry: PendingEntry;
+}
+
+function movementPorts(
+  tables: Tables,
+): Pick<LedgerStore, 'writeMovement' | 'getMarker' | 'recordRefusal'> {
+  return {
+    async writeMovement(movement) {
+      return writeMovement(tables, stored(movement));
+    },
+    async getMarker(accountId, idempotencyKey) {
+      return copyOrNull(tables.markers.get(pair(accountId, idempotencyKey)));
+    },
+    async recordRefusal(marker) {
+      const key = pair(marker.accountId, marker.idempotencyKey);
+      const existing = tables.markers.get(key);
+      if (existing !== undefined) return { recorded: false, existing: stored(existing) };
+      tables.markers.set(key, stored(marker));
+      return { recorded: true };
+    },
+  };
+}
+
+/** All or nothing, as the adapter's one TransactWriteItems. */
+function writeMovement(tables: Tables, movement: MovementWrite): MovementWriteResult {
+  const sides = sidesOf(movement);
+  if (sides[1]?.condition.accountId === movement.account.accountId) {
+    // DynamoDB refuses a transaction with two operations on one item (a ValidationException).
+    throw new Error('a movement cannot update one account twice');
+  }
+  const refused = sides.map(
+    ({ condition }) => !meets(tables.accounts.get(condition.accountId), condition, movement.amount),
+  );
+  const marker = tables.markers.get(pair(movement.accountId, movement.idempotencyKey));
+  if (refused.includes(true) || marker !== undefined) {
+    return cancellation(tables, sides, refused, marker);
+  }
+  if (movement.payout && tables.payouts.has(pair(movement.accountId, movement.transactionId))) {
+    // No condition the adapter reads failed: it rethrows the cancellation as the bug it is.
+    throw new Error(`payout ${movement.transactionId} already exists`);
+  }
+  commit(tables, movement, sides);
+  return { committed: true };
+}
+
+function sidesOf(movement: MovementWrite): Side[] {
+  const { account, counterparty, payout } = movement;
+  const common = {
+    transactionId: movement.transactionId,
+    amount: movement.amount,
+    createdAt: movement.createdAt,
+  };
+  const own: Side = {
+    condition: account,
+    entry: {
+      ...common,
+      accountId: account.accountId,
+      type: movement.type,
+      idempotencyKey: movement.idempotencyKey,
+      ...(counterparty ? { counterpartyAccountId: counterparty.accountId } : {}),
+      ...(payout ? { status: 'PENDING', destination: payout.destination } : {}),
+    },
+  };
+  if (counterparty === undefined) return [own];
+  // The credited side knows the movement by its id: the Idempotency-Key is the requester's.
+  const entry = { ...common, accountId: counterparty.accountId, type: counterparty.type };
+  return [
+    own,
+    {
+      condition: counterparty,
+      entry: {
+        ...entry,
+        idempotencyKey: movement.transactionId,
+        counterpartyAccountId: account.accountId,
+      },
+    },
+  ];
+}
+
+/** The account item's condition: it exists, has the funds or the room, and fits the rest. */
+function meets(account: Account | undefined, condition: AccountCondition, amount: number): boolean {
+  if (account === undefined) return false;
+  const funded =
+    condition.effect === 'credit'
+      ? account.balance <= Number.MAX_SAFE_INTEGER - amount
+      : account.available >= amount;
+  return (
+    funded &&
+    !(condition.frozenBlocks && account.frozen === true) &&
+    (condition.requiredOwnerId === undefined || account.ownerId === condition.requiredOwnerId) &&
+    (condition.currency === undefined || account.currency === condition.currency)
+  );
+}
+
+/** What the adapter reads from the cancellation reasons: only a refused account's item. */
+function cancellation(
+  tables: Tables,
+  sides: Side[],
+  refused: boolean[],
+  marker: Marker | undefined,
+): CancelledMovement {
+  const stateOf = (index: number) => {
+    const accountId = sides[index]?.condition.accountId;
+    return refused[index] === true && accountId !== undefined
+      ? copyOrNull(tables.accounts.get(accountId))
+      : null;
+  };
+  return {
+    committed: false,
+    accountRefused: refused[0] === true,
+    account: stateOf(0),
+    counterpartyRefused: refused[1] === true,
+    counterparty: stateOf(1),
+    existingMarker: copyOrNull(marker),
+  };
+}
+
+function commit(tables: Tables, movement: MovementWrite, sides: Side[]): void {
+  for (const { condition, entry } of sides) {
+    const account = tables.account(condition.accountId);
+    tables.accounts.set(condition.accountId, applied(account, condition.effect, entry));
+    tables.pending.set(pair(entry.accountId, entry.transactionId), entry);
+  }
+  if (movement.payout) {
+    tables.payouts.set(pair(movement.accountId, movement.transactionId), movement.payout);
+  }
+  tables.markers.set(pair(movement.accountId, movement.idempotencyKey), markerOf(movement));
+}
+
+/**
+ * A credit or debit moves the balance and bumps the version with the movement as the last one;
+ * a hold moves available to pending and leaves the balance, the version and the last movement.
+ */
+function applied(
+  account: Account,
+  effect: AccountCondition['effect'],
+  entry: PendingEntry,
+): Account {
+  const { amount, createdAt: updatedAt } = entry;
+  if (effect === 'hold') {
+    return {
+      ...account,
+      pending: account.pending + amount,
+      available: account.available - amount,
+      updatedAt,
+    };
+  }
+  const { accountId: _accountId, ...lastMovement } = entry;
+  const signed = effect === 'credit' ? amount : -amount;
+  return {
+    ...account,
+    balance: account.balance + signed,
+    available: account.available + signed,
+    version: account.version + 1,
+    updatedAt,
+    lastMovement,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payouts
+
+function payoutPorts(
+  tables: Tables,
+): Pick<LedgerStore, 'getPayout' | 'resolvePayout' | 'recordPayoutAttempt' | 'listOpenPayouts'> {
+  return {
+    async getPayout(accountId, transactionId) {
+      return copyOrNull(tables.payouts.get(pair(accountId, transactionId)));
+    },
+    async resolvePayout(payout, resolution) {
+      return resolvePayout(tables, payout, stored(resolution));
+    },
+    async recordPayoutAttempt(payout, at, error) {
+      const record = tables.payouts.get(pair(payout.accountId, payout.transactionId));
+      // Resolved meanwhile (or never written): nothing left to record.
+      if (record?.status !== 'PENDING') return;
+      record.attempts += 1;
+      record.lastAttemptAt = at;
+      record.lastError = error;
+    },
+    async listOpenPayouts(limitPerShard) {
+      return openPayoutsByShard(tables)
+        .flatMap((shard) => shard.slice(0, limitPerShard))
+        .sort((a, b) => a.holdExpiresAt.localeCompare(b.holdExpiresAt))
+        .map(stored);
+    },
+  };
+}
+
+/** From PENDING only; the account and the hold's entry must be there (else a broken invariant). */
+function resolvePayout(tables: Tables, payout: Payout, resolution: PayoutResolution): boolean {
+  const key = pair(payout.accountId, payout.transactionId);
+  const record = tables.payouts.get(key);
+  if (record?.status !== 'PENDING') return false;
+  const account = tables.accounts.get(payout.accountId);
+  const entry = tables.pending.get(key);
+  if (account === undefined || account.pending < payout.amount || entry === undefined) {
+    throw new Error(`payout ${payout.transactionId} is PENDING but its hold is not there`);
+  }
+  const posted = resolution.status === 'POSTED';
+  tables.payouts.set(key, {
+    ...record,
+    status: resolution.status,
+    updatedAt: resolution.at,
+    ...(posted
+      ? { gatewayReference: resolution.gatewayReference }
+      : { voidReason: resolution.voidReason }),
+  });
+  tables.accounts.set(payout.accountId, released(account, payout, resolution));
+  entry.status = resolution.status;
+  return true;
+}
+
+/** Posting takes the held amount out of the balance; voiding makes it available again. */
+function released(account: Account, payout: Payout, resolution: PayoutResolution): Account {
+  const { amount } = payout;
+  const posted = resolution.status === 'POSTED';
+  return {
+    ...account,
+    balance: posted ? account.balance - amount : account.balance,
+    available: posted ? account.available : account.available + amount,
+    pending: account.pending - amount,
+    version: account.version + 1,
+    updatedAt: resolution.at,
+    lastMovement: {
+      transactionId: payout.transactionId,
+      type: 'PAYOUT',
+      amount,
+      idempotencyKey: payout.idempotencyKey,
+      createdAt: payout.createdAt,
+      status: resolution.status,
+      destination: payout.destination,
+    },
+  };
+}
+
+/** Open payouts on the adapter's index shards, each shard soonest due first (its sort key). */
+function openPayoutsByShard(tables: Tables): Payout[][] {
+  const open = [...tables.payouts.values()]
+    .filter((payout) => payout.status === 'PENDING')
+    .map((payout) => ({
+      payout,
+      ...openPayoutIndexAttributes(payout.transactionId, payout.holdExpiresAt),
+    }))
+    .sort((a, b) => (a.openPayoutDue < b.openPayoutDue ? -1 : 1));
+  return openPayoutShards().map((shard) =>
+    open.filter((item) => item.openPayoutShard === shard).map((item) => item.payout),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The statement
+
+function statementPorts(
+  tables: Tables,
+): Pick<
+  LedgerStore,
+  'listPending' | 'listStatement' | 'listStatementAbove' | 'writeStatementLines' | 'findRecentLine'
+> {
+  const entry = (line: StatementLine): LedgerEntry => stored(line);
+  return {
+    async listPending(accountId, limit, beforeTransactionId) {
+      return [...tables.pending.values()]
+        .filter((e) => e.accountId === accountId)
+        .filter((e) => beforeTransactionId === undefined || e.transactionId < beforeTransactionId)
+        .sort((a, b) => b.transactionId.localeCompare(a.transactionId))
+        .slice(0, limit)
+        .map(stored);
+    },
+    async listStatement(accountId, limit, beforeSequence) {
+      if (beforeSequence !== undefined && beforeSequence <= 1) return [];
+      return tables
+        .linesOf(accountId)
+        .filter((line) => beforeSequence === undefined || line.sequence < beforeSequence)
+        .slice(0, limit + 1)
+        .map(entry);
+    },
+    async listStatementAbove(accountId, afterSequence) {
+      const floor = Math.max(0, afterSequence);
+      return tables
+        .linesOf(accountId)
+        .filter((line) => line.sequence > floor)
+        .map(entry);
+    },
+    async writeStatementLines(lines) {
+      if (lines.length > STATEMENT_CHUNK) {
+        throw new Error(`at most ${STATEMENT_CHUNK} lines at once`);
+      }
+      // The lines first, then the entries they replace: as the adapter confirms its puts.
+      for (const line of lines) {
+        const account = tables.lines.get(line.accountId) ?? new Map<number, StatementLine>();
+        tables.lines.set(line.accountId, account.set(line.sequence, stored(line)));
+      }
+      for (const line of lines) tables.pending.delete(pair(line.accountId, line.transactionId));
+    },
+    async findRecentLine(accountId, transactionId) {
+      const recent = tables.linesOf(accountId).slice(0, REPLAY_LOOKBACK);
+      const line = recent.find((l) => l.transactionId === transactionId);
+      return line === undefined ? null : entry(line);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operator controls
+
+function controlPorts(
+  tables: Tables,
+): Pick<LedgerStore, 'setFrozen' | 'getWithdrawalControl' | 'setWithdrawalControl'> {
+  return {
+    async setFrozen(accountId, frozen, change) {
+      const account = tables.accounts.get(accountId);
+      if (account === undefined) return null;
+      const flagged = frozen
+        ? { ...account, frozen, frozenAtVersion: account.version }
+        : { ...account, frozen };
+      tables.accounts.set(accountId, flagged);
+      tables.controls.push({
+        ...stored(change),
+        accountId,
+        action: frozen ? 'FREEZE' : 'UNFREEZE',
+      });
+      return stored(flagged);
+    },
+    async getWithdrawalControl() {
+      const control = tables.withdrawals;
+      return control === undefined ? { paused: false, changed: null } : stored(control);
+    },
+    async setWithdrawalControl({ paused, changed: { by, at, reason } }) {
+      tables.withdrawals = { paused, changed: { by, at, reason } };
+    },
+  };
+}
