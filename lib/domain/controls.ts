@@ -1,7 +1,7 @@
 import { AccountNotFoundError, ForbiddenError } from './errors';
 import type { Account, Caller, WithdrawalControl } from './types';
 import { TransientStoreError, type ControlStore, type Log } from './ports';
-import { retry } from './retry';
+import { retry, type Sleep } from './retry';
 
 const FREEZE_ATTEMPTS = 6;
 
@@ -10,6 +10,8 @@ export interface ControlDeps {
   logger: Log;
   newId: () => string;
   now: () => Date;
+  /** The pause between a conflicting freeze's tries; injectable so tests run without waiting. */
+  sleep?: Sleep;
 }
 
 function requireOperator(caller: Caller): void {
@@ -38,6 +40,7 @@ export async function setAccountFrozen(
       baseMs: 20,
       capMs: 1280,
       retryable: (error) => error instanceof TransientStoreError && error.kind === 'conflict',
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
     },
   );
   if (account === null) throw new AccountNotFoundError();

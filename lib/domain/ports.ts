@@ -60,7 +60,7 @@ export interface CommittedMarker extends MarkerBase {
   type: MovementType;
   amount: number;
   counterpartyAccountId?: string;
-  /** Filled in by the sequencer once the entry has its place in the statement. */
+  /** Written by earlier versions' sequencer; read when present (markers live a day). */
   balanceAfter?: number;
   sequence?: number;
 }

@@ -74,13 +74,10 @@ describe('setAccountFrozen', () => {
       logger: new Logger({ logLevel: 'SILENT' }),
       newId: () => 'change-1',
       now: () => new Date(0),
+      sleep: async () => undefined,
     };
     return { store, deps };
   }
-
-  // The freeze's retry takes no injectable sleep: a jitter of zero keeps its pauses at 0 ms.
-  beforeEach(() => jest.spyOn(Math, 'random').mockReturnValue(0));
-  afterEach(() => jest.restoreAllMocks());
 
   it('freezes the account at its version and records who, when and why', async () => {
     const { store, deps } = controls();
