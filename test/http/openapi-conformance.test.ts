@@ -4,17 +4,15 @@
  * response below — real HTTP against the e2e stack — must have a status documented for its
  * operation, and a media type, headers and body valid against the documented schemas (Ajv 2020).
  * Requests the service refuses as malformed must be the ones the documented request schemas
- * refuse, and the other way round.
+ * refuse, and the other way round. Every refusal of every route, and its conformance, is the
+ * refusal matrix's (refusals.test.ts, in-process): here, each operation's successes over HTTP.
  *
  * Other suites share the stack: this file opens its own accounts, for customers of its own
  * (tokens minted with cognito-local's key, fresh `sub`s), and never pauses withdrawals.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { SignJWT, decodeJwt, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import { ulid } from 'ulid';
-import { api, tokenFor, type ApiResponse } from '../support/api-client';
+import { tokenFor, type ApiResponse } from '../support/api-client';
 import {
   OpenApiOracle,
   deref,
@@ -28,7 +26,14 @@ import {
   type Obj,
 } from '../support/openapi';
 import { ERROR_CODES } from '../../lib/domain/errors';
-import { newDestination, setDestinationMode } from './fixtures';
+import {
+  call,
+  newDestination,
+  setDestinationMode,
+  subOf,
+  tokenForNewCustomer,
+  type Account,
+} from './fixtures';
 
 jest.setTimeout(120_000);
 
@@ -232,56 +237,36 @@ describe('openapi.yaml as a document', () => {
     ).not.toEqual([]);
   });
 
-  it('documents WITHDRAWALS_PAUSED for withdrawals (by schema only: see the note)', () => {
-    // Not provoked live on purpose: pausing is global (one switch for the whole stack) and would
-    // make every other suite's withdrawals fail while it lasts. The shape the service sends
-    // (lib/middleware/http.ts: status 503, Retry-After, the error body) is checked here instead.
+  it('documents WITHDRAWALS_PAUSED for the money that leaves (withdrawals, payouts) only', () => {
+    // Provoked, and its answer checked against the document, by the refusal matrix on a table
+    // of its own: pausing the shared stack would fail every other suite's withdrawals meanwhile.
     const response = '/components/responses/WithdrawalUnavailable';
-    const withdraw = oracle.operation('post', '/accounts/{accountId}/withdrawals');
-    expect(deref(doc, (withdraw.operation.responses as Obj)['503'], '').at).toBe(response);
-    const body = {
-      error: {
-        code: 'WITHDRAWALS_PAUSED',
-        message: 'Withdrawals are paused by an operator; nothing was changed. Retry later.',
-        requestId: randomUUID(),
-      },
-    };
-    expect(oracle.problemsAt(`${response}/content/application~1json/schema`, body)).toEqual([]);
-    expect(oracle.problemsAt('/components/headers/RetryAfter/schema', '5')).toEqual([]);
+    for (const path of ['/accounts/{accountId}/withdrawals', '/accounts/{accountId}/payouts']) {
+      const op = oracle.operation('post', path);
+      expect(deref(doc, (op.operation.responses as Obj)['503'], '').at).toBe(response);
+    }
     expect(valueAt(doc, `${response}/headers/Retry-After`)).toEqual({
       $ref: '#/components/headers/RetryAfter',
     });
-    // Payouts are paused with withdrawals: money leaving the service.
-    const payout = oracle.operation('post', '/accounts/{accountId}/payouts');
-    expect(deref(doc, (payout.operation.responses as Obj)['503'], '').at).toBe(response);
     // Deposits and transfers are never paused.
+    const paused = {
+      error: { code: 'WITHDRAWALS_PAUSED', message: 'Paused.', requestId: randomUUID() },
+    };
     const depositAt = '/components/responses/ServiceUnavailable/content/application~1json/schema';
-    expect(oracle.problemsAt(depositAt, body)).not.toEqual([]);
-    const transfer = oracle.operation('post', '/transfers');
-    expect(deref(doc, (transfer.operation.responses as Obj)['503'], '').at).toBe(
-      '/components/responses/ServiceUnavailable',
-    );
+    expect(oracle.problemsAt(depositAt, paused)).not.toEqual([]);
+    for (const path of ['/accounts/{accountId}/deposits', '/transfers']) {
+      const op = oracle.operation('post', path);
+      expect(deref(doc, (op.operation.responses as Obj)['503'], '').at).toBe(
+        '/components/responses/ServiceUnavailable',
+      );
+    }
   });
 });
 
 // ---------------------------------------------------------------------------------------------
-// Live: the e2e stack
-
-/**
- * `api`, sent again when the emulator itself cut the handler off: serverless-offline answers a
- * handler that ran past its timeout (a cold start on a busy machine) with 200 and its own
- * `LambdaTimeoutError` body, no answer of the service. Sending the same request again is what
- * the contract asks of clients (reads change nothing; movements carry the same key).
- */
-async function send<T>(...args: Parameters<typeof api>): Promise<ApiResponse<T>> {
-  for (let attempt = 1; ; attempt++) {
-    const res = await api<T>(...args);
-    if ((res.body as { errorType?: unknown } | null)?.errorType !== 'LambdaTimeoutError') {
-      return res;
-    }
-    if (attempt === 3) throw new Error(`${args[0]} ${args[1]}: the emulator timed out 3 times`);
-  }
-}
+// Live: the e2e stack. Every operation's answers to requests it accepts, and the documented
+// request schemas against the service's own validation. Refusals are the matrix's
+// (refusals.test.ts), which checks each of them against the document too.
 
 interface Call {
   accountId?: string;
@@ -297,18 +282,18 @@ interface Call {
  * One real request to a documented route, e.g. `hit('GET /accounts/{accountId}', {...})`; its
  * response must conform to the document (else the test fails, naming what differs).
  */
-async function hit<T = Obj>(route: string, call: Call = {}): Promise<ApiResponse<T>> {
+async function hit<T = Obj>(route: string, request: Call = {}): Promise<ApiResponse<T>> {
   const [method = '', template = ''] = route.split(' ');
   const url =
     template
-      .replace('{accountId}', encodeURIComponent(call.accountId ?? ''))
-      .replace('{transactionId}', encodeURIComponent(call.transactionId ?? '')) +
-    (call.query === undefined ? '' : `?${call.query}`);
-  const res = await send<T>(method, url, {
-    token: call.token,
-    body: call.body,
-    rawBody: call.rawBody,
-    headers: call.headers,
+      .replace('{accountId}', encodeURIComponent(request.accountId ?? ''))
+      .replace('{transactionId}', encodeURIComponent(request.transactionId ?? '')) +
+    (request.query === undefined ? '' : `?${request.query}`);
+  const res = await call<T>(method, url, {
+    token: request.token,
+    body: request.body,
+    rawBody: request.rawBody,
+    headers: request.headers,
   });
   expect(oracle.check(method, template, res)).toEqual([]);
   return res;
@@ -326,26 +311,6 @@ const key = (label: string): Record<string, string> => ({
   'idempotency-key': `openapi-${label}-${randomUUID()}`,
 });
 
-/** An access token for a customer nobody else uses: `template`'s claims, a fresh `sub`, no groups. */
-async function mintCustomer(template: string): Promise<string> {
-  const file = path.join(
-    path.dirname(require.resolve('cognito-local/package.json')),
-    'lib',
-    'keys',
-    'cognitoLocal.private.json',
-  );
-  const { jwk } = JSON.parse(readFileSync(file, 'utf8')) as { jwk: JWK };
-  const claims = decodeJwt(template);
-  delete claims['cognito:groups'];
-  const sub = randomUUID();
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ ...claims, sub, username: `openapi-${sub}`, iat: now, exp: now + 1800 })
-    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: decodeProtectedHeader(template).kid })
-    .sign(await importJWK(jwk, 'RS256'));
-}
-
-const subOf = (token: string): string => String(decodeJwt(token).sub);
-
 const json = { 'content-type': 'application/json' };
 const W = 'POST /accounts/{accountId}/withdrawals';
 const D = 'POST /accounts/{accountId}/deposits';
@@ -353,16 +318,20 @@ const T = 'POST /transfers';
 const P = 'POST /accounts/{accountId}/payouts';
 const G = 'GET /accounts/{accountId}/payouts/{transactionId}';
 
-interface Account {
-  accountId: string;
-  balance: number;
-  frozen: boolean;
+/** A success, and the same request again under its key: the replay, with Idempotent-Replayed. */
+async function expectSuccessAndReplay(route: string, request: Call, status: number) {
+  const first = await hit(route, request);
+  expectAnswer(first, status);
+  expect(first.headers.get('idempotent-replayed')).toBeNull();
+  const replay = await hit(route, request);
+  expectAnswer(replay, status);
+  expect(replay.headers.get('idempotent-replayed')).toBe('true');
+  return first;
 }
 
 describe('live responses conform to openapi.yaml', () => {
   let ops: string;
   let customer: string;
-  let stranger: string;
   let account: Account;
   /** Owned by nobody: where the deposits of the request-schema checks land. */
   let sink: Account;
@@ -377,20 +346,13 @@ describe('live responses conform to openapi.yaml', () => {
   };
 
   const depositTo = async (accountId: string, amount: number): Promise<void> => {
-    const res = await hit('POST /accounts/{accountId}/deposits', {
-      accountId,
-      token: ops,
-      body: { amount },
-      headers: key('fund'),
-    });
+    const res = await hit(D, { accountId, token: ops, body: { amount }, headers: key('fund') });
     expectAnswer(res, 201);
   };
 
   beforeAll(async () => {
-    const alice = await tokenFor('alice');
     ops = await tokenFor('ops');
-    customer = await mintCustomer(alice);
-    stranger = await mintCustomer(alice);
+    customer = await tokenForNewCustomer(await tokenFor('alice'));
     account = await open(customer);
     await depositTo(account.accountId, 10_000);
     const opened = await hit<Account>('POST /accounts', {
@@ -406,13 +368,13 @@ describe('live responses conform to openapi.yaml', () => {
       expectAnswer(await hit('GET /health'), 200);
     });
 
-    it('any other method or path: 404 NOT_FOUND (RouteNotFound)', async () => {
+    it('any other method or path: 404 NOT_FOUND (RouteNotFound), from the deployed catch-all', async () => {
       for (const [method, url] of [
         ['POST', '/health'],
         ['GET', '/no-such-route'],
         ['DELETE', '/accounts'],
       ] as const) {
-        const res = await send(method, url, { token: ops });
+        const res = await call(method, url, { token: ops });
         expect(oracle.check(method, url, res, 'RouteNotFound')).toEqual([]);
         expectAnswer(res, 404, 'NOT_FOUND');
       }
@@ -420,41 +382,17 @@ describe('live responses conform to openapi.yaml', () => {
   });
 
   describe('accounts', () => {
-    it("GET /accounts: 200 (the caller's own), 401 without or with a bad token", async () => {
+    it("GET /accounts: 200, the caller's own", async () => {
       const res = await hit<{ accounts: Account[] }>('GET /accounts', { token: customer });
       expectAnswer(res, 200);
       expect(res.body.accounts.map((a) => a.accountId)).toEqual([account.accountId]);
-      expectAnswer(await hit('GET /accounts', { token: stranger }), 200);
-      expectAnswer(await hit('GET /accounts'), 401, 'UNAUTHORIZED');
-      expectAnswer(await hit('GET /accounts', { token: 'not-a-jwt' }), 401, 'UNAUTHORIZED');
     });
 
-    it('POST /accounts: 201, 400, 401, 403, 413, 415', async () => {
+    it('POST /accounts: 201', async () => {
       const body = { ownerId: `openapi-${randomUUID()}`, currency: 'EUR' };
       const res = await hit<Account>('POST /accounts', { token: ops, body });
       expectAnswer(res, 201);
       expect(res.body).toMatchObject({ ...body, balance: 0, frozen: false });
-      expectAnswer(await hit('POST /accounts', { token: customer, body }), 403, 'FORBIDDEN');
-      expectAnswer(await hit('POST /accounts', { body }), 401, 'UNAUTHORIZED');
-      expectAnswer(
-        await hit('POST /accounts', { token: ops, body: { ...body, pad: 'x'.repeat(9000) } }),
-        413,
-        'PAYLOAD_TOO_LARGE',
-      );
-      expectAnswer(
-        await hit('POST /accounts', {
-          token: ops,
-          rawBody: JSON.stringify(body),
-          headers: { 'content-type': 'text/plain' },
-        }),
-        415,
-        'UNSUPPORTED_MEDIA_TYPE',
-      );
-      expectAnswer(
-        await hit('POST /accounts', { token: ops, rawBody: '{"ownerId":', headers: json }),
-        400,
-        'VALIDATION_ERROR',
-      );
     });
 
     it('POST /accounts: the service refuses exactly the bodies the document refuses', async () => {
@@ -477,93 +415,20 @@ describe('live responses conform to openapi.yaml', () => {
       ]);
     });
 
-    it('GET /accounts/{accountId}: 200 (owner, operator), 401, 404 (another customer, no such id)', async () => {
-      const route = 'GET /accounts/{accountId}';
-      const { accountId } = account;
-      expectAnswer(await hit(route, { accountId, token: customer }), 200);
-      expectAnswer(await hit(route, { accountId, token: ops }), 200);
-      expectAnswer(await hit(route, { accountId, token: stranger }), 404, 'ACCOUNT_NOT_FOUND');
-      expectAnswer(await hit(route, { accountId: ulid(), token: ops }), 404, 'ACCOUNT_NOT_FOUND');
-      expectAnswer(
-        await hit(route, { accountId: 'not-an-id', token: ops }),
-        404,
-        'ACCOUNT_NOT_FOUND',
-      );
-      expectAnswer(await hit(route, { accountId }), 401, 'UNAUTHORIZED');
-    });
-
-    it('GET /accounts/{accountId}/balance: 200 (owner, operator), 401, 404', async () => {
-      const route = 'GET /accounts/{accountId}/balance';
-      const { accountId } = account;
-      expectAnswer(await hit(route, { accountId, token: customer }), 200);
-      expectAnswer(await hit(route, { accountId, token: ops }), 200);
-      expectAnswer(await hit(route, { accountId, token: stranger }), 404, 'ACCOUNT_NOT_FOUND');
-      expectAnswer(await hit(route, { accountId: ulid(), token: ops }), 404, 'ACCOUNT_NOT_FOUND');
-      expectAnswer(await hit(route, { accountId, token: 'x.y.z' }), 401, 'UNAUTHORIZED');
-    });
+    it.each(['GET /accounts/{accountId}', 'GET /accounts/{accountId}/balance'])(
+      '%s: 200 to the owner and to operators',
+      async (route) => {
+        for (const token of [customer, ops]) {
+          expectAnswer(await hit(route, { accountId: account.accountId, token }), 200);
+        }
+      },
+    );
   });
 
   describe('money', () => {
-    it('POST .../deposits: 201 and its replay, 400, 401, 403, 404, 413, 415, 422', async () => {
-      const { accountId } = account;
-      const headers = key('deposit');
-      const first = await hit(D, { accountId, token: ops, body: { amount: 250 }, headers });
-      expectAnswer(first, 201);
-      expect(first.headers.get('idempotent-replayed')).toBeNull();
-      const replay = await hit(D, { accountId, token: ops, body: { amount: 250 }, headers });
-      expectAnswer(replay, 201);
-      expect(replay.headers.get('idempotent-replayed')).toBe('true');
-      expectAnswer(
-        await hit(D, { accountId, token: ops, body: { amount: 251 }, headers }),
-        422,
-        'IDEMPOTENCY_KEY_REUSED',
-      );
-      const mismatch = { accountId, token: ops, body: { amount: 5, currency: 'EUR' } };
-      const eur = key('eur');
-      expectAnswer(await hit(D, { ...mismatch, headers: eur }), 422, 'CURRENCY_MISMATCH');
-      const again = await hit(D, { ...mismatch, headers: eur });
-      expectAnswer(again, 422, 'CURRENCY_MISMATCH');
-      expect(again.headers.get('idempotent-replayed')).toBe('true');
-      expectAnswer(
-        await hit(D, { accountId, token: ops, body: { amount: 5 } }),
-        400,
-        'IDEMPOTENCY_KEY_REQUIRED',
-      );
-      expectAnswer(
-        await hit(D, { accountId, token: customer, body: { amount: 5 }, headers: key('d') }),
-        403,
-        'FORBIDDEN',
-      );
-      expectAnswer(
-        await hit(D, { accountId: ulid(), token: ops, body: { amount: 5 }, headers: key('d') }),
-        404,
-        'ACCOUNT_NOT_FOUND',
-      );
-      expectAnswer(
-        await hit(D, { accountId, body: { amount: 5 }, headers: key('d') }),
-        401,
-        'UNAUTHORIZED',
-      );
-      expectAnswer(
-        await hit(D, {
-          accountId,
-          token: ops,
-          rawBody: `{"amount":5,"pad":"${'x'.repeat(8200)}"}`,
-          headers: { ...json, ...key('d') },
-        }),
-        413,
-        'PAYLOAD_TOO_LARGE',
-      );
-      expectAnswer(
-        await hit(D, {
-          accountId,
-          token: ops,
-          rawBody: '{"amount":5}',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', ...key('d') },
-        }),
-        415,
-        'UNSUPPORTED_MEDIA_TYPE',
-      );
+    it('POST .../deposits: 201 and its replay', async () => {
+      const request = { accountId: account.accountId, token: ops, body: { amount: 250 } };
+      await expectSuccessAndReplay(D, { ...request, headers: key('deposit') }, 201);
     });
 
     it('POST .../deposits: the service refuses exactly the bodies the document refuses', async () => {
@@ -623,85 +488,9 @@ describe('live responses conform to openapi.yaml', () => {
       }
     });
 
-    it('POST .../withdrawals: 201 and its replay, 409 and its replay, 422, 400', async () => {
-      const { accountId } = account;
-      const headers = key('withdrawal');
-      const first = await hit(W, { accountId, token: customer, body: { amount: 100 }, headers });
-      expectAnswer(first, 201);
-      const replay = await hit(W, { accountId, token: customer, body: { amount: 100 }, headers });
-      expectAnswer(replay, 201);
-      expect(replay.headers.get('idempotent-replayed')).toBe('true');
-      expectAnswer(
-        await hit(W, { accountId, token: customer, body: { amount: 99 }, headers }),
-        422,
-        'IDEMPOTENCY_KEY_REUSED',
-      );
-
-      const overdraft = { accountId, token: customer, body: { amount: 999_999_999_999 } };
-      const yacht = key('yacht');
-      const refused = await hit(W, { ...overdraft, headers: yacht });
-      expectAnswer(refused, 409, 'INSUFFICIENT_FUNDS');
-      const refusedAgain = await hit(W, { ...overdraft, headers: yacht });
-      expectAnswer(refusedAgain, 409, 'INSUFFICIENT_FUNDS');
-      expect(refusedAgain.headers.get('idempotent-replayed')).toBe('true');
-      expect(refusedAgain.body).toEqual(refused.body);
-
-      expectAnswer(
-        await hit(W, {
-          accountId,
-          token: customer,
-          body: { amount: 5, currency: 'GBP' },
-          headers: key('gbp'),
-        }),
-        422,
-        'CURRENCY_MISMATCH',
-      );
-      expectAnswer(
-        await hit(W, { accountId, token: customer, body: { amount: 5 } }),
-        400,
-        'IDEMPOTENCY_KEY_REQUIRED',
-      );
-      expectAnswer(
-        await hit(W, { accountId, token: customer, body: { amount: 0 }, headers: key('w') }),
-        400,
-        'VALIDATION_ERROR',
-      );
-    });
-
-    it('POST .../withdrawals: 401, 403 (an operator), 404 (another customer), 413, 415', async () => {
-      const { accountId } = account;
-      const body = { amount: 5 };
-      expectAnswer(await hit(W, { accountId, body, headers: key('w') }), 401, 'UNAUTHORIZED');
-      expectAnswer(
-        await hit(W, { accountId, token: ops, body, headers: key('w') }),
-        403,
-        'FORBIDDEN',
-      );
-      expectAnswer(
-        await hit(W, { accountId, token: stranger, body, headers: key('w') }),
-        404,
-        'ACCOUNT_NOT_FOUND',
-      );
-      expectAnswer(
-        await hit(W, {
-          accountId,
-          token: customer,
-          body: { ...body, pad: 'x'.repeat(8200) },
-          headers: key('w'),
-        }),
-        413,
-        'PAYLOAD_TOO_LARGE',
-      );
-      expectAnswer(
-        await hit(W, {
-          accountId,
-          token: customer,
-          rawBody: JSON.stringify(body),
-          headers: key('w'),
-        }),
-        415,
-        'UNSUPPORTED_MEDIA_TYPE',
-      );
+    it('POST .../withdrawals: 201 and its replay', async () => {
+      const request = { accountId: account.accountId, token: customer, body: { amount: 100 } };
+      await expectSuccessAndReplay(W, { ...request, headers: key('withdrawal') }, 201);
     });
   });
 
@@ -745,16 +534,6 @@ describe('live responses conform to openapi.yaml', () => {
       expect(page.body.nextCursor).toBeNull();
     });
 
-    it('400 (limit, cursor), 401, 404', async () => {
-      const { accountId } = account;
-      for (const query of ['limit=0', 'limit=101', 'limit=abc', 'cursor=', 'cursor=%21%21']) {
-        expectAnswer(await hit(H, { accountId, token: customer, query }), 400, 'VALIDATION_ERROR');
-      }
-      expectAnswer(await hit(H, { accountId, token: stranger }), 404, 'ACCOUNT_NOT_FOUND');
-      expectAnswer(await hit(H, { accountId: 'x', token: ops }), 404, 'ACCOUNT_NOT_FOUND');
-      expectAnswer(await hit(H, { accountId }), 401, 'UNAUTHORIZED');
-    });
-
     it('limit: the service refuses exactly the values the document refuses', async () => {
       for (const limit of ['1', '100', '007', '0', '101', '-1', '1.5', 'ten', '1000', '']) {
         const res = await hit(H, {
@@ -776,95 +555,9 @@ describe('live responses conform to openapi.yaml', () => {
   });
 
   describe('transfers and payouts', () => {
-    /** An account in EUR, owned by nobody: no transfer from a USD account can reach it. */
-    const openEur = async (): Promise<Account> => {
-      const res = await hit<Account>('POST /accounts', {
-        token: ops,
-        body: { ownerId: `openapi-eur-${randomUUID()}`, currency: 'EUR' },
-      });
-      expectAnswer(res, 201);
-      return res.body;
-    };
-
-    it('POST /transfers: 201 and its replay, 400, 401, 403, 404, 409, 413, 415, 422', async () => {
-      const from = account.accountId;
-      const body = { fromAccountId: from, toAccountId: sink.accountId, amount: 25 };
-      const headers = key('transfer');
-      const first = await hit(T, { token: customer, body, headers });
-      expectAnswer(first, 201);
-      expect(first.headers.get('idempotent-replayed')).toBeNull();
-      const replay = await hit(T, { token: customer, body, headers });
-      expectAnswer(replay, 201);
-      expect(replay.headers.get('idempotent-replayed')).toBe('true');
-      expectAnswer(
-        await hit(T, { token: customer, body: { ...body, amount: 26 }, headers }),
-        422,
-        'IDEMPOTENCY_KEY_REUSED',
-      );
-
-      // To itself: 400; to no account: 404; from another customer's account: 404.
-      expectAnswer(
-        await hit(T, { token: customer, body: { ...body, toAccountId: from }, headers: key('t') }),
-        400,
-        'VALIDATION_ERROR',
-      );
-      expectAnswer(
-        await hit(T, {
-          token: customer,
-          body: { ...body, toAccountId: ulid() },
-          headers: key('t'),
-        }),
-        404,
-        'ACCOUNT_NOT_FOUND',
-      );
-      expectAnswer(
-        await hit(T, { token: stranger, body, headers: key('t') }),
-        404,
-        'ACCOUNT_NOT_FOUND',
-      );
-
-      const overdraft = { token: customer, body: { ...body, amount: 999_999_999_999 } };
-      const yacht = key('transfer-yacht');
-      const refused = await hit(T, { ...overdraft, headers: yacht });
-      expectAnswer(refused, 409, 'INSUFFICIENT_FUNDS');
-      const refusedAgain = await hit(T, { ...overdraft, headers: yacht });
-      expectAnswer(refusedAgain, 409, 'INSUFFICIENT_FUNDS');
-      expect(refusedAgain.headers.get('idempotent-replayed')).toBe('true');
-
-      // Another currency: named in the body, or the destination's own.
-      expectAnswer(
-        await hit(T, { token: customer, body: { ...body, currency: 'EUR' }, headers: key('t') }),
-        422,
-        'CURRENCY_MISMATCH',
-      );
-      const eur = await openEur();
-      expectAnswer(
-        await hit(T, {
-          token: customer,
-          body: { ...body, toAccountId: eur.accountId },
-          headers: key('t'),
-        }),
-        422,
-        'CURRENCY_MISMATCH',
-      );
-
-      expectAnswer(await hit(T, { token: customer, body }), 400, 'IDEMPOTENCY_KEY_REQUIRED');
-      expectAnswer(await hit(T, { token: ops, body, headers: key('t') }), 403, 'FORBIDDEN');
-      expectAnswer(await hit(T, { body, headers: key('t') }), 401, 'UNAUTHORIZED');
-      expectAnswer(
-        await hit(T, {
-          token: customer,
-          body: { ...body, pad: 'x'.repeat(8200) },
-          headers: key('t'),
-        }),
-        413,
-        'PAYLOAD_TOO_LARGE',
-      );
-      expectAnswer(
-        await hit(T, { token: customer, rawBody: JSON.stringify(body), headers: key('t') }),
-        415,
-        'UNSUPPORTED_MEDIA_TYPE',
-      );
+    it('POST /transfers: 201 and its replay', async () => {
+      const body = { fromAccountId: account.accountId, toAccountId: sink.accountId, amount: 25 };
+      await expectSuccessAndReplay(T, { token: customer, body, headers: key('transfer') }, 201);
     });
 
     it('POST /transfers: the service refuses exactly the bodies the document refuses', async () => {
@@ -894,97 +587,10 @@ describe('live responses conform to openapi.yaml', () => {
       );
     });
 
-    it('POST .../payouts: 202 and its replay, 400, 401, 403, 404, 409, 413, 415, 422', async () => {
-      const { accountId } = account;
+    it('POST .../payouts: 202 and its replay', async () => {
       const body = { amount: 40, destination: newDestination('openapi') };
-      const headers = key('payout');
-      const first = await hit(P, { accountId, token: customer, body, headers });
-      expectAnswer(first, 202);
-      expect(first.headers.get('idempotent-replayed')).toBeNull();
-      const replay = await hit(P, { accountId, token: customer, body, headers });
-      expectAnswer(replay, 202);
-      expect(replay.headers.get('idempotent-replayed')).toBe('true');
-      expectAnswer(
-        await hit(P, {
-          accountId,
-          token: customer,
-          body: { ...body, destination: newDestination('openapi') },
-          headers,
-        }),
-        422,
-        'IDEMPOTENCY_KEY_REUSED',
-      );
-
-      const overdraft = { accountId, token: customer, body: { ...body, amount: 999_999_999_999 } };
-      const yacht = key('payout-yacht');
-      const refused = await hit(P, { ...overdraft, headers: yacht });
-      expectAnswer(refused, 409, 'INSUFFICIENT_FUNDS');
-      const refusedAgain = await hit(P, { ...overdraft, headers: yacht });
-      expectAnswer(refusedAgain, 409, 'INSUFFICIENT_FUNDS');
-      expect(refusedAgain.headers.get('idempotent-replayed')).toBe('true');
-      expect(refusedAgain.body).toEqual(refused.body);
-
-      expectAnswer(
-        await hit(P, {
-          accountId,
-          token: customer,
-          body: { ...body, currency: 'GBP' },
-          headers: key('p'),
-        }),
-        422,
-        'CURRENCY_MISMATCH',
-      );
-      expectAnswer(
-        await hit(P, { accountId, token: customer, body }),
-        400,
-        'IDEMPOTENCY_KEY_REQUIRED',
-      );
-      for (const bad of [
-        { ...body, amount: 0 },
-        { ...body, destination: 'two words' },
-      ]) {
-        expectAnswer(
-          await hit(P, { accountId, token: customer, body: bad, headers: key('p') }),
-          400,
-          'VALIDATION_ERROR',
-        );
-      }
-      expectAnswer(
-        await hit(P, { accountId, token: ops, body, headers: key('p') }),
-        403,
-        'FORBIDDEN',
-      );
-      expectAnswer(
-        await hit(P, { accountId, token: stranger, body, headers: key('p') }),
-        404,
-        'ACCOUNT_NOT_FOUND',
-      );
-      expectAnswer(
-        await hit(P, { accountId: ulid(), token: customer, body, headers: key('p') }),
-        404,
-        'ACCOUNT_NOT_FOUND',
-      );
-      expectAnswer(await hit(P, { accountId, body, headers: key('p') }), 401, 'UNAUTHORIZED');
-      expectAnswer(
-        await hit(P, {
-          accountId,
-          token: customer,
-          body: { ...body, pad: 'x'.repeat(8200) },
-          headers: key('p'),
-        }),
-        413,
-        'PAYLOAD_TOO_LARGE',
-      );
-      expectAnswer(
-        await hit(P, {
-          accountId,
-          token: customer,
-          rawBody: JSON.stringify(body),
-          headers: key('p'),
-        }),
-        415,
-        'UNSUPPORTED_MEDIA_TYPE',
-      );
+      const request = { accountId: account.accountId, token: customer, body };
+      await expectSuccessAndReplay(P, { ...request, headers: key('payout') }, 202);
     });
 
     it('POST .../payouts: the service refuses exactly the bodies the document refuses', async () => {
@@ -1016,7 +622,7 @@ describe('live responses conform to openapi.yaml', () => {
       );
     });
 
-    it('GET .../payouts/{transactionId}: 200 (pending, posted, voided; owner and operator), 401, 404', async () => {
+    it('GET .../payouts/{transactionId}: 200 (pending, posted, voided; owner and operator)', async () => {
       const { accountId } = account;
       const poll = async (transactionId: string): Promise<string> => {
         const deadline = Date.now() + 30_000;
@@ -1050,27 +656,6 @@ describe('live responses conform to openapi.yaml', () => {
       expect(await poll(voided)).toBe('VOIDED');
 
       expectAnswer(await hit(G, { accountId, transactionId: paid, token: ops }), 200);
-      expectAnswer(
-        await hit(G, { accountId, transactionId: ulid(), token: customer }),
-        404,
-        'PAYOUT_NOT_FOUND',
-      );
-      expectAnswer(
-        await hit(G, { accountId, transactionId: 'not-an-id', token: customer }),
-        404,
-        'PAYOUT_NOT_FOUND',
-      );
-      expectAnswer(
-        await hit(G, { accountId, transactionId: paid, token: stranger }),
-        404,
-        'ACCOUNT_NOT_FOUND',
-      );
-      expectAnswer(
-        await hit(G, { accountId: ulid(), transactionId: paid, token: ops }),
-        404,
-        'ACCOUNT_NOT_FOUND',
-      );
-      expectAnswer(await hit(G, { accountId, transactionId: paid }), 401, 'UNAUTHORIZED');
     });
   });
 
@@ -1078,42 +663,13 @@ describe('live responses conform to openapi.yaml', () => {
     const F = 'POST /accounts/{accountId}/freeze';
     const U = 'POST /accounts/{accountId}/unfreeze';
 
-    it('freeze and unfreeze: 200, and a withdrawal in between answers 423 ACCOUNT_FROZEN', async () => {
-      const frozenOne = await open(customer);
-      await depositTo(frozenOne.accountId, 1_000);
-      const { accountId } = frozenOne;
+    it('freeze and unfreeze: 200, and a deposit lands on the frozen account (201)', async () => {
+      const { accountId } = await open(customer);
       const frozen = await hit<Account>(F, { accountId, token: ops, body: { reason: 'INC-1' } });
       expectAnswer(frozen, 200);
       expect(frozen.body.frozen).toBe(true);
-
-      const withdrawal = { accountId, token: customer, body: { amount: 10 }, headers: key('f') };
-      expectAnswer(await hit(W, withdrawal), 423, 'ACCOUNT_FROZEN');
-      // Nothing leaves a frozen account: neither a payout nor a transfer.
-      expectAnswer(
-        await hit(P, {
-          accountId,
-          token: customer,
-          body: { amount: 10, destination: newDestination('openapi-frozen') },
-          headers: key('f'),
-        }),
-        423,
-        'ACCOUNT_FROZEN',
-      );
-      expectAnswer(
-        await hit(T, {
-          token: customer,
-          body: { fromAccountId: accountId, toAccountId: sink.accountId, amount: 10 },
-          headers: key('f'),
-        }),
-        423,
-        'ACCOUNT_FROZEN',
-      );
-      // Deposits still land.
-      expectAnswer(
-        await hit(D, { accountId, token: ops, body: { amount: 1 }, headers: key('f') }),
-        201,
-      );
-
+      const credit = { accountId, token: ops, body: { amount: 1 }, headers: key('f') };
+      expectAnswer(await hit(D, credit), 201);
       const thawed = await hit<Account>(U, {
         accountId,
         token: ops,
@@ -1121,37 +677,6 @@ describe('live responses conform to openapi.yaml', () => {
       });
       expectAnswer(thawed, 200);
       expect(thawed.body.frozen).toBe(false);
-      // The refusal was not recorded under the key: the same request now executes.
-      expectAnswer(await hit(W, withdrawal), 201);
-    });
-
-    it('freeze and unfreeze: 400, 401, 403, 404, 413, 415', async () => {
-      const { accountId } = account;
-      for (const route of [F, U]) {
-        const body = { reason: 'INC-2' };
-        expectAnswer(await hit(route, { accountId, token: customer, body }), 403, 'FORBIDDEN');
-        expectAnswer(await hit(route, { accountId, body }), 401, 'UNAUTHORIZED');
-        expectAnswer(
-          await hit(route, { accountId: ulid(), token: ops, body }),
-          404,
-          'ACCOUNT_NOT_FOUND',
-        );
-        expectAnswer(
-          await hit(route, { accountId, token: ops, body: { reason: ' ' } }),
-          400,
-          'VALIDATION_ERROR',
-        );
-        expectAnswer(
-          await hit(route, { accountId, token: ops, body: { reason: 'x'.repeat(8200) } }),
-          413,
-          'PAYLOAD_TOO_LARGE',
-        );
-        expectAnswer(
-          await hit(route, { accountId, token: ops, rawBody: JSON.stringify(body) }),
-          415,
-          'UNSUPPORTED_MEDIA_TYPE',
-        );
-      }
     });
 
     it('unfreeze: the service refuses exactly the reasons the document refuses', async () => {
@@ -1169,17 +694,14 @@ describe('live responses conform to openapi.yaml', () => {
       ]);
     });
 
-    it('GET /controls/withdrawals: 200 (operator), 401, 403', async () => {
-      const route = 'GET /controls/withdrawals';
-      expectAnswer(await hit(route, { token: ops }), 200);
-      expectAnswer(await hit(route, { token: customer }), 403, 'FORBIDDEN');
-      expectAnswer(await hit(route), 401, 'UNAUTHORIZED');
+    it('GET /controls/withdrawals: 200 (operator)', async () => {
+      expectAnswer(await hit('GET /controls/withdrawals', { token: ops }), 200);
     });
 
-    it('POST /controls/withdrawals: 200 (resume only), 400, 401, 403, 413, 415', async () => {
+    it('POST /controls/withdrawals: 200 (resume only), and the bodies the document refuses', async () => {
       const route = 'POST /controls/withdrawals';
       // Never `paused: true` here: the switch is global and other suites withdraw meanwhile.
-      // Every body below says `paused: false`, so even a wrongly accepted one pauses nothing.
+      // Every body below says `paused: false` or is malformed, so none can pause anything.
       const resume = { paused: false, reason: 'openapi conformance: no change' };
       const state = await hit<{ paused: boolean }>('GET /controls/withdrawals', { token: ops });
       if (!state.body.paused) {
@@ -1189,35 +711,20 @@ describe('live responses conform to openapi.yaml', () => {
         expectAnswer(res, 200);
         expect(res.body.paused).toBe(false);
       }
-      expectAnswer(await hit(route, { token: customer, body: resume }), 403, 'FORBIDDEN');
-      expectAnswer(await hit(route, { body: resume }), 401, 'UNAUTHORIZED');
-      expectAnswer(
-        await hit(route, { token: ops, body: { ...resume, reason: 'x'.repeat(8200) } }),
-        413,
-        'PAYLOAD_TOO_LARGE',
-      );
-      expectAnswer(
-        await hit(route, { token: ops, rawBody: JSON.stringify(resume) }),
-        415,
-        'UNSUPPORTED_MEDIA_TYPE',
-      );
-      for (const body of [
+      await agreeOnBodies(route, { token: ops }, [
         { paused: 'false', reason: 'x' },
         { paused: false },
         { paused: false, reason: '  ' },
         { paused: false, reason: 'r'.repeat(501) },
         { ...resume, until: 'tomorrow' },
-      ]) {
-        expect(oracle.acceptsBody('post', '/controls/withdrawals', body)).toBe(false);
-        expectAnswer(await hit(route, { token: ops, body }), 400, 'VALIDATION_ERROR');
-      }
+      ]);
       expect(
         oracle.acceptsBody('post', '/controls/withdrawals', { paused: true, reason: 'x' }),
       ).toBe(true);
     });
   });
 
-  it('validated every operation live, with every error code reachable locally', () => {
+  it('validated an answer of every operation live, and the catch-all route', () => {
     const operations = operationsOf(doc);
     const documented = operations.reduce((n, op) => n + oracle.responsesOf(op).length, 0);
     const validated = operations.reduce(
@@ -1232,29 +739,9 @@ describe('live responses conform to openapi.yaml', () => {
       });
     }
     expect(oracle.live.get('#/components/responses/RouteNotFound')).toEqual(new Set([404]));
-    // Not reachable on a healthy local stack: TRANSACTION_CONFLICT, SERVICE_UNAVAILABLE and
-    // INTERNAL_ERROR (failures), BALANCE_LIMIT_EXCEEDED (a balance near 2^53), and
-    // WITHDRAWALS_PAUSED (it would pause the shared stack; checked by schema above).
-    expect([...oracle.codesSeen].sort()).toEqual(
-      [
-        'VALIDATION_ERROR',
-        'IDEMPOTENCY_KEY_REQUIRED',
-        'UNAUTHORIZED',
-        'FORBIDDEN',
-        'ACCOUNT_NOT_FOUND',
-        'NOT_FOUND',
-        'INSUFFICIENT_FUNDS',
-        'PAYLOAD_TOO_LARGE',
-        'UNSUPPORTED_MEDIA_TYPE',
-        'IDEMPOTENCY_KEY_REUSED',
-        'CURRENCY_MISMATCH',
-        'ACCOUNT_FROZEN',
-        'PAYOUT_NOT_FOUND',
-      ].sort(),
-    );
     process.stderr.write(
       `openapi conformance: ${operations.length} operations, ${validated} of ${documented} ` +
-        `documented (operation, status) pairs validated live, ${oracle.codesSeen.size} error codes\n`,
+        `documented (operation, status) pairs validated live over HTTP; every refusal: refusals.test.ts\n`,
     );
   });
 });
@@ -1265,14 +752,14 @@ describe('live responses conform to openapi.yaml', () => {
  */
 async function agreeOnBodies(
   route: string,
-  call: Omit<Call, 'body' | 'rawBody'>,
+  request: Omit<Call, 'body' | 'rawBody'>,
   bodies: unknown[],
   headers: () => Record<string, string> = () => ({}),
 ): Promise<void> {
   const [method = '', template = ''] = route.split(' ');
   for (const body of bodies) {
     const res = await hit(route, {
-      ...call,
+      ...request,
       rawBody: JSON.stringify(body),
       headers: { ...json, ...headers() },
     });

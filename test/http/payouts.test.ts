@@ -5,9 +5,10 @@
  * A payout holds its amount at once (202: available down, balance unchanged), then is paid by
  * the gateway exactly once and posted, or refused and voided; either way the statement shows
  * one line with the exact balance. A transfer moves money between two accounts in one step.
- * For every refusal: proof that nothing changed, on every account involved.
+ * The refusals of both routes (status, code, nothing changed, nothing reaching the gateway) are
+ * the matrix's: test/http/refusals.test.ts.
  */
-import type { ApiResponse } from '../support/api-client';
+import { expectJsonNoStore, type ApiResponse } from '../support/api-client';
 import {
   BALANCE_FIELDS,
   TRANSFER_FIELDS,
@@ -17,7 +18,6 @@ import {
   expectEntryShape,
   expectError,
   expectPayoutShape,
-  fullHistory,
   gatewayRecord,
   gatewayRecords,
   newDestination,
@@ -28,7 +28,6 @@ import {
   signInAll,
   snapshot,
   transfer,
-  unknownAccountId,
   waitForPayoutResolved,
   waitForStatement,
   withdraw,
@@ -36,7 +35,6 @@ import {
   type Balance,
   type HistoryPage,
   type PayoutBody,
-  type Snapshot,
   type TransferBody,
   type User,
 } from './fixtures';
@@ -48,11 +46,6 @@ let tokens: Record<User, string>;
 beforeAll(async () => {
   tokens = await signInAll();
 });
-
-const noStore = (res: ApiResponse<unknown>): void => {
-  expect(res.headers.get('cache-control')).toBe('no-store');
-  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-};
 
 const PAYOUT_RESULT_FIELDS = ['available', 'balance', 'payout', 'pending', 'transaction'];
 const TRANSFER_RESULT_FIELDS = ['available', 'balance', 'transaction', 'transfer'];
@@ -117,7 +110,7 @@ describe('POST /accounts/{id}/payouts (owner)', () => {
 
     const res = await postPayout(tokens.alice, accountId, { amount: 300, destination }, key);
     expect(res.status).toBe(202);
-    noStore(res);
+    expectJsonNoStore(res);
     expect(res.headers.get('idempotent-replayed')).toBeNull();
     expect(Object.keys(res.body).sort()).toEqual(PAYOUT_RESULT_FIELDS);
     expect(res.body).toMatchObject({ balance: 1000, available: 700, pending: 300 });
@@ -256,7 +249,7 @@ describe('POST /accounts/{id}/payouts (owner)', () => {
     const { transactionId } = first.body.payout;
     const replay = await postPayout(tokens.alice, accountId, body, key);
     expect(replay.status).toBe(202);
-    noStore(replay);
+    expectJsonNoStore(replay);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expectPayoutShape(replay.body.payout);
     expect(replay.body.payout).toMatchObject({
@@ -440,100 +433,10 @@ describe('POST /accounts/{id}/payouts (owner)', () => {
     expect(res.body).toMatchObject({ balance: 500, available: 400, pending: 100 });
     await waitForPayoutResolved(tokens.alice, accountId, res.body.payout.transactionId);
   });
-
-  describe('refusals change nothing and reach no gateway', () => {
-    let account: Account;
-    let before: Snapshot;
-    const destination = newDestination('refusals');
-
-    beforeAll(async () => {
-      account = await openFundedAccount(tokens.ops, tokens.alice, 1000);
-      before = await snapshot(tokens.alice, account.accountId, 1);
-    });
-
-    afterEach(async () => {
-      expect(await currentState(tokens.alice, account.accountId)).toStrictEqual(before);
-      expect(await gatewayRecordsFor(destination)).toEqual([]);
-    });
-
-    it('refuses more than available with 409 INSUFFICIENT_FUNDS, and replays the refusal', async () => {
-      const key = newKey('payout-overdraw');
-      const body = { amount: 1001, destination };
-      const refused = await postPayout(tokens.alice, account.accountId, body, key);
-      expectError(refused, 409, 'INSUFFICIENT_FUNDS');
-      expect(refused.headers.get('idempotent-replayed')).toBeNull();
-      const replay = await postPayout(tokens.alice, account.accountId, body, key);
-      expectError(replay, 409, 'INSUFFICIENT_FUNDS');
-      expect(replay.headers.get('idempotent-replayed')).toBe('true');
-      expect(replay.body).toStrictEqual(refused.body);
-    });
-
-    it.each<[string, unknown]>([
-      ['amount 0', { amount: 0, destination }],
-      ['a negative amount', { amount: -1, destination }],
-      ['a fractional amount', { amount: 1.5, destination }],
-      ['a string amount', { amount: '100', destination }],
-      ['a huge amount (1e300)', { amount: 1e300, destination }],
-      ['an amount above 10^12', { amount: 1_000_000_000_001, destination }],
-      ['a null amount', { amount: null, destination }],
-      ['no amount', { destination }],
-      ['no destination', { amount: 1 }],
-      ['an empty destination', { amount: 1, destination: '' }],
-      ['a destination with a space', { amount: 1, destination: `${destination} x` }],
-      ['a destination of 129 characters', { amount: 1, destination: 'd'.repeat(129) }],
-      ['a numeric destination', { amount: 1, destination: 42 }],
-      ['currency "usd"', { amount: 1, destination, currency: 'usd' }],
-      ['an unknown field', { amount: 1, destination, memo: 'x' }],
-      ['a JSON array', [{ amount: 1, destination }]],
-    ])('refuses %s with 400 VALIDATION_ERROR', async (_what, body) => {
-      expectError(await postPayout(tokens.alice, account.accountId, body), 400, 'VALIDATION_ERROR');
-    });
-
-    it('refuses a missing Idempotency-Key with 400 IDEMPOTENCY_KEY_REQUIRED', async () => {
-      expectError(
-        await postPayout(tokens.alice, account.accountId, { amount: 1, destination }, null),
-        400,
-        'IDEMPOTENCY_KEY_REQUIRED',
-      );
-    });
-
-    it('refuses EUR on a USD account with 422 CURRENCY_MISMATCH', async () => {
-      expectError(
-        await postPayout(tokens.alice, account.accountId, {
-          amount: 1,
-          destination,
-          currency: 'EUR',
-        }),
-        422,
-        'CURRENCY_MISMATCH',
-      );
-    });
-
-    it.each<[string, User | null, number, string]>([
-      ["bob on alice's account", 'bob', 404, 'ACCOUNT_NOT_FOUND'],
-      ['an operator (only the owner pays out)', 'ops', 403, 'FORBIDDEN'],
-      ['no token', null, 401, 'UNAUTHORIZED'],
-    ])('refuses %s', async (_what, user, status, code) => {
-      const token = user === null ? undefined : tokens[user];
-      expectError(
-        await postPayout(token, account.accountId, { amount: 1, destination }),
-        status,
-        code,
-      );
-    });
-
-    it('answers 404 ACCOUNT_NOT_FOUND for a payout from an account that does not exist', async () => {
-      expectError(
-        await postPayout(tokens.alice, unknownAccountId(), { amount: 1, destination }),
-        404,
-        'ACCOUNT_NOT_FOUND',
-      );
-    });
-  });
 });
 
 describe('GET /accounts/{id}/payouts/{transactionId}', () => {
-  it('answers the payout to its owner and operators; 404 to anyone else and for unknown ids', async () => {
+  it('answers the payout, as it is now, to its owner and to operators', async () => {
     const account = await openFundedAccount(tokens.ops, tokens.alice, 100);
     const { accountId } = account;
     const res = await requestPayout(tokens.alice, accountId, 10, newDestination('read'));
@@ -544,28 +447,12 @@ describe('GET /accounts/{id}/payouts/{transactionId}', () => {
       token: tokens.alice,
     });
     expect(asOwner.status).toBe(200);
-    noStore(asOwner);
+    expectJsonNoStore(asOwner);
     expect(asOwner.body).toStrictEqual(resolved);
     const asOps = await call('GET', `/accounts/${accountId}/payouts/${transactionId}`, {
       token: tokens.ops,
     });
     expect(asOps.body).toStrictEqual(resolved);
-
-    const bobs = await openFundedAccount(tokens.ops, tokens.bob, 0);
-    for (const [user, path, code] of [
-      ['bob', `/accounts/${accountId}/payouts/${transactionId}`, 'ACCOUNT_NOT_FOUND'],
-      ['bob', `/accounts/${bobs.accountId}/payouts/${transactionId}`, 'PAYOUT_NOT_FOUND'],
-      ['alice', `/accounts/${accountId}/payouts/${unknownAccountId()}`, 'PAYOUT_NOT_FOUND'],
-      ['alice', `/accounts/${accountId}/payouts/not-a-ulid`, 'PAYOUT_NOT_FOUND'],
-      ['alice', `/accounts/${unknownAccountId()}/payouts/${transactionId}`, 'ACCOUNT_NOT_FOUND'],
-    ] as const) {
-      expectError(await call('GET', path, { token: tokens[user] }), 404, code);
-    }
-    expectError(
-      await call('GET', `/accounts/${accountId}/payouts/${transactionId}`),
-      401,
-      'UNAUTHORIZED',
-    );
   });
 });
 
@@ -583,7 +470,7 @@ describe('POST /transfers', () => {
 
     const first = await postTransfer(tokens.alice, body, key);
     expect(first.status).toBe(201);
-    noStore(first);
+    expectJsonNoStore(first);
     expect(first.headers.get('idempotent-replayed')).toBeNull();
     expect(Object.keys(first.body).sort()).toEqual(TRANSFER_RESULT_FIELDS);
     expect(Object.keys(first.body.transfer).sort()).toEqual(TRANSFER_FIELDS);
@@ -611,7 +498,7 @@ describe('POST /transfers', () => {
 
     const replay = await postTransfer(tokens.alice, body, key);
     expect(replay.status).toBe(201);
-    noStore(replay);
+    expectJsonNoStore(replay);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.body.transfer).toStrictEqual(first.body.transfer);
     expect(replay.body.transaction.transactionId).toBe(transaction.transactionId);
@@ -688,169 +575,12 @@ describe('POST /transfers', () => {
     ).toStrictEqual(new Set(destination.history.map((e) => e.transactionId)));
   });
 
-  it('refuses from a frozen account (423); a frozen destination still receives', async () => {
+  it('credits a frozen destination: a freeze stops money leaving, not arriving', async () => {
     const from = await openFundedAccount(tokens.ops, tokens.alice, 1000);
     const to = await openFundedAccount(tokens.ops, tokens.bob, 0);
     await setFrozen(to.accountId, true);
     const res = await transfer(tokens.alice, from.accountId, to.accountId, 100);
     expect(res.body.balance).toBe(900);
     expect(await snapshot(tokens.bob, to.accountId, 1)).toMatchObject({ balance: 100 });
-
-    await setFrozen(from.accountId, true);
-    const before = await snapshot(tokens.alice, from.accountId, 2);
-    expectError(
-      await postTransfer(tokens.alice, {
-        fromAccountId: from.accountId,
-        toAccountId: to.accountId,
-        amount: 1,
-      }),
-      423,
-      'ACCOUNT_FROZEN',
-    );
-    expect(await currentState(tokens.alice, from.accountId)).toStrictEqual(before);
-    expect(await currentState(tokens.bob, to.accountId)).toMatchObject({ balance: 100 });
-  });
-
-  describe('refusals change nothing on either account', () => {
-    let alices: Account;
-    let bobs: Account;
-    let euros: Account;
-    let aliceBefore: Snapshot;
-    let bobBefore: Snapshot;
-
-    beforeAll(async () => {
-      alices = await openFundedAccount(tokens.ops, tokens.alice, 1000);
-      bobs = await openFundedAccount(tokens.ops, tokens.bob, 100);
-      euros = await openFundedAccount(tokens.ops, tokens.bob, 0, 'EUR');
-      aliceBefore = await snapshot(tokens.alice, alices.accountId, 1);
-      bobBefore = await snapshot(tokens.bob, bobs.accountId, 1);
-    });
-
-    afterEach(async () => {
-      expect(await currentState(tokens.alice, alices.accountId)).toStrictEqual(aliceBefore);
-      expect(await currentState(tokens.bob, bobs.accountId)).toStrictEqual(bobBefore);
-      expect(await fullHistory(tokens.bob, euros.accountId)).toEqual([]);
-    });
-
-    type Body = Record<string, unknown>;
-    const aliceToBob = (extra: Body = {}): Body => ({
-      fromAccountId: alices.accountId,
-      toAccountId: bobs.accountId,
-      amount: 10,
-      ...extra,
-    });
-
-    it.each<[string, User, () => unknown, number, string]>([
-      [
-        'a transfer to the same account',
-        'alice',
-        () => aliceToBob({ toAccountId: alices.accountId }),
-        400,
-        'VALIDATION_ERROR',
-      ],
-      [
-        'an unknown destination',
-        'alice',
-        () => aliceToBob({ toAccountId: unknownAccountId() }),
-        404,
-        'ACCOUNT_NOT_FOUND',
-      ],
-      [
-        'a destination id that is not a ULID',
-        'alice',
-        () => aliceToBob({ toAccountId: 'nope' }),
-        404,
-        'ACCOUNT_NOT_FOUND',
-      ],
-      [
-        "a transfer from bob's account (by alice)",
-        'alice',
-        () => aliceToBob({ fromAccountId: bobs.accountId, toAccountId: alices.accountId }),
-        404,
-        'ACCOUNT_NOT_FOUND',
-      ],
-      [
-        "a transfer from alice's account (by bob)",
-        'bob',
-        () => aliceToBob(),
-        404,
-        'ACCOUNT_NOT_FOUND',
-      ],
-      [
-        'a transfer from an account that does not exist',
-        'alice',
-        () => aliceToBob({ fromAccountId: unknownAccountId() }),
-        404,
-        'ACCOUNT_NOT_FOUND',
-      ],
-      ['an operator (only the owner moves money out)', 'ops', () => aliceToBob(), 403, 'FORBIDDEN'],
-      [
-        'more than available',
-        'alice',
-        () => aliceToBob({ amount: 1001 }),
-        409,
-        'INSUFFICIENT_FUNDS',
-      ],
-      [
-        'another currency named',
-        'alice',
-        () => aliceToBob({ currency: 'EUR' }),
-        422,
-        'CURRENCY_MISMATCH',
-      ],
-      [
-        'a destination in another currency',
-        'alice',
-        () => aliceToBob({ toAccountId: euros.accountId }),
-        422,
-        'CURRENCY_MISMATCH',
-      ],
-      ['amount 0', 'alice', () => aliceToBob({ amount: 0 }), 400, 'VALIDATION_ERROR'],
-      ['a negative amount', 'alice', () => aliceToBob({ amount: -10 }), 400, 'VALIDATION_ERROR'],
-      ['a fractional amount', 'alice', () => aliceToBob({ amount: 1.5 }), 400, 'VALIDATION_ERROR'],
-      ['a string amount', 'alice', () => aliceToBob({ amount: '10' }), 400, 'VALIDATION_ERROR'],
-      [
-        'an amount above 10^12',
-        'alice',
-        () => aliceToBob({ amount: 1_000_000_000_001 }),
-        400,
-        'VALIDATION_ERROR',
-      ],
-      [
-        'no destination',
-        'alice',
-        () => ({ fromAccountId: alices.accountId, amount: 10 }),
-        400,
-        'VALIDATION_ERROR',
-      ],
-      [
-        'no source',
-        'alice',
-        () => ({ toAccountId: bobs.accountId, amount: 10 }),
-        400,
-        'VALIDATION_ERROR',
-      ],
-      ['an unknown field', 'alice', () => aliceToBob({ memo: 'rent' }), 400, 'VALIDATION_ERROR'],
-    ])('refuses %s', async (_what, user, body, status, code) => {
-      expectError(await postTransfer(tokens[user], body()), status, code);
-    });
-
-    it('refuses a missing Idempotency-Key with 400 IDEMPOTENCY_KEY_REQUIRED', async () => {
-      expectError(
-        await postTransfer(tokens.alice, aliceToBob(), null),
-        400,
-        'IDEMPOTENCY_KEY_REQUIRED',
-      );
-    });
-
-    it('replays a refusal above available under its key (Idempotent-Replayed: true)', async () => {
-      const key = newKey('transfer-overdraw');
-      const refused = await postTransfer(tokens.alice, aliceToBob({ amount: 1001 }), key);
-      expectError(refused, 409, 'INSUFFICIENT_FUNDS');
-      const replay = await postTransfer(tokens.alice, aliceToBob({ amount: 1001 }), key);
-      expectError(replay, 409, 'INSUFFICIENT_FUNDS');
-      expect(replay.headers.get('idempotent-replayed')).toBe('true');
-      expect(replay.body).toStrictEqual(refused.body);
-    });
   });
 });

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { signIn } from '../../scripts/lib/cognito';
-import { DEMO_USERS } from '../../scripts/lib/cognito';
+import { DEMO_USERS, signIn } from '../../scripts/lib/cognito';
 import type { StackInfo } from './local-stack';
 
 /** The stack the e2e global setup started. */
@@ -11,11 +10,20 @@ export function e2eStack(): StackInfo & { dataDir: string } {
   return JSON.parse(readFileSync(file, 'utf8')) as StackInfo & { dataDir: string };
 }
 
-/** An access token for a seeded demo user, from the stack's own issuer. */
-export async function tokenFor(username: 'alice' | 'bob' | 'ops'): Promise<string> {
+export type DemoUser = 'alice' | 'bob' | 'ops';
+
+/** A seeded demo user's sign-in at the stack's own issuer: its access and ID tokens. */
+export async function signInDemoUser(
+  username: DemoUser,
+): Promise<{ accessToken: string; idToken?: string }> {
   const user = DEMO_USERS.find((u) => u.username === username);
   if (!user) throw new Error(`no demo user ${username}`);
-  return (await signIn(e2eStack().identity, user.username, user.password)).accessToken;
+  return signIn(e2eStack().identity, user.username, user.password);
+}
+
+/** An access token for a seeded demo user, from the stack's own issuer. */
+export async function tokenFor(username: DemoUser): Promise<string> {
+  return (await signInDemoUser(username)).accessToken;
 }
 
 export interface ApiResponse<T = Record<string, unknown>> {
@@ -49,4 +57,10 @@ export async function api<T = Record<string, unknown>>(
     headers: response.headers,
     body: (text ? JSON.parse(text) : {}) as T,
   };
+}
+
+/** Every answer of the service is JSON that no browser or proxy may cache. */
+export function expectJsonNoStore(res: ApiResponse<unknown>): void {
+  expect(res.headers.get('cache-control')).toBe('no-store');
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
 }

@@ -63,10 +63,14 @@ export interface ServerlessRoute {
   path: string;
 }
 
-/** The httpApi events of serverless.yml: routes, and the functions behind the catch-all `*`. */
+/**
+ * The httpApi events of serverless.yml: routes, the functions behind the catch-all `*`, and
+ * each of those functions' handler (`handlers/accounts.list`: module, then export).
+ */
 export function serverlessHttpApi(file = SERVERLESS_FILE): {
   routes: ServerlessRoute[];
   catchAll: string[];
+  handlers: Record<string, string>;
 } {
   const doc = yaml.load(readFileSync(file, 'utf8'), {
     schema: cloudFormationTolerant,
@@ -75,10 +79,12 @@ export function serverlessHttpApi(file = SERVERLESS_FILE): {
   if (!isObj(doc) || !isObj(doc.functions)) throw new Error(`${file}: no functions`);
   const routes: ServerlessRoute[] = [];
   const catchAll: string[] = [];
+  const handlers: Record<string, string> = {};
   for (const [functionName, fn] of Object.entries(doc.functions)) {
     const events = isObj(fn) && Array.isArray(fn.events) ? (fn.events as unknown[]) : [];
     for (const event of events) {
       if (!isObj(event) || event.httpApi === undefined) continue;
+      if (isObj(fn) && typeof fn.handler === 'string') handlers[functionName] = fn.handler;
       const spec = event.httpApi;
       let method: string;
       let routePath: string;
@@ -101,7 +107,7 @@ export function serverlessHttpApi(file = SERVERLESS_FILE): {
       routes.push({ functionName, method: lower, path: routePath });
     }
   }
-  return { routes, catchAll };
+  return { routes, catchAll, handlers };
 }
 
 // ---------------------------------------------------------------------------------------------
