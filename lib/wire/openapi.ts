@@ -844,6 +844,25 @@ export interface components {
             };
         };
         /**
+         * @description `IDEMPOTENCY_KEY_REUSED`: the key was used with a different request (nothing changed).
+         *     `CURRENCY_MISMATCH` when the named `currency` is not the destination's: refused before
+         *     anything is written, so it is not recorded (the same request answers the same again).
+         *     `CURRENCY_MISMATCH` when the source's currency differs from the destination's, or
+         *     `BALANCE_LIMIT_EXCEEDED` (the destination would pass 2^53 - 1): recorded under the key,
+         *     so a retry gets this same answer with `Idempotent-Replayed: true`.
+         */
+        TransferUnprocessable: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
          * @description `ACCOUNT_FROZEN`: an operator froze the account. Not recorded under the key: a retry
          *     after the unfreeze executes.
          */
@@ -1255,7 +1274,7 @@ export interface operations {
             409: components["responses"]["WithdrawalConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["DepositUnprocessable"];
+            422: components["responses"]["TransferUnprocessable"];
             423: components["responses"]["AccountFrozen"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];

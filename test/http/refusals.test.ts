@@ -539,8 +539,8 @@ const ROUTES: Record<string, Route> = {
     rows: [
       ...AMOUNT_ROWS,
       ...moneyOutRows((accountId) => field('fromAccountId', accountId)),
-      // Refused before the write (lib/domain/movements.ts, transfer), so not recorded, though
-      // openapi.yaml (DepositUnprocessable) says it is: reported, the behaviour kept as it is.
+      // Refused before the write (the destination's currency is read first), so not recorded:
+      // openapi.yaml's TransferUnprocessable says so.
       namedCurrencyRow(false),
       ...invalids([
         ['a transfer to the same account', field('toAccountId', (w) => w.alice)],
