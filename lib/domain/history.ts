@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { accountFor } from './accounts';
 import { ValidationError } from './errors';
-import { ledgerEntry, type Account, type LedgerEntry } from './types';
+import { ledgerEntry, type Account, type Caller, type LedgerEntry } from './types';
 import {
   STATEMENT_CHUNK,
   type AccountStore,
@@ -63,17 +63,17 @@ export function decodeCursor(cursor: string): Position {
 
 export async function listTransactions(
   deps: HistoryDeps,
-  caller: Parameters<typeof accountFor>[1],
+  caller: Caller,
   accountId: string,
   page: { limit: number; cursor?: string },
 ): Promise<HistoryPage> {
   const at = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
-  const account = await accountFor(deps, caller, accountId);
-  if (at !== undefined && 'before' in at)
+  if (at !== undefined && 'before' in at) {
+    await accountFor(deps, caller, accountId);
     return statementPage(deps, accountId, page.limit, at.before);
-
+  }
   const top = at?.top ?? settledTop(await deps.store.listStatement(accountId, STATEMENT_CHUNK));
-  const recent = await recentPart(deps, account, top, at?.pendingBefore);
+  const recent = await recentPart(deps, { caller, accountId }, top, at?.pendingBefore);
   if (recent.next !== null) return { transactions: recent.entries, nextCursor: recent.next };
   const statement = await statementPage(deps, accountId, page.limit, top + 1);
   return { ...statement, transactions: [...recent.entries, ...statement.transactions] };
@@ -118,11 +118,14 @@ function settledTop(newestFirst: LedgerEntry[]): number {
  */
 async function recentPart(
   deps: HistoryDeps,
-  account: Account,
+  reader: { caller: Caller; accountId: string },
   top: number,
   pendingBefore: string | undefined,
 ): Promise<{ entries: LedgerEntry[]; next: string | null }> {
-  const pending = await deps.store.listPending(account.accountId, RECENT_PAGE + 1, pendingBefore);
+  const pending = await deps.store.listPending(reader.accountId, RECENT_PAGE + 1, pendingBefore);
+  // Read after the pending entries (and checked before anything is shown): the account's last
+  // movement is then the newest of every entry listed, so it can lead the page.
+  const account = await accountFor(deps, reader.caller, reader.accountId);
   const placed = await deps.store.listStatementAbove(
     account.accountId,
     Math.max(0, top - STATEMENT_CHUNK),
@@ -144,10 +147,17 @@ async function recentPart(
   const shown = members.slice(0, RECENT_PAGE);
   const last = shown[shown.length - 1]?.transactionId;
   const before = members.length > RECENT_PAGE ? last : floor;
-  // ... and within the page they come newest first: the movements still waiting (commits later
-  // than any placed line; the account's latest first), then the placed lines by sequence.
+  // ... and within the page they come newest first: the account's last movement if it is still
+  // waiting, the other waiting movements (commits later than any placed line), then the placed
+  // lines by sequence.
   const waitingIds = new Set(waiting.map((entry) => entry.transactionId));
-  const rank = (entry: LedgerEntry) => (waitingIds.has(entry.transactionId) ? 0 : 1);
+  const lastId = account.lastMovement?.transactionId;
+  const rank = (entry: LedgerEntry) =>
+    entry.transactionId === lastId && waitingIds.has(lastId)
+      ? 0
+      : waitingIds.has(entry.transactionId)
+        ? 1
+        : 2;
   shown.sort(
     (a, b) =>
       rank(a) - rank(b) ||
