@@ -270,7 +270,7 @@ export async function renderReport(r: BenchResults): Promise<string> {
             )} | ${round.elapsedMs} | ${round.throughput} | ${round.balanceDrop} | ${round.versionIncrease} |`,
       ),
       '',
-      `Median throughput ${hot.throughput} withdrawals/s on one account; latency p50 ${hot.latency.p50} ms, p99 ${hot.latency.p99} ms, max ${hot.latency.max} ms. DynamoDB Local serialises transactions on one item and never reports TransactionConflict (TOOLCHAIN.md), so this shows correctness under contention and the local ceiling, not DynamoDB's (about 500 movements/s per account, README).`,
+      `Median throughput ${hot.throughput} withdrawals/s on one account; latency p50 ${hot.latency.p50} ms, p99 ${hot.latency.p99} ms, max ${hot.latency.max} ms. DynamoDB Local serialises transactions on one item and never reports TransactionConflict (TOOLCHAIN.md), so this shows correctness under contention and the local ceiling, not DynamoDB's (about 500 movements/s per account, docs/architecture.md).`,
       '',
     );
   } else {

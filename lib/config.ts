@@ -19,7 +19,6 @@ const schema = z.object({
   /** Comma-separated origins allowed by CORS. */
   CORS_ORIGINS: z._default(z.string(), ''),
   IDEMPOTENCY_TTL_DAYS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(3650)), 30),
-  /** How long a container trusts its last read of the withdrawals pause switch. */
   /** The payout gateway's base URL (the simulated one locally). Unset: payouts are held only. */
   PAYOUT_GATEWAY_URL: z.optional(z.url()),
   PAYOUT_GATEWAY_TIMEOUT_MS: z._default(
@@ -30,6 +29,7 @@ const schema = z.object({
   PAYOUT_HOLD_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(5), z.lte(604_800)), 900),
   /** An open payout not heard of for this long is asked again (same idempotency key). */
   PAYOUT_RETRY_SECONDS: z._default(z.coerce.number().check(z.gte(1), z.lte(3600)), 30),
+  /** How long a container trusts its last read of the withdrawals pause switch. */
   PAUSE_SWITCH_CACHE_SECONDS: z._default(z.coerce.number().check(z.gte(0), z.lte(300)), 5),
 });
 
