@@ -1,9 +1,9 @@
-import { signOf } from './movement-types';
+import { signOf, type MovementType } from './movement-types';
+
+export type { MovementType };
 
 /** Money is always an integer count of the currency's minor units (cents for USD). */
 export type MinorUnits = number;
-
-export type MovementType = 'DEPOSIT' | 'WITHDRAWAL' | 'TRANSFER_IN' | 'TRANSFER_OUT' | 'PAYOUT';
 
 /**
  * POSTED entries moved the balance. A payout is PENDING while its funds are held (then it is
