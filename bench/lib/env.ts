@@ -12,8 +12,8 @@ import {
   localDynamoDbClient,
   startDynamoDbLocal,
   type DynamoDbLocalProcess,
-} from '../../scripts/lib/dynamodb-local';
-import { ensureTable } from '../../scripts/lib/table';
+} from '../../local/dynamodb-local';
+import { ensureTable } from '../../local/table';
 
 export const LEDGER_TABLE = 'bench-ledger';
 /** Powertools Idempotency's own table (the usual alternative), partition key `id`. */

@@ -21,7 +21,7 @@ import {
   type JWTPayload,
   type KeyLike,
 } from 'jose';
-import { signIn, DEMO_USERS } from '../../scripts/lib/cognito';
+import { signIn, DEMO_USERS } from '../../local/cognito';
 import { e2eStack } from '../support/api-client';
 import {
   COGNITO_LOCAL_PRIVATE_KEY,

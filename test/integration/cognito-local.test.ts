@@ -13,7 +13,7 @@ import {
   startCognitoLocal,
   type CognitoLocalProcess,
   type LocalIdentity,
-} from '../../scripts/lib/cognito';
+} from '../../local/cognito';
 
 jest.setTimeout(60_000);
 

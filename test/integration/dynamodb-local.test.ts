@@ -22,13 +22,13 @@ import {
   startDynamoDbLocal,
   assertPortFree,
   type DynamoDbLocalProcess,
-} from '../../scripts/lib/dynamodb-local';
-import { startStreamPoller, type StreamPoller } from '../../scripts/lib/stream-poller';
+} from '../../local/dynamodb-local';
+import { startStreamPoller, type StreamPoller } from '../../local/stream-poller';
 import {
   backfillAccountBalances,
   ensureTable,
   tableDefinitionFromServerlessYml,
-} from '../../scripts/lib/table';
+} from '../../local/table';
 import { createTestTable } from '../support/dynamodb';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -19,14 +19,14 @@ import type { Account, Caller } from '../../lib/domain/types';
 import { createHttpPayoutGateway } from '../../lib/payouts/gateway';
 import { isNewPayoutRecord, payoutDispatcher } from '../../lib/payout-stream';
 import { accountKey } from '../../lib/persistence/keys';
-import { auditLedger } from '../../scripts/lib/bank/audit';
+import { auditLedger } from '../../lib/audit/ledger-audit';
 import {
   startSimulatedGateway,
   type DestinationMode,
   type SimulatedGateway,
-} from '../../scripts/lib/payout-gateway';
-import { startStreamPoller, type StreamPoller } from '../../scripts/lib/stream-poller';
-import { findFreePort } from '../../scripts/lib/dynamodb-local';
+} from '../../local/payout-gateway';
+import { startStreamPoller, type StreamPoller } from '../../local/stream-poller';
+import { findFreePort } from '../../local/dynamodb-local';
 import {
   chainProblems,
   createTestLedger,

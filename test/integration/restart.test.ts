@@ -8,7 +8,7 @@ import {
   findFreePort,
   startDynamoDbLocal,
   type DynamoDbLocalProcess,
-} from '../../scripts/lib/dynamodb-local';
+} from '../../local/dynamodb-local';
 import { chainProblems, createTestLedger, customer, type TestLedger } from '../support/ledger';
 
 // DynamoDB Local of its own, keeping its data on disk, so it can be killed and restarted.

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { signIn } from '../../scripts/lib/cognito';
-import { DEMO_USERS } from '../../scripts/lib/cognito';
+import { signIn } from '../../local/cognito';
+import { DEMO_USERS } from '../../local/cognito';
 import type { StackInfo } from './local-stack';
 
 /** The stack the e2e global setup started. */

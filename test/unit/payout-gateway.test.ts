@@ -12,7 +12,7 @@ import {
   startSimulatedGateway,
   type SimulatedGateway,
   type SimulatedPayout,
-} from '../../scripts/lib/payout-gateway';
+} from '../../local/payout-gateway';
 
 const FAST = { min: 5, max: 20 };
 const TIMEOUT_MS = 300;

@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { LedgerEntry } from '../../../lib/domain/types';
 import { QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { pendingPartitions } from '../../../lib/persistence/keys';
-import { localDynamoDbClient } from '../dynamodb-local';
+import { localDynamoDbClient } from '../../../local/dynamodb-local';
 import {
   FAULT_KINDS,
   seededRandom,
@@ -26,7 +26,7 @@ import {
   type FaultProxyStats,
   type FaultRule,
 } from '../fault-proxy';
-import { auditLedger, formatAudit, type AuditResult } from './audit';
+import { auditLedger, formatAudit, type AuditResult } from '../../../lib/audit/ledger-audit';
 import {
   dedicatedClient,
   execute,
@@ -62,7 +62,7 @@ import {
 import { hangProbe, runProbes, type HangProbe, type ProbeResult } from './probes';
 import { historyAround } from './history';
 import { payoutLatencies, sequencerLags, spread, unsequencedBefore, type Spread } from './lag';
-import { REPORT_DIR, writeReport } from './report';
+import { REPORT_DIR, writeReport } from '../../../lib/audit/report';
 import { crashAndRestart, startProxiedStack, type ProxiedStack } from './stack';
 import { INVARIANTS, verify, type AccountState } from './verify';
 

@@ -1,11 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { decodeJwt } from 'jose';
 import { ulid } from 'ulid';
-import { noMetrics } from '../../lib/metrics';
-import { openAccount, listAccounts } from '../../lib/domain/accounts';
-import { deposit } from '../../lib/domain/movements';
-import type { Caller } from '../../lib/domain/types';
-import type { LedgerStore } from '../../lib/domain/ports';
+import { noMetrics } from '../lib/metrics';
+import { openAccount, listAccounts } from '../lib/domain/accounts';
+import { deposit } from '../lib/domain/movements';
+import type { Caller } from '../lib/domain/types';
+import type { LedgerStore } from '../lib/domain/ports';
 import { DEMO_USERS, signIn, type LocalIdentity } from './cognito';
 
 /** Opening balance of each demo customer's USD account, in cents. */

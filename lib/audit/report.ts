@@ -2,14 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** test-artifacts/reliability/ of this repository (ignored by git). */
-export const REPORT_DIR = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'test-artifacts',
-  'reliability',
-);
+export const REPORT_DIR = path.resolve(__dirname, '..', '..', 'test-artifacts', 'reliability');
 
 /** Writes `<name>-<time>.json` and `.txt`, and `<name>-latest.*` copies; returns the paths. */
 export function writeReport(

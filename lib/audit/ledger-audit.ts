@@ -23,13 +23,8 @@ import {
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
-import {
-  accountKey,
-  ledgerPartition,
-  markerKey,
-  pendingPartitions,
-} from '../../../lib/persistence/keys';
-import { balanceEffect, type EntryStatus, type MovementType } from '../../../lib/domain/types';
+import { accountKey, ledgerPartition, markerKey, pendingPartitions } from '../persistence/keys';
+import { balanceEffect, type EntryStatus, type MovementType } from '../domain/types';
 
 type Item = Record<string, unknown>;
 

@@ -23,7 +23,7 @@ import { z } from 'zod';
 
 /** serverless.yml of this service; `SERVERLESS_YML` (a path) overrides it. */
 export const serverlessYmlPath = (): string =>
-  process.env.SERVERLESS_YML ?? path.resolve(__dirname, '../../serverless.yml');
+  process.env.SERVERLESS_YML ?? path.resolve(__dirname, '../serverless.yml');
 export const TABLE_LOGICAL_ID = 'LedgerTable';
 
 const INTRINSICS = [

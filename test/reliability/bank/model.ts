@@ -20,7 +20,7 @@ export const entryTypeOf = (type: OperationType): string =>
 /** The status of a definitive success: 202 for a payout (held), 201 for the rest. */
 export const successStatusOf = (type: OperationType): number => (type === 'PAYOUT' ? 202 : 201);
 
-/** The simulated gateway's modes the run sends payouts to (scripts/lib/payout-gateway.ts). */
+/** The simulated gateway's modes the run sends payouts to (local/payout-gateway.ts). */
 export type DestinationMode = 'succeed' | 'refuse' | 'lose' | 'timeout';
 
 export interface PayoutDestination {

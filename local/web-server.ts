@@ -1,6 +1,6 @@
 import http from 'node:http';
-import { pageWithConfig } from '../../lib/web-page/publish';
-import { buildWebPage } from '../../web/build';
+import { pageWithConfig } from '../lib/web-page/publish';
+import { buildWebPage } from '../web/build';
 
 export interface WebConfig {
   apiUrl: string;

@@ -24,7 +24,7 @@
  *   POST /_control/reset                       → 204 (forgets every payout and every mode)
  *   GET  /health                               → 200 {"status":"ok"}
  *
- * Run alone: `node scripts/run.js scripts/lib/payout-gateway.ts [--port 8300] [--state-file F]`.
+ * Run alone: `node scripts/run.js local/payout-gateway.ts [--port 8300] [--state-file F]`.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';

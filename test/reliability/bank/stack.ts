@@ -13,9 +13,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeJwt } from 'jose';
-import { DEMO_USERS, signIn } from '../cognito';
+import { DEMO_USERS, signIn } from '../../../local/cognito';
 import type { FaultProxy } from '../fault-proxy';
-import { startLocalStack, type RunningStack } from '../../../test/support/local-stack';
+import { startLocalStack, type RunningStack } from '../../support/local-stack';
 
 export type DemoUser = 'alice' | 'bob' | 'ops';
 

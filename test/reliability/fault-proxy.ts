@@ -10,7 +10,7 @@
  * body whose `__type` names the exception (`TransactionCanceledException` carries one
  * `CancellationReasons` entry per item of the request, as DynamoDB sends them).
  *
- * Run alone in front of a DynamoDB Local: `node scripts/run.js scripts/lib/fault-proxy.ts
+ * Run alone in front of a DynamoDB Local: `node scripts/run.js test/reliability/fault-proxy.ts
  * --target http://127.0.0.1:8000 [--port 8001]`, then start the stack with
  * `API_DYNAMODB_ENDPOINT=http://127.0.0.1:8001`.
  */

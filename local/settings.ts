@@ -26,7 +26,7 @@ function port(name: string, fallback: number): number {
 }
 
 export function stackSettings(): StackSettings {
-  const root = path.resolve(__dirname, '..', '..');
+  const root = path.resolve(__dirname, '..');
   const apiPort = port('API_PORT', 3000);
   const stage = 'local';
   return {

@@ -32,7 +32,7 @@
  *   open then (a payout sent before the refusal came back, not yet resolved at that state).
  */
 import type { LedgerEntry } from '../../../lib/domain/types';
-import { chainProblems } from '../../../test/support/ledger';
+import { chainProblems } from '../../support/ledger';
 import { HOLDS, NON_NEGATIVE, type BalanceSample } from './clients';
 import {
   entryTypeOf,

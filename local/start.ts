@@ -10,14 +10,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { assertPortFree, localDynamoDbClient, startDynamoDbLocal } from './lib/dynamodb-local';
-import { ensureIdentity, startCognitoLocal, DEMO_USERS } from './lib/cognito';
-import { backfillAccountBalances, ensureTable } from './lib/table';
-import { startSimulatedGateway } from './lib/payout-gateway';
-import { startProcess, waitFor, type ManagedProcess } from './lib/processes';
-import { stackSettings } from './lib/settings';
-import { startStreamPoller } from './lib/stream-poller';
-import { startWebServer } from './lib/web-server';
+import { assertPortFree, localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local';
+import { ensureIdentity, startCognitoLocal, DEMO_USERS } from './cognito';
+import { backfillAccountBalances, ensureTable } from './table';
+import { startSimulatedGateway } from './payout-gateway';
+import { startProcess, waitFor, type ManagedProcess } from './processes';
+import { stackSettings } from './settings';
+import { startStreamPoller } from './stream-poller';
+import { startWebServer } from './web-server';
 
 interface Stoppable {
   name: string;
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     // Imported only now: they read the configuration set just above.
     const { createDocumentClient } = await import('../lib/persistence/dynamodb-client');
     const { dynamoLedgerStore } = await import('../lib/persistence/dynamodb-store');
-    const { seedDemoData } = await import('./lib/seed');
+    const { seedDemoData } = await import('./seed');
     const sequencer = await import('../handlers/sequencer');
 
     // A stream consumer as Lambda's event source mapping runs it: filtered, checkpointed in DATA_DIR.
