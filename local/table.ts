@@ -1,6 +1,3 @@
-import yaml from 'js-yaml';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import {
   CreateTableCommand,
   UpdateTableCommand,
@@ -15,56 +12,14 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
+import { serverlessResource, serverlessYmlPath } from './serverless-config';
 
 /**
  * The ledger table is declared once, in serverless.yml (resources.Resources.LedgerTable). Local
  * tooling derives its CreateTable input from there so the emulator's table cannot drift from AWS's.
  */
 
-/** serverless.yml of this service; `SERVERLESS_YML` (a path) overrides it. */
-export const serverlessYmlPath = (): string =>
-  process.env.SERVERLESS_YML ?? path.resolve(__dirname, '../serverless.yml');
 export const TABLE_LOGICAL_ID = 'LedgerTable';
-
-const INTRINSICS = [
-  'Base64',
-  'Cidr',
-  'Condition',
-  'And',
-  'Equals',
-  'If',
-  'Not',
-  'Or',
-  'FindInMap',
-  'GetAtt',
-  'GetAZs',
-  'ImportValue',
-  'Join',
-  'Select',
-  'Split',
-  'Sub',
-  'Transform',
-  'Length',
-  'ToJsonString',
-];
-
-/** js-yaml's default schema plus CloudFormation's short tags (`!Ref X` => `{ Ref: 'X' }`, ...). */
-const cloudFormationSchema = yaml.DEFAULT_SCHEMA.extend(
-  ['Ref', ...INTRINSICS].flatMap((name) => {
-    const key = name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
-    return (['scalar', 'sequence', 'mapping'] as const).map(
-      (kind) =>
-        new yaml.Type(`!${name}`, {
-          kind,
-          // `!GetAtt Res.Attr.Sub` => ['Res', 'Attr.Sub'], as serverless reads it.
-          construct: (data: unknown) =>
-            name === 'GetAtt' && typeof data === 'string'
-              ? { [key]: [data.split('.')[0], data.split('.').slice(1).join('.')] }
-              : { [key]: data },
-        }),
-    );
-  }),
-);
 
 const keySchema = z.array(
   z.object({ AttributeName: z.string(), KeyType: z.enum(['HASH', 'RANGE']) }).strict(),
@@ -141,29 +96,7 @@ export function tableSpecFromServerlessYml(
 ): TableSpec {
   const file = opts.file ?? serverlessYmlPath();
   const logicalId = opts.logicalId ?? TABLE_LOGICAL_ID;
-  let doc: unknown;
-  try {
-    doc = yaml.load(readFileSync(file, 'utf8'), { schema: cloudFormationSchema, filename: file });
-  } catch (err) {
-    // Same parser (js-yaml 4) as serverless 3: if this fails, `serverless package` fails too.
-    throw new Error(
-      `Cannot parse ${file} (serverless would fail the same way): ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
-  const resource = z
-    .object({
-      resources: z.object({
-        Resources: z.record(
-          z.string(),
-          z.object({ Type: z.string(), Properties: z.unknown() }).loose(),
-        ),
-      }),
-    })
-    .loose()
-    .parse(doc).resources.Resources[logicalId];
-  if (resource === undefined || resource.Type !== 'AWS::DynamoDB::Table') {
-    throw new Error(`${file}: resources.Resources.${logicalId} is not an AWS::DynamoDB::Table`);
-  }
+  const resource = serverlessResource(logicalId, 'AWS::DynamoDB::Table', file);
   const parsed = tableProperties.safeParse(resource.Properties);
   if (!parsed.success) {
     const problems = parsed.error.issues

@@ -83,7 +83,7 @@ export async function runFuzz(
   const host = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname;
   const port = Number(url.port);
   const contract = loadContract();
-  // README's error table, and the codes openapi.yaml documents (the same statuses).
+  // The service's error table, and the codes openapi.yaml documents (the same statuses).
   const codes = new Map([...contract.codes, ...setup.codes]);
   const before = await snapshotState(setup.dynamodb, setup.tableName);
   const readable = readableTransactions(before, setup.accounts);

@@ -19,7 +19,7 @@ export interface FuzzSetup {
   } | null;
   /** A cursor the API returned. */
   cursor: string;
-  /** Error code => status, from README's error table (openapi.yaml's are added). */
+  /** Error code => status, from the service's error table (openapi.yaml's are added). */
   codes: Map<string, number>;
   /** The routes serverless.yml deploys (each must have a model too). */
   routes: Route[];
