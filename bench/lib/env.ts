@@ -8,11 +8,11 @@ import { ulid } from 'ulid';
 import type { Account } from '../../lib/domain/types';
 import { accountKey, ownerLinkKey } from '../../lib/persistence/keys';
 import {
-  findFreePort,
   localDynamoDbClient,
   startDynamoDbLocal,
   type DynamoDbLocalProcess,
 } from '../../local/dynamodb-local';
+import { findFreePort } from '../../local/ports';
 import { ensureTable } from '../../local/table';
 
 export const LEDGER_TABLE = 'bench-ledger';

@@ -19,6 +19,7 @@ import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import zlib from 'node:zlib';
 import { z } from 'zod';
+import { sleep } from '../../local/wait';
 
 export const FAULT_KINDS = [
   /** TransactWriteItems cancelled with a `TransactionConflict` reason (400, not sent on). */
@@ -275,8 +276,6 @@ function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
     stream.on('error', reject);
   });
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resets a client connection (RST), so the SDK sees ECONNRESET as from a dropped network path. */
 function reset(socket: Socket): void {

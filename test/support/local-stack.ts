@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findFreePort } from '../../local/dynamodb-local';
+import { findFreePort } from '../../local/ports';
+import { sleep } from '../../local/wait';
 
 /** What `npm start` writes to DATA_DIR/stack.json once everything answers. */
 export interface StackInfo {
@@ -76,7 +77,7 @@ export async function startLocalStack(
       }
       throw new Error(`the local stack did not start:\n${tail}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
   const info = JSON.parse(readFileSync(stackFile, 'utf8')) as StackInfo;
   return {

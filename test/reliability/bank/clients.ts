@@ -6,7 +6,9 @@
  * also transfer among the hot accounts and request payouts to the gateway's destinations.
  */
 import { performance } from 'node:perf_hooks';
-import { call, type Exchange } from './http';
+import { retry } from '../../../lib/domain/retry';
+import { sleep } from '../../../local/wait';
+import { call, callUntil, type Exchange } from './http';
 import {
   classify,
   isDefinitive,
@@ -63,8 +65,6 @@ export const HOLDS = 'every balance read has pending ≥ 0 and available = balan
 
 export const randomInt = (random: Random, min: number, max: number): number =>
   min + Math.floor(random() * (max - min + 1));
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function passGate(ctx: RunContext): Promise<void> {
   while (ctx.gate !== null) await ctx.gate;
@@ -177,38 +177,71 @@ async function attempt(
 /** Sends one operation until it has a definitive answer (or the limits are reached). */
 export async function execute(ctx: RunContext, op: Operation, plan: SendPlan): Promise<void> {
   const timeout = ctx.limits.requestTimeoutMs;
-  let definitive: Attempt | undefined;
-  if (plan.concurrent) {
-    const pair = await Promise.all([
-      attempt(ctx, op, 'first', timeout),
-      attempt(ctx, op, 'concurrent', timeout),
-    ]);
-    definitive = pair.find(isDefinitive);
-  } else {
-    const first = await attempt(
-      ctx,
-      op,
-      'first',
-      plan.abortFirstAfterMs ?? plan.firstTimeoutMs ?? timeout,
-    );
-    if (isDefinitive(first)) definitive = first;
-  }
-  const deadline = performance.now() + ctx.limits.opDeadlineMs;
-  for (let retry = 1; definitive === undefined; retry++) {
-    if (retry >= ctx.limits.attemptsPerOp || performance.now() > deadline) break;
-    await sleep(Math.min(1000, 20 * 2 ** Math.min(retry, 6)) * (0.5 + Math.random()));
-    const next = await attempt(ctx, op, 'retry', timeout);
-    if (isDefinitive(next)) definitive = next;
-  }
+  let deadline = Infinity; // from the first answer on: a hang probe's first attempt is long
+  let first = true;
+  const send = async (): Promise<Attempt | undefined> => {
+    if (!first) return attempt(ctx, op, 'retry', timeout);
+    first = false;
+    const answer = await firstAttempt(ctx, op, plan);
+    deadline = performance.now() + ctx.limits.opDeadlineMs;
+    return answer;
+  };
+  const definitive = await untilDefinitive(send, {
+    attempts: ctx.limits.attemptsPerOp,
+    baseMs: 20,
+    capMs: 1000,
+    inTime: () => performance.now() <= deadline,
+  });
   if (definitive !== undefined && plan.replay) await attempt(ctx, op, 'replay', timeout);
   settle(op);
 }
 
+/** The first send: alone (maybe given up early by the client), or twice at the same time. */
+async function firstAttempt(
+  ctx: RunContext,
+  op: Operation,
+  plan: SendPlan,
+): Promise<Attempt | undefined> {
+  const timeout = ctx.limits.requestTimeoutMs;
+  if (!plan.concurrent) {
+    return attempt(ctx, op, 'first', plan.abortFirstAfterMs ?? plan.firstTimeoutMs ?? timeout);
+  }
+  const pair = await Promise.all([
+    attempt(ctx, op, 'first', timeout),
+    attempt(ctx, op, 'concurrent', timeout),
+  ]);
+  return pair.find(isDefinitive);
+}
+
+/** No definitive answer yet: the same request is sent again, with the same key. */
+class NoAnswer extends Error {}
+
+/** `send` again with backoff until its answer is definitive; undefined when the tries ran out. */
+async function untilDefinitive(
+  send: () => Promise<Attempt | undefined>,
+  options: { attempts: number; baseMs: number; capMs: number; inTime?: () => boolean },
+): Promise<Attempt | undefined> {
+  const once = async (): Promise<Attempt> => {
+    const answer = await send();
+    if (answer === undefined || !isDefinitive(answer)) throw new NoAnswer();
+    return answer;
+  };
+  try {
+    return await retry(once, {
+      ...options,
+      retryable: (error) => error instanceof NoAnswer && (options.inTime?.() ?? true),
+    });
+  } catch (error) {
+    if (error instanceof NoAnswer) return undefined;
+    throw error;
+  }
+}
+
 /** One more try of an operation left without a definitive answer (faults off by then). */
 export async function resolve(ctx: RunContext, op: Operation): Promise<void> {
-  for (let i = 0; i < 10 && op.attempts.find(isDefinitive) === undefined; i++) {
-    if (i > 0) await sleep(200 * i);
-    await attempt(ctx, op, 'final', ctx.limits.requestTimeoutMs);
+  if (op.attempts.find(isDefinitive) === undefined) {
+    const final = () => attempt(ctx, op, 'final', ctx.limits.requestTimeoutMs);
+    await untilDefinitive(final, { attempts: 10, baseMs: 200, capMs: 2000 });
   }
   settle(op);
 }
@@ -503,32 +536,32 @@ async function readBack(
   flag: (invariant: string, detail: string, op?: Operation) => void,
 ): Promise<void> {
   if (op.outcome === 'unresolved') return;
-  for (let i = 0; i < 20; i++) {
+  const readBalance = async (): Promise<Exchange> => {
     await passGate(ctx);
     ctx.httpRequests += 1;
-    const read = await call(ctx.apiUrl, 'GET', `/accounts/${op.account.accountId}/balance`, {
+    return call(ctx.apiUrl, 'GET', `/accounts/${op.account.accountId}/balance`, {
       token: ctx.users[op.account.owner].token,
       timeoutMs: ctx.limits.requestTimeoutMs,
     });
-    if (read.kind === 'response' && read.status === 200) {
-      const body = read.json as { balance?: unknown };
-      if (body.balance !== expected) {
-        flag(
-          'a balance read right after a movement shows it (strongly consistent)',
-          `GET balance answered ${String(body.balance)}, the account holds ${expected}`,
-          op,
-        );
-      }
-      if (read.headers?.['cache-control'] !== 'no-store') {
-        flag(
-          'money responses carry Cache-Control: no-store',
-          `got ${String(read.headers?.['cache-control'])}`,
-          op,
-        );
-      }
-      return;
-    }
-    await sleep(100 * (i + 1));
+  };
+  const ok = (answer: Exchange) =>
+    answer.kind === 'response' && answer.status === 200 ? answer : undefined;
+  const read = await callUntil('a balance read back', readBalance, ok, 20).catch(() => undefined);
+  if (read === undefined) return;
+  const body = read.json as { balance?: unknown };
+  if (body.balance !== expected) {
+    flag(
+      'a balance read right after a movement shows it (strongly consistent)',
+      `GET balance answered ${String(body.balance)}, the account holds ${expected}`,
+      op,
+    );
+  }
+  if (read.headers?.['cache-control'] !== 'no-store') {
+    flag(
+      'money responses carry Cache-Control: no-store',
+      `got ${String(read.headers?.['cache-control'])}`,
+      op,
+    );
   }
 }
 

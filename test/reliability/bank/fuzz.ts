@@ -18,6 +18,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
+import { sleep } from '../../../local/wait';
 import type { Owner } from './model';
 import { sendRaw, type RawResponse } from './raw-http';
 import { checkAnswer, emulatorRefusal } from './fuzz/check';
@@ -177,7 +178,7 @@ export async function runFuzz(
         `  fuzz: ${comparison.awaiting.length} changes wait on the sequencer, comparing again`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await sleep(1_000);
   }
   result.background.waitedMs = Math.round(performance.now() - waitStarted);
   result.background.byKind = comparison.explained;

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { retry } from '../../../lib/domain/retry';
 
 /** One HTTP exchange as a client saw it; times are performance.now() of this process. */
 export interface Exchange {
@@ -100,3 +101,32 @@ export function errorOf(
 
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** An answer the run's own bookkeeping cannot use yet: asked again. */
+class NotYet extends Error {}
+
+/**
+ * Sends `request` until `accept` takes the answer (returns something other than undefined),
+ * with backoff, and returns what it took; throws after `attempts` tries. For the run's own
+ * set-up and reads, never for the operations under test (those record every attempt).
+ */
+export function callUntil<T>(
+  what: string,
+  request: () => Promise<Exchange>,
+  accept: (answer: Exchange) => T | undefined,
+  attempts = 10,
+): Promise<T> {
+  const once = async (): Promise<T> => {
+    const answer = await request();
+    const taken = accept(answer);
+    if (taken !== undefined) return taken;
+    const detail = (answer.error ?? answer.text ?? '').slice(0, 200);
+    throw new NotYet(`${what}: ${answer.status ?? answer.kind} ${detail}`);
+  };
+  return retry(once, {
+    attempts,
+    baseMs: 200,
+    capMs: 5_000,
+    retryable: (error) => error instanceof NotYet,
+  });
+}

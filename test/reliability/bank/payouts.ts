@@ -13,8 +13,9 @@
  * the history.
  */
 import { balanceEffect, type LedgerEntry } from '../../../lib/domain/types';
+import { sleep } from '../../../local/wait';
 import type { RunContext } from './clients';
-import { call } from './http';
+import { call, callUntil } from './http';
 import type { DestinationMode, Operation, PayoutDestination, Violation } from './model';
 import type { AccountState, VerifyResult } from './verify';
 
@@ -47,18 +48,15 @@ export async function setDestinationModes(
   destinations: PayoutDestination[],
 ): Promise<void> {
   for (const d of destinations) {
-    let ok = false;
-    for (let i = 0; i < 10 && !ok; i++) {
-      const answer = await call(
-        ctx.gatewayUrl,
-        'PUT',
-        `/_control/destinations/${encodeURIComponent(d.name)}`,
-        { body: { mode: d.mode }, timeoutMs: 10_000 },
-      );
-      ok = answer.kind === 'response' && answer.status === 204;
-      if (!ok) await new Promise((resolve) => setTimeout(resolve, 200 * (i + 1)));
-    }
-    if (!ok) throw new Error(`could not set the gateway's mode of ${d.name} to ${d.mode}`);
+    await callUntil(
+      `setting the gateway's mode of ${d.name} to ${d.mode}`,
+      () =>
+        call(ctx.gatewayUrl, 'PUT', `/_control/destinations/${encodeURIComponent(d.name)}`, {
+          body: { mode: d.mode },
+          timeoutMs: 10_000,
+        }),
+      (answer) => (answer.kind === 'response' && answer.status === 204 ? true : undefined),
+    );
   }
 }
 
@@ -96,8 +94,6 @@ export interface Settlement {
   notCommitted: number;
   waitedMs: number;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The transactionId of every payout operation that committed: from its answer, or for one never
@@ -195,14 +191,14 @@ export async function waitPayoutsSettled(
 
 /** Every record of the simulated gateway. */
 export async function gatewayRecords(ctx: RunContext): Promise<GatewayRecord[]> {
-  for (let i = 0; i < 10; i++) {
-    const answer = await call(ctx.gatewayUrl, 'GET', '/_control/payouts', { timeoutMs: 30_000 });
-    if (answer.kind === 'response' && answer.status === 200 && Array.isArray(answer.json)) {
-      return (answer.json as unknown[]).filter(isGatewayRecord);
-    }
-    await sleep(500 * (i + 1));
-  }
-  throw new Error(`the gateway's records could not be read from ${ctx.gatewayUrl}`);
+  return callUntil(
+    `reading the gateway's records from ${ctx.gatewayUrl}`,
+    () => call(ctx.gatewayUrl, 'GET', '/_control/payouts', { timeoutMs: 30_000 }),
+    (answer) =>
+      answer.kind === 'response' && answer.status === 200 && Array.isArray(answer.json)
+        ? (answer.json as unknown[]).filter(isGatewayRecord)
+        : undefined,
+  );
 }
 
 function isGatewayRecord(value: unknown): value is GatewayRecord {

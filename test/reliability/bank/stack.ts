@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { DEMO_USERS, signIn } from '../../../local/cognito';
+import { sleep } from '../../../local/wait';
 import type { FaultProxy } from '../fault-proxy';
 import { startLocalStack, type RunningStack } from '../../support/local-stack';
 
@@ -89,8 +90,6 @@ export function findApiProcess(stackPid: number): number | null {
   );
   return api?.pid ?? null;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The stack's environment for a bank run, unless the caller's environment sets it. */
 export const BANK_STACK_ENV: Record<string, string> = {
