@@ -5,7 +5,7 @@
  */
 import type { LedgerEntry, MovementType as EntryType } from '../../lib/domain/types';
 import { accountKey, markerKey, statementLineKey } from '../../lib/persistence/keys';
-import { auditOne } from '../../lib/audit/ledger-audit';
+import { auditOne } from '../../lib/audit/account-audit';
 import {
   HOLDS,
   NON_NEGATIVE,

@@ -13,7 +13,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ledgerPartition, pendingPartitions } from '../../../lib/persistence/keys';
-import { queryAll } from '../../../lib/audit/ledger-audit';
+import { queryAll } from '../../../lib/audit/table';
 
 export interface Spread {
   count: number;
