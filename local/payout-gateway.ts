@@ -126,55 +126,189 @@ class HttpError extends Error {
   }
 }
 
-export async function startSimulatedGateway(
-  options: SimulatedGatewayOptions = {},
-): Promise<SimulatedGateway> {
-  const host = options.host ?? '127.0.0.1';
-  const delay = options.delayMs ?? { min: 500, max: 1500 };
-  if (!(delay.min >= 0 && delay.max >= delay.min)) {
-    throw new TypeError('delayMs needs 0 <= min <= max');
-  }
-  const holdMs = options.holdMs ?? 60_000;
-  const log = options.log ?? (() => undefined);
-  const stateFile = options.stateFile;
-
-  const records = new Map<string, SimulatedPayout>();
-  const modes = new Map<string, DestinationMode>();
+/** The gateway's records and destinations' modes, and what it does with each request. */
+class Gateway {
+  readonly records = new Map<string, SimulatedPayout>();
+  private readonly modes = new Map<string, DestinationMode>();
   /** Resolves when a PENDING payout settles (concurrent sends with its key wait on it). */
-  const settling = new Map<string, Promise<void>>();
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-  let closed = false;
+  private readonly settling = new Map<string, Promise<void>>();
+  /** Timers still to fire (the `succeed` delays, held `timeout` answers), cleared at close. */
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly delay: { min: number; max: number };
+  private readonly holdMs: number;
+  readonly log: (line: string) => void;
 
-  if (stateFile !== undefined) {
-    const state = loadState(stateFile);
-    for (const record of state.payouts) records.set(record.idempotencyKey, record);
-    for (const [destination, mode] of Object.entries(state.modes)) modes.set(destination, mode);
+  constructor(private readonly options: SimulatedGatewayOptions) {
+    this.delay = options.delayMs ?? { min: 500, max: 1500 };
+    if (!(this.delay.min >= 0 && this.delay.max >= this.delay.min)) {
+      throw new TypeError('delayMs needs 0 <= min <= max');
+    }
+    this.holdMs = options.holdMs ?? 60_000;
+    this.log = options.log ?? (() => undefined);
+    if (options.stateFile !== undefined) {
+      const state = loadState(options.stateFile);
+      for (const record of state.payouts) this.records.set(record.idempotencyKey, record);
+      for (const [destination, mode] of Object.entries(state.modes))
+        this.modes.set(destination, mode);
+    }
   }
 
-  const persist = (): void => {
-    if (stateFile === undefined) return;
+  private persist(): void {
+    if (this.options.stateFile === undefined) return;
     const state: StateFile = {
       version: 1,
-      payouts: [...records.values()].filter(isSettled),
-      modes: Object.fromEntries(modes),
+      payouts: [...this.records.values()].filter(isSettled),
+      modes: Object.fromEntries(this.modes),
     };
-    writeAtomically(stateFile, `${JSON.stringify(state, null, 2)}\n`);
-  };
+    writeAtomically(this.options.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  }
 
-  const modeOf = (destination: string | null): DestinationMode =>
-    (destination === null ? undefined : modes.get(destination)) ?? 'succeed';
+  private modeOf(destination: string | null): DestinationMode {
+    return (destination === null ? undefined : this.modes.get(destination)) ?? 'succeed';
+  }
 
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
+  /** Runs `then` after `ms`, unless the gateway closes first. */
+  private after(ms: number, then: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      then();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  /** POST /v1/payouts: a repeat answers the first outcome; a new key follows its mode. */
+  async send(req: http.IncomingMessage, res: http.ServerResponse, rawBody: string): Promise<void> {
+    const key = req.headers['idempotency-key'];
+    if (typeof key !== 'string' || key.length === 0 || key.length > 255) {
+      throw new HttpError(400, 'invalid_request', 'Idempotency-Key header is required');
+    }
+    const parsed = parseJson(rawBody);
+    const existing = this.records.get(key);
+    if (existing !== undefined) return this.repeat(res, existing, parsed);
+    const result = payoutBodySchema.safeParse(parsed);
+    if (!result.success) {
+      throw new HttpError(400, 'invalid_request', z.prettifyError(result.error));
+    }
+    const body = result.data;
+    const mode = this.modeOf(body.destination);
+    if (mode === 'unavailable') throw new HttpError(503, 'unavailable');
+    const record = newRecord(key, body);
+    record.requests = 1;
+    this.records.set(key, record);
+    this.log(`payout ${key}: ${body.amount} ${body.currency} to ${body.destination} (${mode})`);
+    if (mode === 'refuse') this.refuse(res, record);
+    else if (mode === 'timeout') this.holdAnswer(res, record);
+    else if (mode === 'lose') this.loseAnswer(req, record);
+    else await this.succeedLater(res, record);
+  }
+
+  /**
+   * A key the gateway knows never gets a 400: only the first outcome, or a reused-key 409. A
+   * tombstone (cancelled before any send) has no body to compare: it refuses any.
+   */
+  private async repeat(res: http.ServerResponse, existing: SimulatedPayout, body: unknown) {
+    const sameBody = existing.amount === null || isSameBody(existing, body);
+    if (!sameBody) throw new HttpError(409, 'idempotency_key_reused');
+    if (this.modeOf(existing.destination) === 'unavailable') {
+      throw new HttpError(503, 'unavailable');
+    }
+    existing.requests += 1;
+    this.persist();
+    await this.settling.get(existing.idempotencyKey);
+    const answer = sendAnswer(existing);
+    this.log(`payout ${existing.idempotencyKey}: repeat #${existing.requests} -> ${answer.status}`);
+    sendJson(res, 200, answer);
+  }
+
+  private refuse(res: http.ServerResponse, record: SimulatedPayout): void {
+    record.status = 'REFUSED';
+    record.reason = 'destination_refused';
+    this.persist();
+    sendJson(res, 200, sendAnswer(record));
+  }
+
+  /** `timeout`: the money is sent, the answer held for holdMs (or until close). */
+  private holdAnswer(res: http.ServerResponse, record: SimulatedPayout): void {
+    succeed(record);
+    this.persist();
+    this.after(this.holdMs, () => sendJson(res, 200, sendAnswer(record)));
+  }
+
+  /** `lose`: the money is sent, the connection dropped without an answer. */
+  private loseAnswer(req: http.IncomingMessage, record: SimulatedPayout): void {
+    succeed(record);
+    this.persist();
+    req.socket.destroy();
+  }
+
+  /** `succeed`: PENDING for a random delay, then SUCCEEDED unless cancelled (or reset) first. */
+  private async succeedLater(res: http.ServerResponse, record: SimulatedPayout): Promise<void> {
+    const key = record.idempotencyKey;
+    const ms = this.delay.min + Math.random() * (this.delay.max - this.delay.min);
+    const settled = new Promise<void>((resolve) => this.after(ms, resolve)).then(() => {
+      if (record.status === 'PENDING') {
+        if (this.records.get(key) === record) succeed(record);
+        else record.status = 'CANCELLED';
+      }
+      this.settling.delete(key);
+      this.persist();
     });
+    this.settling.set(key, settled);
+    await settled;
+    const answer = sendAnswer(record);
+    this.log(`payout ${key}: -> ${answer.status}`);
+    sendJson(res, 200, answer);
+  }
 
-  const newRecord = (key: string, body: PayoutBody | null): SimulatedPayout => ({
+  /** POST /v1/payouts/{key}/cancel: stops a PENDING payout; an unknown key leaves a tombstone. */
+  cancel(res: http.ServerResponse, key: string): void {
+    const record = this.records.get(key);
+    if (record === undefined) {
+      const tombstone = newRecord(key, null);
+      tombstone.status = 'CANCELLED';
+      this.records.set(key, tombstone);
+      this.persist();
+      this.log(`cancel ${key}: unknown key -> CANCELLED`);
+      sendJson(res, 200, { status: 'CANCELLED' });
+      return;
+    }
+    if (this.modeOf(record.destination) === 'unavailable') throw new HttpError(503, 'unavailable');
+    if (record.status === 'PENDING') {
+      record.status = 'CANCELLED';
+      this.persist();
+    }
+    const answer: Outcome =
+      record.status === 'CANCELLED' ? { status: 'CANCELLED' } : sendAnswer(record);
+    this.log(`cancel ${key}: -> ${answer.status}`);
+    sendJson(res, 200, answer);
+  }
+
+  setMode(destination: string, mode: DestinationMode): void {
+    if (mode === 'succeed') this.modes.delete(destination);
+    else this.modes.set(destination, mode);
+    this.persist();
+    this.log(`destination ${destination}: ${mode}`);
+  }
+
+  payouts(): SimulatedPayout[] {
+    return [...this.records.values()].map((record) => ({ ...record }));
+  }
+
+  reset(): void {
+    this.records.clear();
+    this.modes.clear();
+    this.persist();
+    this.log('reset');
+  }
+
+  clearTimers(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+}
+
+function newRecord(key: string, body: PayoutBody | null): SimulatedPayout {
+  return {
     idempotencyKey: key,
     amount: body?.amount ?? null,
     currency: body?.currency ?? null,
@@ -183,224 +317,142 @@ export async function startSimulatedGateway(
     requests: 0,
     executions: 0,
     createdAt: new Date().toISOString(),
-  });
-
-  const succeed = (record: SimulatedPayout): void => {
-    record.status = 'SUCCEEDED';
-    record.reference = `sim_${randomUUID()}`;
-    record.executions = 1;
   };
+}
 
-  /** What a send answers for a settled record. */
-  const sendAnswer = (record: SimulatedPayout): Outcome => {
-    switch (record.status) {
-      case 'SUCCEEDED':
-        return { status: 'SUCCEEDED', reference: record.reference ?? '' };
-      case 'REFUSED':
-        return { status: 'REFUSED', reason: record.reason ?? 'refused' };
-      default:
-        return { status: 'REFUSED', reason: 'cancelled' };
-    }
-  };
+function succeed(record: SimulatedPayout): void {
+  record.status = 'SUCCEEDED';
+  record.reference = `sim_${randomUUID()}`;
+  record.executions = 1;
+}
 
-  const handleSend = async (
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    rawBody: string,
-  ): Promise<void> => {
-    const key = req.headers['idempotency-key'];
-    if (typeof key !== 'string' || key.length === 0 || key.length > 255) {
-      throw new HttpError(400, 'invalid_request', 'Idempotency-Key header is required');
-    }
-    const parsed = parseJson(rawBody);
-    const existing = records.get(key);
+/** What a send answers for a settled record. */
+function sendAnswer(record: SimulatedPayout): Outcome {
+  switch (record.status) {
+    case 'SUCCEEDED':
+      return { status: 'SUCCEEDED', reference: record.reference ?? '' };
+    case 'REFUSED':
+      return { status: 'REFUSED', reason: record.reason ?? 'refused' };
+    default:
+      return { status: 'REFUSED', reason: 'cancelled' };
+  }
+}
 
-    if (existing !== undefined) {
-      // A key the gateway knows never gets a 400: only the first outcome, or a reused-key 409.
-      // A tombstone (cancelled before any send) has no body to compare: it refuses any.
-      const sameBody = existing.amount === null || isSameBody(existing, parsed);
-      if (!sameBody) throw new HttpError(409, 'idempotency_key_reused');
-      if (modeOf(existing.destination) === 'unavailable') {
-        throw new HttpError(503, 'unavailable');
-      }
-      existing.requests += 1;
-      persist();
-      await settling.get(key);
-      const answer = sendAnswer(existing);
-      log(`payout ${key}: repeat #${existing.requests} -> ${answer.status}`);
-      sendJson(res, 200, answer);
-      return;
-    }
+/** A request's method and decoded path segments. */
+interface Request {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  method: string;
+  segments: string[];
+  body: string;
+}
 
-    const result = payoutBodySchema.safeParse(parsed);
+function only(request: Request, expected: string): void {
+  if (request.method !== expected) throw new HttpError(405, 'method_not_allowed');
+}
+
+/** /v1/payouts and /v1/payouts/{key}/cancel: the protocol lib/payouts/gateway.ts speaks. */
+async function routePayouts(gateway: Gateway, request: Request): Promise<void> {
+  const [, , key, action, ...rest] = request.segments;
+  if (rest.length > 0) throw new HttpError(404, 'not_found');
+  if (key === undefined) {
+    only(request, 'POST');
+    await gateway.send(request.req, request.res, request.body);
+  } else if (action === 'cancel') {
+    only(request, 'POST');
+    gateway.cancel(request.res, key);
+  } else {
+    throw new HttpError(404, 'not_found');
+  }
+}
+
+/** /_control/...: the tests' and the bank run's handle on the simulation. */
+function routeControl(gateway: Gateway, request: Request): void {
+  const { res } = request;
+  const [, what, name, ...rest] = request.segments;
+  if (rest.length > 0) throw new HttpError(404, 'not_found');
+  if (what === 'destinations' && name !== undefined) {
+    only(request, 'PUT');
+    const result = modeBodySchema.safeParse(parseJson(request.body));
     if (!result.success) {
       throw new HttpError(400, 'invalid_request', z.prettifyError(result.error));
     }
-    const body = result.data;
-    const mode = modeOf(body.destination);
-    if (mode === 'unavailable') throw new HttpError(503, 'unavailable');
+    gateway.setMode(name, result.data.mode);
+    sendEmpty(res, 204);
+  } else if (what === 'payouts' && name === undefined) {
+    only(request, 'GET');
+    sendJson(res, 200, gateway.payouts());
+  } else if (what === 'payouts' && name !== undefined) {
+    only(request, 'GET');
+    const record = gateway.records.get(name);
+    if (record === undefined) throw new HttpError(404, 'not_found');
+    sendJson(res, 200, { ...record });
+  } else if (what === 'reset' && name === undefined) {
+    only(request, 'POST');
+    gateway.reset();
+    sendEmpty(res, 204);
+  } else {
+    throw new HttpError(404, 'not_found');
+  }
+}
 
-    const record = newRecord(key, body);
-    record.requests = 1;
-    records.set(key, record);
-    log(`payout ${key}: ${body.amount} ${body.currency} to ${body.destination} (${mode})`);
-
-    switch (mode) {
-      case 'refuse':
-        record.status = 'REFUSED';
-        record.reason = 'destination_refused';
-        persist();
-        sendJson(res, 200, sendAnswer(record));
-        return;
-      case 'timeout': {
-        succeed(record);
-        persist();
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          sendJson(res, 200, sendAnswer(record));
-        }, holdMs);
-        timers.add(timer);
-        return;
-      }
-      case 'lose':
-        succeed(record);
-        persist();
-        req.socket.destroy();
-        return;
-      case 'succeed': {
-        const settled = sleep(delay.min + Math.random() * (delay.max - delay.min)).then(() => {
-          // A cancel (or a reset) may have come first: then nothing is sent.
-          if (record.status === 'PENDING') {
-            if (records.get(key) === record) succeed(record);
-            else record.status = 'CANCELLED';
-          }
-          settling.delete(key);
-          persist();
-        });
-        settling.set(key, settled);
-        await settled;
-        const answer = sendAnswer(record);
-        log(`payout ${key}: -> ${answer.status}`);
-        sendJson(res, 200, answer);
-        return;
-      }
-    }
+async function route(
+  gateway: Gateway,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+  let segments: string[];
+  try {
+    segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    throw new HttpError(400, 'invalid_path');
+  }
+  const request: Request = {
+    req,
+    res,
+    method: req.method ?? 'GET',
+    segments,
+    body: await readBody(req),
   };
+  const [first, second] = segments;
+  if (first === 'health' && second === undefined) {
+    only(request, 'GET');
+    sendJson(res, 200, { status: 'ok' });
+  } else if (first === 'v1' && second === 'payouts') {
+    await routePayouts(gateway, request);
+  } else if (first === '_control') {
+    routeControl(gateway, request);
+  } else {
+    throw new HttpError(404, 'not_found');
+  }
+}
 
-  const handleCancel = (res: http.ServerResponse, key: string): void => {
-    const record = records.get(key);
-    if (record === undefined) {
-      const tombstone = newRecord(key, null);
-      tombstone.status = 'CANCELLED';
-      records.set(key, tombstone);
-      persist();
-      log(`cancel ${key}: unknown key -> CANCELLED`);
-      sendJson(res, 200, { status: 'CANCELLED' });
-      return;
-    }
-    if (modeOf(record.destination) === 'unavailable') throw new HttpError(503, 'unavailable');
-    if (record.status === 'PENDING') {
-      record.status = 'CANCELLED';
-      persist();
-    }
-    const answer: Outcome =
-      record.status === 'CANCELLED' ? { status: 'CANCELLED' } : sendAnswer(record);
-    log(`cancel ${key}: -> ${answer.status}`);
-    sendJson(res, 200, answer);
-  };
+function answerError(gateway: Gateway, res: http.ServerResponse, error: unknown): void {
+  if (res.headersSent || res.destroyed) return;
+  if (error instanceof HttpError) {
+    sendJson(res, error.status, { error: error.code, message: error.message });
+  } else {
+    gateway.log(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+    sendJson(res, 500, { error: 'internal_error' });
+  }
+}
 
-  const route = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
-    let segments: string[];
-    try {
-      segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    } catch {
-      throw new HttpError(400, 'invalid_path');
-    }
-    const method = req.method ?? 'GET';
-    const body = await readBody(req);
-    const [first, second, third, fourth, ...rest] = segments;
-    const only = (expected: string) => {
-      if (method !== expected) throw new HttpError(405, 'method_not_allowed');
-    };
-
-    if (first === 'health' && second === undefined) {
-      only('GET');
-      sendJson(res, 200, { status: 'ok' });
-    } else if (first === 'v1' && second === 'payouts' && rest.length === 0) {
-      if (third === undefined) {
-        only('POST');
-        await handleSend(req, res, body);
-      } else if (fourth === 'cancel') {
-        only('POST');
-        handleCancel(res, third);
-      } else {
-        throw new HttpError(404, 'not_found');
-      }
-    } else if (first === '_control' && rest.length === 0 && fourth === undefined) {
-      if (second === 'destinations' && third !== undefined) {
-        only('PUT');
-        const result = modeBodySchema.safeParse(parseJson(body));
-        if (!result.success) {
-          throw new HttpError(400, 'invalid_request', z.prettifyError(result.error));
-        }
-        setMode(third, result.data.mode);
-        sendEmpty(res, 204);
-      } else if (second === 'payouts' && third === undefined) {
-        only('GET');
-        sendJson(res, 200, payouts());
-      } else if (second === 'payouts' && third !== undefined) {
-        only('GET');
-        const record = records.get(third);
-        if (record === undefined) throw new HttpError(404, 'not_found');
-        sendJson(res, 200, { ...record });
-      } else if (second === 'reset' && third === undefined) {
-        only('POST');
-        reset();
-        sendEmpty(res, 204);
-      } else {
-        throw new HttpError(404, 'not_found');
-      }
-    } else {
-      throw new HttpError(404, 'not_found');
-    }
-  };
-
-  const setMode = (destination: string, mode: DestinationMode): void => {
-    if (mode === 'succeed') modes.delete(destination);
-    else modes.set(destination, mode);
-    persist();
-    log(`destination ${destination}: ${mode}`);
-  };
-
-  const payouts = (): SimulatedPayout[] => [...records.values()].map((record) => ({ ...record }));
-
-  const reset = (): void => {
-    records.clear();
-    modes.clear();
-    persist();
-    log('reset');
-  };
-
+export async function startSimulatedGateway(
+  options: SimulatedGatewayOptions = {},
+): Promise<SimulatedGateway> {
+  const gateway = new Gateway(options);
+  const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
-    route(req, res).catch((error: unknown) => {
-      if (res.headersSent || res.destroyed) return;
-      if (error instanceof HttpError) {
-        sendJson(res, error.status, { error: error.code, message: error.message });
-      } else {
-        log(`internal error: ${error instanceof Error ? error.message : String(error)}`);
-        sendJson(res, 500, { error: 'internal_error' });
-      }
-    });
+    route(gateway, req, res).catch((error: unknown) => answerError(gateway, res, error));
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
@@ -410,18 +462,17 @@ export async function startSimulatedGateway(
     throw new Error('simulated payout gateway: no TCP address');
   }
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-
+  let closed = false;
   return {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
-    setMode,
-    payouts,
-    reset,
+    setMode: (destination, mode) => gateway.setMode(destination, mode),
+    payouts: () => gateway.payouts(),
+    reset: () => gateway.reset(),
     close: async () => {
       if (closed) return;
       closed = true;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
+      gateway.clearTimers();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
       await stopped;
