@@ -284,45 +284,123 @@ function reset(socket: Socket): void {
   else socket.destroy();
 }
 
-export async function startFaultProxy(options: StartFaultProxyOptions = {}): Promise<FaultProxy> {
-  const host = options.host ?? '127.0.0.1';
-  const random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
-  const noTargetWaitMs = options.noTargetWaitMs ?? 120_000;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
-  let target: URL | null = options.target ? new URL(options.target) : null;
-  let targetWaiters: Array<() => void> = [];
-  let plan: FaultPlan | null = null;
+const THROTTLED = 'Rate of requests exceeds the allowed throughput.';
+const OVER_PROVISIONED =
+  'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.';
+
+/** The DynamoDB error a fault answers in DynamoDB's place (undefined: the fault is no answer). */
+function fabricated(kind: FaultKind, body: string): ReturnType<typeof dynamoDbError> | undefined {
+  switch (kind) {
+    case 'conflict':
+      return transactionConflict(transactItemCount(body));
+    case 'throttling':
+      return dynamoDbError(400, 'ThrottlingException', THROTTLED);
+    case 'provisioned-throughput':
+      return dynamoDbError(400, 'ProvisionedThroughputExceededException', OVER_PROVISIONED);
+    case 'server-error':
+      return dynamoDbError(500, 'InternalServerError', 'Internal server error');
+    default:
+      return undefined;
+  }
+}
+
+function transactItemCount(body: string): number {
+  try {
+    return (JSON.parse(body) as { TransactItems?: unknown[] }).TransactItems?.length ?? 1;
+  } catch {
+    return 1;
+  }
+}
+
+/** A TransactWriteItems' ClientRequestToken: an SDK retry re-sends the same one. */
+function clientRequestToken(operation: string, body: string): string | undefined {
+  if (operation !== 'TransactWriteItems') return undefined;
+  try {
+    const token = (JSON.parse(body) as { ClientRequestToken?: unknown }).ClientRequestToken;
+    return typeof token === 'string' ? token : undefined;
+  } catch {
+    return undefined; // Not JSON: DynamoDB will say so.
+  }
+}
+
+/** One request as the proxy handles it. */
+interface Exchange {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  body: Buffer;
+  text: string;
+  operation: string;
+  token: string | undefined;
+}
+
+/** The proxy's plan, target and counters, and what it does with each request. */
+class FaultInjector {
+  private readonly random: () => number;
+  private readonly noTargetWaitMs: number;
+  readonly agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+  target: URL | null;
+  private targetWaiters: Array<() => void> = [];
+  plan: FaultPlan | null = null;
   /** Injections per rule (by id, or by position in the current plan). */
-  let used = new Map<string, number>();
-  let stats = emptyStats();
-  let events: FaultEvent[] = [];
+  private used = new Map<string, number>();
+  stats = emptyStats();
+  events: FaultEvent[] = [];
   /** ClientRequestTokens of lost responses: an SDK retry re-sends the same token. */
-  const lostTokens = new Map<string, LostResponse>();
-  const hanging = new Set<Socket>();
-  let traced: TracedRequest[] | null = options.trace === true ? [] : null;
+  readonly lostTokens = new Map<string, LostResponse>();
+  traced: TracedRequest[] | null;
 
-  const lostResponse = (kind: FaultKind, upstreamStatus: number): LostResponse => ({
-    kind,
-    upstreamStatus,
-    at: new Date().toISOString(),
-    atMs: Date.now(),
-    retries: 0,
-  });
+  constructor(options: StartFaultProxyOptions) {
+    this.random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+    this.noTargetWaitMs = options.noTargetWaitMs ?? 120_000;
+    this.target = options.target ? new URL(options.target) : null;
+    this.traced = options.trace === true ? [] : null;
+  }
 
-  const record = (rule: FaultRule, operation: string, upstreamStatus?: number): void => {
-    const kind = rule.kind;
-    stats.injected[kind] += 1;
+  setPlan(next: FaultPlan | null): void {
+    this.plan = next === null ? null : planSchema.parse(next);
+    // Named rules keep their count; the others start again.
+    this.used = new Map([...this.used].filter(([usage]) => !usage.startsWith('#')));
+  }
+
+  setTarget(next: string | null): void {
+    this.target = next === null ? null : new URL(next);
+    if (this.target !== null) this.wakeWaiters();
+  }
+
+  wakeWaiters(): void {
+    const waiters = this.targetWaiters;
+    this.targetWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  resetStats(): void {
+    this.stats = emptyStats();
+    this.events = [];
+    this.lostTokens.clear();
+    if (this.traced !== null) this.traced = [];
+  }
+
+  private record(rule: FaultRule, operation: string, upstreamStatus?: number): void {
+    const { stats } = this;
+    stats.injected[rule.kind] += 1;
     if (rule.id !== undefined)
       stats.injectedByRule[rule.id] = (stats.injectedByRule[rule.id] ?? 0) + 1;
-    const key = `${kind} ${operation}`;
+    const key = `${rule.kind} ${operation}`;
     stats.injectedByOperation[key] = (stats.injectedByOperation[key] ?? 0) + 1;
-    events.push({ at: new Date().toISOString(), kind, operation, rule: rule.id, upstreamStatus });
-    if (events.length > 1000) events = events.slice(-1000);
-  };
+    this.events.push({
+      at: new Date().toISOString(),
+      kind: rule.kind,
+      operation,
+      rule: rule.id,
+      upstreamStatus,
+    });
+    if (this.events.length > 1000) this.events = this.events.slice(-1000);
+  }
 
-  const pick = (operation: string, body: string): FaultRule | null => {
-    if (plan === null) return null;
-    for (const [index, rule] of plan.rules.entries()) {
+  /** The first rule of the plan that applies to the request and draws it, if any. */
+  private pick(operation: string, body: string): FaultRule | null {
+    if (this.plan === null) return null;
+    for (const [index, rule] of this.plan.rules.entries()) {
       const usage = rule.id ?? `#${index}`;
       const ops = rule.operations ?? DEFAULT_OPERATIONS[rule.kind];
       const dynamoOperation = !operation.startsWith('DynamoDBStreams.');
@@ -330,25 +408,26 @@ export async function startFaultProxy(options: StartFaultProxyOptions = {}): Pro
         ops === 'any' ? dynamoOperation && operation !== 'unknown' : ops.includes(operation);
       if (!applies) continue;
       if (rule.bodyIncludes !== undefined && !body.includes(rule.bodyIncludes)) continue;
-      if (rule.limit !== undefined && (used.get(usage) ?? 0) >= rule.limit) continue;
-      if (random() >= (rule.probability ?? 1)) continue;
-      used.set(usage, (used.get(usage) ?? 0) + 1);
+      if (rule.limit !== undefined && (this.used.get(usage) ?? 0) >= rule.limit) continue;
+      if (this.random() >= (rule.probability ?? 1)) continue;
+      this.used.set(usage, (this.used.get(usage) ?? 0) + 1);
       return rule;
     }
     return null;
-  };
+  }
 
-  const waitForTarget = async (): Promise<URL | null> => {
-    if (target !== null) return target;
+  private async waitForTarget(): Promise<URL | null> {
+    if (this.target !== null) return this.target;
     await Promise.race([
-      new Promise<void>((resolve) => targetWaiters.push(resolve)),
-      sleep(noTargetWaitMs),
+      new Promise<void>((resolve) => this.targetWaiters.push(resolve)),
+      sleep(this.noTargetWaitMs),
     ]);
-    return target;
-  };
+    return this.target;
+  }
 
-  const sendOn = async (req: http.IncomingMessage, body: Buffer): Promise<Upstream | null> => {
-    const to = await waitForTarget();
+  /** The request sent on to DynamoDB; null when it cannot be reached. */
+  private async sendOn(req: http.IncomingMessage, body: Buffer): Promise<Upstream | null> {
+    const to = await this.waitForTarget();
     if (to === null) return null;
     return new Promise((resolve) => {
       const upstream = http.request(
@@ -358,7 +437,7 @@ export async function startFaultProxy(options: StartFaultProxyOptions = {}): Pro
           method: req.method,
           path: req.url,
           headers: forwardHeaders(req.headers),
-          agent,
+          agent: this.agent,
         },
         (response) => {
           readBody(response).then(
@@ -374,174 +453,163 @@ export async function startFaultProxy(options: StartFaultProxyOptions = {}): Pro
       upstream.on('error', () => resolve(null));
       upstream.end(body);
     });
-  };
+  }
 
-  const answer = (
-    res: http.ServerResponse,
-    reply: { status: number; headers: http.OutgoingHttpHeaders; body: Buffer },
-  ): void => {
-    res.writeHead(reply.status, reply.headers);
-    res.end(reply.body);
-  };
-
-  const control = async (
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    body: Buffer,
-  ): Promise<void> => {
-    const path = (req.url ?? '').slice(CONTROL_PREFIX.length);
-    const send = (status: number, value: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(value));
-    };
-    try {
-      if (path === '/stats' && req.method === 'GET') return send(200, stats);
-      if (path === '/events' && req.method === 'GET') return send(200, events);
-      if (path === '/plan' && req.method === 'GET') return send(200, plan);
-      if (path === '/plan' && req.method === 'PUT') {
-        const parsed: unknown = JSON.parse(body.toString('utf8'));
-        proxy.setPlan(parsed === null ? null : planSchema.parse(parsed));
-        return send(200, plan);
-      }
-      if (path === '/target' && req.method === 'PUT') {
-        const parsed = z
-          .object({ target: z.url().nullable() })
-          .parse(JSON.parse(body.toString('utf8')));
-        proxy.setTarget(parsed.target);
-        return send(200, { target: target?.toString() ?? null });
-      }
-      send(404, { error: 'unknown control route' });
-    } catch (error) {
-      send(400, { error: error instanceof Error ? error.message : String(error) });
-    }
-  };
-
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+  async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const body = await readBody(req);
-    if ((req.url ?? '').startsWith(CONTROL_PREFIX)) return control(req, res, body);
+    if ((req.url ?? '').startsWith(CONTROL_PREFIX)) return control(this, req, res, body);
     const targetHeader = req.headers['x-amz-target'];
     const operation = operationOf(Array.isArray(targetHeader) ? targetHeader[0] : targetHeader);
-    stats.requests[operation] = (stats.requests[operation] ?? 0) + 1;
+    this.stats.requests[operation] = (this.stats.requests[operation] ?? 0) + 1;
     const text = body.toString('utf8');
-
-    let token: string | undefined;
-    if (operation === 'TransactWriteItems') {
-      try {
-        const parsed = JSON.parse(text) as { ClientRequestToken?: unknown };
-        if (typeof parsed.ClientRequestToken === 'string') token = parsed.ClientRequestToken;
-      } catch {
-        // Not JSON: DynamoDB will say so.
-      }
-      const lost = token === undefined ? undefined : lostTokens.get(token);
-      if (lost !== undefined) {
-        stats.retriesAfterLostResponse += 1;
-        lost.retries += 1;
-      }
-    }
-
-    const rule = pick(operation, text);
-    const socket = req.socket;
-    switch (rule?.kind) {
-      case 'conflict': {
-        let items = 1;
-        try {
-          const parsed = JSON.parse(text) as { TransactItems?: unknown[] };
-          items = parsed.TransactItems?.length ?? 1;
-        } catch {
-          // keep 1
-        }
-        record(rule, operation);
-        return answer(res, transactionConflict(items));
-      }
-      case 'throttling':
-        record(rule, operation);
-        return answer(
-          res,
-          dynamoDbError(
-            400,
-            'ThrottlingException',
-            'Rate of requests exceeds the allowed throughput.',
-          ),
-        );
-      case 'provisioned-throughput':
-        record(rule, operation);
-        return answer(
-          res,
-          dynamoDbError(
-            400,
-            'ProvisionedThroughputExceededException',
-            'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
-          ),
-        );
-      case 'server-error':
-        record(rule, operation);
-        return answer(res, dynamoDbError(500, 'InternalServerError', 'Internal server error'));
-      case 'reset-before':
-        record(rule, operation);
-        return reset(socket);
-      case 'latency': {
-        const spec = rule.latencyMs ?? [20, 200];
-        const [min, max] = typeof spec === 'number' ? [spec, spec] : spec;
-        record(rule, operation);
-        await sleep(min + random() * Math.max(0, max - min));
-        break;
-      }
-      default:
-        break;
-    }
-
-    const upstream = await sendOn(req, body);
-    if (traced !== null) {
-      traced.push({
-        at: new Date().toISOString(),
-        operation,
-        status: upstream?.status ?? null,
-        fault: rule?.kind ?? null,
-        request: text.slice(0, 2000),
-        response: upstream?.body.toString('utf8').slice(0, 2000) ?? null,
-      });
-      if (traced.length > 500) traced = traced.slice(-500);
-    }
+    const exchange = {
+      req,
+      res,
+      body,
+      text,
+      operation,
+      token: clientRequestToken(operation, text),
+    };
+    this.noteRetryOfLost(exchange.token);
+    const rule = this.pick(operation, text);
+    if (rule !== null && (await this.injectBefore(rule, exchange))) return;
+    const upstream = await this.sendOn(req, body);
+    this.trace(exchange, upstream, rule);
     if (upstream === null) {
-      stats.upstreamFailures += 1;
-      return reset(socket);
+      this.stats.upstreamFailures += 1;
+      return reset(req.socket);
     }
-    if (rule?.kind === 'lost-response') {
-      record(rule, operation, upstream.status);
-      if (upstream.status === 200) stats.lostAfterCommit += 1;
-      if (token !== undefined)
-        lostTokens.set(token, lostResponse('lost-response', upstream.status));
-      return reset(socket);
-    }
-    if (rule?.kind === 'lost-response-hang') {
-      record(rule, operation, upstream.status);
-      if (upstream.status === 200) stats.lostAfterCommit += 1;
-      const lost = lostResponse('lost-response-hang', upstream.status);
-      if (token !== undefined) lostTokens.set(token, lost);
-      hanging.add(socket);
-      let closedByProxy = false;
-      const timer = setTimeout(() => {
-        closedByProxy = true;
-        lost.closedBy = 'proxy';
-        lost.closedAfterMs = Date.now() - lost.atMs;
-        stats.hangsClosedByProxy += 1;
-        reset(socket);
-      }, rule.hangMs ?? 30_000);
-      socket.once('close', () => {
-        clearTimeout(timer);
-        hanging.delete(socket);
-        if (closedByProxy) return;
-        lost.closedBy = 'client';
-        lost.closedAfterMs = Date.now() - lost.atMs;
-        stats.hangsClosedByClient += 1;
-      });
-      return;
+    if (rule?.kind === 'lost-response' || rule?.kind === 'lost-response-hang') {
+      return this.withhold(rule, exchange, upstream);
     }
     answer(res, upstream);
-  };
+  }
 
+  private noteRetryOfLost(token: string | undefined): void {
+    const lost = token === undefined ? undefined : this.lostTokens.get(token);
+    if (lost === undefined) return;
+    this.stats.retriesAfterLostResponse += 1;
+    lost.retries += 1;
+  }
+
+  /** A fault before DynamoDB: an error in its place, a reset, or a delay. True if answered. */
+  private async injectBefore(rule: FaultRule, exchange: Exchange): Promise<boolean> {
+    const error = fabricated(rule.kind, exchange.text);
+    if (error !== undefined) {
+      this.record(rule, exchange.operation);
+      answer(exchange.res, error);
+      return true;
+    }
+    if (rule.kind === 'reset-before') {
+      this.record(rule, exchange.operation);
+      reset(exchange.req.socket);
+      return true;
+    }
+    if (rule.kind === 'latency') {
+      const spec = rule.latencyMs ?? [20, 200];
+      const [min, max] = typeof spec === 'number' ? [spec, spec] : spec;
+      this.record(rule, exchange.operation);
+      await sleep(min + this.random() * Math.max(0, max - min));
+    }
+    return false;
+  }
+
+  private trace(exchange: Exchange, upstream: Upstream | null, rule: FaultRule | null): void {
+    if (this.traced === null) return;
+    this.traced.push({
+      at: new Date().toISOString(),
+      operation: exchange.operation,
+      status: upstream?.status ?? null,
+      fault: rule?.kind ?? null,
+      request: exchange.text.slice(0, 2000),
+      response: upstream?.body.toString('utf8').slice(0, 2000) ?? null,
+    });
+    if (this.traced.length > 500) this.traced = this.traced.slice(-500);
+  }
+
+  /** DynamoDB answered (and maybe committed); the client gets a reset, or nothing at all. */
+  private withhold(rule: FaultRule, exchange: Exchange, upstream: Upstream): void {
+    this.record(rule, exchange.operation, upstream.status);
+    if (upstream.status === 200) this.stats.lostAfterCommit += 1;
+    const lost: LostResponse = {
+      kind: rule.kind,
+      upstreamStatus: upstream.status,
+      at: new Date().toISOString(),
+      atMs: Date.now(),
+      retries: 0,
+    };
+    if (exchange.token !== undefined) this.lostTokens.set(exchange.token, lost);
+    if (rule.kind === 'lost-response') return reset(exchange.req.socket);
+    this.hang(exchange.req.socket, lost, rule.hangMs ?? 30_000);
+  }
+
+  /** The connection held open without an answer, until the client gives up or hangMs passes. */
+  private hang(socket: Socket, lost: LostResponse, hangMs: number): void {
+    let closedByProxy = false;
+    const timer = setTimeout(() => {
+      closedByProxy = true;
+      lost.closedBy = 'proxy';
+      lost.closedAfterMs = Date.now() - lost.atMs;
+      this.stats.hangsClosedByProxy += 1;
+      reset(socket);
+    }, hangMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      if (closedByProxy) return;
+      lost.closedBy = 'client';
+      lost.closedAfterMs = Date.now() - lost.atMs;
+      this.stats.hangsClosedByClient += 1;
+    });
+  }
+}
+
+function answer(
+  res: http.ServerResponse,
+  reply: { status: number; headers: http.OutgoingHttpHeaders; body: Buffer },
+): void {
+  res.writeHead(reply.status, reply.headers);
+  res.end(reply.body);
+}
+
+/** The control API: `GET /stats`, `GET /events`, `GET|PUT /plan`, `PUT /target`. */
+async function control(
+  proxy: FaultInjector,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  body: Buffer,
+): Promise<void> {
+  const path = (req.url ?? '').slice(CONTROL_PREFIX.length);
+  const send = (status: number, value: unknown): void => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(value));
+  };
+  try {
+    if (path === '/stats' && req.method === 'GET') return send(200, proxy.stats);
+    if (path === '/events' && req.method === 'GET') return send(200, proxy.events);
+    if (path === '/plan' && req.method === 'GET') return send(200, proxy.plan);
+    if (path === '/plan' && req.method === 'PUT') {
+      const parsed: unknown = JSON.parse(body.toString('utf8'));
+      proxy.setPlan(parsed === null ? null : planSchema.parse(parsed));
+      return send(200, proxy.plan);
+    }
+    if (path === '/target' && req.method === 'PUT') {
+      const parsed = z
+        .object({ target: z.url().nullable() })
+        .parse(JSON.parse(body.toString('utf8')));
+      proxy.setTarget(parsed.target);
+      return send(200, { target: proxy.target?.toString() ?? null });
+    }
+    send(404, { error: 'unknown control route' });
+  } catch (error) {
+    send(400, { error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+export async function startFaultProxy(options: StartFaultProxyOptions = {}): Promise<FaultProxy> {
+  const host = options.host ?? '127.0.0.1';
+  const proxy = new FaultInjector(options);
   const server = http.createServer((req, res) => {
-    handle(req, res).catch(() => reset(req.socket));
+    proxy.handle(req, res).catch(() => reset(req.socket));
   });
   // Longer than the SDK keeps idle sockets, so the proxy never closes one under a new request.
   server.keepAliveTimeout = 120_000;
@@ -552,54 +620,34 @@ export async function startFaultProxy(options: StartFaultProxyOptions = {}): Pro
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('fault proxy: no port');
-  const port = address.port;
-
-  const proxy: FaultProxy = {
-    endpoint: `http://${host}:${port}`,
-    port,
-    setPlan(next) {
-      plan = next === null ? null : planSchema.parse(next);
-      // Named rules keep their count; the others start again.
-      used = new Map([...used].filter(([usage]) => !usage.startsWith('#')));
-    },
-    currentPlan: () => plan,
-    setTarget(next) {
-      target = next === null ? null : new URL(next);
-      if (target !== null) {
-        const waiters = targetWaiters;
-        targetWaiters = [];
-        for (const wake of waiters) wake();
-      }
-    },
-    stats: () => structuredClone(stats),
-    events: () => [...events],
-    trace: () => [...(traced ?? [])],
-    lostResponses: () => new Map([...lostTokens].map(([token, lost]) => [token, { ...lost }])),
-    resetStats() {
-      stats = emptyStats();
-      events = [];
-      lostTokens.clear();
-      if (traced !== null) traced = [];
-    },
+  return {
+    endpoint: `http://${host}:${address.port}`,
+    port: address.port,
+    setPlan: (next) => proxy.setPlan(next),
+    currentPlan: () => proxy.plan,
+    setTarget: (next) => proxy.setTarget(next),
+    stats: () => structuredClone(proxy.stats),
+    events: () => [...proxy.events],
+    trace: () => [...(proxy.traced ?? [])],
+    lostResponses: () =>
+      new Map([...proxy.lostTokens].map(([token, lost]) => [token, { ...lost }])),
+    resetStats: () => proxy.resetStats(),
     async stop() {
-      for (const wake of targetWaiters) wake();
-      targetWaiters = [];
-      target = null;
+      proxy.wakeWaiters();
+      proxy.target = null;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       });
-      agent.destroy();
+      proxy.agent.destroy();
     },
   };
-  return proxy;
 }
 
 /** Switches the plan of a proxy running elsewhere, over its control API. */
