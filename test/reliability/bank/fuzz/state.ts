@@ -316,12 +316,161 @@ function explainAccount(before: Item, after: Item, ctx: Context): Verdict {
   return { ok: false, awaiting: lines.awaiting, why };
 }
 
-export function compareSnapshots(
-  before: Snapshot,
-  after: Snapshot,
-  options: { nowSeconds?: number } = {},
-): StateComparison {
-  const nowSeconds = options.nowSeconds ?? Date.now() / 1000;
+/** A change of one item: before and after the fuzz (undefined: absent then). */
+interface Change {
+  kind: Kind;
+  before: Item | undefined;
+  after: Item | undefined;
+  /** The item as it is now, or as it was when it is gone. */
+  item: Item;
+  tx: string | undefined;
+  /** The item names a transaction that existed before the fuzz. */
+  fromBefore: boolean;
+  ctx: Context;
+  nowSeconds: number;
+}
+
+/** Background work explains the change (the tally's name for it), or it waits on it, or not. */
+type Judgement = { explained: string } | { awaiting: string } | { unexplained: string };
+
+const explained = (what: string): Judgement => ({ explained: what });
+const unexplained = (what: string): Judgement => ({ unexplained: what });
+
+function judgeAccount({ before, after, item, ctx }: Change): Judgement {
+  if (before === undefined)
+    return unexplained(`a new account (owner ${show(item.ownerId)}, ${show(item.currency)})`);
+  if (after === undefined) return unexplained('the account is gone');
+  const verdict = explainAccount(before, after, ctx);
+  if (verdict.ok) return explained('accounts moved by payouts resolved');
+  return verdict.awaiting ? { awaiting: verdict.why } : unexplained(verdict.why);
+}
+
+function judgeStatementLine({ before, after, tx, fromBefore }: Change): Judgement {
+  if (after === undefined) return unexplained('the statement line is gone');
+  if (before === undefined) {
+    if (fromBefore) return explained('statement lines written');
+    return unexplained(
+      `a statement line of ${String(after.type)} ${String(tx)} (${show(after.amount)}), a transaction that did not exist before the fuzz`,
+    );
+  }
+  const fields = changedFields(before, after).filter((f) => LINE_FIELDS.includes(f));
+  if (fields.length > 0 || !fromBefore)
+    return unexplained(`the statement line changed: ${describeChange(before, after, fields)}`);
+  return explained('statement lines written again');
+}
+
+function judgePendingEntry({ before, after, tx, fromBefore }: Change): Judgement {
+  if (after === undefined) return explained('pending entries retired');
+  if (before === undefined) {
+    if (fromBefore) return explained('pending entries of earlier movements');
+    return unexplained(
+      `a new pending movement: ${String(after.type)} ${String(tx)} of ${show(after.amount)}`,
+    );
+  }
+  const fields = changedFields(before, after);
+  const resolution =
+    fromBefore &&
+    fields.length === 1 &&
+    fields[0] === 'status' &&
+    before.status === 'PENDING' &&
+    RESOLVED.has(String(after.status));
+  if (resolution) return explained('pending entries of payouts resolved');
+  return unexplained(`the pending entry changed: ${describeChange(before, after, fields)}`);
+}
+
+function judgePayout({ before, after, fromBefore }: Change): Judgement {
+  if (after === undefined) return unexplained('the payout is gone');
+  if (before === undefined) {
+    if (fromBefore) return explained('payouts from before');
+    return unexplained(
+      `a new payout (a hold of ${show(after.amount)} on ${show(after.accountId)}), status ${show(after.status)}`,
+    );
+  }
+  const fields = changedFields(before, after);
+  const stuck = fields.filter((f) => !PAYOUT_PROGRESS.has(f));
+  const legal =
+    before.status === 'PENDING' &&
+    stuck.length === 0 &&
+    (after.status === 'PENDING' || RESOLVED.has(String(after.status))) &&
+    !(num(after.attempts) < num(before.attempts));
+  if (!legal) return unexplained(`the payout changed: ${describeChange(before, after, fields)}`);
+  return explained(after.status === 'PENDING' ? 'payouts asked about again' : 'payouts resolved');
+}
+
+function judgeMarker({ before, after, item, tx, fromBefore, nowSeconds }: Change): Judgement {
+  if (after === undefined) {
+    if (num(item.expiresAt) <= nowSeconds) return explained('markers expired');
+    return unexplained(`the marker is gone (${show(item.outcome)} ${show(item.idempotencyKey)})`);
+  }
+  if (before === undefined) {
+    if (after.outcome === 'REFUSED') return explained('refusals recorded');
+    if (fromBefore) return explained('markers of earlier movements');
+    return unexplained(
+      `a movement committed under key ${show(after.idempotencyKey)}: ${show(after.type)} ${String(tx)} of ${show(after.amount)}`,
+    );
+  }
+  const fields = changedFields(before, after);
+  const sequenced =
+    before.outcome === 'COMMITTED' &&
+    fromBefore &&
+    fields.every((f) => f === 'balanceAfter' || f === 'sequence');
+  if (sequenced) return explained('markers given their statement place');
+  return unexplained(`the marker changed: ${describeChange(before, after, fields)}`);
+}
+
+/** Items no refused request and no background work may add, change or remove. */
+const untouchable =
+  (says: { added: (item: Item) => string; gone: string; changed: string }) =>
+  ({ before, after, item }: Change): Judgement => {
+    if (before === undefined) return unexplained(says.added(item));
+    if (after === undefined) return unexplained(says.gone);
+    return unexplained(
+      `${says.changed}: ${describeChange(before, after, changedFields(before, after))}`,
+    );
+  };
+
+/** A kind of item this comparison does not know: only a transaction from before explains it. */
+function judgeOther({ kind, before, after, fromBefore }: Change): Judgement {
+  if (fromBefore && after !== undefined) return explained(`${kind}s of earlier movements`);
+  return unexplained(
+    before === undefined
+      ? `a new item ${show(after)}`
+      : after === undefined
+        ? 'the item is gone'
+        : `the item changed: ${describeChange(before, after, changedFields(before, after))}`,
+  );
+}
+
+/** Each kind of item, and what may change it while the fuzz runs. */
+const JUDGES: Record<Kind, (change: Change) => Judgement> = {
+  account: judgeAccount,
+  'statement line': judgeStatementLine,
+  'pending entry': judgePendingEntry,
+  payout: judgePayout,
+  'idempotency marker': judgeMarker,
+  'owner link': untouchable({
+    added: (item) =>
+      `a new owner link (${show(item.ownerId ?? item.pk)} -> ${show(item.accountId ?? item.sk)})`,
+    gone: 'the owner link is gone',
+    changed: 'the owner link changed',
+  }),
+  'freeze record': untouchable({
+    added: (item) =>
+      `a new ${show(item.action)} of ${show(item.accountId)} by ${show(item.by)}: ${show(item.reason)}`,
+    gone: 'the freeze record is gone',
+    changed: 'the freeze record changed',
+  }),
+  'withdrawals switch': untouchable({
+    added: (item) =>
+      `withdrawals switch set: paused ${show(item.paused)} by ${show(item.by)} (${show(item.reason)})`,
+    gone: 'the withdrawals switch is gone',
+    changed: 'withdrawals switch changed',
+  }),
+  'other item': judgeOther,
+};
+
+/** What the judges need to know about both scans. */
+function contextOf(before: Snapshot, after: Snapshot): Context {
   const known = new Set<string>();
   for (const item of before.values()) for (const tx of transactionsOf(item)) known.add(tx);
   const lines = new Map<string, Map<number, Item>>();
@@ -338,17 +487,17 @@ export function compareSnapshots(
         p,
       ]),
     );
-  const ctx: Context = {
-    known,
-    lines,
-    payoutsBefore: payoutIndex(before),
-    payoutsAfter: payoutIndex(after),
-  };
+  return { known, lines, payoutsBefore: payoutIndex(before), payoutsAfter: payoutIndex(after) };
+}
 
+export function compareSnapshots(
+  before: Snapshot,
+  after: Snapshot,
+  options: { nowSeconds?: number } = {},
+): StateComparison {
+  const nowSeconds = options.nowSeconds ?? Date.now() / 1000;
+  const ctx = contextOf(before, after);
   const result: StateComparison = { unexplained: [], awaiting: [], explained: {} };
-  const explained = (what: string): void => {
-    result.explained[what] = (result.explained[what] ?? 0) + 1;
-  };
   const keys = [...new Set([...before.keys(), ...after.keys()])].sort();
   for (const key of keys) {
     const b = before.get(key);
@@ -356,143 +505,16 @@ export function compareSnapshots(
     if (b !== undefined && a !== undefined && canonical(b) === canonical(a)) continue;
     const item = (a ?? b) as Item;
     const kind = kindOf(item);
-    const report = (what: string): void => {
-      result.unexplained.push(`${kind} ${key}: ${what}`);
-    };
     const tx = str(item.transactionId);
-    const fromBefore = tx !== undefined && known.has(tx);
-    switch (kind) {
-      case 'account': {
-        if (b === undefined)
-          report(`a new account (owner ${show(item.ownerId)}, ${show(item.currency)})`);
-        else if (a === undefined) report('the account is gone');
-        else {
-          const verdict = explainAccount(b, a, ctx);
-          if (verdict.ok) explained('accounts moved by payouts resolved');
-          else if (verdict.awaiting) result.awaiting.push(`${kind} ${key}: ${verdict.why}`);
-          else report(verdict.why);
-        }
-        break;
-      }
-      case 'statement line': {
-        if (a === undefined) report('the statement line is gone');
-        else if (b === undefined) {
-          if (fromBefore) explained('statement lines written');
-          else
-            report(
-              `a statement line of ${String(a.type)} ${String(tx)} (${show(a.amount)}), a transaction that did not exist before the fuzz`,
-            );
-        } else {
-          const fields = changedFields(b, a).filter((f) => LINE_FIELDS.includes(f));
-          if (fields.length > 0 || !fromBefore)
-            report(`the statement line changed: ${describeChange(b, a, fields)}`);
-          else explained('statement lines written again');
-        }
-        break;
-      }
-      case 'pending entry': {
-        if (a === undefined) explained('pending entries retired');
-        else if (b === undefined) {
-          if (fromBefore) explained('pending entries of earlier movements');
-          else
-            report(`a new pending movement: ${String(a.type)} ${String(tx)} of ${show(a.amount)}`);
-        } else {
-          const fields = changedFields(b, a);
-          const resolution =
-            fromBefore &&
-            fields.length === 1 &&
-            fields[0] === 'status' &&
-            b.status === 'PENDING' &&
-            RESOLVED.has(String(a.status));
-          if (resolution) explained('pending entries of payouts resolved');
-          else report(`the pending entry changed: ${describeChange(b, a, fields)}`);
-        }
-        break;
-      }
-      case 'payout': {
-        if (a === undefined) report('the payout is gone');
-        else if (b === undefined) {
-          if (fromBefore) explained('payouts from before');
-          else
-            report(
-              `a new payout (a hold of ${show(a.amount)} on ${show(a.accountId)}), status ${show(a.status)}`,
-            );
-        } else {
-          const fields = changedFields(b, a);
-          const stuck = fields.filter((f) => !PAYOUT_PROGRESS.has(f));
-          const legal =
-            b.status === 'PENDING' &&
-            stuck.length === 0 &&
-            (a.status === 'PENDING' || RESOLVED.has(String(a.status))) &&
-            !(num(a.attempts) < num(b.attempts));
-          if (!legal) report(`the payout changed: ${describeChange(b, a, fields)}`);
-          else if (a.status === 'PENDING') explained('payouts asked about again');
-          else explained('payouts resolved');
-        }
-        break;
-      }
-      case 'idempotency marker': {
-        if (a === undefined) {
-          if (num(item.expiresAt) <= nowSeconds) explained('markers expired');
-          else report(`the marker is gone (${show(item.outcome)} ${show(item.idempotencyKey)})`);
-        } else if (b === undefined) {
-          if (a.outcome === 'REFUSED') explained('refusals recorded');
-          else if (fromBefore) explained('markers of earlier movements');
-          else
-            report(
-              `a movement committed under key ${show(a.idempotencyKey)}: ${show(a.type)} ${String(tx)} of ${show(a.amount)}`,
-            );
-        } else {
-          const fields = changedFields(b, a);
-          const sequenced =
-            b.outcome === 'COMMITTED' &&
-            fromBefore &&
-            fields.every((f) => f === 'balanceAfter' || f === 'sequence');
-          if (sequenced) explained('markers given their statement place');
-          else report(`the marker changed: ${describeChange(b, a, fields)}`);
-        }
-        break;
-      }
-      case 'owner link':
-        report(
-          b === undefined
-            ? `a new owner link (${show(item.ownerId ?? item.pk)} -> ${show(item.accountId ?? item.sk)})`
-            : a === undefined
-              ? 'the owner link is gone'
-              : `the owner link changed: ${describeChange(b, a, changedFields(b, a))}`,
-        );
-        break;
-      case 'freeze record':
-        report(
-          b === undefined
-            ? `a new ${show(item.action)} of ${show(item.accountId)} by ${show(item.by)}: ${show(item.reason)}`
-            : a === undefined
-              ? 'the freeze record is gone'
-              : `the freeze record changed: ${describeChange(b, a, changedFields(b, a))}`,
-        );
-        break;
-      case 'withdrawals switch':
-        report(
-          b === undefined
-            ? `withdrawals switch set: paused ${show(item.paused)} by ${show(item.by)} (${show(item.reason)})`
-            : a === undefined
-              ? 'the withdrawals switch is gone'
-              : `withdrawals switch changed: ${describeChange(b, a, changedFields(b, a))}`,
-        );
-        break;
-      default: {
-        // A kind of item this comparison does not know: only a transaction from before explains it.
-        if (fromBefore && a !== undefined) explained(`${kind}s of earlier movements`);
-        else
-          report(
-            b === undefined
-              ? `a new item ${show(a)}`
-              : a === undefined
-                ? 'the item is gone'
-                : `the item changed: ${describeChange(b, a, changedFields(b, a))}`,
-          );
-      }
-    }
+    const fromBefore = tx !== undefined && ctx.known.has(tx);
+    const change = { kind, before: b, after: a, item, tx, fromBefore, ctx, nowSeconds };
+    const judgement = JUDGES[kind](change);
+    if ('explained' in judgement) {
+      const what = judgement.explained;
+      result.explained[what] = (result.explained[what] ?? 0) + 1;
+    } else if ('awaiting' in judgement) {
+      result.awaiting.push(`${kind} ${key}: ${judgement.awaiting}`);
+    } else result.unexplained.push(`${kind} ${key}: ${judgement.unexplained}`);
   }
   return result;
 }
