@@ -64,115 +64,131 @@ export function readableTransactions(
   };
 }
 
-export async function runFuzz(
+export interface FuzzOptions {
+  requests: number;
+  seed: number;
+  concurrency?: number;
+  log?: (line: string) => void;
+  /**
+   * How long to wait for background work to explain what changed: default 10 s, the
+   * sequencer's promise (a line within 5 s) with room for one more snapshot. Longer would hide
+   * lag the bank run exists to catch.
+   */
+  settleMs?: number;
+}
+
+const emptyResult = (seed: number): FuzzResult => ({
+  requests: 0,
+  seed,
+  byStatus: {},
+  byCode: {},
+  byRoute: {},
+  violations: [],
+  emulatorRefusals: {},
+  slowOrFailed: 0,
+  examples: [],
+  stateUnchanged: true,
+  background: { changes: 0, byKind: {}, waitedMs: 0, snapshots: 0 },
+  durationMs: 0,
+});
+
+const tally = (counts: Record<string, number>, key: string | number): void => {
+  counts[key] = (counts[key] ?? 0) + 1;
+};
+
+/** Sends one case as raw bytes; slow is not wrong (a loaded machine): one more try, longer. */
+async function sendCase(
+  target: { host: string; port: number },
+  c: FuzzCase,
+  result: FuzzResult,
+): Promise<RawResponse | Error> {
+  const attempt = (timeoutMs: number): Promise<RawResponse | Error> =>
+    sendRaw(target.host, target.port, c.request, timeoutMs).catch((error: unknown) =>
+      error instanceof Error ? error : new Error(String(error)),
+    );
+  const first = await attempt(30_000);
+  if (!(first instanceof Error)) return first;
+  result.slowOrFailed += 1;
+  return attempt(90_000);
+}
+
+/** Counts an answer (status, code, route, emulator refusals), keeping a few as examples. */
+function recordAnswer(result: FuzzResult, c: FuzzCase, index: number, response: RawResponse) {
+  tally(result.byStatus, response.status);
+  const emulator = emulatorRefusal(response);
+  if (emulator !== null) tally(result.emulatorRefusals, emulator);
+  const code = (response.json as { error?: { code?: unknown } } | undefined)?.error?.code;
+  if (typeof code === 'string') tally(result.byCode, code);
+  if (result.examples.length < 40 && index % 25 === 0) {
+    const example = typeof code === 'string' ? code : undefined;
+    result.examples.push({ label: c.label, status: response.status, code: example });
+  }
+}
+
+/**
+ * fast-check generates the requests (reproducibly from the seed); a pool sends them, and every
+ * answer is recorded rather than stopping at the first failure, so the report lists all.
+ */
+async function sendAll(
   setup: FuzzSetup,
-  options: {
-    requests: number;
-    seed: number;
-    concurrency?: number;
-    log?: (line: string) => void;
-    /**
-     * How long to wait for background work to explain what changed: default 10 s, the
-     * sequencer's promise (a line within 5 s) with room for one more snapshot. Longer would hide
-     * lag the bank run exists to catch.
-     */
-    settleMs?: number;
-  },
-): Promise<FuzzResult> {
-  const started = performance.now();
+  cases: FuzzCase[],
+  options: FuzzOptions,
+  result: FuzzResult,
+): Promise<void> {
   const url = new URL(setup.apiUrl);
-  const host = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname;
-  const port = Number(url.port);
+  const target = {
+    host: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname,
+    port: Number(url.port),
+  };
   const contract = loadContract();
   // The service's error table, and the codes openapi.yaml documents (the same statuses).
   const codes = new Map([...contract.codes, ...setup.codes]);
-  const before = await snapshotState(setup.dynamodb, setup.tableName);
-  const readable = readableTransactions(before, setup.accounts);
-  const arbitrary = await fuzzCases({
-    ...setup,
-    payouts: setup.payouts ?? readable.payouts,
-    nonPayouts: setup.nonPayouts ?? readable.nonPayouts,
-  });
-  const concurrency = options.concurrency ?? 8;
-  const result: FuzzResult = {
-    requests: 0,
-    seed: options.seed,
-    byStatus: {},
-    byCode: {},
-    byRoute: {},
-    violations: [],
-    emulatorRefusals: {},
-    slowOrFailed: 0,
-    examples: [],
-    stateUnchanged: true,
-    background: { changes: 0, byKind: {}, waitedMs: 0, snapshots: 0 },
-    durationMs: 0,
-  };
-
-  // fast-check generates the requests (reproducibly from the seed); a pool sends them, and
-  // every answer is recorded rather than stopping at the first failure, so the report lists all.
-  const cases = fc.sample(arbitrary, { numRuns: options.requests, seed: options.seed });
-  const send = async (c: FuzzCase): Promise<RawResponse | Error> => {
-    const attempt = (timeoutMs: number): Promise<RawResponse | Error> =>
-      sendRaw(host, port, c.request, timeoutMs).catch((error: unknown) =>
-        error instanceof Error ? error : new Error(String(error)),
-      );
-    const first = await attempt(30_000);
-    if (!(first instanceof Error)) return first;
-    // Slow is not wrong (a loaded machine, a Lambda worker starting): one more try, longer.
-    result.slowOrFailed += 1;
-    return attempt(90_000);
-  };
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let index = next++; index < cases.length; index = next++) {
       const c = cases[index];
       if (c === undefined) continue;
-      const response = await send(c);
+      const response = await sendCase(target, c, result);
       result.requests += 1;
-      const route = c.route ?? '(no such route)';
-      result.byRoute[route] = (result.byRoute[route] ?? 0) + 1;
-      if (!(response instanceof Error)) {
-        result.byStatus[response.status] = (result.byStatus[response.status] ?? 0) + 1;
-        const emulator = emulatorRefusal(response);
-        if (emulator !== null) {
-          result.emulatorRefusals[emulator] = (result.emulatorRefusals[emulator] ?? 0) + 1;
-        }
-        const code = (response.json as { error?: { code?: unknown } } | undefined)?.error?.code;
-        if (typeof code === 'string') result.byCode[code] = (result.byCode[code] ?? 0) + 1;
-        if (result.examples.length < 40 && index % 25 === 0) {
-          result.examples.push({
-            label: c.label,
-            status: response.status,
-            code: typeof code === 'string' ? code : undefined,
-          });
-        }
-      }
+      tally(result.byRoute, c.route ?? '(no such route)');
+      if (!(response instanceof Error)) recordAnswer(result, c, index, response);
       for (const v of checkAnswer(c, response, codes, contract)) {
-        result.violations.push({
-          ...v,
-          detail: `${v.detail} (fuzz case #${index}, seed ${options.seed})`,
-        });
+        const detail = `${v.detail} (fuzz case #${index}, seed ${options.seed})`;
+        result.violations.push({ ...v, detail });
       }
       if (result.requests % 250 === 0) {
         options.log?.(`  fuzz: ${result.requests}/${options.requests} requests`);
       }
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  await Promise.all(Array.from({ length: options.concurrency ?? 8 }, () => worker()));
+}
 
-  // The state: compared again while what differs waits on work still under way (a statement
-  // line not yet written for a payout resolved meanwhile), up to settleMs.
+/**
+ * The state compared again while what differs waits on work still under way (a statement
+ * line not yet written for a payout resolved meanwhile), up to settleMs.
+ */
+async function compareState(
+  setup: FuzzSetup,
+  before: Snapshot,
+  options: FuzzOptions,
+  result: FuzzResult,
+): Promise<StateComparison> {
   const settleMs = options.settleMs ?? 10_000;
   const waitStarted = performance.now();
-  let comparison: StateComparison;
   for (;;) {
     const after = await snapshotState(setup.dynamodb, setup.tableName);
     result.background.snapshots += 1;
-    comparison = compareSnapshots(before, after);
+    const comparison = compareSnapshots(before, after);
     const waited = performance.now() - waitStarted;
-    if (comparison.awaiting.length === 0 || comparison.unexplained.length > 0 || waited > settleMs)
-      break;
+    if (
+      comparison.awaiting.length === 0 ||
+      comparison.unexplained.length > 0 ||
+      waited > settleMs
+    ) {
+      result.background.waitedMs = Math.round(performance.now() - waitStarted);
+      return comparison;
+    }
     if (result.background.snapshots === 1) {
       options.log?.(
         `  fuzz: ${comparison.awaiting.length} changes wait on the sequencer, comparing again`,
@@ -180,17 +196,18 @@ export async function runFuzz(
     }
     await sleep(1_000);
   }
-  result.background.waitedMs = Math.round(performance.now() - waitStarted);
+}
+
+/** What background work explained, and every change it did not as a violation. */
+function recordState(result: FuzzResult, comparison: StateComparison): void {
   result.background.byKind = comparison.explained;
   result.background.changes = Object.entries(comparison.explained)
     .filter(([what]) => what !== 'refusals recorded')
     .reduce((sum, [, n]) => sum + n, 0);
+  const waited = Math.round(result.background.waitedMs / 1000);
   const unexplained = [
     ...comparison.unexplained,
-    ...comparison.awaiting.map(
-      (line) =>
-        `${line} (still unexplained after ${Math.round(result.background.waitedMs / 1000)} s)`,
-    ),
+    ...comparison.awaiting.map((line) => `${line} (still unexplained after ${waited} s)`),
   ];
   result.stateUnchanged = unexplained.length === 0;
   for (const line of unexplained.slice(0, 50)) {
@@ -202,6 +219,21 @@ export async function runFuzz(
       detail: `... and ${unexplained.length - 50} more changes`,
     });
   }
+}
+
+export async function runFuzz(setup: FuzzSetup, options: FuzzOptions): Promise<FuzzResult> {
+  const started = performance.now();
+  const before = await snapshotState(setup.dynamodb, setup.tableName);
+  const readable = readableTransactions(before, setup.accounts);
+  const arbitrary = await fuzzCases({
+    ...setup,
+    payouts: setup.payouts ?? readable.payouts,
+    nonPayouts: setup.nonPayouts ?? readable.nonPayouts,
+  });
+  const result = emptyResult(options.seed);
+  const cases = fc.sample(arbitrary, { numRuns: options.requests, seed: options.seed });
+  await sendAll(setup, cases, options, result);
+  recordState(result, await compareState(setup, before, options, result));
   result.durationMs = Math.round(performance.now() - started);
   return result;
 }

@@ -234,80 +234,77 @@ export interface PayoutCounts {
   gateway: { records: number; executed: number; requests: number; maxExecutions: number };
 }
 
-export function verifySettlement(
-  ops: Operation[],
-  states: AccountState[],
-  settlement: Settlement,
-  gateway: GatewayRecord[],
-): VerifyResult & { totals: MoneyTotals; counts: PayoutCounts } {
+/** Checks, counted per invariant; a violation when one fails. */
+function judge() {
   const violations: Violation[] = [];
   const checks: Record<string, number> = {};
   const check = (invariant: string, ok: boolean, v: Omit<Violation, 'invariant'>): void => {
     checks[invariant] = (checks[invariant] ?? 0) + 1;
     if (!ok) violations.push({ invariant, ...v });
   };
-  const I = SETTLEMENT_INVARIANTS;
-  const entriesOf = new Map(states.map((s) => [s.account.accountId, s.entries]));
-  const records = new Map(gateway.map((r) => [r.idempotencyKey, r]));
-  const byMode: PayoutCounts['byMode'] = {};
+  return { violations, checks, check };
+}
+type Check = ReturnType<typeof judge>['check'];
 
-  for (const p of settlement.payouts) {
-    const op = p.op;
-    const where = { accountId: op.account.accountId, operation: op.id, key: op.key };
-    const mode = op.destination?.mode ?? '?';
-    const counts = byMode[mode] ?? {};
-    counts[p.status] = (counts[p.status] ?? 0) + 1;
-    byMode[mode] = counts;
-    check(I.settled, p.status === 'POSTED' || p.status === 'VOIDED', {
+const I = SETTLEMENT_INVARIANTS;
+
+/** Settled; POSTED exactly when the gateway sent it; as its destination's mode says. */
+function checkPayout(
+  p: PayoutState,
+  record: GatewayRecord | undefined,
+  lines: LedgerEntry[],
+  check: Check,
+): void {
+  const op = p.op;
+  const where = { accountId: op.account.accountId, operation: op.id, key: op.key };
+  const mode = op.destination?.mode ?? '?';
+  const ended = p.status === 'POSTED' || p.status === 'VOIDED';
+  check(I.settled, ended, {
+    ...where,
+    detail: `payout ${p.transactionId} of ${op.amount} to ${String(op.destination?.name)} is ${p.status} after the wait (gateway calls ${String(p.attempts)})`,
+  });
+  const sent = record !== undefined && record.executions === 1 && record.status === 'SUCCEEDED';
+  if (ended) {
+    check(I.gateway, (p.status === 'POSTED') === sent, {
       ...where,
-      detail: `payout ${p.transactionId} of ${op.amount} to ${String(op.destination?.name)} is ${p.status} after the wait (gateway calls ${String(p.attempts)})`,
+      detail: `payout ${p.transactionId} is ${p.status}; the gateway's record: ${record === undefined ? 'none' : `${record.status}, executions ${record.executions}, requests ${record.requests}`}`,
     });
-    const record = records.get(p.transactionId);
-    const sent = record !== undefined && record.executions === 1 && record.status === 'SUCCEEDED';
-    if (p.status === 'POSTED' || p.status === 'VOIDED') {
-      check(I.gateway, (p.status === 'POSTED') === sent, {
-        ...where,
-        detail: `payout ${p.transactionId} is ${p.status}; the gateway's record: ${record === undefined ? 'none' : `${record.status}, executions ${record.executions}, requests ${record.requests}`}`,
-      });
-    }
-    if (record !== undefined) {
-      check(
-        I.gateway,
-        record.executions <= 1 &&
-          (record.amount === null || record.amount === op.amount) &&
-          (record.destination === null || record.destination === op.destination?.name),
-        {
-          ...where,
-          detail: `the gateway's record of ${p.transactionId}: ${record.amount ?? '-'} to ${record.destination ?? '-'}, executions ${record.executions}; the payout: ${op.amount} to ${String(op.destination?.name)}`,
-        },
-      );
-    }
-    const expected = mode === 'refuse' ? 'VOIDED' : 'POSTED';
-    const lines = (entriesOf.get(op.account.accountId) ?? []).filter(
-      (e) => e.transactionId === p.transactionId,
-    );
+  }
+  if (record !== undefined) {
     check(
-      I.mode,
-      p.status === expected &&
-        lines.length === 1 &&
-        lines[0]?.type === 'PAYOUT' &&
-        lines[0]?.status === p.status &&
-        lines[0]?.amount === op.amount,
+      I.gateway,
+      record.executions <= 1 &&
+        (record.amount === null || record.amount === op.amount) &&
+        (record.destination === null || record.destination === op.destination?.name),
       {
         ...where,
-        detail: `payout ${p.transactionId} of ${op.amount} to a "${mode}" destination is ${p.status} (expected ${expected}, void reason ${String(p.voidReason)}); its lines: ${lines.map((e) => `${e.type} ${e.amount} ${e.status}`).join(', ') || 'none'}`,
+        detail: `the gateway's record of ${p.transactionId}: ${record.amount ?? '-'} to ${record.destination ?? '-'}, executions ${record.executions}; the payout: ${op.amount} to ${String(op.destination?.name)}`,
       },
     );
   }
-  // Nothing sent that the run's payouts do not account for.
-  const known = new Set(settlement.payouts.map((p) => p.transactionId));
-  for (const record of gateway) {
-    check(I.gateway, known.has(record.idempotencyKey) || record.executions === 0, {
-      detail: `the gateway sent ${String(record.amount)} to ${String(record.destination)} under key ${record.idempotencyKey}, which is no committed payout of the run`,
-    });
-  }
+  const expected = mode === 'refuse' ? 'VOIDED' : 'POSTED';
+  const line = lines[0];
+  check(
+    I.mode,
+    p.status === expected &&
+      lines.length === 1 &&
+      line?.type === 'PAYOUT' &&
+      line.status === p.status &&
+      line.amount === op.amount,
+    {
+      ...where,
+      detail: `payout ${p.transactionId} of ${op.amount} to a "${mode}" destination is ${p.status} (expected ${expected}, void reason ${String(p.voidReason)}); its lines: ${lines.map((e) => `${e.type} ${e.amount} ${e.status}`).join(', ') || 'none'}`,
+    },
+  );
+}
 
-  // ---- conservation ------------------------------------------------------------------------
+/** Every movement that moved money: answered, or unanswered but in its account's ledger. */
+function moneyTotals(
+  ops: Operation[],
+  states: AccountState[],
+  settlement: Settlement,
+  entriesOf: Map<string, LedgerEntry[]>,
+): MoneyTotals {
   const moved = (op: Operation): boolean => {
     if (op.reuseOf !== undefined) return false;
     if (op.outcome === 'committed') return true;
@@ -334,6 +331,16 @@ export function verifySettlement(
     available: states.reduce((n, s) => n + (s.available ?? s.balance), 0),
   };
   totals.expected = totals.opening + totals.deposits - totals.withdrawals - totals.postedPayouts;
+  return totals;
+}
+
+/** Σ balances as the movements say; each account's history sums to its balance; no hold left. */
+function checkConservation(
+  totals: MoneyTotals,
+  states: AccountState[],
+  settled: boolean,
+  check: Check,
+): void {
   check(I.conserved, totals.balances === totals.expected, {
     detail: `Σ balances ${totals.balances} ≠ opening ${totals.opening} + deposits ${totals.deposits} − withdrawals ${totals.withdrawals} − POSTED payouts ${totals.postedPayouts} = ${totals.expected} (difference ${totals.balances - totals.expected})`,
   });
@@ -345,31 +352,66 @@ export function verifySettlement(
       detail: `the history's posted entries sum to ${net}, the balance is ${s.balance}`,
     });
   }
-  if (settlement.left.length === 0) {
+  if (settled) {
     check(I.conserved, totals.pending === 0 && totals.available === totals.balances, {
       detail: `every payout settled, yet Σ pending ${totals.pending}, Σ available ${totals.available}, Σ balances ${totals.balances}`,
     });
   }
+}
 
-  const executed = gateway.filter((r) => r.executions > 0).length;
+function payoutCounts(settlement: Settlement, gateway: GatewayRecord[]): PayoutCounts {
+  const byMode: PayoutCounts['byMode'] = {};
+  for (const p of settlement.payouts) {
+    const mode = p.op.destination?.mode ?? '?';
+    const counts = byMode[mode] ?? {};
+    counts[p.status] = (counts[p.status] ?? 0) + 1;
+    byMode[mode] = counts;
+  }
+  return {
+    committed: settlement.payouts.length,
+    notCommitted: settlement.notCommitted,
+    posted: settlement.payouts.filter((p) => p.status === 'POSTED').length,
+    voided: settlement.payouts.filter((p) => p.status === 'VOIDED').length,
+    left: settlement.left.length,
+    byMode,
+    gateway: {
+      records: gateway.length,
+      executed: gateway.filter((r) => r.executions > 0).length,
+      requests: gateway.reduce((n, r) => n + r.requests, 0),
+      maxExecutions: gateway.reduce((n, r) => Math.max(n, r.executions), 0),
+    },
+  };
+}
+
+export function verifySettlement(
+  ops: Operation[],
+  states: AccountState[],
+  settlement: Settlement,
+  gateway: GatewayRecord[],
+): VerifyResult & { totals: MoneyTotals; counts: PayoutCounts } {
+  const { violations, checks, check } = judge();
+  const entriesOf = new Map(states.map((s) => [s.account.accountId, s.entries]));
+  const records = new Map(gateway.map((r) => [r.idempotencyKey, r]));
+  for (const p of settlement.payouts) {
+    const lines = (entriesOf.get(p.op.account.accountId) ?? []).filter(
+      (e) => e.transactionId === p.transactionId,
+    );
+    checkPayout(p, records.get(p.transactionId), lines, check);
+  }
+  // Nothing sent that the run's payouts do not account for.
+  const known = new Set(settlement.payouts.map((p) => p.transactionId));
+  for (const record of gateway) {
+    check(I.gateway, known.has(record.idempotencyKey) || record.executions === 0, {
+      detail: `the gateway sent ${String(record.amount)} to ${String(record.destination)} under key ${record.idempotencyKey}, which is no committed payout of the run`,
+    });
+  }
+  const totals = moneyTotals(ops, states, settlement, entriesOf);
+  checkConservation(totals, states, settlement.left.length === 0, check);
   return {
     violations,
     checks,
     unresolvedButCommitted: 0,
     totals,
-    counts: {
-      committed: settlement.payouts.length,
-      notCommitted: settlement.notCommitted,
-      posted: settlement.payouts.filter((p) => p.status === 'POSTED').length,
-      voided: settlement.payouts.filter((p) => p.status === 'VOIDED').length,
-      left: settlement.left.length,
-      byMode,
-      gateway: {
-        records: gateway.length,
-        executed,
-        requests: gateway.reduce((n, r) => n + r.requests, 0),
-        maxExecutions: gateway.reduce((n, r) => Math.max(n, r.executions), 0),
-      },
-    },
+    counts: payoutCounts(settlement, gateway),
   };
 }
