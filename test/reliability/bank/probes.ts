@@ -59,6 +59,97 @@ async function withRules(
   if (op.outcome === 'unresolved') await resolve(ctx, op);
 }
 
+/** A probe: a withdrawal on the probes' account, a fault aimed at it, and what must come of it. */
+interface Probe {
+  name: string;
+  fault: string;
+  expected: string;
+  /** The Idempotency-Key's suffix (after the run id), and the amount withdrawn. */
+  key: string;
+  amount: number;
+  rules: (key: string) => FaultRule[];
+  /** Judged once the probe's fault was injected at least once. */
+  judge: (op: Operation) => { ok: boolean; finding?: string };
+}
+
+const PROBES: Probe[] = [
+  // A refusal whose recording (PutItem) is answered but the answer lost: the SDK retries and
+  // finds the marker it just wrote. The client asked once: it is not a replay.
+  {
+    name: 'refusal recorded, its response lost',
+    fault: 'lost-response on the PutItem recording the refusal',
+    expected: '409 INSUFFICIENT_FUNDS, not flagged as a replay (first request with the key)',
+    key: 'probe-refusal',
+    amount: 1_000_000_000,
+    rules: (key) => [
+      {
+        id: 'probe-refusal',
+        kind: 'lost-response',
+        operations: ['PutItem'],
+        bodyIncludes: key,
+        limit: 1,
+      },
+    ],
+    judge: (op) => {
+      const first = op.attempts[0];
+      return { ok: first?.code === 'INSUFFICIENT_FUNDS' && !first.replayed };
+    },
+  },
+  // A withdrawal committed, its response lost (connection reset): the SDK retries the same
+  // TransactWriteItems; the answer is the commit, once, not a replay.
+  {
+    name: 'withdrawal committed, its response lost',
+    fault: 'lost-response (reset after commit) on TransactWriteItems',
+    expected: '201, not flagged as a replay; one ledger entry (checked with the ledger)',
+    key: 'probe-lost-commit',
+    amount: 100,
+    rules: (key) => [
+      {
+        id: 'probe-lost-commit',
+        kind: 'lost-response',
+        operations: ['TransactWriteItems'],
+        bodyIncludes: key,
+        limit: 1,
+      },
+    ],
+    judge: (op) => {
+      const first = op.attempts[0];
+      return { ok: first?.cls === 'committed' && !first.replayed };
+    },
+  },
+  // Committed, response lost, then every further attempt conflicts: the service answers
+  // TRANSACTION_CONFLICT ("nothing was changed") though the money moved; the retry with the
+  // key must find the commit (201, replayed) and the ledger must hold it once.
+  {
+    name: 'committed, response lost, then conflicts',
+    fault: 'lost-response on the first TransactWriteItems, TransactionConflict on every later one',
+    expected:
+      'any answer; a retry with the key returns the commit (201 replayed); one ledger entry',
+    key: 'probe-conflict-after-commit',
+    amount: 200,
+    rules: (key) => [
+      {
+        id: 'probe-cac-lost',
+        kind: 'lost-response',
+        operations: ['TransactWriteItems'],
+        bodyIncludes: key,
+        limit: 1,
+      },
+      { id: 'probe-cac-conflict', kind: 'conflict', bodyIncludes: key, limit: 4 },
+    ],
+    judge: (op) => {
+      const final = op.attempts.find(isDefinitive);
+      const conflictAnswered = op.attempts[0]?.code === 'TRANSACTION_CONFLICT';
+      return {
+        ok: final?.cls === 'committed',
+        finding: conflictAnswered
+          ? `409 TRANSACTION_CONFLICT can be answered for a withdrawal that committed: the first TransactWriteItems committed but its response was lost, the SDK's retry and the domain's 3 further attempts met TransactionConflict, and the client got 409 "The account was busy; nothing was changed…" — yet the money had moved (the retry with the same key got ${show(final)}). Money is safe (the key is honoured), but the message "nothing was changed" is not always true: say "may not have been applied; retry with the same Idempotency-Key".`
+          : undefined,
+      };
+    },
+  },
+];
+
 export async function runProbes(
   ctx: RunContext,
   proxy: FaultProxy,
@@ -66,127 +157,25 @@ export async function runProbes(
   setRules: (rules: FaultRule[]) => Promise<void>,
 ): Promise<ProbeResult[]> {
   const results: ProbeResult[] = [];
-  const injected = (...ids: string[]): number =>
-    ids.reduce((sum, id) => sum + (proxy.stats().injectedByRule[id] ?? 0), 0);
-
-  // 1. A refusal whose recording (PutItem) is answered but the answer lost: the SDK retries
-  // and finds the marker it just wrote. The client asked once: it is not a replay.
-  {
-    const op = standaloneOperation(
-      ctx,
-      account,
-      'WITHDRAWAL',
-      1_000_000_000,
-      `${ctx.runId}-probe-refusal`,
-    );
+  for (const probe of PROBES) {
+    const key = `${ctx.runId}-${probe.key}`;
+    const op = standaloneOperation(ctx, account, 'WITHDRAWAL', probe.amount, key);
     op.phase = 'probe';
-    await withRules(
-      setRules,
-      [
-        {
-          id: 'probe-refusal',
-          kind: 'lost-response',
-          operations: ['PutItem'],
-          bodyIncludes: op.key,
-          limit: 1,
-        },
-      ],
-      ctx,
-      op,
+    const rules = probe.rules(op.key);
+    await withRules(setRules, rules, ctx, op);
+    const injected = rules.reduce(
+      (sum, rule) => sum + (proxy.stats().injectedByRule[rule.id ?? ''] ?? 0),
+      0,
     );
-    const first = op.attempts[0];
-    const count = injected('probe-refusal');
-    const ok = count > 0 && first?.code === 'INSUFFICIENT_FUNDS' && !first.replayed;
+    const { ok, finding } = probe.judge(op);
     results.push({
-      injected: count,
-      name: 'refusal recorded, its response lost',
-      fault: 'lost-response on the PutItem recording the refusal',
-      expected: '409 INSUFFICIENT_FUNDS, not flagged as a replay (first request with the key)',
+      injected,
+      name: probe.name,
+      fault: probe.fault,
+      expected: probe.expected,
       observed: op.attempts.map(show).join(' → '),
-      ok,
-    });
-  }
-
-  // 2. A withdrawal committed, its response lost (connection reset): the SDK retries the same
-  // TransactWriteItems; the answer is the commit, once, not a replay.
-  {
-    const op = standaloneOperation(
-      ctx,
-      account,
-      'WITHDRAWAL',
-      100,
-      `${ctx.runId}-probe-lost-commit`,
-    );
-    op.phase = 'probe';
-    await withRules(
-      setRules,
-      [
-        {
-          id: 'probe-lost-commit',
-          kind: 'lost-response',
-          operations: ['TransactWriteItems'],
-          bodyIncludes: op.key,
-          limit: 1,
-        },
-      ],
-      ctx,
-      op,
-    );
-    const first = op.attempts[0];
-    const count = injected('probe-lost-commit');
-    results.push({
-      injected: count,
-      name: 'withdrawal committed, its response lost',
-      fault: 'lost-response (reset after commit) on TransactWriteItems',
-      expected: '201, not flagged as a replay; one ledger entry (checked with the ledger)',
-      observed: op.attempts.map(show).join(' → '),
-      ok: count > 0 && first?.cls === 'committed' && !first.replayed,
-    });
-  }
-
-  // 3. Committed, response lost, then every further attempt conflicts: the service answers
-  // TRANSACTION_CONFLICT ("nothing was changed") though the money moved; the retry with the
-  // key must find the commit (201, replayed) and the ledger must hold it once.
-  {
-    const op = standaloneOperation(
-      ctx,
-      account,
-      'WITHDRAWAL',
-      200,
-      `${ctx.runId}-probe-conflict-after-commit`,
-    );
-    op.phase = 'probe';
-    await withRules(
-      setRules,
-      [
-        {
-          id: 'probe-cac-lost',
-          kind: 'lost-response',
-          operations: ['TransactWriteItems'],
-          bodyIncludes: op.key,
-          limit: 1,
-        },
-        { id: 'probe-cac-conflict', kind: 'conflict', bodyIncludes: op.key, limit: 4 },
-      ],
-      ctx,
-      op,
-    );
-    const first = op.attempts[0];
-    const final = op.attempts.find(isDefinitive);
-    const conflictMessage = first?.code === 'TRANSACTION_CONFLICT';
-    const count = injected('probe-cac-lost', 'probe-cac-conflict');
-    results.push({
-      injected: count,
-      name: 'committed, response lost, then conflicts',
-      fault:
-        'lost-response on the first TransactWriteItems, TransactionConflict on every later one',
-      expected:
-        'any answer; a retry with the key returns the commit (201 replayed); one ledger entry',
-      observed: op.attempts.map(show).join(' → '),
-      ok: count > 0 && final?.cls === 'committed',
-      finding: conflictMessage
-        ? `409 TRANSACTION_CONFLICT can be answered for a withdrawal that committed: the first TransactWriteItems committed but its response was lost, the SDK's retry and the domain's 3 further attempts met TransactionConflict, and the client got 409 "The account was busy; nothing was changed…" — yet the money had moved (the retry with the same key got ${show(final)}). Money is safe (the key is honoured), but the message "nothing was changed" is not always true: say "may not have been applied; retry with the same Idempotency-Key".`
-        : undefined,
+      ok: injected > 0 && ok,
+      ...(finding === undefined ? {} : { finding }),
     });
   }
   return results;
