@@ -3,10 +3,11 @@
  * app client, operators group and users. Local only: cognito-local signs every token with a key
  * published in its npm package, so nothing it issues may ever be trusted outside this machine.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
@@ -70,6 +71,75 @@ export interface StartCognitoLocalOptions {
   startTimeoutMs?: number;
 }
 
+/** cognito-local as a child process, its output kept (the last 4,000 characters) for errors. */
+class CognitoChild {
+  private readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  output = '';
+  spawnError: Error | undefined;
+  private readonly exited: Promise<void>;
+  // Never leave cognito-local behind if this process exits without calling stop().
+  private readonly killOnExit = (): void => {
+    if (this.isRunning()) this.child.kill('SIGTERM');
+  };
+
+  constructor(dataDir: string, port: number, onOutput?: (chunk: string) => void) {
+    const entry = path.join(
+      path.dirname(require.resolve('cognito-local/package.json')),
+      'lib',
+      'bin',
+      'start.js',
+    );
+    this.child = spawn(process.execPath, [entry], {
+      cwd: dataDir,
+      env: { ...process.env, PORT: String(port), HOST },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const collect = (chunk: Buffer): void => {
+      const text = chunk.toString('utf8');
+      this.output = (this.output + text).slice(-4000);
+      onOutput?.(text);
+    };
+    this.child.stdout.on('data', collect);
+    this.child.stderr.on('data', collect);
+    this.child.once('error', (err) => {
+      this.spawnError = err;
+    });
+    this.exited = new Promise<void>((resolve) => this.child.once('close', () => resolve()));
+    process.once('exit', this.killOnExit);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  isRunning(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Why it stopped during start-up; undefined while it runs. */
+  failure(port: number): Error | undefined {
+    if (!this.spawnError && this.isRunning()) return undefined;
+    const busy = /EADDRINUSE/.test(this.output)
+      ? ` Port ${port} is already in use: stop whatever holds it or choose another port.`
+      : '';
+    const how = this.spawnError?.message ?? `code ${this.child.exitCode ?? this.child.signalCode}`;
+    return new Error(`cognito-local exited during start-up (${how}).${busy}\n${this.output}`);
+  }
+
+  /** SIGTERM, SIGKILL after 5 s; resolves once it has exited. */
+  async stop(): Promise<void> {
+    process.removeListener('exit', this.killOnExit);
+    if (this.child.pid === undefined || !this.isRunning()) {
+      await Promise.race([this.exited, sleep(1000)]);
+      return;
+    }
+    this.child.kill('SIGTERM');
+    const force = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await this.exited;
+    clearTimeout(force);
+  }
+}
+
 /** Starts cognito-local on 127.0.0.1:port and resolves once it answers. */
 export async function startCognitoLocal(
   opts: StartCognitoLocalOptions,
@@ -83,61 +153,10 @@ export async function startCognitoLocal(
   const endpoint = `http://${HOST}:${port}`;
   await assertPortFree(port, 'COGNITO_PORT', HOST);
   await writeCognitoLocalConfig(dataDir, endpoint);
-
-  const entry = path.join(
-    path.dirname(require.resolve('cognito-local/package.json')),
-    'lib',
-    'bin',
-    'start.js',
-  );
-  const child = spawn(process.execPath, [entry], {
-    cwd: dataDir,
-    env: { ...process.env, PORT: String(port), HOST },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-
-  let output = '';
-  const collect = (chunk: Buffer): void => {
-    const text = chunk.toString('utf8');
-    output = (output + text).slice(-4000);
-    opts.onOutput?.(text);
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-
-  let spawnError: Error | undefined;
-  child.once('error', (err) => {
-    spawnError = err;
-  });
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const isRunning = (): boolean => child.exitCode === null && child.signalCode === null;
-  // Never leave cognito-local behind if this process exits without calling stop().
-  const killOnExit = (): void => {
-    if (isRunning()) child.kill('SIGTERM');
-  };
-  process.once('exit', killOnExit);
-
-  const stop = async (): Promise<void> => {
-    process.removeListener('exit', killOnExit);
-    if (child.pid === undefined || !isRunning()) {
-      await Promise.race([exited, sleep(1000)]);
-      return;
-    }
-    child.kill('SIGTERM');
-    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(force);
-  };
-
+  const child = new CognitoChild(dataDir, port, opts.onOutput);
   const answering = async (): Promise<boolean> => {
-    if (spawnError || !isRunning()) {
-      const busy = /EADDRINUSE/.test(output)
-        ? ` Port ${port} is already in use: stop whatever holds it or choose another port.`
-        : '';
-      throw new Error(
-        `cognito-local exited during start-up (${spawnError?.message ?? `code ${child.exitCode ?? child.signalCode}`}).${busy}\n${output}`,
-      );
-    }
+    const failure = child.failure(port);
+    if (failure !== undefined) throw failure;
     return answersJwks(endpoint);
   };
   try {
@@ -146,13 +165,12 @@ export async function startCognitoLocal(
       intervalMs: 100,
     });
   } catch (err) {
-    await stop();
+    await child.stop();
     if (!(err instanceof WaitTimeoutError)) throw err;
-    throw new Error(`cognito-local did not answer on ${endpoint} in time.\n${output}`);
+    throw new Error(`cognito-local did not answer on ${endpoint} in time.\n${child.output}`);
   }
-
   if (child.pid === undefined) throw new Error('cognito-local has no pid');
-  return { endpoint, pid: child.pid, stop };
+  return { endpoint, pid: child.pid, stop: () => child.stop() };
 }
 
 /**
