@@ -13,16 +13,31 @@ export type Item = Record<string, unknown>;
 export const num = (value: unknown): number => (typeof value === 'number' ? value : Number.NaN);
 export const str = (value: unknown): string => (typeof value === 'string' ? value : '');
 
-/** Every item with this sort key (accounts, markers), all pages. */
-export async function scanAll(
+type Page = { Items?: Item[]; LastEvaluatedKey?: Item };
+
+/**
+ * Every item of a read, page after page. Errors stay the SDK's own (the persistence adapters'
+ * queryAll turns them into the domain's): the audit reports them as they are.
+ */
+async function allPages(read: (start: Item | undefined) => Promise<Page>): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const page = await read(start);
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return items;
+}
+
+/** Every item with this sort key (accounts, markers). */
+export function scanAll(
   doc: DynamoDBDocumentClient,
   tableName: string,
   sk: string,
 ): Promise<Item[]> {
-  const items: Item[] = [];
-  let start: Item | undefined;
-  do {
-    const page = await doc.send(
+  return allPages((start) =>
+    doc.send(
       new ScanCommand({
         TableName: tableName,
         FilterExpression: 'sk = :sk',
@@ -30,24 +45,19 @@ export async function scanAll(
         ConsistentRead: true,
         ExclusiveStartKey: start,
       }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return items;
+    ),
+  );
 }
 
-/** Every item of a partition (optionally under a sort-key prefix), all pages. */
-export async function queryAll(
+/** Every item of a partition, optionally under a sort-key prefix. */
+export function queryAll(
   doc: DynamoDBDocumentClient,
   tableName: string,
   pk: string,
   prefix?: string,
 ): Promise<Item[]> {
-  const items: Item[] = [];
-  let start: Item | undefined;
-  do {
-    const page = await doc.send(
+  return allPages((start) =>
+    doc.send(
       new QueryCommand({
         TableName: tableName,
         KeyConditionExpression:
@@ -57,11 +67,8 @@ export async function queryAll(
         ConsistentRead: true,
         ExclusiveStartKey: start,
       }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return items;
+    ),
+  );
 }
 
 /** An account's statement lines, and its pending entries (all its pending partitions). */

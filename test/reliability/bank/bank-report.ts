@@ -4,7 +4,7 @@
  */
 import type { AuditResult } from '../../../lib/audit/ledger-audit';
 import { FAULT_KINDS, type FaultKind, type FaultProxyStats } from '../fault-proxy';
-import type { Behaviour, RunContext } from './clients';
+import type { RunContext } from './clients';
 import type { FuzzResult } from './fuzz';
 import { historyAround } from './history';
 import type { Spread } from './lag';
@@ -16,6 +16,7 @@ import {
   type Settlement,
 } from './payouts';
 import type { HangProbe, ProbeResult } from './probes';
+import type { BankOptions } from './run';
 import { INVARIANTS, type VerifyResult } from './verify';
 
 /** The bound the sequencer promises: a movement's line within this long after the load stops. */
@@ -26,22 +27,8 @@ const FUZZ_INVARIANT =
 const AUDIT_INVARIANT =
   'audit: every account adds up in the table (statement + pending, chain, markers)';
 
-/** What the report says about the options (BankOptions without its log). */
-export interface ReportedOptions {
-  label: string;
-  ops: number;
-  clients: number;
-  hotAccounts: number;
-  dedicatedClients?: number;
-  seed: number;
-  faults: boolean;
-  crash: boolean;
-  crashCount?: number;
-  hangProbe: boolean;
-  fuzz: number;
-  behaviour?: Behaviour;
-  mix?: { transfer: number; payout: number };
-}
+/** What the report says about the options: all but the log. */
+export type ReportedOptions = Omit<BankOptions, 'log'>;
 
 export interface BankReport {
   label: string;

@@ -103,6 +103,30 @@ export function own(kit: Kit, id: string): PartSpec<Part<AccountValue>> {
   };
 }
 
+/** Parts a POST is drawn from, in this order: caller, body, Content-Type, key, transport. */
+export function postSpec(
+  kit: Kit,
+  auth: PartSpec<Part<AuthValue>>,
+  body: PartSpec<Part<BodyValue>>,
+  key: PartSpec<Part<KeyValue>> = kit.key,
+) {
+  return { auth, body, ct: kit.ct, key, transport: plain(kit.transport) };
+}
+
+/** The same, with the account `id` in the path drawn after the caller. */
+export function accountPostSpec(
+  kit: Kit,
+  auth: PartSpec<Part<AuthValue>>,
+  id: string,
+  body: PartSpec<Part<BodyValue>>,
+  key: PartSpec<Part<KeyValue>> = kit.key,
+) {
+  return { auth, account: own(kit, id), body, ct: kit.ct, key, transport: plain(kit.transport) };
+}
+
+/** A header a route needs not (an Idempotency-Key on a control): drawn, never a fault. */
+export const ignoredKey = (kit: Kit): PartSpec<Part<KeyValue>> => plain(ignored(kit.key.any));
+
 /** A valid key may collide with an earlier fuzz request's key (then 422). */
 export const mayCollide = (p: Part<KeyValue>): Part<KeyValue> =>
   p.invalid === undefined ? { ...p, codes: ['IDEMPOTENCY_KEY_REUSED'] } : p;

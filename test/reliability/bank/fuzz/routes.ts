@@ -18,17 +18,18 @@ import {
   transactionParts,
 } from './fields';
 import {
+  accountPostSpec,
   alwaysRefused,
   callers,
   get,
   ignored,
+  ignoredKey,
   kitOf,
   mayCollide,
   other,
   OWNERS,
-  own,
-  plain,
   post,
+  postSpec,
   roleFault,
   type Kit,
 } from './kit';
@@ -78,14 +79,8 @@ function movement(kit: Kit, type: MovementType): fc.Arbitrary<FuzzCase> {
   const body = movementBodies(type);
   return fc.constantFrom(...OWNERS).chain((owner) => {
     const id = kit.accounts[owner];
-    const spec = {
-      auth: type === 'WITHDRAWAL' ? callers(kit, owner) : callers(kit, 'ops'),
-      account: own(kit, id),
-      body,
-      ct: kit.ct,
-      key: kit.key,
-      transport: plain(kit.transport),
-    };
+    const auth = type === 'WITHDRAWAL' ? callers(kit, owner) : callers(kit, 'ops');
+    const spec = accountPostSpec(kit, auth, id, body);
     return alwaysRefused(spec, (p) => {
       const key = mayCollide(p.key);
       const role =
@@ -158,13 +153,7 @@ function transferBodies(from: string, to: string, owner: Owner) {
 function transfer(kit: Kit): fc.Arbitrary<FuzzCase> {
   return fc.constantFrom(...OWNERS).chain((owner) => {
     const body = transferBodies(kit.accounts[owner], kit.accounts[other(owner)], owner);
-    const spec = {
-      auth: callers(kit, owner),
-      body,
-      ct: kit.ct,
-      key: kit.key,
-      transport: plain(kit.transport),
-    };
+    const spec = postSpec(kit, callers(kit, owner), body);
     return alwaysRefused(spec, (p) => {
       const key = mayCollide(p.key);
       const role = roleFault('owner', p.auth.value.user, owner, 'transferring');
@@ -178,14 +167,7 @@ function transfer(kit: Kit): fc.Arbitrary<FuzzCase> {
 function payout(kit: Kit): fc.Arbitrary<FuzzCase> {
   const body = objectBodies([amountField(true), destinationField(), currencyField()]);
   return fc.constantFrom(...OWNERS).chain((owner) => {
-    const spec = {
-      auth: callers(kit, owner),
-      account: own(kit, kit.accounts[owner]),
-      body,
-      ct: kit.ct,
-      key: kit.key,
-      transport: plain(kit.transport),
-    };
+    const spec = accountPostSpec(kit, callers(kit, owner), kit.accounts[owner], body);
     return alwaysRefused(spec, (p) => {
       const key = mayCollide(p.key);
       const role = roleFault('owner', p.auth.value.user, owner, 'paying out');
@@ -226,14 +208,8 @@ function control(kit: Kit, frozen: boolean): fc.Arbitrary<FuzzCase> {
   const body = objectBodies([reasonField()]);
   const action = frozen ? 'freeze' : 'unfreeze';
   return fc.constantFrom(...OWNERS).chain((owner) => {
-    const spec = {
-      auth: callers(kit, 'ops'),
-      account: own(kit, kit.accounts[owner]),
-      body,
-      ct: kit.ct,
-      key: plain(ignored(kit.key.any)),
-      transport: plain(kit.transport),
-    };
+    const auth = callers(kit, 'ops');
+    const spec = accountPostSpec(kit, auth, kit.accounts[owner], body, ignoredKey(kit));
     return alwaysRefused(spec, (p) => {
       const role = roleFault('operator', p.auth.value.user, owner, `asking to ${action}`);
       const path = `/accounts/${p.account.value.segment}/${action}`;
@@ -253,13 +229,8 @@ function switchRead(kit: Kit): fc.Arbitrary<FuzzCase> {
 }
 
 function switchSet(kit: Kit): fc.Arbitrary<FuzzCase> {
-  const spec = {
-    auth: callers(kit, 'ops'),
-    body: objectBodies([pausedField(), reasonField()]),
-    ct: kit.ct,
-    key: plain(ignored(kit.key.any)),
-    transport: plain(kit.transport),
-  };
+  const body = objectBodies([pausedField(), reasonField()]);
+  const spec = postSpec(kit, callers(kit, 'ops'), body, ignoredKey(kit));
   return alwaysRefused(spec, (p) => {
     const role = roleFault('operator', p.auth.value.user, null, 'pausing or resuming withdrawals');
     return post(ROUTES.setWithdrawalSwitch, '/controls/withdrawals', p, role, [p.body, p.ct]);
@@ -270,13 +241,7 @@ function switchSet(kit: Kit): fc.Arbitrary<FuzzCase> {
 
 function openAccount(kit: Kit): fc.Arbitrary<FuzzCase> {
   const ownerIds = [kit.setup.users.alice.sub, kit.setup.users.bob.sub];
-  const spec = {
-    auth: callers(kit, 'ops'),
-    body: openAccountBodies(ownerIds),
-    ct: kit.ct,
-    key: plain(ignored(kit.key.any)),
-    transport: plain(kit.transport),
-  };
+  const spec = postSpec(kit, callers(kit, 'ops'), openAccountBodies(ownerIds), ignoredKey(kit));
   return alwaysRefused(spec, (p) => {
     const role = roleFault('operator', p.auth.value.user, null, 'opening an account');
     return post(ROUTES.openAccount, '/accounts', p, role, [p.body, p.ct]);
