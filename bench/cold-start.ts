@@ -7,16 +7,16 @@
  * says where the bytes go, and small bundles of one dependency each say where the time goes.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import yaml from 'js-yaml';
 import type { Progress } from './lib/progress';
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS, shared with npm scripts
 const { runtimeMajor } = require('../scripts/node-runtime.js') as { runtimeMajor: number };
 import { median, round } from './lib/stats';
+import { readServerlessConfig } from '../local/serverless-config';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..');
@@ -61,18 +61,12 @@ export interface ColdStartResult {
   };
 }
 
-/** serverless.yml, CloudFormation tags (`!Ref`, `!GetAtt`, ...) read as plain values. */
+/** The parts of serverless.yml the bundles depend on. */
 function serverlessYml(): {
   custom?: { esbuild?: Record<string, unknown> };
   functions?: Record<string, { handler?: string }>;
 } {
-  const anyTag = (['scalar', 'sequence', 'mapping'] as const).map(
-    (kind) => new yaml.Type('!', { kind, multi: true, construct: (data: unknown) => data }),
-  );
-  const schema = yaml.DEFAULT_SCHEMA.extend(anyTag);
-  return yaml.load(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8'), {
-    schema,
-  }) as ReturnType<typeof serverlessYml>;
+  return readServerlessConfig();
 }
 
 /** Options that are serverless-esbuild's own, not esbuild's (dropped before esbuild.build). */

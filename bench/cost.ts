@@ -9,7 +9,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { dynamoLedgerStore } from '../lib/persistence/dynamodb-store';
 import { sequencerHandler } from '../lib/sequencer-stream';
-import { startStreamPoller } from '../scripts/lib/stream-poller';
+import { startStreamPoller } from '../local/stream-poller';
 import { createFloorClient } from './floor';
 import { invokeWithdrawal, type LambdaHandler } from './handler';
 import { CostMeter, totals, type MeteredCall } from './lib/cost-meter';

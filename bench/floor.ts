@@ -9,7 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { accountKey, markerKey, pendingEntryKey } from '../lib/persistence/keys';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../scripts/lib/dynamodb-local';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/dynamodb-local';
 import { captureCommands, shapeOf } from './lib/capture';
 import type { Operation } from './lib/load';
 import { invokeWithdrawal, type LambdaHandler } from './handler';

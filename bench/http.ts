@@ -8,14 +8,14 @@
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { decodeJwt } from 'jose';
-import { DEMO_USERS, signIn } from '../scripts/lib/cognito';
+import { DEMO_USERS, signIn } from '../local/cognito';
 import { startLocalStack } from '../test/support/local-stack';
 import { createAccounts } from './lib/env';
 import { createFloorClient, floorOperation } from './floor';
 import { interleaved, runLoad, type Load, type Operation, type ScenarioRuns } from './lib/load';
 import type { Progress } from './lib/progress';
 
-/** The table `npm start` creates (scripts/lib/settings.ts). */
+/** The table `npm start` creates (local/settings.ts). */
 const STACK_TABLE = 'money-movement-local';
 
 export interface HttpLoad {

@@ -132,7 +132,7 @@ const OUT_DIR = path.resolve(
 
 /**
  * Ctrl-C or SIGTERM: stop the local stack if it runs, then exit, which takes DynamoDB Local
- * down with this process (scripts/lib/dynamodb-local.ts stops it on exit).
+ * down with this process (local/dynamodb-local.ts stops it on exit).
  */
 let stopStack: (() => Promise<void>) | undefined;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

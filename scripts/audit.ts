@@ -14,9 +14,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { localDynamoDbClient } from './lib/dynamodb-local';
-import { auditLedger, formatAudit } from './lib/bank/audit';
-import { writeReport } from './lib/bank/report';
+import { localDynamoDbClient } from '../local/dynamodb-local';
+import { auditLedger, formatAudit } from '../lib/audit/ledger-audit';
+import { writeReport } from '../lib/audit/report';
 
 const DEFAULT_TABLE = 'money-movement-local';
 

@@ -12,7 +12,8 @@
  *                         [--crashes N] [--no-faults] [--no-crash] [--no-hang-probe]
  *   npm run check:full        # ≥ 10,000 operations, 32 clients, 5,000 fuzzed requests, 3 crashes
  */
-import { formatReport, runBank, stopActiveRun, type BankOptions } from './lib/bank/run';
+import { formatReport } from '../test/reliability/bank/bank-report';
+import { runBank, stopActiveRun, type BankOptions } from '../test/reliability/bank/run';
 
 function usage(message: string): never {
   console.error(`${message}

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEMO_USERS, signIn, type LocalIdentity } from './lib/cognito';
-import { stackSettings } from './lib/settings';
+import { DEMO_USERS, signIn, type LocalIdentity } from '../local/cognito';
+import { stackSettings } from '../local/settings';
 
 const USAGE = `usage: npm run ops -- pause|resume "<reason>" | status | freeze|unfreeze <accountId> "<reason>"`;
 

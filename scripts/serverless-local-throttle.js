@@ -128,23 +128,19 @@ function startThrottle({
   });
 }
 
-/** A free TCP port on 127.0.0.1 for serverless-offline behind the front. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = http.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
+/** A TypeScript module of the project, loaded through tsx (serverless loads plugins as plain JS). */
+function requireTs(file) {
+  const unregister = require('tsx/cjs/api').register();
+  try {
+    return require(file);
+  } finally {
+    unregister();
+  }
 }
 
 /** The 429 body, from the service's own error table (lib/domain/errors.ts). */
 function rateLimitedRefusal() {
-  const unregister = require('tsx/cjs/api').register();
-  const { RateLimitedError } = require('../lib/domain/errors.ts');
-  unregister();
+  const { RateLimitedError } = requireTs('../lib/domain/errors.ts');
   return (seconds) => {
     const error = new RateLimitedError(seconds);
     return {
@@ -182,7 +178,8 @@ class LocalThrottle {
       ),
     );
     const publicPort = Number(offline.httpPort ?? 3000);
-    const upstreamPort = await freePort();
+    // A free port for serverless-offline behind the front.
+    const upstreamPort = await requireTs('../local/ports.ts').findFreePort();
     offline.httpPort = upstreamPort;
     const cors = service.provider.httpApi?.cors;
     this.front = await startThrottle({

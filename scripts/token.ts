@@ -6,7 +6,7 @@
  * Reads the stack's identity from `${DATA_DIR:-.local}/identity.json` (relative to the repo root).
  */
 import path from 'node:path';
-import { DEMO_USERS, readIdentityFile, signIn, type LocalIdentity } from './lib/cognito';
+import { DEMO_USERS, readIdentityFile, signIn, type LocalIdentity } from '../local/cognito';
 
 // The SDK's Node-version notice would land on stderr of every call; it says nothing useful here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

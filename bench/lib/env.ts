@@ -8,12 +8,12 @@ import { ulid } from 'ulid';
 import type { Account } from '../../lib/domain/types';
 import { accountKey, ownerLinkKey } from '../../lib/persistence/keys';
 import {
-  findFreePort,
   localDynamoDbClient,
   startDynamoDbLocal,
   type DynamoDbLocalProcess,
-} from '../../scripts/lib/dynamodb-local';
-import { ensureTable } from '../../scripts/lib/table';
+} from '../../local/dynamodb-local';
+import { findFreePort } from '../../local/ports';
+import { ensureTable } from '../../local/table';
 
 export const LEDGER_TABLE = 'bench-ledger';
 /** Powertools Idempotency's own table (the usual alternative), partition key `id`. */

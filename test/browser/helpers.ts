@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Locator, Page } from 'playwright-core';
-import { ensureLocalUser, signIn } from '../../scripts/lib/cognito';
+import { ensureLocalUser, signIn } from '../../local/cognito';
 import { api, e2eStack, tokenFor, type ApiResponse } from '../support/api-client';
 
 /**

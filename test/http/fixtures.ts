@@ -13,7 +13,7 @@ import type * as wire from '../../lib/wire/types';
 import type {
   DestinationMode as GatewayMode,
   SimulatedPayout as GatewayRecord,
-} from '../../scripts/lib/payout-gateway';
+} from '../../local/payout-gateway';
 import { api, e2eStack, tokenFor, type ApiResponse } from '../support/api-client';
 
 export type User = 'alice' | 'bob' | 'ops';

@@ -1,5 +1,4 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
@@ -8,12 +7,12 @@ import { UnauthorizedError } from '../../lib/domain/errors';
 import {
   DEMO_USERS,
   ensureIdentity,
-  freePort,
   signIn,
   startCognitoLocal,
   type CognitoLocalProcess,
   type LocalIdentity,
-} from '../../scripts/lib/cognito';
+} from '../../local/cognito';
+import { findFreePort, isPortFree } from '../../local/ports';
 
 jest.setTimeout(60_000);
 
@@ -66,17 +65,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-}
-
 beforeAll(async () => {
   firstDir = await tempDir('cognito-local-a-');
-  firstPort = await freePort();
+  firstPort = await findFreePort();
   first = await start(firstDir, firstPort);
   identity = await ensureIdentity({ endpoint: first.endpoint, dataDir: firstDir });
   verifier = createTokenVerifier({
@@ -178,7 +169,7 @@ describe('local identity provider (cognito-local)', () => {
 
   it('refuses a token issued by a second cognito-local instance (same key, other issuer)', async () => {
     const otherDir = await tempDir('cognito-local-b-');
-    const second = await start(otherDir, await freePort());
+    const second = await start(otherDir, await findFreePort());
     const otherIdentity = await ensureIdentity({ endpoint: second.endpoint, dataDir: otherDir });
     const { accessToken } = await signIn(otherIdentity, 'alice', passwordOf('alice'));
 
@@ -212,7 +203,7 @@ describe('local identity provider (cognito-local)', () => {
 
     for (const instance of started) {
       expect(isAlive(instance.pid)).toBe(false);
-      expect(await portIsFree(Number(new URL(instance.endpoint).port))).toBe(true);
+      expect(await isPortFree(Number(new URL(instance.endpoint).port))).toBe(true);
     }
     // A second stop() is harmless.
     await expect(first.stop()).resolves.toBeUndefined();

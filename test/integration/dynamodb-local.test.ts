@@ -15,31 +15,21 @@ import {
 import { DescribeStreamCommand, DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import {
-  findFreePort,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
   localDynamoDbClient,
   startDynamoDbLocal,
-  assertPortFree,
   type DynamoDbLocalProcess,
-} from '../../scripts/lib/dynamodb-local';
-import { startStreamPoller, type StreamPoller } from '../../scripts/lib/stream-poller';
+} from '../../local/dynamodb-local';
+import { assertPortFree, findFreePort } from '../../local/ports';
+import { startStreamPoller, type StreamPoller } from '../../local/stream-poller';
 import {
   backfillAccountBalances,
   ensureTable,
   tableDefinitionFromServerlessYml,
-} from '../../scripts/lib/table';
+} from '../../local/table';
+import { sleep, waitFor } from '../../local/wait';
 import { createTestTable } from '../support/dynamodb';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(10);
-  }
-}
 
 /** Version of the item's new image, as the handler sees it (raw AttributeValues). */
 const versionOf = (record: DynamoDBRecord): number => Number(record.dynamodb?.NewImage?.v?.N);
@@ -301,7 +291,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     pollers.push(poller);
     await put(client, tableName, pk);
     await bump(client, tableName, pk);
-    await waitFor(() => seen.length >= 1);
+    await waitFor('the first record', () => seen.length >= 1);
     await bump(client, tableName, pk);
     await poller.drain();
 
@@ -408,7 +398,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     const writes = (async () => {
       for (let i = 0; i < 300; i += 1) await bump(client, tableName, pk);
     })();
-    await waitFor(() => seen.length >= 40);
+    await waitFor('40 records', () => seen.length >= 40);
     await first.stop(); // mid-burst: writes continue without a poller
     const seenByFirst = seen.length;
     await writes;
@@ -441,7 +431,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     const after = await ensureTable(client, tableName);
     expect(after.streamArn).not.toBe(before.streamArn);
     await put(client, tableName, 'new-table');
-    await waitFor(() => seen.length === 2);
+    await waitFor('both records', () => seen.length === 2);
     await poller.drain();
 
     expect(seen.map(pkOf)).toEqual(['old-table', 'new-table']);

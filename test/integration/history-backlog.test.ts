@@ -8,7 +8,7 @@ import { lineOf } from '../../lib/domain/sequencer';
 import type { Account, LedgerEntry } from '../../lib/domain/types';
 import { statementLineKey } from '../../lib/persistence/keys';
 import { STATEMENT_CHUNK, type StatementLine } from '../../lib/domain/ports';
-import { startStreamPoller, type StreamPoller } from '../../scripts/lib/stream-poller';
+import { startStreamPoller, type StreamPoller } from '../../local/stream-poller';
 import { createTestLedger, customer, operator, type TestLedger } from '../support/ledger';
 
 /**

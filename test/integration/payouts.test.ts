@@ -19,14 +19,15 @@ import type { Account, Caller } from '../../lib/domain/types';
 import { createHttpPayoutGateway } from '../../lib/payouts/gateway';
 import { isNewPayoutRecord, payoutDispatcher } from '../../lib/payout-stream';
 import { accountKey } from '../../lib/persistence/keys';
-import { auditLedger } from '../../scripts/lib/bank/audit';
+import { auditLedger } from '../../lib/audit/ledger-audit';
 import {
   startSimulatedGateway,
   type DestinationMode,
   type SimulatedGateway,
-} from '../../scripts/lib/payout-gateway';
-import { startStreamPoller, type StreamPoller } from '../../scripts/lib/stream-poller';
-import { findFreePort } from '../../scripts/lib/dynamodb-local';
+} from '../../local/payout-gateway';
+import { startStreamPoller, type StreamPoller } from '../../local/stream-poller';
+import { findFreePort } from '../../local/ports';
+import { sleep, waitFor } from '../../local/wait';
 import {
   chainProblems,
   createTestLedger,
@@ -102,17 +103,6 @@ function payout(account: Account, amount: number, destination: string, key: stri
     idempotencyKey: key,
     requestId: 'r',
   });
-}
-
-async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const payoutState = (accountId: string, transactionId: string) =>
@@ -609,7 +599,7 @@ describe('payouts, withdrawals and transfers at once', () => {
       await sweepPayouts(payoutDeps);
       const open = await ledger.store.listOpenPayouts(100);
       if (open.filter((p) => accounts.some((a) => a.accountId === p.accountId)).length === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
     }
     running = false;
     await watcher;

@@ -4,11 +4,8 @@ import path from 'node:path';
 import { listTransactions } from '../../lib/domain/history';
 import { withdraw } from '../../lib/domain/movements';
 import type { LedgerEntry } from '../../lib/domain/types';
-import {
-  findFreePort,
-  startDynamoDbLocal,
-  type DynamoDbLocalProcess,
-} from '../../scripts/lib/dynamodb-local';
+import { startDynamoDbLocal, type DynamoDbLocalProcess } from '../../local/dynamodb-local';
+import { findFreePort } from '../../local/ports';
 import { chainProblems, createTestLedger, customer, type TestLedger } from '../support/ledger';
 
 // DynamoDB Local of its own, keeping its data on disk, so it can be killed and restarted.

@@ -4,7 +4,7 @@ import { DomainError } from '../../lib/domain/errors';
 import { deposit, withdraw } from '../../lib/domain/movements';
 import type { LedgerEntry } from '../../lib/domain/types';
 import { sequencerHandler } from '../../lib/sequencer-stream';
-import { startStreamPoller } from '../../scripts/lib/stream-poller';
+import { startStreamPoller } from '../../local/stream-poller';
 import {
   chainProblems,
   createTestLedger,

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { FAULT_KINDS } from '../../scripts/lib/fault-proxy';
-import type { BankReport } from '../../scripts/lib/bank/run';
+import { FAULT_KINDS } from './fault-proxy';
+import type { BankReport } from './bank/bank-report';
 
 const ROOT = path.resolve(__dirname, '../..');
 

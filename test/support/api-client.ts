@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DEMO_USERS, signIn } from '../../scripts/lib/cognito';
+import { DEMO_USERS, signIn } from '../../local/cognito';
 import type { StackInfo } from './local-stack';
 
 /** The stack the e2e global setup started. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { localDynamoDbClient } from '../../scripts/lib/dynamodb-local';
-import { ensureTable } from '../../scripts/lib/table';
+import { localDynamoDbClient } from '../../local/dynamodb-local';
+import { ensureTable } from '../../local/table';
 
 /** The endpoint of the DynamoDB Local started by the integration project's global setup. */
 export function testEndpoint(): string {

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findFreePort, startDynamoDbLocal } from '../../scripts/lib/dynamodb-local';
+import { startDynamoDbLocal } from '../../local/dynamodb-local';
+import { findFreePort } from '../../local/ports';
 
 /** Where global setup records DynamoDB Local's pid for teardown (same jest process => same path). */
 export const pidFile = (): string =>

@@ -1,5 +1,5 @@
 import { readFileSync, rmSync } from 'node:fs';
-import { stopByPid } from '../../scripts/lib/dynamodb-local';
+import { stopByPid } from '../../local/dynamodb-local';
 import { pidFile, type GlobalWithDynamoDbLocal } from './global-setup';
 
 /** Stops the DynamoDB Local that global setup started, by its process id. */

@@ -12,7 +12,7 @@ import { balanceEffect, type Account, type Caller, type LedgerEntry } from '../.
 import { dynamoLedgerStore } from '../../lib/persistence/dynamodb-store';
 import { ledgerPartition, pendingPartitions } from '../../lib/persistence/keys';
 import { sequencerHandler } from '../../lib/sequencer-stream';
-import { startStreamPoller, type StreamPoller } from '../../scripts/lib/stream-poller';
+import { startStreamPoller, type StreamPoller } from '../../local/stream-poller';
 import { createTestTable } from './dynamodb';
 
 export const operator: Caller = { userId: 'ops-user', username: 'ops', isOperator: true };

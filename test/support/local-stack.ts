@@ -2,14 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findFreePort } from '../../scripts/lib/dynamodb-local';
+import { findFreePort } from '../../local/ports';
+import { sleep } from '../../local/wait';
 
 /** What `npm start` writes to DATA_DIR/stack.json once everything answers. */
 export interface StackInfo {
   apiUrl: string;
   webUrl: string;
   dynamodb: string;
-  /** The simulated payout gateway (its control API: scripts/lib/payout-gateway.ts). */
+  /** The simulated payout gateway (its control API: local/payout-gateway.ts). */
   gatewayUrl: string;
   identity: {
     endpoint: string;
@@ -56,7 +57,7 @@ export async function startLocalStack(
   const log = openSync(logFile, 'a');
   const child: ChildProcess = spawn(
     process.execPath,
-    [path.join(ROOT, 'scripts/run.js'), 'scripts/start.ts'],
+    [path.join(ROOT, 'scripts/run.js'), 'local/start.ts'],
     {
       cwd: ROOT,
       env: { ...process.env, ...env, LOG_LEVEL: process.env.STACK_LOG_LEVEL ?? 'WARN' },
@@ -76,7 +77,7 @@ export async function startLocalStack(
       }
       throw new Error(`the local stack did not start:\n${tail}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
   const info = JSON.parse(readFileSync(stackFile, 'utf8')) as StackInfo;
   return {

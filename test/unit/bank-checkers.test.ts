@@ -5,13 +5,13 @@
  */
 import type { LedgerEntry, MovementType as EntryType } from '../../lib/domain/types';
 import { accountKey, markerKey, statementLineKey } from '../../lib/persistence/keys';
-import { auditOne } from '../../scripts/lib/bank/audit';
+import { auditOne } from '../../lib/audit/account-audit';
 import {
   HOLDS,
   NON_NEGATIVE,
   balanceReadViolations,
   type BalanceSample,
-} from '../../scripts/lib/bank/clients';
+} from '../reliability/bank/clients';
 import {
   entryTypeOf,
   settle,
@@ -23,15 +23,15 @@ import {
   type Owner,
   type PayoutDestination,
   type Violation,
-} from '../../scripts/lib/bank/model';
+} from '../reliability/bank/model';
 import {
   SETTLEMENT_INVARIANTS,
   verifySettlement,
   type GatewayRecord,
   type Settlement,
-} from '../../scripts/lib/bank/payouts';
-import { historyAround } from '../../scripts/lib/bank/history';
-import { INVARIANTS, verify, type AccountState } from '../../scripts/lib/bank/verify';
+} from '../reliability/bank/payouts';
+import { historyAround } from '../reliability/bank/history';
+import { INVARIANTS, verify, type AccountState } from '../reliability/bank/verify';
 
 // ---- fixtures ------------------------------------------------------------------------------
 
@@ -389,7 +389,7 @@ function cleanHistory() {
   };
 }
 
-// ---- verify (scripts/lib/bank/verify.ts) ------------------------------------------------------
+// ---- verify (test/reliability/bank/verify.ts) ---------------------------------------------
 
 /** A opened with 1000 (operation 1), then a committed withdrawal of 300 (operation 2). */
 function depositThenWithdrawal() {
@@ -622,7 +622,7 @@ describe('verify: the run’s history against the ledger', () => {
   });
 });
 
-// ---- the sampler's inline checks (scripts/lib/bank/clients.ts) ------------------------------
+// ---- the sampler's inline checks (test/reliability/bank/clients.ts) ----------------------
 
 describe('balanceReadViolations: the sampler’s checks of one GET balance answer', () => {
   it('reports nothing for a read whose holds add up', () => {
@@ -656,7 +656,7 @@ describe('balanceReadViolations: the sampler’s checks of one GET balance answe
   });
 });
 
-// ---- payouts and money (scripts/lib/bank/payouts.ts) ---------------------------------------
+// ---- payouts and money (test/reliability/bank/payouts.ts) -------------------------------
 
 describe('verifySettlement: payouts against the gateway, and money conserved', () => {
   it('reports nothing for a clean history, having checked every invariant it involves', () => {
@@ -717,7 +717,7 @@ describe('verifySettlement: payouts against the gateway, and money conserved', (
   });
 });
 
-// ---- the table audit (scripts/lib/bank/audit.ts) --------------------------------------------
+// ---- the table audit (lib/audit/ledger-audit.ts) --------------------------------------------
 
 describe('auditOne: one account as the table holds it', () => {
   it('finds no problem in a clean statement', () => {

@@ -21,7 +21,7 @@ import {
   statementLineKey,
   withdrawalSwitchKey,
 } from '../../lib/persistence/keys';
-import { contractErrorCodes, contractRoutes } from '../../scripts/lib/bank/contract';
+import { contractErrorCodes, contractRoutes } from '../reliability/bank/contract';
 import {
   checkAnswer,
   compareSnapshots,
@@ -31,11 +31,11 @@ import {
   unmodelledRoutes,
   type FuzzCase,
   type FuzzSetup,
-} from '../../scripts/lib/bank/fuzz';
-import { loadContract } from '../../scripts/lib/bank/fuzz/contract';
-import { routeMatcher } from '../../scripts/lib/bank/fuzz/routes';
-import type { Item, Snapshot } from '../../scripts/lib/bank/fuzz/state';
-import type { RawResponse } from '../../scripts/lib/bank/raw-http';
+} from '../reliability/bank/fuzz';
+import { loadContract } from '../reliability/bank/fuzz/contract';
+import { routeMatcher } from '../reliability/bank/fuzz/routes';
+import type { Item, Snapshot } from '../reliability/bank/fuzz/state';
+import type { RawResponse } from '../reliability/bank/raw-http';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

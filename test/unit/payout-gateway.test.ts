@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -12,7 +11,9 @@ import {
   startSimulatedGateway,
   type SimulatedGateway,
   type SimulatedPayout,
-} from '../../scripts/lib/payout-gateway';
+} from '../../local/payout-gateway';
+import { findFreePort } from '../../local/ports';
+import { waitFor } from '../../local/wait';
 
 const FAST = { min: 5, max: 20 };
 const TIMEOUT_MS = 300;
@@ -181,7 +182,7 @@ describe('HTTP payout gateway against the simulated gateway', () => {
       const payout = instruction();
 
       const sending = client.send(payout);
-      await waitFor(() => slow.payouts().length === 1);
+      await waitFor('the slow payout', () => slow.payouts().length === 1, { intervalMs: 5 });
       const cancelled = await client.cancel(payout.idempotencyKey);
 
       expect(cancelled).toEqual({ status: 'CANCELLED' });
@@ -243,7 +244,7 @@ describe('HTTP payout gateway against the simulated gateway', () => {
   });
 
   it('throws GatewayUnavailableError when nothing listens at the base URL', async () => {
-    const port = await closedPort();
+    const port = await findFreePort();
     const unreachable = createHttpPayoutGateway({
       baseUrl: `http://127.0.0.1:${port}`,
       timeoutMs: TIMEOUT_MS,
@@ -475,22 +476,3 @@ describe('simulated gateway control API', () => {
     expect(simulator.payouts()).toEqual([]);
   });
 });
-
-/** A port that was free a moment ago and has nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** Polls a condition that the test drives itself (bounded: 1000 tries of 5 ms). */
-async function waitFor(condition: () => boolean): Promise<void> {
-  for (let attempt = 0; attempt < 1000; attempt += 1) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error('condition not met');
-}
