@@ -7,7 +7,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import { monotonicFactory } from 'ulid';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { accountFor } from '../lib/domain/accounts';
 import type { HistoryDeps } from '../lib/domain/history';
 import { listTransactions } from '../lib/domain/history';
