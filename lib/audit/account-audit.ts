@@ -4,6 +4,7 @@
  * lists what breaks it. Transfers are paired across accounts afterwards (transfers.ts).
  */
 import { balanceEffect, type EntryStatus, type MovementType } from '../domain/types';
+import { MOVEMENT_TYPES } from '../domain/movement-types';
 import { num, str, type Item } from './table';
 
 export interface AccountAudit {
@@ -28,10 +29,10 @@ export interface TransferSide {
   amount: number;
 }
 
-const MOVEMENT_TYPES = new Set(['DEPOSIT', 'WITHDRAWAL', 'TRANSFER_IN', 'TRANSFER_OUT', 'PAYOUT']);
+const KNOWN_TYPES = new Set<string>(MOVEMENT_TYPES);
 /** What an entry does to the posted balance (an unknown type poisons the sum on purpose). */
 const signed = (item: Item): number =>
-  MOVEMENT_TYPES.has(str(item.type))
+  KNOWN_TYPES.has(str(item.type))
     ? balanceEffect({
         type: item.type as MovementType,
         amount: num(item.amount),
