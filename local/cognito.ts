@@ -293,15 +293,14 @@ async function ensureUserPool(
     );
     if (found?.UserPool?.Name === POOL_NAME) return savedId;
   }
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(
-      new ListUserPoolsCommand({ MaxResults: 60, NextToken: nextToken }),
-    );
-    const pool = page.UserPools?.find((p) => p.Name === POOL_NAME);
-    if (pool?.Id) return pool.Id;
-    nextToken = page.NextToken;
-  } while (nextToken);
+  const pool = await findInPages(
+    async (NextToken) => {
+      const page = await client.send(new ListUserPoolsCommand({ MaxResults: 60, NextToken }));
+      return { items: page.UserPools, next: page.NextToken };
+    },
+    (p) => p.Name === POOL_NAME,
+  );
+  if (pool?.Id) return pool.Id;
 
   // Mirrors serverless.yml's pool.
   const created = await client.send(
@@ -325,6 +324,21 @@ async function ensureUserPool(
   return id;
 }
 
+/** The first item of a paginated list that matches, asking for page after page. */
+async function findInPages<T>(
+  page: (next: string | undefined) => Promise<{ items?: T[]; next?: string }>,
+  matches: (item: T) => boolean,
+): Promise<T | undefined> {
+  let next: string | undefined;
+  do {
+    const answer = await page(next);
+    const found = answer.items?.find(matches);
+    if (found !== undefined) return found;
+    next = answer.next;
+  } while (next);
+  return undefined;
+}
+
 async function ensureAppClient(
   client: CognitoIdentityProviderClient,
   userPoolId: string,
@@ -336,19 +350,16 @@ async function ensureAppClient(
     );
     if (found?.UserPoolClient?.ClientId === savedId) return savedId;
   }
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(
-      new ListUserPoolClientsCommand({
-        UserPoolId: userPoolId,
-        MaxResults: 60,
-        NextToken: nextToken,
-      }),
-    );
-    const existing = page.UserPoolClients?.find((c) => c.ClientName === CLIENT_NAME);
-    if (existing?.ClientId) return existing.ClientId;
-    nextToken = page.NextToken;
-  } while (nextToken);
+  const existing = await findInPages(
+    async (NextToken) => {
+      const page = await client.send(
+        new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60, NextToken }),
+      );
+      return { items: page.UserPoolClients, next: page.NextToken };
+    },
+    (c) => c.ClientName === CLIENT_NAME,
+  );
+  if (existing?.ClientId) return existing.ClientId;
 
   // Mirrors serverless.yml's client (public client, 1 h access tokens, 30 d refresh tokens).
   const created = await client.send(

@@ -3,6 +3,7 @@ import {
   STATEMENT_CHUNK,
   TransientStoreError,
   type PendingEntry,
+  type StatementLine,
   type StatementStore,
 } from '../domain/ports';
 import { retry } from '../domain/retry';
@@ -125,28 +126,22 @@ export function dynamoStatementStore(table: TableRef): StatementStore {
     async writeStatementLines(lines, sequencedAt) {
       if (lines.length > STATEMENT_CHUNK)
         throw new Error(`at most ${STATEMENT_CHUNK} lines at once`);
-      await Promise.all(
-        lines.map((line) =>
-          persistently(() =>
-            table.db.send(
-              new PutCommand({
-                TableName: table.name,
-                Item: { ...statementLineKey(line.accountId, line.sequence), ...line, sequencedAt },
-              }),
-            ),
-          ),
+      const each = (write: (line: StatementLine) => Promise<unknown>) =>
+        Promise.all(lines.map((line) => persistently(() => write(line))));
+      await each((line) =>
+        table.db.send(
+          new PutCommand({
+            TableName: table.name,
+            Item: { ...statementLineKey(line.accountId, line.sequence), ...line, sequencedAt },
+          }),
         ),
       );
-      await Promise.all(
-        lines.map((line) =>
-          persistently(() =>
-            table.db.send(
-              new DeleteCommand({
-                TableName: table.name,
-                Key: pendingEntryKey(line.accountId, line.transactionId),
-              }),
-            ),
-          ),
+      await each((line) =>
+        table.db.send(
+          new DeleteCommand({
+            TableName: table.name,
+            Key: pendingEntryKey(line.accountId, line.transactionId),
+          }),
         ),
       );
     },
