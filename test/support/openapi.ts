@@ -9,6 +9,7 @@ import path from 'node:path';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import yaml from 'js-yaml';
+import { httpApiRoutes, readServerlessConfig } from '../../local/serverless-config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const OPENAPI_FILE = path.join(ROOT, 'openapi.yaml');
@@ -42,21 +43,6 @@ export function loadOpenApi(file = OPENAPI_FILE): Obj {
 // ---------------------------------------------------------------------------------------------
 // serverless.yml
 
-/**
- * js-yaml's default schema, tolerant of every CloudFormation short tag (`!Ref`, `!GetAtt`,
- * `!Join`, ...): a tagged node becomes `{ '!Tag': value }`, enough to read the routes.
- */
-const cloudFormationTolerant = yaml.DEFAULT_SCHEMA.extend(
-  (['scalar', 'sequence', 'mapping'] as const).map(
-    (kind) =>
-      new yaml.Type('!', {
-        kind,
-        multi: true,
-        construct: (data: unknown, type?: string) => ({ [type ?? '!']: data }),
-      }),
-  ),
-);
-
 export interface ServerlessRoute {
   functionName: string;
   method: HttpMethod;
@@ -64,50 +50,32 @@ export interface ServerlessRoute {
 }
 
 /**
- * The httpApi events of serverless.yml: routes, the functions behind the catch-all `*`, and
- * each of those functions' handler (`handlers/accounts.list`: module, then export).
+ * The httpApi events of serverless.yml (read by its one reader, local/serverless-config.ts):
+ * routes with OpenAPI's lower-case methods, the functions behind the catch-all `*`, and each
+ * routed function's handler (`handlers/accounts.list`: module, then export).
  */
 export function serverlessHttpApi(file = SERVERLESS_FILE): {
   routes: ServerlessRoute[];
   catchAll: string[];
   handlers: Record<string, string>;
 } {
-  const doc = yaml.load(readFileSync(file, 'utf8'), {
-    schema: cloudFormationTolerant,
-    filename: file,
-  });
-  if (!isObj(doc) || !isObj(doc.functions)) throw new Error(`${file}: no functions`);
-  const routes: ServerlessRoute[] = [];
-  const catchAll: string[] = [];
+  const { routes, catchAll } = httpApiRoutes(file);
+  const functions = readServerlessConfig(file).functions;
   const handlers: Record<string, string> = {};
-  for (const [functionName, fn] of Object.entries(doc.functions)) {
-    const events = isObj(fn) && Array.isArray(fn.events) ? (fn.events as unknown[]) : [];
-    for (const event of events) {
-      if (!isObj(event) || event.httpApi === undefined) continue;
-      if (isObj(fn) && typeof fn.handler === 'string') handlers[functionName] = fn.handler;
-      const spec = event.httpApi;
-      let method: string;
-      let routePath: string;
-      if (spec === '*') {
-        catchAll.push(functionName);
-        continue;
-      } else if (typeof spec === 'string') {
-        [method = '', routePath = ''] = spec.split(/\s+/);
-      } else if (isObj(spec) && typeof spec.method === 'string' && typeof spec.path === 'string') {
-        method = spec.method;
-        routePath = spec.path;
-      } else {
-        throw new Error(`${file}: ${functionName} has an httpApi event this reader does not know`);
-      }
-      if (method === '*') {
-        throw new Error(`${file}: ${functionName} answers any method on ${routePath}`);
-      }
-      const lower = method.toLowerCase() as HttpMethod;
-      if (!HTTP_METHODS.includes(lower)) throw new Error(`${file}: ${functionName}: ${method}`);
-      routes.push({ functionName, method: lower, path: routePath });
-    }
+  for (const name of [...routes.map((route) => route.functionName), ...catchAll]) {
+    const handler = functions[name]?.handler;
+    if (handler !== undefined) handlers[name] = handler;
   }
-  return { routes, catchAll, handlers };
+  return {
+    routes: routes.map((route) => {
+      const method = route.method.toLowerCase() as HttpMethod;
+      if (!HTTP_METHODS.includes(method))
+        throw new Error(`${file}: ${route.functionName}: ${method}`);
+      return { ...route, method };
+    }),
+    catchAll,
+    handlers,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

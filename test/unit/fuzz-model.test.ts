@@ -6,11 +6,9 @@
  * payouts of earlier holds posted or voided) while reporting any balance, hold, statement line,
  * freeze or pause a refused request would have changed.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
-import yaml from 'js-yaml';
+import { loadOpenApi } from '../support/openapi';
 import {
   accountControlKey,
   accountKey,
@@ -37,13 +35,9 @@ import { routeMatcher } from '../reliability/bank/fuzz/routes';
 import type { Item, Snapshot } from '../reliability/bank/fuzz/state';
 import type { RawResponse } from '../reliability/bank/raw-http';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-
-/** `METHOD /path` of every operation in openapi.yaml, read here on its own. */
+/** `METHOD /path` of every operation in openapi.yaml, listed here apart from the fuzzer's. */
 function openapiRoutes(): string[] {
-  const doc = yaml.load(readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8')) as {
-    paths: Record<string, Record<string, unknown>>;
-  };
+  const doc = loadOpenApi() as { paths: Record<string, Record<string, unknown>> };
   const methods = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
   return Object.entries(doc.paths).flatMap(([p, item]) =>
     Object.keys(item)

@@ -3,9 +3,8 @@
  * documents (status => error codes, from the `error.code` enums of the responses it names).
  * Read at run time, so a route or a refusal added to the document is held to it without edits.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import yaml from 'js-yaml';
+import { loadOpenApi } from '../../../support/openapi';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 export const OPENAPI_FILE = path.join(ROOT, 'openapi.yaml');
@@ -87,8 +86,8 @@ function responseCodes(doc: Obj, response: unknown): string[] {
 }
 
 export function loadContract(file = OPENAPI_FILE): Contract {
-  const doc = yaml.load(readFileSync(file, 'utf8'), { schema: yaml.CORE_SCHEMA, filename: file });
-  if (!isObj(doc) || !isObj(doc.paths)) throw new Error(`${file}: no paths`);
+  const doc = loadOpenApi(file);
+  if (!isObj(doc.paths)) throw new Error(`${file}: no paths`);
   const routes: DocumentedRoute[] = [];
   const codes = new Map<string, number>();
   const note = (code: string, status: number): void => {
