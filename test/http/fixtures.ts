@@ -14,6 +14,7 @@ import type {
   DestinationMode as GatewayMode,
   SimulatedPayout as GatewayRecord,
 } from '../../local/payout-gateway';
+import { sleep, waitFor } from '../../local/wait';
 import { api, e2eStack, tokenFor, type ApiResponse } from '../support/api-client';
 
 export type User = 'alice' | 'bob' | 'ops';
@@ -262,24 +263,17 @@ export async function waitForStatement(
   expectedEntries: number,
   { timeoutMs = 20_000, graceMs = 0 }: { timeoutMs?: number; graceMs?: number } = {},
 ): Promise<LedgerEntry[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const history = await fullHistory(token, accountId);
-    const settled =
-      history.length === expectedEntries &&
-      history.every((e) => e.balanceAfter !== null && e.sequence !== null);
-    if (settled && graceMs === 0) return history;
-    if (settled) {
-      await new Promise((resolve) => setTimeout(resolve, graceMs));
-      return fullHistory(token, accountId);
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `statement of ${accountId} not settled after ${timeoutMs} ms: ${JSON.stringify(history)}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  const history = await waitFor(
+    `the statement of ${accountId} to show its ${expectedEntries} movements in place`,
+    () => fullHistory(token, accountId),
+    (entries) =>
+      entries.length === expectedEntries &&
+      entries.every((e) => e.balanceAfter !== null && e.sequence !== null),
+    { timeoutMs, intervalMs: 200 },
+  );
+  if (graceMs === 0) return history;
+  await sleep(graceMs);
+  return fullHistory(token, accountId);
 }
 
 export interface Snapshot {
@@ -380,15 +374,12 @@ export async function waitForPayoutResolved(
   transactionId: string,
   timeoutMs = 30_000,
 ): Promise<wire.Payout> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const payout = await getPayout(token, accountId, transactionId);
-    if (payout.status !== 'PENDING') return payout;
-    if (Date.now() > deadline) {
-      throw new Error(`payout ${transactionId} still PENDING after ${timeoutMs} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  return waitFor(
+    `payout ${transactionId} to leave PENDING`,
+    () => getPayout(token, accountId, transactionId),
+    (payout) => payout.status !== 'PENDING',
+    { timeoutMs, intervalMs: 250 },
+  );
 }
 
 /** A destination no other test uses, so its gateway mode is this test's alone. */
