@@ -17,7 +17,7 @@ import {
   type Attempt,
   type AttemptRole,
   type BankAccount,
-  type MovementType,
+  type SingleAccountMovement,
   type Operation,
   type OperationType,
   type PayoutDestination,
@@ -386,7 +386,7 @@ export async function hotClient(
       }
     }
     const depositChance = hint < 5_000 ? 0.6 : 0.3;
-    const type: MovementType = random() < depositChance ? 'DEPOSIT' : 'WITHDRAWAL';
+    const type: SingleAccountMovement = random() < depositChance ? 'DEPOSIT' : 'WITHDRAWAL';
     let amount: number;
     if (type === 'DEPOSIT') amount = randomInt(random, 2_000, 15_000);
     else if (random() < 0.3) amount = Math.max(1, Math.round(hint * (0.6 + random() * 0.8)));
@@ -640,7 +640,7 @@ export function balanceReadViolations(
 export function standaloneOperation(
   ctx: RunContext,
   account: BankAccount,
-  type: MovementType,
+  type: SingleAccountMovement,
   amount: number,
   key: string,
 ): Operation {

@@ -2,15 +2,17 @@
  * The client-side model of a bank run: every operation the clients attempted, every HTTP
  * attempt of it and what came back, classified. The verifier compares it with the ledger.
  */
+import type { MovementType } from '../../../lib/domain/types';
 import { errorOf, isRecord, type Exchange } from './http';
 
-export type MovementType = 'WITHDRAWAL' | 'DEPOSIT';
+/** The movements on one account the clients ask for (the domain's types, narrowed). */
+export type SingleAccountMovement = Extract<MovementType, 'WITHDRAWAL' | 'DEPOSIT'>;
 /**
  * What a client asks for: a withdrawal or deposit on one account, a transfer from its account
  * to `toAccount`, or a payout from its account to a gateway `destination` (answered 202: the
  * funds are held, then posted or voided by the dispatcher from the gateway's answer).
  */
-export type OperationType = MovementType | 'TRANSFER' | 'PAYOUT';
+export type OperationType = SingleAccountMovement | 'TRANSFER' | 'PAYOUT';
 export type Owner = 'alice' | 'bob';
 
 /** The ledger entry type an operation writes on its own account. */

@@ -12,7 +12,8 @@
  * "Committed" is what the service answered; an operation never answered counts if its key is in
  * the history.
  */
-import { balanceEffect, type LedgerEntry } from '../../../lib/domain/types';
+import { balanceEffect } from '../../../lib/domain/types';
+import type { LedgerEntry } from '../../../lib/wire/types';
 import { sleep } from '../../../local/wait';
 import type { RunContext } from './clients';
 import { call, callUntil } from './http';
@@ -60,7 +61,11 @@ export async function setDestinationModes(
   }
 }
 
-/** A payout of the run as GET /accounts/{id}/payouts/{transactionId} answers it. */
+/**
+ * A payout of the run as GET /accounts/{id}/payouts/{transactionId} answers it, read field by
+ * field rather than trusted as the contract's `Payout`: a status the contract does not know is
+ * what the run is there to catch.
+ */
 export interface PayoutState {
   op: Operation;
   transactionId: string;

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { auditLedger, formatAudit, type AuditResult } from '../../../lib/audit/ledger-audit';
 import { REPORT_DIR, writeReport } from '../../../lib/audit/report';
-import type { LedgerEntry } from '../../../lib/domain/types';
+import type { HistoryPage, LedgerEntry } from '../../../lib/wire/types';
 import { pendingPartitions } from '../../../lib/persistence/keys';
 import { localDynamoDbClient } from '../../../local/dynamodb-local';
 import { sleep } from '../../../local/wait';
@@ -52,7 +52,7 @@ import { FAULT_PHASES, NO_FAULT_PHASES } from './faults';
 import { runFuzz, type FuzzResult } from './fuzz';
 import { call, callUntil } from './http';
 import { payoutLatencies, sequencerLags, spread, unsequencedBefore } from './lag';
-import type { BankAccount, MovementType, Operation, Owner, Violation } from './model';
+import type { BankAccount, SingleAccountMovement, Operation, Owner, Violation } from './model';
 import {
   gatewayRecords,
   runDestinations,
@@ -320,10 +320,10 @@ async function fullHistory(ctx: RunContext, accountId: string): Promise<LedgerEn
   let cursor: string | null = null;
   do {
     const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
-    const page = (await getJson(ctx, `/accounts/${accountId}/transactions?limit=100${query}`)) as {
-      transactions: LedgerEntry[];
-      nextCursor: string | null;
-    };
+    const page = (await getJson(
+      ctx,
+      `/accounts/${accountId}/transactions?limit=100${query}`,
+    )) as HistoryPage;
     entries.push(...page.transactions);
     cursor = page.nextCursor;
   } while (cursor !== null);
@@ -612,7 +612,7 @@ async function fuzzEveryRoute(run: Run, accounts: Accounts): Promise<FuzzResult 
 /** A withdrawal key that moved money on a hot account, for the fuzzer to send again. */
 function reusableKey(ops: Operation[]) {
   const op = ops.find(
-    (o): o is Operation & { type: MovementType } =>
+    (o): o is Operation & { type: SingleAccountMovement } =>
       o.outcome === 'committed' && o.account.role === 'hot' && o.type === 'WITHDRAWAL',
   );
   if (op === undefined) return null;
@@ -634,7 +634,7 @@ async function waitSequenced(
       const page = (await getJson(
         ctx,
         `/accounts/${account.accountId}/transactions?limit=100`,
-      )) as { transactions: LedgerEntry[] };
+      )) as HistoryPage;
       if (page.transactions.some((t) => t.balanceAfter === null)) still.push(account);
     }
     waiting = still;

@@ -7,7 +7,7 @@
  * - U = one less than the lowest sequence of a movement whose first attempt was sent after t1
  *   (it cannot have committed before the observation ended), or the last sequence.
  */
-import type { LedgerEntry } from '../../../lib/domain/types';
+import type { LedgerEntry } from '../../../lib/wire/types';
 import type { Operation } from './model';
 
 export interface Timeline {

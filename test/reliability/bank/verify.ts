@@ -25,7 +25,7 @@
  *   least `available` each state may have had: its balance less every hold that may have been
  *   open then (a payout sent before the refusal came back, not yet resolved at that state).
  */
-import type { LedgerEntry } from '../../../lib/domain/types';
+import type { LedgerEntry } from '../../../lib/wire/types';
 import { chainProblems } from '../../support/ledger';
 import { HOLDS, NON_NEGATIVE, type BalanceSample } from './clients';
 import {

@@ -5,7 +5,7 @@
  * one is replaced by an invalid one), so none may succeed. Reads may be valid: then 200.
  */
 import fc from 'fast-check';
-import type { MovementType, Owner } from '../model';
+import type { SingleAccountMovement, Owner } from '../model';
 import { loadContract, routeKey, type Contract } from './contract';
 import {
   accountIdField,
@@ -73,7 +73,7 @@ export function unmodelledRoutes(routes: Array<{ method: string; path: string }>
 
 // ---- withdrawals and deposits -----------------------------------------------------------------
 
-function movement(kit: Kit, type: MovementType): fc.Arbitrary<FuzzCase> {
+function movement(kit: Kit, type: SingleAccountMovement): fc.Arbitrary<FuzzCase> {
   const route = type === 'WITHDRAWAL' ? ROUTES.withdraw : ROUTES.deposit;
   const suffix = type === 'WITHDRAWAL' ? 'withdrawals' : 'deposits';
   const body = movementBodies(type);

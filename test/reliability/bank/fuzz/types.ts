@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Route } from '../contract';
-import type { MovementType, Owner, Violation } from '../model';
+import type { SingleAccountMovement, Owner, Violation } from '../model';
 import type { RawRequest } from '../raw-http';
 import type { DemoUser, Identity } from '../stack';
 
@@ -13,7 +13,7 @@ export interface FuzzSetup {
   reusable: {
     accountId: string;
     owner: Owner;
-    type: MovementType;
+    type: SingleAccountMovement;
     key: string;
     amount: number;
   } | null;
