@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Locator, Page } from 'playwright-core';
 import { ensureLocalUser, signIn } from '../../local/cognito';
+import type { Balance, HistoryPage, LedgerEntry } from '../../lib/wire/types';
 import { api, e2eStack, tokenFor, type ApiResponse } from '../support/api-client';
 
 /**
@@ -105,16 +106,7 @@ export async function apiBalance(accountId: string): Promise<number> {
   return response.body.balance;
 }
 
-export interface ApiEntry {
-  transactionId: string;
-  type: string;
-  amount: number;
-  balanceAfter: number | null;
-  idempotencyKey: string;
-  status?: 'POSTED' | 'PENDING' | 'VOIDED';
-  destination?: string;
-  counterpartyAccountId?: string;
-}
+export type ApiEntry = LedgerEntry;
 
 /** The account's whole history from the API, newest first. */
 export async function apiHistory(accountId: string): Promise<ApiEntry[]> {
@@ -122,7 +114,7 @@ export async function apiHistory(accountId: string): Promise<ApiEntry[]> {
   let cursor: string | null = null;
   do {
     const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-    const response = await read<{ transactions: ApiEntry[]; nextCursor: string | null }>(
+    const response = await read<HistoryPage>(
       `/accounts/${accountId}/transactions?limit=100${query}`,
     );
     if (response.status !== 200 || !Array.isArray(response.body.transactions)) {
@@ -236,11 +228,7 @@ export function recordWithdrawals(page: Page): { keys: string[] } {
 }
 
 /** The posted balance, available and pending the API holds now, in cents. */
-export interface ApiNumbers {
-  balance: number;
-  available: number;
-  pending: number;
-}
+export type ApiNumbers = Pick<Balance, 'balance' | 'available' | 'pending'>;
 
 export async function apiNumbers(accountId: string): Promise<ApiNumbers> {
   const response = await read<ApiNumbers>(`/accounts/${accountId}/balance`);
@@ -271,38 +259,7 @@ export async function expectNumbers(
 /** A destination no other test uses, so its gateway mode and records are this test's own. */
 export const uniqueDestination = (label: string): string => `${label}-${randomUUID().slice(0, 8)}`;
 
-export type DestinationMode = 'succeed' | 'refuse' | 'timeout' | 'lose' | 'unavailable';
-
-/** Tells the simulated gateway what to do with payouts to `destination`. */
-export async function setDestinationMode(
-  destination: string,
-  mode: DestinationMode,
-): Promise<void> {
-  const response = await fetch(
-    `${e2eStack().gatewayUrl}/_control/destinations/${encodeURIComponent(destination)}`,
-    {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ mode }),
-    },
-  );
-  if (response.status !== 204) throw new Error(`gateway mode: ${response.status}`);
-}
-
-export interface GatewayRecord {
-  idempotencyKey: string;
-  amount: number | null;
-  destination: string | null;
-  status: 'PENDING' | 'SUCCEEDED' | 'REFUSED' | 'CANCELLED';
-  executions: number;
-}
-
-/** What the simulated gateway recorded for payouts to `destination`. */
-export async function gatewayRecords(destination: string): Promise<GatewayRecord[]> {
-  const response = await fetch(`${e2eStack().gatewayUrl}/_control/payouts`);
-  const records = (await response.json()) as GatewayRecord[];
-  return records.filter((record) => record.destination === destination);
-}
+export { gatewayRecords, setDestinationMode } from '../support/gateway-control';
 
 export async function requestPayout(
   page: Page,

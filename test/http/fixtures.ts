@@ -10,12 +10,8 @@ import { SignJWT, decodeJwt, decodeProtectedHeader, importJWK, type JWK, type Ke
 import { ulid } from 'ulid';
 import { MOVEMENT_TYPES } from '../../lib/domain/movement-types';
 import type * as wire from '../../lib/wire/types';
-import type {
-  DestinationMode as GatewayMode,
-  SimulatedPayout as GatewayRecord,
-} from '../../local/payout-gateway';
 import { sleep, waitFor } from '../../local/wait';
-import { api, e2eStack, tokenFor, type ApiResponse } from '../support/api-client';
+import { api, tokenFor, type ApiResponse } from '../support/api-client';
 
 export type User = 'alice' | 'bob' | 'ops';
 
@@ -382,38 +378,12 @@ export async function waitForPayoutResolved(
   );
 }
 
-/** A destination no other test uses, so its gateway mode is this test's alone. */
-export const newDestination = (label = 'dest'): string => `${label}-${randomUUID()}`;
-
-/** Tells the simulated gateway what to do with payouts to `destination`. */
-export async function setDestinationMode(destination: string, mode: GatewayMode): Promise<void> {
-  const res = await fetch(
-    `${e2eStack().gatewayUrl}/_control/destinations/${encodeURIComponent(destination)}`,
-    {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ mode }),
-    },
-  );
-  if (res.status !== 204) throw new Error(`gateway control answered ${res.status}`);
-}
-
-/** The gateway's record of a payout, or null if it never heard of it. */
-export async function gatewayRecord(transactionId: string): Promise<GatewayRecord | null> {
-  const res = await fetch(
-    `${e2eStack().gatewayUrl}/_control/payouts/${encodeURIComponent(transactionId)}`,
-  );
-  if (res.status === 404) return null;
-  if (res.status !== 200) throw new Error(`gateway control answered ${res.status}`);
-  return (await res.json()) as GatewayRecord;
-}
-
-/** Every record the gateway holds, oldest first. */
-export async function gatewayRecords(): Promise<GatewayRecord[]> {
-  const res = await fetch(`${e2eStack().gatewayUrl}/_control/payouts`);
-  if (res.status !== 200) throw new Error(`gateway control answered ${res.status}`);
-  return (await res.json()) as GatewayRecord[];
-}
+export {
+  gatewayRecord,
+  gatewayRecords,
+  newDestination,
+  setDestinationMode,
+} from '../support/gateway-control';
 
 export function expectAccountShape(body: unknown): asserts body is Account {
   expect(Object.keys(body as object).sort()).toEqual(ACCOUNT_FIELDS);
