@@ -4,7 +4,7 @@
  * published in its npm package, so nothing it issues may ever be trusted outside this machine.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -60,6 +60,8 @@ export interface CognitoLocalProcess {
   pid: number;
   /** Stops cognito-local (SIGTERM, SIGKILL after 5 s) and resolves once it has exited. */
   stop(): Promise<void>;
+  /** Keeps a copy of its data files as they are now, known good, to recover a torn one from. */
+  keepGoodCopy(): Promise<void>;
 }
 
 export interface StartCognitoLocalOptions {
@@ -140,6 +142,45 @@ class CognitoChild {
   }
 }
 
+/** cognito-local's data files (StormDB: one JSON file per pool, plus clients.json). */
+async function storeFiles(dataDir: string): Promise<string[]> {
+  const dir = path.join(path.resolve(dataDir), '.cognito', 'db');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.filter((name) => name.endsWith('.json')).map((name) => path.join(dir, name));
+}
+
+/**
+ * cognito-local rewrites its JSON files in place (no rename), so a stack killed mid-write (the
+ * bank run's crash, a power cut) can leave one torn, and cognito-local then refuses to start.
+ * A torn file is put back from the copy kept after the last good start; without one it is
+ * dropped, and ensureIdentity creates what is missing again.
+ */
+async function recoverTornStores(dataDir: string): Promise<void> {
+  for (const file of await storeFiles(dataDir)) {
+    const text = await readFile(file, 'utf8');
+    if (parses(text)) continue;
+    const good = await readFile(`${file}.good`, 'utf8').catch(() => '');
+    if (parses(good)) await writeFile(file, good);
+    else await rm(file);
+  }
+}
+
+/** A copy of every data file that parses, for recoverTornStores. */
+async function keepGoodStores(dataDir: string): Promise<void> {
+  for (const file of await storeFiles(dataDir)) {
+    if (parses(await readFile(file, 'utf8'))) await copyFile(file, `${file}.good`);
+  }
+}
+
+const parses = (text: string): boolean => {
+  try {
+    JSON.parse(text);
+    return text.length > 0;
+  } catch {
+    return false;
+  }
+};
+
 /** Starts cognito-local on 127.0.0.1:port and resolves once it answers. */
 export async function startCognitoLocal(
   opts: StartCognitoLocalOptions,
@@ -153,6 +194,7 @@ export async function startCognitoLocal(
   const endpoint = `http://${HOST}:${port}`;
   await assertPortFree(port, 'COGNITO_PORT', HOST);
   await writeCognitoLocalConfig(dataDir, endpoint);
+  await recoverTornStores(dataDir);
   const child = new CognitoChild(dataDir, port, opts.onOutput);
   const answering = async (): Promise<boolean> => {
     const failure = child.failure(port);
@@ -170,7 +212,12 @@ export async function startCognitoLocal(
     throw new Error(`cognito-local did not answer on ${endpoint} in time.\n${child.output}`);
   }
   if (child.pid === undefined) throw new Error('cognito-local has no pid');
-  return { endpoint, pid: child.pid, stop: () => child.stop() };
+  return {
+    endpoint,
+    pid: child.pid,
+    stop: () => child.stop(),
+    keepGoodCopy: () => keepGoodStores(dataDir),
+  };
 }
 
 /**

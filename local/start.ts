@@ -129,7 +129,10 @@ async function startIdentity(s: StackSettings, stack: Stack): Promise<LocalIdent
     dataDir: path.join(s.dataDir, 'cognito'),
   });
   stack.add('cognito-local', () => cognito.stop());
-  return ensureIdentity({ endpoint: cognito.endpoint, dataDir: s.dataDir });
+  const identity = await ensureIdentity({ endpoint: cognito.endpoint, dataDir: s.dataDir });
+  // The pool, client and users exist now: a copy to start from if a crash tears a data file.
+  await cognito.keepGoodCopy();
+  return identity;
 }
 
 /** The handlers read their configuration from the environment, here as in Lambda. */

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
@@ -196,6 +196,21 @@ describe('local identity provider (cognito-local)', () => {
     expect(await ensureIdentity({ endpoint: first.endpoint, dataDir: firstDir })).toEqual(identity);
     const { accessToken } = await signIn(identity, 'ops', passwordOf('ops'));
     await expect(verifier(`Bearer ${accessToken}`)).resolves.toMatchObject({ isOperator: true });
+  });
+
+  it('starts again after a crash tore its pool file, from the copy kept after a good start', async () => {
+    await first.keepGoodCopy();
+    await first.stop();
+    const poolFile = path.join(firstDir, '.cognito', 'db', `${identity.userPoolId}.json`);
+    const whole = await readFile(poolFile, 'utf8');
+    // What a SIGKILL in the middle of cognito-local's in-place rewrite leaves behind.
+    await writeFile(poolFile, whole.slice(0, Math.floor(whole.length / 2)));
+
+    first = await start(firstDir, firstPort);
+
+    expect(await ensureIdentity({ endpoint: first.endpoint, dataDir: firstDir })).toEqual(identity);
+    const { accessToken } = await signIn(identity, 'alice', passwordOf('alice'));
+    await expect(verifier(`Bearer ${accessToken}`)).resolves.toMatchObject({ isOperator: false });
   });
 
   it('stop() ends every instance and frees its port', async () => {
