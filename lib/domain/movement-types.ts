@@ -85,6 +85,11 @@ export type MovementType = keyof typeof MOVEMENT_RULES;
 
 export const MOVEMENT_TYPES = Object.keys(MOVEMENT_RULES) as MovementType[];
 
+/** The types a request starts; the others happen only as another type's counterparty side. */
+export type RequestedMovement = {
+  [T in MovementType]: (typeof MOVEMENT_RULES)[T]['initiator'] extends 'counterparty' ? never : T;
+}[MovementType];
+
 export const ruleOf = (type: MovementType): MovementRule & { counterparty: MovementType | null } =>
   MOVEMENT_RULES[type];
 

@@ -15,7 +15,7 @@ import {
   type DomainError,
 } from './errors';
 import { MAX_BALANCE } from './money';
-import { requestEffect, ruleOf } from './movement-types';
+import { requestEffect, ruleOf, type RequestedMovement } from './movement-types';
 import {
   TransientStoreError,
   type AccountCondition,
@@ -78,9 +78,6 @@ export interface MovementResult {
   /** True when this answer comes from an earlier request with the same Idempotency-Key. */
   replayed: boolean;
 }
-
-/** The types a request starts; the others happen only as a counterparty's side. */
-type RequestedMovement = Exclude<MovementType, 'TRANSFER_IN'>;
 
 const DEFAULT_ATTEMPTS = 4;
 const BACKOFF_BASE_MS = 10;
@@ -398,7 +395,7 @@ async function resultOf(
 ): Promise<MovementResult> {
   const [account, payout] = await Promise.all([
     deps.store.getAccount(committed.accountId),
-    committed.type === 'PAYOUT'
+    ruleOf(committed.type).holdsFirst
       ? deps.store.getPayout(committed.accountId, committed.transactionId)
       : Promise.resolve(null),
   ]);

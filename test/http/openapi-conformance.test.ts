@@ -224,7 +224,7 @@ describe('openapi.yaml as a document', () => {
     expect(
       oracle.problemsAt(entryAt, { ...entry, type: 'PAYOUT', status: 'PENDING', destination: 'd' }),
     ).toEqual([]);
-    expect(oracle.problemsAt(entryAt, { ...entry, type: 'REFUND' })).not.toEqual([]);
+    expect(oracle.problemsAt(entryAt, { ...entry, type: 'NO_SUCH_TYPE' })).not.toEqual([]);
     expect(oracle.problemsAt(entryAt, { ...entry, sequence: 0 })).not.toEqual([]);
     expect(oracle.problemsAt(entryAt, { ...entry, status: 'HELD' })).not.toEqual([]);
     const { status: _status, ...withoutStatus } = entry;

@@ -227,7 +227,7 @@ describe('the fuzz model', () => {
     expect(
       alone(
         'POST /accounts/{accountId}/withdrawals',
-        /^no Idempotency-Key$/,
+        /^(no|empty|blank) Idempotency-Key$/,
         'IDEMPOTENCY_KEY_REQUIRED',
       ),
     ).toBe(true);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { decodeJwt, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
-import type { SingleAccountMovement } from '../model';
+import type { MovementType } from '../../../../lib/domain/movement-types';
 import type { DemoUser, Identity } from '../stack';
 import type { FuzzCase, Part } from './types';
 
@@ -363,7 +363,7 @@ export function hopelessBodies(): fc.Arbitrary<Part<BodyValue>> {
 }
 
 /** Movement bodies: valid ones, and ones the contract refuses (with the refusal's code). */
-export function movementBodies(type: SingleAccountMovement): Forms<BodyValue> {
+export function movementBodies(type: MovementType): Forms<BodyValue> {
   const invalidAmount = fc.oneof(
     fc.oneof(
       fc.string(),

@@ -5,7 +5,7 @@
  * one is replaced by an invalid one), so none may succeed. Reads may be valid: then 200.
  */
 import fc from 'fast-check';
-import type { SingleAccountMovement, Owner } from '../model';
+import type { Owner } from '../model';
 import { loadContract, routeKey, type Contract } from './contract';
 import {
   accountIdField,
@@ -71,22 +71,24 @@ export function unmodelledRoutes(routes: Array<{ method: string; path: string }>
   return routes.map((r) => routeKey(r.method, r.path)).filter((key) => !MODELLED_ROUTES.has(key));
 }
 
-// ---- withdrawals and deposits -----------------------------------------------------------------
+// ---- movements on one account -----------------------------------------------------------------
 
-function movement(kit: Kit, type: SingleAccountMovement): fc.Arbitrary<FuzzCase> {
-  const route = type === 'WITHDRAWAL' ? ROUTES.withdraw : ROUTES.deposit;
-  const suffix = type === 'WITHDRAWAL' ? 'withdrawals' : 'deposits';
+/** The movements on one account: the route, its path's last segment, and who may start one. */
+const ACCOUNT_MOVEMENTS = {
+  WITHDRAWAL: { route: ROUTES.withdraw, suffix: 'withdrawals', by: 'owner', doing: 'withdrawing' },
+  DEPOSIT: { route: ROUTES.deposit, suffix: 'deposits', by: 'operator', doing: 'depositing' },
+} as const;
+
+function movement(kit: Kit, type: keyof typeof ACCOUNT_MOVEMENTS): fc.Arbitrary<FuzzCase> {
+  const { route, suffix, by, doing } = ACCOUNT_MOVEMENTS[type];
   const body = movementBodies(type);
   return fc.constantFrom(...OWNERS).chain((owner) => {
     const id = kit.accounts[owner];
-    const auth = type === 'WITHDRAWAL' ? callers(kit, owner) : callers(kit, 'ops');
+    const auth = by === 'owner' ? callers(kit, owner) : callers(kit, 'ops');
     const spec = accountPostSpec(kit, auth, id, body);
     return alwaysRefused(spec, (p) => {
       const key = mayCollide(p.key);
-      const role =
-        type === 'WITHDRAWAL'
-          ? roleFault('owner', p.auth.value.user, owner, 'withdrawing')
-          : roleFault('operator', p.auth.value.user, owner, 'depositing');
+      const role = roleFault(by, p.auth.value.user, owner, doing);
       const path = `/accounts/${p.account.value.segment}/${suffix}`;
       return post(route, path, { ...p, key }, role, [p.account, p.body, p.ct, key]);
     });
