@@ -1,11 +1,10 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { sequenceChanges, type AccountChange } from './domain/sequencer';
+import { sequenceChanges, type AccountChange, type SequencerStore } from './domain/sequencer';
 import type { Account } from './domain/types';
 import { logger } from './logger';
 import { ACCOUNT_SORT_KEY } from './persistence/keys';
-import type { StatementStore } from './domain/ports';
 
 type Image = Record<string, AttributeValue> | undefined;
 const accountOf = (image: unknown): Account | null =>
@@ -17,10 +16,7 @@ const accountOf = (image: unknown): Account | null =>
  * accounts are sequenced in parallel, each in order. On a failure it reports each failed
  * account's first record; the batch resumes at the earliest, so no line is ever skipped.
  */
-export function sequencerHandler(
-  store: () => Pick<StatementStore, 'writeStatementLines'>,
-  now: () => Date = () => new Date(),
-) {
+export function sequencerHandler(store: () => SequencerStore, now: () => Date = () => new Date()) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const changes: AccountChange<string>[] = [];
     for (const record of event.Records) {

@@ -22,6 +22,7 @@ import { retry } from '../domain/retry';
 import { markerKey } from '../persistence/keys';
 import { auditOne, type AccountAudit } from './account-audit';
 import { getAccount, getItem, ledgerOf, num, scanAll, str, type Item } from './table';
+import { auditSystemAccounts, type SystemAudit } from './system-audit';
 import { pairTransfers } from './transfers';
 
 export interface AuditResult {
@@ -36,6 +37,8 @@ export interface AuditResult {
   busy: string[];
   /** Markers whose account item does not exist. */
   orphanMarkers: number;
+  /** The system accounts against the postings of the lines applied to them (double entry). */
+  system: SystemAudit;
   ok: boolean;
   durationMs: number;
 }
@@ -156,6 +159,7 @@ export async function auditLedger(
   }
   await pairTransfers(doc, tableName, audits);
   const drifting = audits.filter((a) => a.problems.length > 0);
+  const system = await auditSystemAccounts(doc, tableName, accountIds, options.attempts ?? 5);
   return {
     tableName,
     accounts: audits.length + busy.length,
@@ -166,7 +170,8 @@ export async function auditLedger(
     withPending: audits.filter((a) => a.pending.length > 0),
     busy,
     orphanMarkers: markers.orphans,
-    ok: drifting.length === 0,
+    system,
+    ok: drifting.length === 0 && system.problems.length === 0,
     durationMs: Date.now() - started,
   };
 }
@@ -183,6 +188,8 @@ export function formatAudit(result: AuditResult): string {
         .join('; ')}${a.pending.length > 3 ? '; …' : ''})`,
     );
   }
+  lines.push(systemLine(result.system));
+  for (const problem of result.system.problems) lines.push(`  DRIFT ${problem}`);
   if (result.orphanMarkers > 0)
     lines.push(`  ${result.orphanMarkers} markers name an account that does not exist`);
   if (result.busy.length > 0) {
@@ -203,4 +210,15 @@ export function formatAudit(result: AuditResult): string {
     if (a.problems.length > 20) lines.push(`    … ${a.problems.length - 20} more`);
   }
   return lines.join('\n');
+}
+
+/** The system accounts' balances per currency, or why they were not judged. */
+function systemLine(system: SystemAudit): string {
+  if (!system.judged)
+    return '  system accounts: not judged (the sequencer moved during every read)';
+  const balances = Object.entries(system.balances)
+    .map(([currency, of]) => `${currency} ${JSON.stringify(of)}`)
+    .join('; ');
+  const unposted = system.unposted > 0 ? `, ${system.unposted} lines not yet posted` : '';
+  return `  system accounts: ${balances || 'no postings yet'}${unposted}`;
 }

@@ -20,6 +20,11 @@ export interface MovementRule {
   frozenBlocks: boolean;
   /** The type written on the other account of the same transaction, if there is one. */
   counterparty: string | null;
+  /**
+   * The system account on the other side of its posting (double entry), or null when the other
+   * side is a customer account (a transfer's two sides balance each other).
+   */
+  systemAccount: 'funding' | 'clearing' | null;
   /** The word for it in log lines and messages. */
   operation: string;
   /** The CloudWatch metric family (`<family>Committed`, `<family>Refused`, …). */
@@ -34,6 +39,7 @@ export const MOVEMENT_RULES = {
     pausable: false,
     frozenBlocks: false,
     counterparty: null,
+    systemAccount: 'funding',
     operation: 'deposit',
     metricFamily: 'Deposits',
   },
@@ -44,6 +50,7 @@ export const MOVEMENT_RULES = {
     pausable: true,
     frozenBlocks: true,
     counterparty: null,
+    systemAccount: 'clearing',
     operation: 'withdrawal',
     metricFamily: 'Withdrawals',
   },
@@ -55,6 +62,7 @@ export const MOVEMENT_RULES = {
     pausable: false,
     frozenBlocks: true,
     counterparty: 'TRANSFER_IN',
+    systemAccount: null,
     operation: 'transfer',
     metricFamily: 'Transfers',
   },
@@ -65,6 +73,7 @@ export const MOVEMENT_RULES = {
     pausable: false,
     frozenBlocks: false,
     counterparty: null,
+    systemAccount: null,
     operation: 'transfer',
     metricFamily: 'Transfers',
   },
@@ -75,6 +84,8 @@ export const MOVEMENT_RULES = {
     pausable: true,
     frozenBlocks: true,
     counterparty: null,
+    // Posted payouts only: a hold or a void moves no posted money.
+    systemAccount: 'clearing',
     operation: 'payout',
     metricFamily: 'Payouts',
   },

@@ -188,6 +188,36 @@ export interface StatementStore {
 }
 
 // ---------------------------------------------------------------------------------------------
+// System accounts (double entry; docs/double-entry.md)
+
+/** The service's own accounts, one per currency: the other side of money entering or leaving. */
+export type SystemAccount = 'funding' | 'clearing' | 'revenue';
+
+/** One account's chunk of statement lines, as the system accounts receive it. */
+export interface SystemPostings {
+  accountId: string;
+  currency: string;
+  /** The chunk's first and last sequence: the account's lines applied are tracked by sequence. */
+  firstSequence: number;
+  lastSequence: number;
+  /** What each system account receives from the chunk, summed (absent or 0: nothing). */
+  amounts: Partial<Record<SystemAccount, number>>;
+}
+
+export interface SystemLedgerStore {
+  /**
+   * Adds the chunk's amounts to the system accounts and records the account's lines as applied
+   * through `lastSequence`, atomically, unless lines of the chunk were applied already: then
+   * nothing is written and the answer is how far the account's lines were applied.
+   */
+  applySystemPostings(
+    postings: SystemPostings,
+  ): Promise<{ applied: true } | { applied: false; appliedThrough: number }>;
+  /** Every system account's balance per currency, summed over its shards. */
+  systemBalances(): Promise<Record<string, Partial<Record<SystemAccount, number>>>>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Operator controls
 
 export interface ControlStore {
@@ -210,6 +240,7 @@ export type LedgerStore = AccountStore &
   MovementStore &
   PayoutStore &
   StatementStore &
+  SystemLedgerStore &
   ControlStore &
   HealthProbe;
 

@@ -4,7 +4,13 @@ import {
   TransientStoreError,
   type StatementLine,
   type StatementStore,
+  type SystemLedgerStore,
 } from './ports';
+import { systemAmounts } from './postings';
+
+/** What the sequencer writes: statement lines, and their postings to the system accounts. */
+export type SequencerStore = Pick<StatementStore, 'writeStatementLines'> &
+  Pick<SystemLedgerStore, 'applySystemPostings'>;
 import { realSleep, retry, type Sleep } from './retry';
 
 /** Tries of one chunk when DynamoDB throttles or fails transiently, before the batch is failed. */
@@ -42,7 +48,7 @@ export interface AccountChange<Id> {
  * must be delivered again (a rewrite of a line is harmless).
  */
 export async function sequenceChanges<Id>(
-  store: Pick<StatementStore, 'writeStatementLines'>,
+  store: SequencerStore,
   changes: AccountChange<Id>[],
   now: () => Date,
   sleep: Sleep = realSleep,
@@ -87,16 +93,49 @@ export async function sequenceChanges<Id>(
  * the consumer's backoff, and under a steady fault rate a large batch would rarely get through.
  */
 async function writeChunk(
-  store: Pick<StatementStore, 'writeStatementLines'>,
+  store: SequencerStore,
   lines: StatementLine[],
   now: () => Date,
   sleep: Sleep,
 ): Promise<void> {
-  await retry(() => store.writeStatementLines(lines, now().toISOString()), {
+  const write = async () => {
+    await store.writeStatementLines(lines, now().toISOString());
+    await postToSystemAccounts(store, lines);
+  };
+  await retry(write, {
     attempts: CHUNK_ATTEMPTS,
     baseMs: 50,
     capMs: 1000,
     retryable: (error) => error instanceof TransientStoreError,
     sleep,
   });
+}
+
+/**
+ * The chunk's postings to the system accounts, once: the store refuses a chunk whose lines were
+ * applied already and says how far they were, and the lines past that are applied instead (a
+ * redelivered batch may cut its chunks elsewhere). Lines that post to no system account (a
+ * transfer's) need no write.
+ */
+async function postToSystemAccounts(
+  store: Pick<SystemLedgerStore, 'applySystemPostings'>,
+  chunk: StatementLine[],
+): Promise<void> {
+  let lines = [...chunk].sort((a, b) => a.sequence - b.sequence);
+  for (;;) {
+    const amounts = systemAmounts(lines);
+    const first = lines[0];
+    const last = lines[lines.length - 1];
+    if (first === undefined || last === undefined) return;
+    if (Object.values(amounts).every((amount) => amount === 0)) return;
+    const result = await store.applySystemPostings({
+      accountId: first.accountId,
+      currency: first.currency,
+      firstSequence: first.sequence,
+      lastSequence: last.sequence,
+      amounts,
+    });
+    if (result.applied) return;
+    lines = lines.filter((line) => line.sequence > result.appliedThrough);
+  }
 }

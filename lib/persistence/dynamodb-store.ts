@@ -5,6 +5,7 @@ import { dynamoControlStore } from './control-store';
 import { dynamoMovementStore } from './movement-store';
 import { dynamoPayoutStore } from './payout-store';
 import { dynamoStatementStore } from './statement-store';
+import { dynamoSystemStore } from './system-store';
 
 /** Every store port on one DynamoDB table: the adapters, one per aggregate, side by side. */
 export function dynamoLedgerStore(db: DynamoDBDocumentClient, tableName: string): LedgerStore {
@@ -15,6 +16,7 @@ export function dynamoLedgerStore(db: DynamoDBDocumentClient, tableName: string)
     ...dynamoMovementStore(table),
     ...dynamoPayoutStore(table),
     ...dynamoStatementStore(table),
+    ...dynamoSystemStore(table),
     ...dynamoControlStore(table, accounts),
   };
 }

@@ -98,5 +98,22 @@ export const openPayoutIndexAttributes = (
   openPayoutDue: `${holdExpiresAt}#${transactionId}`,
 });
 
+/**
+ * System accounts (double entry): each one's balance per currency is spread over shards, so no
+ * single item takes every movement's write; the sequencer picks a shard per chunk it applies.
+ */
+export const SYSTEM_SHARDS = 16;
+export const systemShardPartitions = (name: string): string[] =>
+  Array.from({ length: SYSTEM_SHARDS }, (_, shard) => `SYSTEM#${name}#${shard}`);
+export const systemShardKey = (name: string, currency: string, spreadBy: string): Key => ({
+  pk: `SYSTEM#${name}#${createHash('sha256').update(spreadBy).digest().readUInt32BE(0) % SYSTEM_SHARDS}`,
+  sk: currency,
+});
+/** How far an account's statement lines have been posted to the system accounts. */
+export const postedWatermarkKey = (accountId: string): Key => ({
+  pk: ledgerPartition(accountId),
+  sk: 'POSTED',
+});
+
 /** Sort-key value of the account item; the stream consumer filters on it. */
 export const ACCOUNT_SORT_KEY = ACCOUNT_SK;

@@ -18,6 +18,8 @@ import {
   type PayoutResolution,
   type PendingEntry,
   type StatementLine,
+  type SystemAccount,
+  type SystemLedgerStore,
 } from '../../lib/domain/ports';
 import type { Account, ControlChange, LedgerEntry, Payout } from '../../lib/domain/types';
 import { openPayoutIndexAttributes, openPayoutShards } from '../../lib/persistence/keys';
@@ -88,6 +90,10 @@ class Tables {
   /** By account, then sequence. */
   readonly lines = new Map<string, Map<number, StatementLine>>();
   readonly controls: ControlRecord[] = [];
+  /** How far each account's lines were posted to the system accounts. */
+  readonly applied = new Map<string, number>();
+  /** By (currency, system account): the shards' sum (the fake keeps no shards). */
+  readonly system = new Map<string, number>();
   withdrawals: { paused: boolean; changed: ControlChange } | undefined;
 
   account(accountId: string): Account {
@@ -115,6 +121,7 @@ export function memoryLedgerStore(options: MemoryStoreOptions = {}): MemoryLedge
     ...payoutPorts(tables),
     ...statementPorts(tables),
     ...controlPorts(tables),
+    ...systemPorts(tables),
   };
   return {
     ...instrumented(ports),
@@ -510,6 +517,35 @@ function statementPorts(
 
 // ---------------------------------------------------------------------------------------------
 // Operator controls
+
+/** System accounts: the adapter's watermark and sums, without its shards. */
+function systemPorts(tables: Tables): SystemLedgerStore {
+  const SYSTEM_ACCOUNTS: SystemAccount[] = ['funding', 'clearing', 'revenue'];
+  return {
+    applySystemPostings: async (postings) => {
+      const appliedThrough = tables.applied.get(postings.accountId);
+      if (appliedThrough !== undefined && appliedThrough >= postings.firstSequence) {
+        return { applied: false, appliedThrough };
+      }
+      tables.applied.set(postings.accountId, postings.lastSequence);
+      for (const [name, amount] of Object.entries(postings.amounts)) {
+        if (!amount) continue;
+        const key = pair(postings.currency, name);
+        tables.system.set(key, (tables.system.get(key) ?? 0) + amount);
+      }
+      return { applied: true };
+    },
+    systemBalances: async () => {
+      const balances: Record<string, Partial<Record<SystemAccount, number>>> = {};
+      for (const [key, balance] of tables.system) {
+        const [currency = '', name = ''] = key.split('\u0000');
+        const known = SYSTEM_ACCOUNTS.find((account) => account === name);
+        if (known !== undefined) (balances[currency] ??= {})[known] = balance;
+      }
+      return balances;
+    },
+  };
+}
 
 function controlPorts(
   tables: Tables,

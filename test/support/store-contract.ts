@@ -180,6 +180,7 @@ export function ledgerStoreContract(subject: StoreUnderContract): void {
   describe('payouts', () => payoutCases(store, existing));
   describe('the statement', () => statementCases(store, existing));
   describe('operator controls', () => controlCases(store, existing));
+  describe('system accounts', () => systemCases(store));
 }
 
 type Store = () => LedgerStore;
@@ -709,6 +710,53 @@ function statementCases(store: Store, existing: Existing): void {
     expect(await find(lines[104])).toEqual(lines[104]);
     expect(await find(lines[4])).toBeNull();
     expect(await find(undefined)).toBeNull();
+  });
+}
+
+function systemCases(store: Store): void {
+  /** A currency of the case's own: the system accounts are shared by the whole table. */
+  const currencyOf = () => `T${nextId().slice(-6)}`;
+  const chunk = (accountId: string, currency: string, first: number, last: number) => ({
+    accountId,
+    currency,
+    firstSequence: first,
+    lastSequence: last,
+  });
+
+  it("adds a chunk's postings to the system accounts once, and says how far a replay was applied", async () => {
+    const currency = currencyOf();
+    const accountId = nextId();
+    const first = { ...chunk(accountId, currency, 1, 3), amounts: { funding: -100, clearing: 30 } };
+
+    await expect(store().applySystemPostings(first)).resolves.toEqual({ applied: true });
+    await expect(store().applySystemPostings(first)).resolves.toEqual({
+      applied: false,
+      appliedThrough: 3,
+    });
+    // A redelivery that cut its chunk elsewhere overlaps what was applied: refused as a whole.
+    const overlapping = { ...chunk(accountId, currency, 2, 5), amounts: { funding: -999 } };
+    await expect(store().applySystemPostings(overlapping)).resolves.toEqual({
+      applied: false,
+      appliedThrough: 3,
+    });
+    const next = { ...chunk(accountId, currency, 4, 5), amounts: { funding: -5 } };
+    await expect(store().applySystemPostings(next)).resolves.toEqual({ applied: true });
+
+    expect((await store().systemBalances())[currency]).toEqual({ funding: -105, clearing: 30 });
+  });
+
+  it("sums each system account over every account's chunks, per currency", async () => {
+    const [usd, eur] = [currencyOf(), currencyOf()];
+    const postings = [
+      { ...chunk(nextId(), usd, 1, 1), amounts: { funding: -10 } },
+      { ...chunk(nextId(), usd, 1, 2), amounts: { funding: -20, clearing: 5 } },
+      { ...chunk(nextId(), eur, 7, 9), amounts: { clearing: 40, revenue: 2 } },
+    ];
+    for (const p of postings) await store().applySystemPostings(p);
+
+    const balances = await store().systemBalances();
+    expect(balances[usd]).toEqual({ funding: -30, clearing: 5 });
+    expect(balances[eur]).toEqual({ clearing: 40, revenue: 2 });
   });
 }
 

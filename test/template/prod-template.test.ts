@@ -107,7 +107,13 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
     UnfreezeAccount: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     GetWithdrawalSwitch: ['dynamodb:GetItem'],
     SetWithdrawalSwitch: ['dynamodb:PutItem'],
-    Sequencer: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
+    // GetItem and UpdateItem: the system accounts' shards and the account's posting watermark.
+    Sequencer: [
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ],
   };
 
   it.each(Object.entries(expected))(

@@ -134,3 +134,84 @@ describe('sequenceChanges', () => {
     expect(store.calls('writeStatementLines')).toHaveLength(1);
   });
 });
+
+describe('postings to the system accounts (double entry)', () => {
+  /** The account after `movements`, each a deposit (+) or a withdrawal (-) of its amount. */
+  function history(accountId: string, movements: number[]): AccountChange<string>[] {
+    let balance = 0;
+    return movements.map((signed, index) => {
+      const before = index === 0 ? null : { ...accountAt(accountId, index), balance };
+      balance += signed;
+      const after: Account = {
+        ...accountAt(accountId, index + 1),
+        balance,
+        available: balance,
+        lastMovement: {
+          transactionId: `${accountId}-tx-${index + 1}`,
+          type: signed > 0 ? 'DEPOSIT' : 'WITHDRAWAL',
+          amount: Math.abs(signed),
+          idempotencyKey: `k-${index + 1}`,
+          createdAt: '2026-12-01T00:00:00.000Z',
+        },
+      };
+      return { id: `${accountId}#${index + 1}`, before, after };
+    });
+  }
+
+  it('posts deposits against funding and withdrawals to clearing, so every currency sums to zero', async () => {
+    const store = memoryLedgerStore();
+    await sequenceChanges(
+      store,
+      [...history('A', [100, 50, -30]), ...history('B', [7])],
+      now,
+      noWait,
+    );
+
+    const system = await store.systemBalances();
+    expect(system).toEqual({ USD: { funding: -157, clearing: 30 } });
+    const customers = await Promise.all(
+      ['A', 'B'].map(async (id) => (await store.listStatementAbove(id, 0))[0]?.balanceAfter ?? 0),
+    );
+    const systemTotal = (system.USD?.funding ?? 0) + (system.USD?.clearing ?? 0);
+    expect(customers.reduce((sum, balance) => sum + balance, 0) + systemTotal).toBe(0);
+  });
+
+  it('posts a redelivered batch once, however the redelivery cuts its chunks', async () => {
+    const store = memoryLedgerStore();
+    const all = history(
+      'A',
+      upTo(40).map((i) => (i % 4 === 0 ? -1 : 2)),
+    );
+    await sequenceChanges(store, all.slice(0, 30), now, noWait);
+    // The stream delivers again from change 20, then on to the end: 20..30 were posted already.
+    await sequenceChanges(store, all.slice(19), now, noWait);
+    await sequenceChanges(store, all, now, noWait);
+
+    const deposits = upTo(40).filter((i) => i % 4 !== 0).length * 2;
+    const withdrawals = upTo(40).filter((i) => i % 4 === 0).length;
+    expect(await store.systemBalances()).toEqual({
+      USD: { funding: -deposits, clearing: withdrawals },
+    });
+  });
+
+  it('writes nothing to the system accounts for lines that post to none (a voided payout)', async () => {
+    const store = memoryLedgerStore();
+    const voided = history('A', [10]).map((change) => ({
+      ...change,
+      after: change.after && {
+        ...change.after,
+        balance: 0,
+        available: 0,
+        lastMovement: change.after.lastMovement && {
+          ...change.after.lastMovement,
+          type: 'PAYOUT' as const,
+          status: 'VOIDED' as const,
+        },
+      },
+    }));
+    await sequenceChanges(store, voided, now, noWait);
+
+    expect(store.calls('applySystemPostings')).toEqual([]);
+    expect(await store.systemBalances()).toEqual({});
+  });
+});

@@ -54,6 +54,7 @@ export type Kind =
   | 'idempotency marker'
   | 'freeze record'
   | 'withdrawals switch'
+  | 'system posting'
   | 'other item';
 
 export function kindOf(item: Item): Kind {
@@ -61,6 +62,10 @@ export function kindOf(item: Item): Kind {
   const sk = String(item.sk);
   if (pk.startsWith('ACCOUNT#') && sk === 'ACCOUNT') return 'account';
   if (pk.startsWith('OWNER#')) return 'owner link';
+  // The sequencer's postings to the system accounts: their shards, and each account's watermark.
+  if (pk.startsWith('SYSTEM#') || (pk.startsWith('LEDGER#') && sk === 'POSTED')) {
+    return 'system posting';
+  }
   if (pk.startsWith('LEDGER#')) return 'statement line';
   if (pk.startsWith('PENDING#')) return 'pending entry';
   if (pk.startsWith('PAYOUT#')) return 'payout';
@@ -441,6 +446,15 @@ function judgeOther({ kind, before, after, fromBefore }: Change): Judgement {
   );
 }
 
+/**
+ * Only the sequencer writes the system accounts' shards and watermarks, as it places lines (which
+ * are judged on their own): one may grow or move while the fuzz runs, never go.
+ */
+function judgeSystemPosting({ before, after }: Change): Judgement {
+  if (after === undefined) return unexplained('a system posting is gone');
+  return explained(before === undefined ? 'system accounts posted to' : 'system postings moved');
+}
+
 /** Each kind of item, and what may change it while the fuzz runs. */
 const JUDGES: Record<Kind, (change: Change) => Judgement> = {
   account: judgeAccount,
@@ -448,6 +462,7 @@ const JUDGES: Record<Kind, (change: Change) => Judgement> = {
   'pending entry': judgePendingEntry,
   payout: judgePayout,
   'idempotency marker': judgeMarker,
+  'system posting': judgeSystemPosting,
   'owner link': untouchable({
     added: (item) =>
       `a new owner link (${show(item.ownerId ?? item.pk)} -> ${show(item.accountId ?? item.sk)})`,
