@@ -313,6 +313,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ledger/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The system accounts' balances per currency (operators only).
+         * @description Every movement posts against a system account of its currency: deposits against
+         *     `funding`, withdrawals and posted payouts to `clearing`, fees to `revenue` (a transfer's
+         *     two sides balance each other). Read from the system accounts' shards, without a scan.
+         *     By double entry, the customers' balances in a currency sum to minus its system accounts'
+         *     total once the sequencer has posted every committed movement (about a second behind).
+         *     `funding` is negative: it is the money that came in from outside. A customer gets 403
+         *     `FORBIDDEN`.
+         */
+        get: operations["ledgerSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/controls/withdrawals": {
         parameters: {
             query?: never;
@@ -518,6 +544,29 @@ export interface components {
             paused: boolean;
             /** @description The last change; null if the switch was never set. */
             changed: components["schemas"]["ControlChange"] | null;
+        };
+        LedgerSummary: {
+            currencies: {
+                [key: string]: {
+                    systemAccounts: {
+                        /**
+                         * Format: int64
+                         * @description Where deposits come from; below zero by the money that came in.
+                         */
+                        funding: number;
+                        /**
+                         * Format: int64
+                         * @description Where withdrawals and posted payouts go.
+                         */
+                        clearing: number;
+                        /**
+                         * Format: int64
+                         * @description Fees.
+                         */
+                        revenue: number;
+                    };
+                };
+            };
         };
         OpenAccountRequest: {
             /** @description The owner's user id (their token's `sub`); 1-128 printable ASCII characters. */
@@ -1437,6 +1486,33 @@ export interface operations {
             409: components["responses"]["TransactionConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    ledgerSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The system accounts per currency; a currency appears once money moved in it. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerSummary"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -28,6 +28,7 @@ export type Transfer = TransferResult['transfer'];
 export type ControlChange = Schemas['ControlChange'];
 export type WithdrawalControl = Schemas['WithdrawalControl'];
 export type Health = Schemas['Health'];
+export type LedgerSummary = Schemas['LedgerSummary'];
 export type ErrorBody = Schemas['Error'];
 /** API Gateway's own bodies (AWS only): 401 and 429 answered before any handler runs. */
 export type GatewayUnauthorized = Schemas['GatewayUnauthorized'];

@@ -698,6 +698,14 @@ describe('live responses conform to openapi.yaml', () => {
       expectAnswer(await hit('GET /controls/withdrawals', { token: ops }), 200);
     });
 
+    it('GET /ledger/summary: 200 (operator), USD among its currencies once money moved', async () => {
+      const res = await hit<{ currencies: Record<string, unknown> }>('GET /ledger/summary', {
+        token: ops,
+      });
+      expectAnswer(res, 200);
+      expect(Object.keys(res.body.currencies)).toContain('USD');
+    });
+
     it('POST /controls/withdrawals: 200 (resume only), and the bodies the document refuses', async () => {
       const route = 'POST /controls/withdrawals';
       // Never `paused: true` here: the switch is global and other suites withdraw meanwhile.

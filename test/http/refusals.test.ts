@@ -655,6 +655,11 @@ const ROUTES: Record<string, Route> = {
     valid: () => get('/controls/withdrawals', 'ops'),
     rows: [],
   },
+  ledgerSummary: {
+    serves: 'operators',
+    valid: () => get('/ledger/summary', 'ops'),
+    rows: [],
+  },
   setWithdrawalSwitch: {
     serves: 'operators',
     valid: () => post('/controls/withdrawals', 'ops', { paused: false, reason: 'matrix' }),

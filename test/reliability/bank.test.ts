@@ -46,6 +46,9 @@ describe('the bank run (npm run check:bank)', () => {
       expect(r.sequencer.lag.count).toBeGreaterThan(0);
       expect(r.sequencer.unplacedAfterLoad).toBe(0);
       expect(r.payoutLatency.holdToDispatch.count).toBeGreaterThan(0);
+      // Double entry: the system accounts hold exactly the postings of every line, USD moved.
+      expect(r.audit.system).toMatchObject({ judged: true, problems: [] });
+      expect(r.audit.system.balances.USD?.funding).toBeLessThan(0);
       process.stderr.write(`${report.split('\n').slice(0, 3).join('\n')}\n`);
     },
     13 * 60_000,

@@ -36,6 +36,7 @@ async function warmUp(apiUrl: string): Promise<void> {
     ['POST', `/accounts/${id}/freeze`],
     ['POST', `/accounts/${id}/unfreeze`],
     ['GET', '/controls/withdrawals'],
+    ['GET', '/ledger/summary'],
     ['POST', '/transfers'],
     ['POST', `/accounts/${id}/payouts`],
     ['GET', `/accounts/${id}/payouts/${id}`],

@@ -107,6 +107,7 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
     UnfreezeAccount: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     GetWithdrawalSwitch: ['dynamodb:GetItem'],
     SetWithdrawalSwitch: ['dynamodb:PutItem'],
+    LedgerSummary: ['dynamodb:Query'],
     // GetItem and UpdateItem: the system accounts' shards and the account's posting watermark.
     Sequencer: [
       'dynamodb:DeleteItem',

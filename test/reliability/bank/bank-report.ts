@@ -101,7 +101,10 @@ export interface BankReport {
   violations: Violation[];
   /** The operations around each of the first violations (historyAround). */
   histories: Array<{ violation: Violation; operations: string[] }>;
-  audit: Pick<AuditResult, 'accounts' | 'statementLines' | 'pendingEntries' | 'markers' | 'ok'> & {
+  audit: Pick<
+    AuditResult,
+    'accounts' | 'statementLines' | 'pendingEntries' | 'markers' | 'ok' | 'system'
+  > & {
     drifting: Array<{ accountId: string; problems: string[] }>;
   };
   fuzz: (Omit<FuzzResult, 'violations'> & { violations: number }) | null;
@@ -256,6 +259,7 @@ function auditSummary(audit: AuditResult): BankReport['audit'] {
     pendingEntries: audit.pendingEntries,
     markers: audit.markers,
     ok: audit.ok,
+    system: audit.system,
     drifting: audit.drifting.map((a) => ({
       accountId: a.accountId,
       problems: a.problems.slice(0, 20),
@@ -389,6 +393,7 @@ function probeLines(r: BankReport): string[] {
   }
   lines.push(
     `  audit        ${r.audit.accounts} accounts, ${r.audit.statementLines} lines, ${r.audit.pendingEntries} pending, ${r.audit.markers} markers: ${r.audit.ok ? 'no drift' : `${r.audit.drifting.length} drifting`}`,
+    `  system       ${systemSummary(r.audit.system)}`,
   );
   return lines;
 }
@@ -427,4 +432,15 @@ function fmt(counts: Record<string, number>): string {
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
+}
+
+/** The system accounts as the audit found them: balances per currency, or what was wrong. */
+function systemSummary(system: AuditResult['system']): string {
+  if (!system.judged) return 'not judged (the sequencer moved during every read)';
+  const balances = Object.entries(system.balances)
+    .map(([currency, of]) => `${currency} ${JSON.stringify(of)}`)
+    .join('; ');
+  const problems =
+    system.problems.length === 0 ? 'match their postings' : system.problems.join('; ');
+  return `${balances || 'no postings'}: ${problems}${system.unposted > 0 ? ` (${system.unposted} lines not yet posted)` : ''}`;
 }

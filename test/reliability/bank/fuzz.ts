@@ -29,7 +29,7 @@ import type { FuzzCase, FuzzResult, FuzzSetup } from './fuzz/types';
 
 export type { FuzzCase, FuzzResult, FuzzSetup } from './fuzz/types';
 export { checkAnswer, emulatorRefusal } from './fuzz/check';
-export { fuzzCases, MODELLED_ROUTES, unmodelledRoutes } from './fuzz/routes';
+export { fuzzCases, fuzzCasesByRoute, MODELLED_ROUTES, unmodelledRoutes } from './fuzz/routes';
 export { compareSnapshots, snapshotState } from './fuzz/state';
 
 export const STATE_INVARIANT =
