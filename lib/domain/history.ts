@@ -95,8 +95,10 @@ async function statementPage(
 
 /**
  * The statement's top below any gap: the sequencer confirms one chunk of an account's lines
- * before it writes the next, so a gap can only sit among the newest `STATEMENT_CHUNK` lines.
- * Lines above the gap count as recent, so the statement part never misses the line to come.
+ * before it writes the next, so a gap can only sit among the newest `STATEMENT_CHUNK` lines
+ * (`newestFirst` holds one more than that when the statement is longer). Lines above the gap
+ * count as recent, so the statement part never misses the line to come. When the read reached
+ * the statement's first line, a gap can sit below its lowest line too (lines start at 1).
  */
 function settledTop(newestFirst: LedgerEntry[]): number {
   let top = newestFirst[0]?.sequence ?? 0;
@@ -106,7 +108,26 @@ function settledTop(newestFirst: LedgerEntry[]): number {
     if (sequence !== expected) top = sequence;
     expected = sequence - 1;
   }
-  return top;
+  const readToTheStart = newestFirst.length <= STATEMENT_CHUNK;
+  return readToTheStart && expected !== 0 ? 0 : top;
+}
+
+/**
+ * The lines placed above `top` that follow it without a gap. The sequencer writes a chunk's
+ * lines side by side and retires their pending entries only once all of them are written, so
+ * lines past a gap belong to a chunk still being written: their movements are shown by their
+ * pending entries, in their place among the waiting, never out of commit order.
+ */
+function placedRun(placed: LedgerEntry[], top: number): LedgerEntry[] {
+  const above = placed
+    .filter((line) => (line.sequence ?? 0) > top)
+    .sort((a, b) => (a.sequence ?? 0) - (b.sequence ?? 0));
+  const run: LedgerEntry[] = [];
+  for (const line of above) {
+    if (line.sequence !== top + run.length + 1) break;
+    run.push(line);
+  }
+  return run;
 }
 
 /**
@@ -131,8 +152,10 @@ async function recentPart(
     Math.max(0, top - STATEMENT_CHUNK),
   );
   const below = (id: string) => pendingBefore === undefined || id < pendingBefore;
-  const lines = placed.filter((line) => (line.sequence ?? 0) > top && below(line.transactionId));
-  const placedIds = new Set(placed.map((line) => line.transactionId));
+  const run = placedRun(placed, top);
+  const lines = run.filter((line) => below(line.transactionId));
+  const settled = placed.filter((line) => (line.sequence ?? 0) <= top);
+  const placedIds = new Set([...settled, ...run].map((line) => line.transactionId));
   // More pending entries than one page: those below the last one read come on a later page.
   const floor =
     pending.length > RECENT_PAGE ? pending[pending.length - 1]?.transactionId : undefined;

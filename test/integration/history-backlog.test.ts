@@ -131,3 +131,24 @@ it('lists every movement exactly once while a chunk is half written: lines with 
     Array.from({ length: 159 }, (_, i) => 159 - i),
   );
 });
+
+it('never shows a line past a gap above an older waiting movement while the first chunk is half written', async () => {
+  const { account, lines } = await backloggedAccount();
+  // The first chunk's lines go side by side: 2, 4 and 5 landed, 1 and 3 not yet; no entry retired.
+  for (const line of lines.filter((line) => [2, 4, 5].includes(line.sequence))) {
+    await ledger.doc.send(
+      new PutCommand({
+        TableName: ledger.tableName,
+        Item: { ...statementLineKey(account.accountId, line.sequence), ...line },
+      }),
+    );
+  }
+
+  const listed = await pageThrough(account.accountId);
+
+  expect([...ids(listed)].sort()).toEqual(ids(lines).sort());
+  // Nothing is shown with its place while an older movement waits above it.
+  const placed = listed.filter((entry) => entry.sequence !== null);
+  expect(placed.map((entry) => entry.sequence)).toEqual([lines.length]);
+  expect(listed[0]?.sequence).toBe(lines.length);
+});
