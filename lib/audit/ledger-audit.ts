@@ -22,7 +22,7 @@ import { retry } from '../domain/retry';
 import { markerKey } from '../persistence/keys';
 import { auditOne, type AccountAudit } from './account-audit';
 import { getAccount, getItem, ledgerOf, num, scanAll, str, type Item } from './table';
-import { auditSystemAccounts, type SystemAudit } from './system-audit';
+import { auditSystemAccounts, formatSystemAudit, type SystemAudit } from './system-audit';
 import { pairTransfers } from './transfers';
 
 export interface AuditResult {
@@ -188,7 +188,7 @@ export function formatAudit(result: AuditResult): string {
         .join('; ')}${a.pending.length > 3 ? '; …' : ''})`,
     );
   }
-  lines.push(systemLine(result.system));
+  lines.push(`  system accounts: ${formatSystemAudit(result.system)}`);
   for (const problem of result.system.problems) lines.push(`  DRIFT ${problem}`);
   if (result.orphanMarkers > 0)
     lines.push(`  ${result.orphanMarkers} markers name an account that does not exist`);
@@ -210,15 +210,4 @@ export function formatAudit(result: AuditResult): string {
     if (a.problems.length > 20) lines.push(`    … ${a.problems.length - 20} more`);
   }
   return lines.join('\n');
-}
-
-/** The system accounts' balances per currency, or why they were not judged. */
-function systemLine(system: SystemAudit): string {
-  if (!system.judged)
-    return '  system accounts: not judged (the sequencer moved during every read)';
-  const balances = Object.entries(system.balances)
-    .map(([currency, of]) => `${currency} ${JSON.stringify(of)}`)
-    .join('; ');
-  const unposted = system.unposted > 0 ? `, ${system.unposted} lines not yet posted` : '';
-  return `  system accounts: ${balances || 'no postings yet'}${unposted}`;
 }

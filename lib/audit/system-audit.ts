@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SystemAccount } from '../domain/ports';
+import { SYSTEM_ACCOUNTS, type SystemAccount } from '../domain/ports';
 import { MOVEMENT_TYPES } from '../domain/movement-types';
 import { systemPostingOf } from '../domain/postings';
 import { retry } from '../domain/retry';
@@ -7,7 +7,6 @@ import type { MovementType } from '../domain/types';
 import { ledgerPartition, systemShardPartitions } from '../persistence/keys';
 import { num, queryAll, scanAll, str, type Item } from './table';
 
-const SYSTEM_ACCOUNTS: SystemAccount[] = ['funding', 'clearing', 'revenue'];
 const KNOWN_TYPES = new Set<string>(MOVEMENT_TYPES);
 type Balances = Record<string, Partial<Record<SystemAccount, number>>>;
 
@@ -121,4 +120,16 @@ function differences(expected: Balances, found: Balances): string[] {
     }
   }
   return problems;
+}
+
+/** The system accounts as the audit found them: balances per currency, or why not judged. */
+export function formatSystemAudit(system: SystemAudit): string {
+  if (!system.judged) return 'not judged (the sequencer moved during every read)';
+  const balances = Object.entries(system.balances)
+    .map(([currency, of]) => `${currency} ${JSON.stringify(of)}`)
+    .join('; ');
+  const problems =
+    system.problems.length === 0 ? 'match their postings' : system.problems.join('; ');
+  const unposted = system.unposted > 0 ? ` (${system.unposted} lines not yet posted)` : '';
+  return `${balances || 'no postings yet'}: ${problems}${unposted}`;
 }

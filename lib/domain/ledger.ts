@@ -1,8 +1,6 @@
 import { ForbiddenError } from './errors';
-import type { SystemAccount, SystemLedgerStore } from './ports';
+import { SYSTEM_ACCOUNTS, type SystemAccount, type SystemLedgerStore } from './ports';
 import type { Caller } from './types';
-
-const SYSTEM_ACCOUNTS: readonly SystemAccount[] = ['funding', 'clearing', 'revenue'];
 
 export interface LedgerSummary {
   currencies: Record<string, { systemAccounts: Record<SystemAccount, number> }>;

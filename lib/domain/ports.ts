@@ -191,7 +191,8 @@ export interface StatementStore {
 // System accounts (double entry; docs/double-entry.md)
 
 /** The service's own accounts, one per currency: the other side of money entering or leaving. */
-export type SystemAccount = 'funding' | 'clearing' | 'revenue';
+export const SYSTEM_ACCOUNTS = ['funding', 'clearing', 'revenue'] as const;
+export type SystemAccount = (typeof SYSTEM_ACCOUNTS)[number];
 
 /** One account's chunk of statement lines, as the system accounts receive it. */
 export interface SystemPostings {

@@ -1,11 +1,14 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { SystemAccount, SystemLedgerStore, SystemPostings } from '../domain/ports';
+import {
+  SYSTEM_ACCOUNTS,
+  type SystemAccount,
+  type SystemLedgerStore,
+  type SystemPostings,
+} from '../domain/ports';
 import { postedWatermarkKey, systemShardKey, systemShardPartitions } from './keys';
 import { firstConditionFailed, guarded, translateError } from './store-errors';
 import type { TableRef } from './table-ref';
-
-const SYSTEM_ACCOUNTS: SystemAccount[] = ['funding', 'clearing', 'revenue'];
 
 /**
  * System accounts' balances, kept by the sequencer: one transaction per chunk of an account's

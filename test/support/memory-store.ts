@@ -18,6 +18,7 @@ import {
   type PayoutResolution,
   type PendingEntry,
   type StatementLine,
+  SYSTEM_ACCOUNTS,
   type SystemAccount,
   type SystemLedgerStore,
 } from '../../lib/domain/ports';
@@ -520,7 +521,6 @@ function statementPorts(
 
 /** System accounts: the adapter's watermark and sums, without its shards. */
 function systemPorts(tables: Tables): SystemLedgerStore {
-  const SYSTEM_ACCOUNTS: SystemAccount[] = ['funding', 'clearing', 'revenue'];
   return {
     applySystemPostings: async (postings) => {
       const appliedThrough = tables.applied.get(postings.accountId);

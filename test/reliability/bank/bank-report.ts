@@ -3,6 +3,7 @@
  * violations, and the findings, as JSON (BankReport) and as text (formatReport).
  */
 import type { AuditResult } from '../../../lib/audit/ledger-audit';
+import { formatSystemAudit } from '../../../lib/audit/system-audit';
 import { FAULT_KINDS, type FaultKind, type FaultProxyStats } from '../fault-proxy';
 import type { RunContext } from './clients';
 import type { FuzzResult } from './fuzz';
@@ -393,7 +394,7 @@ function probeLines(r: BankReport): string[] {
   }
   lines.push(
     `  audit        ${r.audit.accounts} accounts, ${r.audit.statementLines} lines, ${r.audit.pendingEntries} pending, ${r.audit.markers} markers: ${r.audit.ok ? 'no drift' : `${r.audit.drifting.length} drifting`}`,
-    `  system       ${systemSummary(r.audit.system)}`,
+    `  system       ${formatSystemAudit(r.audit.system)}`,
   );
   return lines;
 }
@@ -432,15 +433,4 @@ function fmt(counts: Record<string, number>): string {
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
-}
-
-/** The system accounts as the audit found them: balances per currency, or what was wrong. */
-function systemSummary(system: AuditResult['system']): string {
-  if (!system.judged) return 'not judged (the sequencer moved during every read)';
-  const balances = Object.entries(system.balances)
-    .map(([currency, of]) => `${currency} ${JSON.stringify(of)}`)
-    .join('; ');
-  const problems =
-    system.problems.length === 0 ? 'match their postings' : system.problems.join('; ');
-  return `${balances || 'no postings'}: ${problems}${system.unposted > 0 ? ` (${system.unposted} lines not yet posted)` : ''}`;
 }
