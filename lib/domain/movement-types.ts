@@ -152,6 +152,14 @@ export function requestEffect(type: MovementType): 'debit' | 'credit' | 'hold' {
 /** +1 for money into the account once posted, -1 for money out: the page's sign, the ledger's. */
 export const signOf = (type: MovementType): 1 | -1 => (ruleOf(type).direction === 'in' ? 1 : -1);
 
+/**
+ * The other side of a two-account movement (a transfer's destination, or a transfer reversal's):
+ * its line names the account it came with, but its row names no counterparty of its own. It is
+ * known by the movement's id, not by the requester's Idempotency-Key.
+ */
+export const isOtherSide = (line: { type: MovementType; counterpartyAccountId?: string }) =>
+  line.counterpartyAccountId !== undefined && ruleOf(line.type).counterparty === null;
+
 /** The types a fee schedule may charge: the rows marked `feeable`. */
 export type FeeableMovement = {
   [T in MovementType]: (typeof MOVEMENT_RULES)[T]['feeable'] extends true ? T : never;

@@ -1,6 +1,6 @@
 import { ForbiddenError, NotReversibleError, TransactionNotFoundError } from './errors';
 import { moveMoney, type MovementDeps, type MovementResult } from './movements';
-import { ruleOf, signOf, type RequestedMovement } from './movement-types';
+import { isOtherSide, ruleOf, signOf, type RequestedMovement } from './movement-types';
 import type { StatementLine, TransactionRecord, TransactionStore } from './ports';
 import type { Caller, MovementType } from './types';
 
@@ -78,7 +78,12 @@ export async function reverseTransaction(
   const total = now?.reversed ?? amount;
   return {
     ...result,
-    transaction: { ...result.transaction, reason: request.reason },
+    transaction: {
+      ...result.transaction,
+      reversalOf: original.transactionId,
+      reason: request.reason,
+      ...(request.allowNegative === true ? { negativeAllowed: true } : {}),
+    },
     reversed: { original: original.amount, total, remaining: original.amount - total },
   };
 }
@@ -97,7 +102,7 @@ const isReversible = (record: TransactionRecord): boolean =>
  */
 export function transactionRecordOf(line: StatementLine): TransactionRecord | null {
   const rule = ruleOf(line.type);
-  if (rule.initiator === 'counterparty') return null;
+  if (isOtherSide(line)) return null;
   return {
     transactionId: line.transactionId,
     accountId: line.accountId,
