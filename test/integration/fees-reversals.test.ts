@@ -2,6 +2,8 @@ import { auditLedger, formatAudit } from '../../lib/audit/ledger-audit';
 import { setFeeSchedule } from '../../lib/domain/fees';
 import { deposit, requestPayout, transfer, withdraw } from '../../lib/domain/movements';
 import { listTransactions } from '../../lib/domain/history';
+import { dispatchPayout } from '../../lib/domain/payouts';
+import type { PayoutGateway } from '../../lib/domain/ports';
 import { postingsOf } from '../../lib/domain/postings';
 import { reverseTransaction } from '../../lib/domain/reversals';
 import type { Account, Caller } from '../../lib/domain/types';
@@ -119,6 +121,60 @@ describe('fees', () => {
 
     expect(held).toMatchObject({ fee: 30, pending: 1_030, available: 3_970, balance: 5_000 });
     expect(held.payout).toMatchObject({ amount: 1_000, fee: 30 });
+
+    const sent: number[] = [];
+    const gateway: PayoutGateway = {
+      send: async (instruction) => {
+        sent.push(instruction.amount);
+        return { status: 'SUCCEEDED', reference: 'ref-1' };
+      },
+      cancel: async () => ({ status: 'CANCELLED' }),
+    };
+    const payoutDeps = { ...ledger.deps, gateway, retryAfterMs: 60_000 };
+    await expect(dispatchPayout(payoutDeps, held.payout!)).resolves.toBe('POSTED');
+
+    expect(sent).toEqual([1_000]); // the gateway sends the amount; the fee stays as revenue
+    expect(await ledger.store.getAccount(a.accountId)).toMatchObject({
+      balance: 3_970,
+      pending: 0,
+      available: 3_970,
+    });
+    await ledger.drain();
+    const [line] = await ledger.statement(a.accountId);
+    expect(postingsOf(line!)).toEqual([
+      { account: { customer: a.accountId }, amount: -1_030 },
+      { account: { system: 'clearing' }, amount: 1_000 },
+      { account: { system: 'revenue' }, amount: 30 },
+    ]);
+
+    // The money came back (a returned payout): reversed like any posted movement; the fee stays.
+    const returned = await reverseTransaction(ledger.deps, reversal(line!.transactionId, {}));
+    expect(returned).toMatchObject({ balance: 4_970, reversed: { original: 1_000, remaining: 0 } });
+  });
+
+  it('releases a voided payout with its fee, and charges neither', async () => {
+    const a = await ledger.openAccount(alice, 2_000);
+    await chargeFees(a, { flat: 40 });
+    const held = await requestPayout(
+      { ...ledger.deps, payoutHoldSeconds: 600 },
+      { ...request(a.accountId, 500), destination: 'acct-2' },
+    );
+    const gateway: PayoutGateway = {
+      send: async () => ({ status: 'REFUSED', reason: 'closed account' }),
+      cancel: async () => ({ status: 'CANCELLED' }),
+    };
+
+    await dispatchPayout({ ...ledger.deps, gateway, retryAfterMs: 60_000 }, held.payout!);
+
+    expect(await ledger.store.getAccount(a.accountId)).toMatchObject({
+      balance: 2_000,
+      pending: 0,
+      available: 2_000,
+    });
+    await ledger.drain();
+    await expect(
+      reverseTransaction(ledger.deps, reversal(held.transaction.transactionId, {})),
+    ).rejects.toMatchObject({ code: 'NOT_REVERSIBLE' });
   });
 });
 

@@ -15,6 +15,7 @@ import {
   type MovementWrite,
   type RefusedMarker,
   type StatementLine,
+  type TransactionRecord,
 } from '../../lib/domain/ports';
 import type { Account, MovementType, Payout } from '../../lib/domain/types';
 
@@ -182,6 +183,8 @@ export function ledgerStoreContract(subject: StoreUnderContract): void {
   describe('the statement', () => statementCases(store, existing));
   describe('operator controls', () => controlCases(store, existing));
   describe('system accounts', () => systemCases(store));
+  describe('fee schedules', () => feeCases(store, existing));
+  describe('reversals', () => reversalCases(store, existing));
 }
 
 type Store = () => LedgerStore;
@@ -793,5 +796,114 @@ function controlCases(store: Store, existing: Existing): void {
       paused: false,
       changed: resumed,
     });
+  });
+}
+
+function feeCases(store: Store, existing: Existing): void {
+  const change = (reason: string) => ({ id: nextId(), by: 'ops', at: NOW, reason });
+
+  it('sets a fee schedule on the account, moving its version up, and keeps the last change', async () => {
+    const account = await existing();
+    await expect(store().lastFeeChange(account.accountId)).resolves.toBeNull();
+
+    await store().setFees(account.accountId, { WITHDRAWAL: { flat: 5 } }, change('first'));
+    const second = await store().setFees(account.accountId, { PAYOUT: { bps: 20 } }, change('new'));
+
+    expect(second).toEqual({ ...account, fees: { PAYOUT: { bps: 20 } }, feeVersion: 2 });
+    await expect(store().lastFeeChange(account.accountId)).resolves.toEqual({
+      by: 'ops',
+      at: NOW,
+      reason: 'new',
+    });
+    await expect(store().setFees(nextId(), {}, change('typo'))).resolves.toBeNull();
+  });
+
+  it('commits a debit of amount + fee priced with the version in force, and refuses another version', async () => {
+    const account = await existing(accountOf({ fees: { WITHDRAWAL: { flat: 7 } }, feeVersion: 1 }));
+    const priced = (feeVersion: number): MovementWrite => {
+      const movement = debit(account, 100);
+      return { ...movement, fee: 7, account: { ...movement.account, feeVersion } };
+    };
+
+    const stale = await store().writeMovement(priced(0));
+    expect(stale).toMatchObject({ committed: false, accountRefused: true, account });
+    await expect(store().writeMovement(priced(1))).resolves.toEqual({ committed: true });
+
+    expect(await store().getAccount(account.accountId)).toMatchObject({
+      balance: 893,
+      available: 893,
+      lastMovement: { amount: 100, fee: 7 },
+    });
+  });
+}
+
+function reversalCases(store: Store, existing: Existing): void {
+  const recordOf = (account: Account, amount: number): TransactionRecord => ({
+    transactionId: nextId(),
+    accountId: account.accountId,
+    type: 'DEPOSIT',
+    amount,
+    currency: account.currency,
+  });
+  const reversalOf = (account: Account, original: TransactionRecord, amount: number) => {
+    const movement = movementOf(account, 'REVERSAL_OUT', amount, {
+      effect: 'debit',
+      frozenBlocks: false,
+    });
+    const reversal = {
+      reversalOf: original.transactionId,
+      reversedType: original.type,
+      reason: 'dispute',
+      originalAmount: original.amount,
+    };
+    return { ...movement, reversal };
+  };
+
+  it('records a posted movement by id, and writing it again leaves its reversals as they are', async () => {
+    const account = await existing();
+    const original = recordOf(account, 300);
+    await store().recordTransactions([original]);
+    const first = reversalOf(account, original, 100);
+    await expect(store().writeMovement(first)).resolves.toEqual({ committed: true });
+
+    await store().recordTransactions([original]);
+
+    const reversals = [{ transactionId: first.transactionId, amount: 100, reason: 'dispute' }];
+    await expect(store().getTransaction(original.transactionId)).resolves.toEqual({
+      ...original,
+      reversed: 100,
+      reversals,
+    });
+    await expect(store().reversalsOf([original.transactionId, nextId()])).resolves.toEqual(
+      new Map([[original.transactionId, reversals]]),
+    );
+    await expect(store().getTransaction(nextId())).resolves.toBeNull();
+  });
+
+  it('refuses the reversal that would pass the original, saying what was reversed, and writes nothing', async () => {
+    const account = await existing();
+    const original = recordOf(account, 300);
+    await store().recordTransactions([original]);
+    await store().writeMovement(reversalOf(account, original, 250));
+
+    const over = reversalOf(account, original, 51);
+    await expect(store().writeMovement(over)).resolves.toMatchObject({
+      committed: false,
+      reversalRefused: { reversed: 250 },
+    });
+    await expect(store().writeMovement(reversalOf(account, original, 50))).resolves.toEqual({
+      committed: true,
+    });
+    expect((await store().getAccount(account.accountId))?.balance).toBe(1_000 - 300);
+  });
+
+  it('refuses a reversal of a movement with no record, as not found', async () => {
+    const account = await existing();
+    const unknown = reversalOf(account, recordOf(account, 10), 10);
+    await expect(store().writeMovement(unknown)).resolves.toMatchObject({
+      committed: false,
+      reversalRefused: null,
+    });
+    expect((await store().getAccount(account.accountId))?.balance).toBe(1_000);
   });
 }
