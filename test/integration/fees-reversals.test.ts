@@ -6,7 +6,7 @@ import { dispatchPayout } from '../../lib/domain/payouts';
 import type { PayoutGateway } from '../../lib/domain/ports';
 import { postingsOf } from '../../lib/domain/postings';
 import { reverseTransaction } from '../../lib/domain/reversals';
-import type { Account, Caller } from '../../lib/domain/types';
+import type { Account, Caller, Payout } from '../../lib/domain/types';
 import { createTestLedger, customer, operator, type TestLedger } from '../support/ledger';
 
 /**
@@ -47,6 +47,16 @@ const chargeFees = (account: Account, withdrawal: { flat?: number; bps?: number 
     reason: 'standard pricing',
   });
 
+const newestLine = async (account: Account) => {
+  const [line] = await ledger.statement(account.accountId);
+  if (line === undefined) throw new Error(`no statement line on ${account.accountId}`);
+  return line;
+};
+const payoutOf = (held: { payout?: Payout }): Payout => {
+  if (held.payout === undefined) throw new Error('a payout answered without its record');
+  return held.payout;
+};
+
 /** Every line of these accounts, with the postings that balance it summed per transaction. */
 async function postingSums(accounts: Account[]): Promise<Map<string, number>> {
   const sums = new Map<string, number>();
@@ -70,9 +80,9 @@ describe('fees', () => {
     expect(result.transaction).toMatchObject({ amount: 2_000, fee: 70, balanceAfter: 7_930 });
     expect(await balanceOf(a)).toBe(7_930);
     await ledger.drain();
-    const [line] = await ledger.statement(a.accountId);
+    const line = await newestLine(a);
     expect(line).toMatchObject({ type: 'WITHDRAWAL', amount: 2_000, fee: 70 });
-    expect(postingsOf(line!)).toEqual([
+    expect(postingsOf(line)).toEqual([
       { account: { customer: a.accountId }, amount: -2_070 },
       { account: { system: 'clearing' }, amount: 2_000 },
       { account: { system: 'revenue' }, amount: 70 },
@@ -131,7 +141,7 @@ describe('fees', () => {
       cancel: async () => ({ status: 'CANCELLED' }),
     };
     const payoutDeps = { ...ledger.deps, gateway, retryAfterMs: 60_000 };
-    await expect(dispatchPayout(payoutDeps, held.payout!)).resolves.toBe('POSTED');
+    await expect(dispatchPayout(payoutDeps, payoutOf(held))).resolves.toBe('POSTED');
 
     expect(sent).toEqual([1_000]); // the gateway sends the amount; the fee stays as revenue
     expect(await ledger.store.getAccount(a.accountId)).toMatchObject({
@@ -140,15 +150,15 @@ describe('fees', () => {
       available: 3_970,
     });
     await ledger.drain();
-    const [line] = await ledger.statement(a.accountId);
-    expect(postingsOf(line!)).toEqual([
+    const line = await newestLine(a);
+    expect(postingsOf(line)).toEqual([
       { account: { customer: a.accountId }, amount: -1_030 },
       { account: { system: 'clearing' }, amount: 1_000 },
       { account: { system: 'revenue' }, amount: 30 },
     ]);
 
     // The money came back (a returned payout): reversed like any posted movement; the fee stays.
-    const returned = await reverseTransaction(ledger.deps, reversal(line!.transactionId, {}));
+    const returned = await reverseTransaction(ledger.deps, reversal(line.transactionId, {}));
     expect(returned).toMatchObject({ balance: 4_970, reversed: { original: 1_000, remaining: 0 } });
   });
 
@@ -164,7 +174,7 @@ describe('fees', () => {
       cancel: async () => ({ status: 'CANCELLED' }),
     };
 
-    await dispatchPayout({ ...ledger.deps, gateway, retryAfterMs: 60_000 }, held.payout!);
+    await dispatchPayout({ ...ledger.deps, gateway, retryAfterMs: 60_000 }, payoutOf(held));
 
     expect(await ledger.store.getAccount(a.accountId)).toMatchObject({
       balance: 2_000,
