@@ -39,8 +39,9 @@ export const MAX_BPS = 10_000;
 /** `flat + floor(amount × bps / 10000)`, raised to `min`, lowered to `max`; no rule: 0. */
 export function feeFor(rule: FeeRule | undefined, amount: MinorUnits): MinorUnits {
   if (rule === undefined) return 0;
-  // amount ≤ 10^12 and bps ≤ 10^4: the product stays below 2^53, so the floor is exact.
-  const raw = (rule.flat ?? 0) + Math.floor((amount * (rule.bps ?? 0)) / MAX_BPS);
+  // amount × bps reaches 10^16, past 2^53: the product is taken exactly, in BigInt.
+  const share = Number((BigInt(amount) * BigInt(rule.bps ?? 0)) / BigInt(MAX_BPS));
+  const raw = (rule.flat ?? 0) + share;
   const floored = Math.max(raw, rule.min ?? 0);
   return rule.max === undefined ? floored : Math.min(floored, rule.max);
 }

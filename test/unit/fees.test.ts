@@ -57,6 +57,8 @@ describe('feeFor', () => {
     [{ flat: 10, bps: 100, min: 50 }, 1_000, 50],
     [{ flat: 10, bps: 100, max: 15 }, 1_000, 15],
     [{ bps: 10_000 }, 1_000_000_000_000, 1_000_000_000_000],
+    // 999,900,000,000.9999 floored: a float product would round it up to ...001.
+    [{ bps: 9_999 }, 1_000_000_000_001, 999_900_000_000],
   ])('prices %j on %d as %d', (rule, amount, fee) => {
     expect(feeFor(rule, amount)).toBe(fee);
   });
