@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SYSTEM_ACCOUNTS, type SystemAccount } from '../domain/ports';
 import { MOVEMENT_TYPES } from '../domain/movement-types';
-import { systemPostingOf } from '../domain/postings';
+import { systemPostingsOf } from '../domain/postings';
 import { retry } from '../domain/retry';
 import type { MovementType } from '../domain/types';
 import { ledgerPartition, systemShardPartitions } from '../persistence/keys';
@@ -87,11 +87,10 @@ async function postedByLines(
     for (const line of await queryAll(doc, tableName, ledgerPartition(accountId), 'L#')) {
       // An unknown type is the account audit's finding; it posts nothing here.
       if (!KNOWN_TYPES.has(str(line.type))) continue;
-      const posting = systemPostingOf(lineOf(line));
-      if (posting === null) continue;
-      if (num(line.sequence) <= applied)
-        add(expected, str(line.currency), posting.account, posting.amount);
-      else unposted += 1;
+      const postings = systemPostingsOf(lineOf(line));
+      if (postings.length === 0) continue;
+      if (num(line.sequence) > applied) unposted += 1;
+      else for (const p of postings) add(expected, str(line.currency), p.account, p.amount);
     }
   }
   return { expected, unposted };
@@ -100,7 +99,11 @@ async function postedByLines(
 const lineOf = (item: Item) => ({
   type: str(item.type) as MovementType,
   amount: num(item.amount),
+  ...(item.fee !== undefined ? { fee: num(item.fee) } : {}),
   ...(typeof item.status === 'string' ? { status: item.status as 'POSTED' } : {}),
+  ...(KNOWN_TYPES.has(str(item.reversedType))
+    ? { reversedType: str(item.reversedType) as MovementType }
+    : {}),
 });
 
 function add(balances: Balances, currency: string, name: SystemAccount, amount: number): void {

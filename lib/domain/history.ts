@@ -7,11 +7,12 @@ import {
   type AccountStore,
   type PendingEntry,
   type StatementStore,
+  type TransactionStore,
 } from './ports';
 
 /** What reading a history needs: the account (for access) and its statement. */
 export interface HistoryDeps {
-  store: Pick<AccountStore, 'getAccount'> & StatementStore;
+  store: Pick<AccountStore, 'getAccount'> & StatementStore & Pick<TransactionStore, 'reversalsOf'>;
 }
 
 /**
@@ -62,6 +63,44 @@ export function decodeCursor(cursor: string): Position {
 }
 
 export async function listTransactions(
+  deps: HistoryDeps,
+  caller: Caller,
+  accountId: string,
+  page: { limit: number; cursor?: string },
+): Promise<HistoryPage> {
+  const found = await historyPage(deps, caller, accountId, page);
+  return { ...found, transactions: await withReversals(deps, found.transactions) };
+}
+
+/**
+ * Links reversals both ways: a movement lists its reversals, a reversal shows its reason. Both
+ * live on the reversed movement's record: one batch read per page, for the posted movements of
+ * the page and the movements its reversals reverse.
+ */
+async function withReversals(deps: HistoryDeps, entries: LedgerEntry[]): Promise<LedgerEntry[]> {
+  const ids = entries.flatMap((entry) => {
+    if (entry.reversalOf !== undefined) return [entry.reversalOf];
+    return entry.sequence === null ? [] : [entry.transactionId];
+  });
+  if (ids.length === 0) return entries;
+  const reversals = await deps.store.reversalsOf(ids);
+  return entries.map((entry) => {
+    if (entry.reversalOf !== undefined) {
+      const own = reversals
+        .get(entry.reversalOf)
+        ?.find((r) => r.transactionId === entry.transactionId);
+      return own === undefined ? entry : { ...entry, reason: own.reason };
+    }
+    const of = reversals.get(entry.transactionId);
+    if (of === undefined || entry.sequence === null) return entry;
+    return {
+      ...entry,
+      reversedBy: of.map(({ transactionId, amount }) => ({ transactionId, amount })),
+    };
+  });
+}
+
+async function historyPage(
   deps: HistoryDeps,
   caller: Caller,
   accountId: string,

@@ -1,3 +1,4 @@
+import type { FeeSchedule } from './fees';
 import { signOf, type MovementType } from './movement-types';
 
 export type { MovementType };
@@ -15,17 +16,36 @@ export type EntryStatus = 'POSTED' | 'PENDING' | 'VOIDED';
 export function balanceEffect(entry: {
   type: MovementType;
   amount: MinorUnits;
+  fee?: MinorUnits;
   status?: EntryStatus;
 }): MinorUnits {
   if ((entry.status ?? 'POSTED') !== 'POSTED') return 0;
-  return signOf(entry.type) * entry.amount;
+  return signOf(entry.type) * (entry.amount + (entry.fee ?? 0));
+}
+
+/** What a movement adds to or holds from its account: the amount, and the fee charged with it. */
+export const chargedOf = (movement: { amount: MinorUnits; fee?: MinorUnits }): MinorUnits =>
+  movement.amount + (movement.fee ?? 0);
+
+/** What ties a reversal to the movement it reverses (docs/double-entry.md). */
+export interface ReversalDetails {
+  /** The reversed movement's transaction id. */
+  reversalOf?: string;
+  /** Its type on this account: its system account is the reversal's (with the signs flipped). */
+  reversedType?: MovementType;
+  /** The operator's reason. */
+  reason?: string;
+  /** The operator let this reversal take the balance below zero. */
+  negativeAllowed?: boolean;
 }
 
 /** The last movement applied to an account, kept on the account so its stream record is self-contained. */
-export interface LastMovement {
+export interface LastMovement extends ReversalDetails {
   transactionId: string;
   type: MovementType;
   amount: MinorUnits;
+  /** Charged on top of `amount` (withdrawals and payouts with a fee); absent means none. */
+  fee?: MinorUnits;
   idempotencyKey: string;
   createdAt: string;
   /** Absent means POSTED. */
@@ -55,6 +75,9 @@ export interface Account {
   frozen?: boolean;
   /** The account's version when it was last frozen: no movement after it is a withdrawal. */
   frozenAtVersion?: number;
+  /** The fee schedule in force and its version (absent: never set, version 0). */
+  fees?: FeeSchedule;
+  feeVersion?: number;
 }
 
 /** Who changed an operator control, when and why. */
@@ -69,11 +92,14 @@ export interface WithdrawalControl {
   changed: ControlChange | null;
 }
 
-export interface LedgerEntry {
+export interface LedgerEntry extends ReversalDetails {
   transactionId: string;
   accountId: string;
   type: MovementType;
   amount: MinorUnits;
+  fee?: MinorUnits;
+  /** The reversals of this movement, as far as the statement knows them. */
+  reversedBy?: { transactionId: string; amount: MinorUnits }[];
   currency: string;
   /** Exact balance right after this entry; null while the entry is committed but not yet sequenced. */
   balanceAfter: MinorUnits | null;
@@ -106,6 +132,19 @@ export function ledgerEntry(
       ? { counterpartyAccountId: movement.counterpartyAccountId }
       : {}),
     ...(movement.destination !== undefined ? { destination: movement.destination } : {}),
+    ...(movement.fee ? { fee: movement.fee } : {}),
+    ...reversalDetailsOf(movement),
+  };
+}
+
+/** The reversal's fields of a movement, present ones only. */
+export function reversalDetailsOf(movement: ReversalDetails): ReversalDetails {
+  const { reversalOf, reversedType, reason, negativeAllowed } = movement;
+  return {
+    ...(reversalOf !== undefined ? { reversalOf } : {}),
+    ...(reversedType !== undefined ? { reversedType } : {}),
+    ...(reason !== undefined ? { reason } : {}),
+    ...(negativeAllowed ? { negativeAllowed } : {}),
   };
 }
 
@@ -117,6 +156,8 @@ export interface Payout {
   accountId: string;
   amount: MinorUnits;
   currency: string;
+  /** Held with the amount and charged when the payout posts; absent means none. */
+  fee?: MinorUnits;
   destination: string;
   status: PayoutStatus;
   idempotencyKey: string;

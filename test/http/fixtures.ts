@@ -66,7 +66,12 @@ export const ACCOUNT_FIELDS = keysOf<Account>({
   updatedAt: true,
 });
 /** The fields every ledger entry carries; see `entryFieldsOf` for the ones some types add. */
-export const ENTRY_FIELDS = keysOf<Omit<LedgerEntry, 'counterpartyAccountId' | 'destination'>>({
+export const ENTRY_FIELDS = keysOf<
+  Omit<
+    LedgerEntry,
+    'counterpartyAccountId' | 'destination' | 'fee' | 'reversalOf' | 'reason' | 'negativeAllowed' | 'reversedBy'
+  >
+>({
   transactionId: true,
   accountId: true,
   type: true,

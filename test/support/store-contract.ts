@@ -131,6 +131,7 @@ export const markerOf = (movement: MovementWrite): CommittedMarker => ({
   transactionId: movement.transactionId,
   type: movement.type,
   amount: movement.amount,
+  ...(movement.fee ? { fee: movement.fee } : {}),
   ...(movement.counterparty ? { counterpartyAccountId: movement.counterparty.accountId } : {}),
 });
 

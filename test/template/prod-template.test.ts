@@ -102,7 +102,16 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
     // Query: a replay reads its movement's statement line among the newest.
     Withdraw: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     Deposit: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-    ListTransactions: ['dynamodb:GetItem', 'dynamodb:Query'],
+    // BatchGetItem: the reversals of the page's movements, from their records.
+    ListTransactions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+    GetFees: ['dynamodb:GetItem'],
+    SetFees: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    ReverseTransaction: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ],
     FreezeAccount: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     UnfreezeAccount: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     GetWithdrawalSwitch: ['dynamodb:GetItem'],
@@ -257,6 +266,7 @@ describe('the HTTP API', () => {
       'POST /accounts/{accountId}/deposits',
       'POST /transfers',
       'POST /accounts/{accountId}/payouts',
+      'POST /transactions/{transactionId}/reversals',
     ];
     expect(Object.keys(routes).sort()).toEqual([...money].sort());
     const routeKeys = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);

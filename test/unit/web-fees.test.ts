@@ -1,9 +1,10 @@
 /**
- * The fee the page shows before a withdrawal or a payout (web/src/fees.ts) and the fee it reads
- * from the API's answers (web/src/api.ts), in plain node with the API's answers stubbed.
+ * The fee the page shows before a withdrawal or a payout (web/src/fees.ts, priced with the back
+ * end's feeFor) and the fee it reads from the API's answers (web/src/api.ts), in plain node with
+ * the API's answers stubbed.
  */
 import { Api } from '../../web/src/api';
-import { FeeQuote, feeFor } from '../../web/src/fees';
+import { FeeQuote } from '../../web/src/fees';
 import { answers } from '../support/stub-fetch';
 
 const ACCOUNT = '01J00000000000000000000000';
@@ -12,23 +13,6 @@ const refusal = (status: number, code: string) => () =>
   Response.json({ error: { code, message: code } }, { status });
 
 afterEach(() => jest.restoreAllMocks());
-
-describe('feeFor', () => {
-  it.each([
-    ['no rule', undefined, 5_000n, 0n],
-    ['an empty rule', {}, 5_000n, 0n],
-    ['a flat fee', { flat: 25 }, 5_000n, 25n],
-    ['basis points, rounded down', { bps: 50 }, 5_099n, 25n],
-    ['flat plus basis points', { flat: 25, bps: 50 }, 5_000n, 50n],
-    ['raised to the minimum', { bps: 10, min: 30 }, 5_000n, 30n],
-    ['lowered to the maximum', { flat: 25, bps: 100, max: 60 }, 5_000n, 60n],
-    // amount × bps = 9,999,000,000,009,999 is past 2^53: in floats it rounds up to …010,000,
-    // and the fee would come out one too high (999,900,000,001).
-    ['exact at the largest amount', { bps: 9_999 }, 1_000_000_000_001n, 999_900_000_000n],
-  ])('%s', (_name, rule, amount, fee) => {
-    expect(feeFor(rule, amount)).toBe(fee);
-  });
-});
 
 describe('FeeQuote', () => {
   const api = new Api('https://api.example', () => 'token');

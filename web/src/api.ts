@@ -1,15 +1,21 @@
 /** The money-movement API, as the page uses it: every call carries the session's access token. */
+import type { FeeableMovement } from '../../lib/domain/movement-types';
 import type {
   Account,
   Balance,
   ControlChange,
   EntryStatus,
+  FeeRule,
+  FeeSchedule,
+  FeesRequest,
   HistoryPage,
   LedgerEntry,
   LedgerSummary,
   Movement,
   Payout,
   PayoutResult,
+  ReversalRequest,
+  ReversalResult,
   Transfer,
 } from '../../lib/wire/types';
 
@@ -24,59 +30,39 @@ export type ReceivedEntry = Omit<LedgerEntry, 'type' | 'status'> & {
 } & Partial<EntryDetails>;
 
 /**
- * The entry's fields of issue 19 (fees, reversals, metadata), as openapi.yaml's LedgerEntry
- * describes them: every one optional, shown in the history when present.
+ * The entry's metadata (issue 19), as docs/double-entry.md describes it: optional, shown in the
+ * history when present. Read here until openapi.yaml's LedgerEntry has it.
  */
 interface EntryDetails {
-  fee: number;
-  reversalOf: string;
-  reason: string;
-  negativeAllowed: boolean;
-  reversedBy: Array<{ transactionId: string; amount: number }>;
   reference: string;
   description: string;
   metadata: Record<string, string>;
 }
 
-/** The movement types a fee schedule prices. */
-export const FEE_TYPES = ['WITHDRAWAL', 'PAYOUT'] as const;
-export type FeeType = (typeof FEE_TYPES)[number];
-/** openapi.yaml's FeeRule: `flat + floor(amount × bps / 10000)`, raised to min, lowered to max. */
-export interface FeeRule {
-  flat?: number;
-  bps?: number;
-  min?: number;
-  max?: number;
-}
-/** GET and PUT /accounts/{accountId}/fees: the schedule now. */
-export type FeeSchedule = Partial<Record<FeeType, FeeRule>> & {
-  accountId: string;
-  version: number;
-  changed: ControlChange | null;
-};
-export type FeesRequest = Partial<Record<FeeType, FeeRule>> & { reason: string };
+/**
+ * The movement types a fee schedule prices (the rows marked `feeable`), in the order the page
+ * shows them: the compiler asks for a new one here.
+ */
+const FEEABLE: Record<FeeableMovement, true> = { WITHDRAWAL: true, PAYOUT: true };
+export const FEE_TYPES = Object.keys(FEEABLE) as FeeableMovement[];
+export type FeeType = FeeableMovement;
+export type { FeeRule, FeeSchedule, FeesRequest, ReversalRequest };
 
-export interface ReversalRequest {
-  amount?: number;
-  reason: string;
-  allowNegative?: boolean;
-}
-/** 201 of POST /transactions/{transactionId}/reversals. */
-export interface ReversalAnswer {
+/** 201 of POST /transactions/{transactionId}/reversals, and whether it was a replay. */
+export type ReversalAnswer = Omit<ReversalResult, 'transaction'> & {
   transaction: ReceivedEntry;
-  balance: number;
-  available: number;
-  pending: number;
-  reversed: { original: number; total: number; remaining: number };
   replayed: boolean;
-}
+};
 
 export type TransactionPage = Omit<HistoryPage, 'transactions'> & {
   transactions: ReceivedEntry[];
 };
 
 /** What POST /payouts answers: the payout and the account's numbers right after the hold. */
-export type PayoutAnswer = Omit<PayoutResult, 'transaction'> & { replayed: boolean; fee: number };
+export type PayoutAnswer = Omit<PayoutResult, 'transaction' | 'fee'> & {
+  replayed: boolean;
+  fee: number;
+};
 
 /** The one code the page makes up itself: a success status whose body is not the contract's. */
 export const BAD_RESPONSE = 'BAD_RESPONSE';

@@ -1,23 +1,13 @@
 /**
  * What a withdrawal or a payout will cost on top of its amount, shown before the customer
  * confirms it: the account's fee schedule as the API last sent it, priced with the back end's own
- * formula. The fee charged is the one in force at commit, and the page then shows the API's `fee`.
+ * formula (lib/domain/fees.ts, bundled into the page). The fee charged is the one in force at
+ * commit, and the page then shows the API's `fee`.
  */
-import { ApiError, type Api, type FeeRule, type FeeSchedule, type FeeType } from './api';
+import { feeFor } from '../../lib/domain/fees';
+import { ApiError, type Api, type FeeSchedule, type FeeType } from './api';
 import { h, uid } from './dom';
 import { formatMinor, parseAmount } from './money';
-
-/**
- * `flat + floor(amount × bps / 10000)`, raised to `min` and lowered to `max` where given; no rule,
- * no fee. In BigInt: amount × bps reaches 10^16, past the integers a float holds exactly.
- */
-export function feeFor(rule: FeeRule | undefined, amount: bigint): bigint {
-  if (!rule) return 0n;
-  let fee = BigInt(rule.flat ?? 0) + (amount * BigInt(rule.bps ?? 0)) / 10_000n;
-  if (rule.min !== undefined && fee < BigInt(rule.min)) fee = BigInt(rule.min);
-  if (rule.max !== undefined && fee > BigInt(rule.max)) fee = BigInt(rule.max);
-  return fee;
-}
 
 /** How long a schedule read is used before the card reads it again. */
 const FRESH_MS = 30_000;
@@ -51,7 +41,8 @@ export class FeeQuote {
   /** The fee of this movement under the schedule last read, or why it is not known. */
   feeOf(type: FeeType, amount: bigint): bigint | 'reading' | 'unknown' {
     if (this.schedule === undefined) return 'reading';
-    return this.schedule ? feeFor(this.schedule[type], amount) : 'unknown';
+    // An amount the page accepts is at most 10^12: exact as a number.
+    return this.schedule ? BigInt(feeFor(this.schedule[type], Number(amount))) : 'unknown';
   }
 
   private async read(): Promise<void> {

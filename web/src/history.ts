@@ -267,6 +267,8 @@ const TYPE_LABELS: Record<MovementType, string> = {
   TRANSFER_IN: 'Transfer in',
   TRANSFER_OUT: 'Transfer out',
   PAYOUT: 'Payout',
+  REVERSAL_IN: 'Reversal (refund)',
+  REVERSAL_OUT: 'Reversal (taken back)',
 };
 
 /** A type whose rules this page knows; an API newer than the page may send another. */

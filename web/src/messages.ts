@@ -13,6 +13,11 @@ const MESSAGES: Record<ErrorCode, string> = {
   ACCOUNT_NOT_FOUND: 'This account was not found. It may have been closed.',
   NOT_FOUND: 'The service could not find what the page asked for.',
   PAYOUT_NOT_FOUND: 'This payout was not found.',
+  TRANSACTION_NOT_FOUND:
+    'That movement was not found, or it is not in the statement yet. Wait a second and try again.',
+  REVERSAL_EXCEEDS_ORIGINAL:
+    'That would reverse more than the movement moved. Nothing was changed.',
+  NOT_REVERSIBLE: 'That movement cannot be reversed. Nothing was changed.',
   INSUFFICIENT_FUNDS: 'Insufficient funds: the available balance does not cover this withdrawal.',
   TRANSACTION_CONFLICT:
     'The account was busy and nothing was changed. Press Withdraw again to retry safely.',

@@ -1,0 +1,125 @@
+import { accountFor } from './accounts';
+import { AccountNotFoundError, ForbiddenError } from './errors';
+import type { AccountStore, FeeStore, Log } from './ports';
+import { ruleOf, type FeeableMovement, type MovementType } from './movement-types';
+import type { Caller, ControlChange, MinorUnits } from './types';
+
+/**
+ * A fee schedule per account (docs/double-entry.md): what a withdrawal or a payout costs on top of
+ * its amount. The schedule rides on the account item with a version, so the money path never
+ * reads it first: it guesses the version and the account's condition checks the guess.
+ */
+export interface FeeRule {
+  flat?: MinorUnits;
+  /** Basis points of the amount (100 = 1%). */
+  bps?: number;
+  min?: MinorUnits;
+  max?: MinorUnits;
+}
+
+export type FeeSchedule = Partial<Record<FeeableMovement, FeeRule>>;
+
+/** The schedule a movement was priced with: version 0 is "never set", no fee. */
+export interface PricedSchedule {
+  version: number;
+  schedule: FeeSchedule;
+}
+
+export const NO_FEES: PricedSchedule = { version: 0, schedule: {} };
+
+/** The schedule as an operator sees it, with the last change. */
+export interface FeeScheduleView extends PricedSchedule {
+  accountId: string;
+  changed: ControlChange | null;
+}
+
+/** Basis points in a whole: a rule's `bps` is at most this. */
+export const MAX_BPS = 10_000;
+
+/** `flat + floor(amount × bps / 10000)`, raised to `min`, lowered to `max`; no rule: 0. */
+export function feeFor(rule: FeeRule | undefined, amount: MinorUnits): MinorUnits {
+  if (rule === undefined) return 0;
+  // amount ≤ 10^12 and bps ≤ 10^4: the product stays below 2^53, so the floor is exact.
+  const raw = (rule.flat ?? 0) + Math.floor((amount * (rule.bps ?? 0)) / MAX_BPS);
+  const floored = Math.max(raw, rule.min ?? 0);
+  return rule.max === undefined ? floored : Math.min(floored, rule.max);
+}
+
+/** The fee a movement of this type and amount costs under a schedule. */
+export function feeOf(type: MovementType, amount: MinorUnits, priced: PricedSchedule): MinorUnits {
+  return ruleOf(type).feeable ? feeFor(priced.schedule[type as FeeableMovement], amount) : 0;
+}
+
+/**
+ * The schedules this container last saw, per account: the money path prices a fee with its guess
+ * and never reads first. A wrong guess costs one cancelled transaction, which returns the account
+ * with the schedule in force. Bounded: the oldest entry goes first.
+ */
+export class FeeCache {
+  private readonly seen = new Map<string, PricedSchedule>();
+
+  constructor(private readonly maxAccounts = 10_000) {}
+
+  get(accountId: string): PricedSchedule {
+    return this.seen.get(accountId) ?? NO_FEES;
+  }
+
+  /** Remembers the schedule an account item carries. */
+  learn(account: { accountId: string; fees?: FeeSchedule; feeVersion?: number }): void {
+    this.seen.delete(account.accountId);
+    if (this.seen.size >= this.maxAccounts) {
+      const oldest = this.seen.keys().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+    this.seen.set(account.accountId, pricedOf(account));
+  }
+}
+
+export const pricedOf = (account: { fees?: FeeSchedule; feeVersion?: number }): PricedSchedule => ({
+  version: account.feeVersion ?? 0,
+  schedule: account.fees ?? {},
+});
+
+export interface FeeDeps {
+  store: FeeStore & Pick<AccountStore, 'getAccount'>;
+  logger: Log;
+  newId: () => string;
+  now: () => Date;
+}
+
+/** The account's schedule and its last change, for its owner or an operator. */
+export async function feeSchedule(
+  deps: Pick<FeeDeps, 'store'>,
+  caller: Caller,
+  accountId: string,
+): Promise<FeeScheduleView> {
+  const [account, changed] = await Promise.all([
+    accountFor(deps, caller, accountId),
+    deps.store.lastFeeChange(accountId),
+  ]);
+  return { accountId, ...pricedOf(account), changed };
+}
+
+/** An operator replaces the account's schedule; it applies to every movement committed after. */
+export async function setFeeSchedule(
+  deps: FeeDeps,
+  caller: Caller,
+  request: { accountId: string; schedule: FeeSchedule; reason: string },
+): Promise<FeeScheduleView> {
+  if (!caller.isOperator) throw new ForbiddenError();
+  const change = { by: caller.userId, at: deps.now().toISOString(), reason: request.reason };
+  const account = await deps.store.setFees(request.accountId, request.schedule, {
+    id: deps.newId(),
+    ...change,
+  });
+  if (account === null) throw new AccountNotFoundError();
+  const view = { accountId: request.accountId, ...pricedOf(account), changed: change };
+  deps.logger.info('fees set', {
+    accountId: request.accountId,
+    by: caller.userId,
+    reason: request.reason,
+    version: view.version,
+    fees: view.schedule,
+  });
+  return view;
+}
