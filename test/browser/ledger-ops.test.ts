@@ -4,6 +4,8 @@
  * confirming, and the reversal in their history. Every number the page shows is compared with
  * the API's own, and axe-core checks the new parts for accessibility.
  */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import type { LedgerEntry, LedgerSummary } from '../../lib/wire/types';
 import { pagePerTest } from './browser';
@@ -27,19 +29,15 @@ import {
 
 jest.setTimeout(180_000);
 
+const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
+
 const currentPage = pagePerTest();
 let page: Page;
 beforeEach(() => {
   page = currentPage();
 });
 
-/** The entry fields of issue 19 the tests read (optional on LedgerEntry until they are in it). */
-type Entry = LedgerEntry & {
-  fee?: number;
-  reversalOf?: string;
-  reason?: string;
-  reversedBy?: Array<{ transactionId: string; amount: number }>;
-};
+type Entry = LedgerEntry;
 
 const SLOW_STACK_MS = 30_000;
 
@@ -223,7 +221,7 @@ it('an operator sets a fee, the customer sees it before confirming and pays it, 
   await view.getByRole('button', { name: 'Reverse', exact: true }).click();
   await expectMessage(view, 'alert', /Enter the reason for the reversal/);
   expect(reversals.keys).toEqual([]);
-  await view.getByLabel('Reason').fill('Customer complaint');
+  await view.getByLabel('Reason for the reversal').fill('Customer complaint');
   await view.getByRole('button', { name: 'Reverse', exact: true }).click();
   await expectMessage(
     view,
@@ -237,9 +235,11 @@ it('an operator sets a fee, the customer sees it before confirming and pays it, 
   // More than is left: the API refuses it, the page says so, and nothing changes.
   await reverseLine.click();
   await amount.fill('40.00');
-  await view.getByLabel('Reason').fill('Second thoughts');
+  await view.getByLabel('Reason for the reversal').fill('Second thoughts');
   await view.getByRole('button', { name: 'Reverse', exact: true }).click();
   await expectMessage(view, 'alert', /REVERSAL_EXCEEDS_ORIGINAL/);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'operator-account.png'), fullPage: true });
   expect(reversals.keys).toHaveLength(2);
   expect(new Set(reversals.keys).size).toBe(2);
   expect(await apiBalance(accountId)).toBe(afterReversal);
@@ -270,6 +270,7 @@ it('an operator sets a fee, the customer sees it before confirming and pays it, 
   await expect(link.getAttribute('href')).resolves.toBe(
     `#${(await withdrawalRow.getAttribute('id')) ?? 'no id'}`,
   );
+  await section.screenshot({ path: path.join(ARTIFACTS, 'customer-reversal.png') });
   await link.click();
   await expect(withdrawalRow.evaluate((row) => row === document.activeElement)).resolves.toBe(true);
 });

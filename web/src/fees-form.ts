@@ -3,7 +3,7 @@
  * points, minimum, maximum) and the reason, saved with PUT /accounts/{id}/fees. It shows the
  * schedule exactly as the API last sent it, with its version and who changed it last.
  */
-import { FEE_TYPES, type Api, type FeeRule, type FeeSchedule, type FeeType } from './api';
+import { ApiError, FEE_TYPES, type Api, type FeeRule, type FeeSchedule, type FeeType } from './api';
 import { h, reasonOf, refuseField, say, setFormBusy, uid } from './dom';
 import { dateFormat } from './history';
 import { messageWithDetail } from './messages';
@@ -13,8 +13,6 @@ export interface FeesHost {
   api: Api;
   accountId: string;
   currency: string;
-  alert: HTMLElement;
-  status: HTMLElement;
   sessionEnded(error: unknown): boolean;
 }
 
@@ -35,6 +33,9 @@ export class FeesForm {
   private readonly reasonInput: HTMLInputElement;
   private readonly button: HTMLButtonElement;
   private readonly changed: HTMLElement;
+  /** The form's own messages, beside its button. */
+  private readonly alert = h('div', { class: 'message error', role: 'alert' });
+  private readonly status = h('div', { class: 'message success', role: 'status' });
   private saving = false;
 
   constructor(private readonly host: FeesHost) {
@@ -65,6 +66,8 @@ export class FeesForm {
         this.reasonInput,
       ),
       h('div', { class: 'actions' }, this.button),
+      this.alert,
+      this.status,
       this.changed,
     );
     this.element.addEventListener('submit', (event) => {
@@ -79,27 +82,29 @@ export class FeesForm {
       this.show(await this.host.api.fees(this.host.accountId));
     } catch (error) {
       if (this.host.sessionEnded(error)) return;
-      say(this.host.alert, `${messageWithDetail(error, 'fees')} The fees could not be read.`);
+      say(this.alert, `${messageWithDetail(error, 'fees')} The fees could not be read.`);
     }
   }
 
   private async save(): Promise<void> {
     if (this.saving) return;
-    say(this.host.alert, '');
-    say(this.host.status, '');
+    say(this.alert, '');
+    say(this.status, '');
     const rules = this.readRules();
     if (!rules) return;
-    const reason = reasonOf(this.reasonInput, this.host.alert, 'change');
+    const reason = reasonOf(this.reasonInput, this.alert, 'change');
     if (reason === null) return;
     this.setSaving(true);
     try {
       const schedule = await this.host.api.setFees(this.host.accountId, { ...rules, reason });
       this.show(schedule);
       this.reasonInput.value = '';
-      say(this.host.status, `Fees saved: version ${schedule.version}.`);
+      say(this.status, `Fees saved: version ${schedule.version}.`);
     } catch (error) {
       if (this.host.sessionEnded(error)) return;
-      say(this.host.alert, messageWithDetail(error, 'fees'));
+      // Someone else's change came first: show theirs, for the operator to check and save again.
+      if (error instanceof ApiError && error.code === 'TRANSACTION_CONFLICT') await this.load();
+      say(this.alert, messageWithDetail(error, 'fees'));
     } finally {
       this.setSaving(false);
     }
@@ -139,7 +144,7 @@ export class FeesForm {
   }
 
   private refuse(input: HTMLInputElement, message: string): null {
-    refuseField(this.host.alert, input, message);
+    refuseField(this.alert, input, message);
     return null;
   }
 

@@ -23,6 +23,7 @@ export class OperatorAccountView {
   readonly element: HTMLElement;
   private readonly numbers: BalanceView;
   private readonly alert: HTMLElement;
+  /** What a reversal did, said above the history it changed. */
   private readonly status: HTMLElement;
   private readonly fees: FeesForm;
   private readonly history: HistoryTable;
@@ -45,13 +46,12 @@ export class OperatorAccountView {
       api: context.api,
       accountId,
       currency,
-      alert: this.alert,
-      status: this.status,
       sessionEnded: (error: unknown) => this.sessionEnded(error),
     };
     this.fees = new FeesForm(host);
     this.reverse = new ReverseForm({
       ...host,
+      status: this.status,
       showNumbers: (numbers) => this.numbers.show({ ...numbers, currency }),
       refresh: () => this.refresh(),
       sawKey: (key) => this.history.entries.some((entry) => entry.idempotencyKey === key),
@@ -90,8 +90,8 @@ export class OperatorAccountView {
       ),
       this.numbers.element,
       this.alert,
-      this.status,
       h('div', { class: 'movements' }, this.fees.element, this.reverse.element),
+      this.status,
       this.history.element,
     );
   }

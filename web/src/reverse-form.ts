@@ -15,7 +15,7 @@ import { formatMinor, minorToInput, parseAmount } from './money';
 export interface ReverseHost {
   api: Api;
   currency: string;
-  alert: HTMLElement;
+  /** Where the outcome is said once the form has closed: beside the history. */
   status: HTMLElement;
   showNumbers(numbers: Numbers): void;
   /** Reads the balance and history again; false when they could not be read. */
@@ -54,6 +54,8 @@ export class ReverseForm {
   private readonly negativeInput: HTMLInputElement;
   private readonly button: HTMLButtonElement;
   private readonly pendingNote: HTMLElement;
+  /** The form's refusals, beside its fields. */
+  private readonly alert = h('div', { class: 'message error', role: 'alert' });
   private entry: ReceivedEntry | null = null;
   private trigger: HTMLElement | null = null;
   private sending = false;
@@ -97,13 +99,19 @@ export class ReverseForm {
           this.amountInput,
         ),
       ),
-      h('div', { class: 'field' }, h('label', { for: reasonId }, 'Reason'), this.reasonInput),
+      h(
+        'div',
+        { class: 'field' },
+        h('label', { for: reasonId }, 'Reason for the reversal'),
+        this.reasonInput,
+      ),
       h(
         'div',
         { class: 'check' },
         this.negativeInput,
         h('label', { for: negativeId }, 'Allow the balance to go below zero'),
       ),
+      this.alert,
       h('div', { class: 'actions' }, this.button, ' ', cancel),
       this.pendingNote,
     );
@@ -118,7 +126,7 @@ export class ReverseForm {
     if (this.sending) return;
     this.entry = entry;
     this.trigger = trigger;
-    say(this.host.alert, '');
+    say(this.alert, '');
     say(this.host.status, '');
     const remaining = remainingOf(entry);
     this.summary.textContent = `${describe(entry, this.host.currency)}: ${formatMinor(remaining, this.host.currency)} left to reverse.`;
@@ -160,7 +168,8 @@ export class ReverseForm {
     const entry = this.entry;
     const attempts = this.attempts();
     if (this.sending || !entry || !attempts) return;
-    const { alert, status, currency } = this.host;
+    const { status, currency } = this.host;
+    const alert = this.alert;
     say(alert, '');
     say(status, '');
     const parsed = parseAmount(this.amountInput.value, currency, 'reversal');
