@@ -78,7 +78,13 @@ export async function reverseTransaction(
   const total = now?.reversed ?? amount;
   return {
     ...result,
-    transaction: { ...result.transaction, reason: request.reason },
+    // As its statement line will show it: what it reverses, why, whether it may overdraw.
+    transaction: {
+      ...result.transaction,
+      reversalOf: original.transactionId,
+      reason: request.reason,
+      ...(request.allowNegative === true ? { negativeAllowed: true } : {}),
+    },
     reversed: { original: original.amount, total, remaining: original.amount - total },
   };
 }
