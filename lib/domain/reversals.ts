@@ -78,7 +78,6 @@ export async function reverseTransaction(
   const total = now?.reversed ?? amount;
   return {
     ...result,
-    // As its statement line will show it: what it reverses, why, whether it may overdraw.
     transaction: {
       ...result.transaction,
       reversalOf: original.transactionId,
