@@ -347,9 +347,15 @@ describe('live responses conform to openapi.yaml', () => {
     return res.body;
   };
 
-  const depositTo = async (accountId: string, amount: number): Promise<void> => {
-    const res = await hit(D, { accountId, token: ops, body: { amount }, headers: key('fund') });
+  const depositTo = async (accountId: string, amount: number): Promise<MovementBody> => {
+    const res = await hit<MovementBody>(D, {
+      accountId,
+      token: ops,
+      body: { amount },
+      headers: key('fund'),
+    });
     expectAnswer(res, 201);
+    return res.body;
   };
 
   beforeAll(async () => {
@@ -805,14 +811,7 @@ describe('live responses conform to openapi.yaml', () => {
 
     it('POST .../reversals: 201 (operator) once the deposit is in the statement, and its replay', async () => {
       const { accountId } = await open(customer);
-      const deposited = await hit<MovementBody>(D, {
-        accountId,
-        token: ops,
-        body: { amount: 500 },
-        headers: key('to-reverse'),
-      });
-      expectAnswer(deposited, 201);
-      const transactionId = deposited.body.transaction.transactionId;
+      const transactionId = (await depositTo(accountId, 500)).transaction.transactionId;
       const request = {
         transactionId,
         token: ops,

@@ -291,26 +291,14 @@ describe('the fuzz model', () => {
     expect(alone(REVERSE, /^a customer reversing a movement$/, 'FORBIDDEN')).toBe(true);
     expect(alone(REVERSE, /^no such transaction$/, 'TRANSACTION_NOT_FOUND')).toBe(true);
     expect(alone(REVERSE, /^transaction id /, 'TRANSACTION_NOT_FOUND')).toBe(true);
-    expect(
+    // Faults found once the movement is looked up: on a real one, alone.
+    const aloneOnReal = (what: RegExp, code: string): boolean =>
       some(
         REVERSE,
-        (c) =>
-          onReal(c) &&
-          c.invalid.length === 1 &&
-          has(c, /^no Idempotency-Key$/) &&
-          c.allowed.includes('IDEMPOTENCY_KEY_REQUIRED'),
-      ),
-    ).toBe(true);
-    expect(
-      some(
-        REVERSE,
-        (c) =>
-          onReal(c) &&
-          c.invalid.length === 1 &&
-          has(c, /far above the original$/) &&
-          c.allowed.includes('REVERSAL_EXCEEDS_ORIGINAL'),
-      ),
-    ).toBe(true);
+        (c) => onReal(c) && c.invalid.length === 1 && has(c, what) && c.allowed.includes(code),
+      );
+    expect(aloneOnReal(/^no Idempotency-Key$/, 'IDEMPOTENCY_KEY_REQUIRED')).toBe(true);
+    expect(aloneOnReal(/far above the original$/, 'REVERSAL_EXCEEDS_ORIGINAL')).toBe(true);
     expect(alone(REVERSE, /^allowNegative /, 'VALIDATION_ERROR')).toBe(true);
     expect(alone(REVERSE, /^amount (?!\d+, far above)/, 'VALIDATION_ERROR')).toBe(true);
     // A real movement, answered as not reversible or not in the statement yet: never a fault.
