@@ -12,6 +12,7 @@ import { loadOpenApi } from '../support/openapi';
 import {
   accountControlKey,
   accountKey,
+  feeChangeKey,
   markerKey,
   ownerLinkKey,
   payoutKey,
@@ -812,6 +813,26 @@ describe('the state comparison, fees and reversals', () => {
       }),
     ];
     expect(compareSnapshots(snapshot(held), snapshot(posted)).unexplained).toEqual([]);
+  });
+
+  it('reports a fee schedule a refused request set', () => {
+    const ak = accountKey(A);
+    const change = { by: 'ops-sub', at: T1, reason: 'fuzz' };
+    const after = [
+      ...changed(backgroundOnly(), ak.pk, ak.sk, {
+        fees: { WITHDRAWAL: { flat: 5 } },
+        feeVersion: 1,
+      }),
+      item(feeChangeKey(A), change),
+      item(accountControlKey(A, T1, 'c2'), { accountId: A, action: 'SET_FEES', ...change }),
+    ];
+    expect(compare(after).unexplained).toEqual([
+      expect.stringMatching(
+        /^account ACCOUNT#01JACCOUNTA.*feeVersion \(none\) -> 1, fees \(none\) -> /,
+      ),
+      expect.stringMatching(/^freeze record CONTROL#01JACCOUNTA.*a new "SET_FEES" of /),
+      expect.stringMatching(/^freeze record CONTROL#01JACCOUNTA0+ FEES: /),
+    ]);
   });
 
   const record = (tx: string, fields: Record<string, unknown> = {}): Item =>
