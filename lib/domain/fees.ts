@@ -1,6 +1,7 @@
 import { accountFor } from './accounts';
 import { AccountNotFoundError, ForbiddenError } from './errors';
-import type { AccountStore, FeeStore, Log } from './ports';
+import { TransientStoreError, type AccountStore, type FeeStore, type Log } from './ports';
+import { retry, type Sleep } from './retry';
 import { ruleOf, type FeeableMovement, type MovementType } from './movement-types';
 import type { Caller, ControlChange, MinorUnits } from './types';
 
@@ -86,7 +87,10 @@ export interface FeeDeps {
   logger: Log;
   newId: () => string;
   now: () => Date;
+  sleep?: Sleep;
 }
+
+const SET_ATTEMPTS = 6;
 
 /** The account's schedule and its last change, for its owner or an operator. */
 export async function feeSchedule(
@@ -109,10 +113,18 @@ export async function setFeeSchedule(
 ): Promise<FeeScheduleView> {
   if (!caller.isOperator) throw new ForbiddenError();
   const change = { by: caller.userId, at: deps.now().toISOString(), reason: request.reason };
-  const account = await deps.store.setFees(request.accountId, request.schedule, {
-    id: deps.newId(),
-    ...change,
-  });
+  const id = deps.newId();
+  // Like a freeze, a change on an account being drained races its withdrawals: retried.
+  const account = await retry(
+    () => deps.store.setFees(request.accountId, request.schedule, { id, ...change }),
+    {
+      attempts: SET_ATTEMPTS,
+      baseMs: 20,
+      capMs: 1280,
+      retryable: (error) => error instanceof TransientStoreError && error.kind === 'conflict',
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    },
+  );
   if (account === null) throw new AccountNotFoundError();
   const view = { accountId: request.accountId, ...pricedOf(account), changed: change };
   deps.logger.info('fees set', {

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { FeeCache, feeFor, feeSchedule, setFeeSchedule } from '../../lib/domain/fees';
 import { withdraw, type MovementDeps } from '../../lib/domain/movements';
+import { TransientStoreError } from '../../lib/domain/ports';
 import type { Account } from '../../lib/domain/types';
 import { noMetrics } from '../../lib/metrics';
 import { memoryLedgerStore } from '../support/memory-store';
@@ -157,6 +158,20 @@ describe('fee schedules', () => {
     await expect(feeSchedule(deps, mallory, ACCOUNT_ID)).rejects.toMatchObject({
       code: 'ACCOUNT_NOT_FOUND',
     });
+  });
+
+  it('retries a change that conflicts with a movement in flight, and records it once', async () => {
+    const { store, deps } = ledger([account()]);
+    store.failNext('setFees', new TransientStoreError('conflict'), 2);
+
+    const set = await setFeeSchedule(deps, ops, {
+      accountId: ACCOUNT_ID,
+      schedule: { WITHDRAWAL: { flat: 1 } },
+      reason: 'busy account',
+    });
+
+    expect(set.version).toBe(1);
+    expect(store.calls('setFees')).toHaveLength(3);
   });
 
   it('answers version 0 and no change for an account never priced', async () => {
