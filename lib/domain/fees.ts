@@ -55,7 +55,7 @@ export function feeOf(type: MovementType, amount: MinorUnits, priced: PricedSche
 /**
  * The schedules this container last saw, per account: the money path prices a fee with its guess
  * and never reads first. A wrong guess costs one cancelled transaction, which returns the account
- * with the schedule in force. Bounded: the oldest entry goes first.
+ * with the version in force, and one read of that schedule. Bounded: the oldest entry goes first.
  */
 export class FeeCache {
   private readonly seen = new Map<string, PricedSchedule>();
@@ -66,20 +66,20 @@ export class FeeCache {
     return this.seen.get(accountId) ?? NO_FEES;
   }
 
-  /** Remembers the schedule an account item carries. */
-  learn(account: { accountId: string; fees?: FeeSchedule; feeVersion?: number }): void {
-    this.seen.delete(account.accountId);
+  /** Remembers an account's schedule as read (null: never set). */
+  learn(accountId: string, fees: PricedSchedule | null): void {
+    this.seen.delete(accountId);
     if (this.seen.size >= this.maxAccounts) {
       const oldest = this.seen.keys().next().value;
       if (oldest !== undefined) this.seen.delete(oldest);
     }
-    this.seen.set(account.accountId, pricedOf(account));
+    this.seen.set(accountId, fees === null ? NO_FEES : pricedOf(fees));
   }
 }
 
-export const pricedOf = (account: { fees?: FeeSchedule; feeVersion?: number }): PricedSchedule => ({
-  version: account.feeVersion ?? 0,
-  schedule: account.fees ?? {},
+const pricedOf = (fees: PricedSchedule): PricedSchedule => ({
+  version: fees.version,
+  schedule: fees.schedule,
 });
 
 export interface FeeDeps {
@@ -98,11 +98,13 @@ export async function feeSchedule(
   caller: Caller,
   accountId: string,
 ): Promise<FeeScheduleView> {
-  const [account, changed] = await Promise.all([
+  const [, fees] = await Promise.all([
     accountFor(deps, caller, accountId),
-    deps.store.lastFeeChange(accountId),
+    deps.store.getFees(accountId),
   ]);
-  return { accountId, ...pricedOf(account), changed };
+  return fees === null
+    ? { accountId, ...NO_FEES, changed: null }
+    : { accountId, ...pricedOf(fees), changed: fees.changed };
 }
 
 /** An operator replaces the account's schedule; it applies to every movement committed after. */
@@ -115,7 +117,7 @@ export async function setFeeSchedule(
   const change = { by: caller.userId, at: deps.now().toISOString(), reason: request.reason };
   const id = deps.newId();
   // Like a freeze, a change on an account being drained races its withdrawals: retried.
-  const account = await retry(
+  const stored = await retry(
     () => deps.store.setFees(request.accountId, request.schedule, { id, ...change }),
     {
       attempts: SET_ATTEMPTS,
@@ -125,8 +127,8 @@ export async function setFeeSchedule(
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
     },
   );
-  if (account === null) throw new AccountNotFoundError();
-  const view = { accountId: request.accountId, ...pricedOf(account), changed: change };
+  if (stored === null) throw new AccountNotFoundError();
+  const view = { accountId: request.accountId, ...pricedOf(stored), changed: stored.changed };
   deps.logger.info('fees set', {
     accountId: request.accountId,
     by: caller.userId,

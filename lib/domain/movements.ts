@@ -24,6 +24,7 @@ import {
   type AccountCondition,
   type AccountStore,
   type CancelledMovement,
+  type FeeStore,
   type Log,
   type Marker,
   type MovementMetrics,
@@ -48,7 +49,8 @@ export interface MovementDeps {
   store: MovementStore &
     Pick<AccountStore, 'getAccount'> &
     Pick<PayoutStore, 'getPayout'> &
-    Pick<StatementStore, 'findRecentLine'>;
+    Pick<StatementStore, 'findRecentLine'> &
+    Pick<FeeStore, 'getFees'>;
   logger: Log;
   newId: () => string;
   now: () => Date;
@@ -346,8 +348,9 @@ async function resolveCancellation(
   // the unfreeze executes.
   if (movement.account.frozenBlocks && account?.frozen === true) throw new AccountFrozenError();
   if (account !== null && staleFee(movement, account)) {
-    deps.feeCache.learn(account);
-    return 'retry'; // Priced again with the schedule in force; no read needed.
+    // Priced again with the schedule in force: read once, then known to this container.
+    deps.feeCache.learn(movement.accountId, await deps.store.getFees(movement.accountId));
+    return 'retry';
   }
 
   if (cancelled.reversalRefused === null) throw new TransactionNotFoundError();

@@ -252,18 +252,25 @@ export interface SystemLedgerStore {
 // ---------------------------------------------------------------------------------------------
 // Fee schedules (lib/domain/fees.ts)
 
+/** An account's fee schedule as stored: its version is the account item's `feeVersion`. */
+export interface StoredFees {
+  version: number;
+  schedule: FeeSchedule;
+  changed: ControlChange;
+}
+
 export interface FeeStore {
   /**
-   * Replaces the account's schedule and moves its version up by one, recording who changed it,
-   * when and why, atomically; null for no such account.
+   * Replaces the account's schedule and moves the account's `feeVersion` up by one, recording
+   * who changed it, when and why, atomically; null for no such account.
    */
   setFees(
     accountId: string,
     schedule: FeeSchedule,
     change: ControlChange & { id: string },
-  ): Promise<Account | null>;
-  /** The last change of the account's schedule; null if it was never set. */
-  lastFeeChange(accountId: string): Promise<ControlChange | null>;
+  ): Promise<StoredFees | null>;
+  /** Strongly consistent; null if the account's schedule was never set. */
+  getFees(accountId: string): Promise<StoredFees | null>;
 }
 
 // ---------------------------------------------------------------------------------------------

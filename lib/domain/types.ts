@@ -1,4 +1,3 @@
-import type { FeeSchedule } from './fees';
 import { signOf, type MovementType } from './movement-types';
 
 export type { MovementType };
@@ -75,8 +74,11 @@ export interface Account {
   frozen?: boolean;
   /** The account's version when it was last frozen: no movement after it is a withdrawal. */
   frozenAtVersion?: number;
-  /** The fee schedule in force and its version (absent: never set, version 0). */
-  fees?: FeeSchedule;
+  /**
+   * The version of the account's fee schedule (absent: never set, 0). The schedule itself is an
+   * item of its own: the account item stays under 1 KB, and only the version is in every
+   * withdrawal's condition.
+   */
   feeVersion?: number;
 }
 

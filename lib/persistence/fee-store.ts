@@ -1,23 +1,49 @@
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import type { AccountStore, FeeStore } from '../domain/ports';
-import { accountControlKey, accountKey, feeChangeKey } from './keys';
-import { firstConditionFailed, guarded, translateError } from './store-errors';
+import {
+  TransientStoreError,
+  type AccountStore,
+  type FeeStore,
+  type StoredFees,
+} from '../domain/ports';
+import { accountControlKey, accountKey, feesKey } from './keys';
+import { guarded, translateError } from './store-errors';
 import type { TableRef } from './table-ref';
 
 /**
- * Fee schedules: on the account item, beside the balance, so every withdrawal's own condition
- * checks the version it was priced with. The last change is an item of its own (its reason may
- * be 500 characters, which the account item's 1 KB budget has no room for), and every change
- * also joins the account's control records.
+ * Fee schedules: the version on the account item, inside every withdrawal's own condition; the
+ * schedule and its last change in an item of their own (`CONTROL#<account>` / `FEES`), so the
+ * account item stays under 1 KB whatever the schedule. Every change also joins the account's
+ * control records.
  */
 export function dynamoFeeStore(
   table: TableRef,
   accounts: Pick<AccountStore, 'getAccount'>,
 ): FeeStore {
+  const getFees: FeeStore['getFees'] = async (accountId) => {
+    const result = await guarded(() =>
+      table.db.send(
+        new GetCommand({ TableName: table.name, Key: feesKey(accountId), ConsistentRead: true }),
+      ),
+    );
+    const item = result.Item;
+    if (item === undefined) return null;
+    return {
+      version: Number(item.version),
+      schedule: item.schedule as StoredFees['schedule'],
+      changed: { by: String(item.by), at: String(item.at), reason: String(item.reason) },
+    };
+  };
+
   return {
-    async setFees(accountId, schedule, change) {
-      const { id, ...changed } = change;
+    getFees,
+
+    /** The next version, on condition that the account is still at the one read. */
+    async setFees(accountId, schedule, { id, ...changed }) {
+      const account = await accounts.getAccount(accountId);
+      if (account === null) return null;
+      const current = account.feeVersion ?? 0;
+      const stored: StoredFees = { version: current + 1, schedule, changed };
       try {
         await table.db.send(
           new TransactWriteCommand({
@@ -26,18 +52,26 @@ export function dynamoFeeStore(
                 Update: {
                   TableName: table.name,
                   Key: accountKey(accountId),
-                  UpdateExpression:
-                    'SET fees = :fees, feeVersion = if_not_exists(feeVersion, :zero) + :one',
-                  ConditionExpression: 'attribute_exists(pk)',
-                  ExpressionAttributeValues: { ':fees': schedule, ':zero': 0, ':one': 1 },
+                  UpdateExpression: 'SET feeVersion = :next',
+                  ConditionExpression:
+                    current === 0 ? 'attribute_not_exists(feeVersion)' : 'feeVersion = :current',
+                  ExpressionAttributeValues: {
+                    ':next': stored.version,
+                    ...(current === 0 ? {} : { ':current': current }),
+                  },
                 },
               },
-              { Put: { TableName: table.name, Item: { ...feeChangeKey(accountId), ...changed } } },
+              {
+                Put: {
+                  TableName: table.name,
+                  Item: { ...feesKey(accountId), version: stored.version, schedule, ...changed },
+                },
+              },
               {
                 Put: {
                   TableName: table.name,
                   Item: {
-                    ...accountControlKey(accountId, change.at, id),
+                    ...accountControlKey(accountId, changed.at, id),
                     accountId,
                     action: 'SET_FEES',
                     fees: schedule,
@@ -49,28 +83,13 @@ export function dynamoFeeStore(
           }),
         );
       } catch (error) {
-        if (error instanceof TransactionCanceledException && firstConditionFailed(error)) {
-          return null;
+        // Another change got there first: the domain tries again on the version it made.
+        if (error instanceof TransactionCanceledException) {
+          throw new TransientStoreError('conflict', { cause: error });
         }
         return translateError(error);
       }
-      return accounts.getAccount(accountId);
-    },
-
-    async lastFeeChange(accountId) {
-      const result = await guarded(() =>
-        table.db.send(
-          new GetCommand({
-            TableName: table.name,
-            Key: feeChangeKey(accountId),
-            ConsistentRead: true,
-          }),
-        ),
-      );
-      const item = result.Item;
-      return item
-        ? { by: String(item.by), at: String(item.at), reason: String(item.reason) }
-        : null;
+      return stored;
     },
   };
 }

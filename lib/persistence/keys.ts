@@ -68,8 +68,8 @@ export const accountControlKey = (accountId: string, at: string, id: string): Ke
   sk: `${at}#${id}`,
 });
 
-/** The last change of an account's fee schedule (the schedule itself is on the account item). */
-export const feeChangeKey = (accountId: string): Key => ({
+/** An account's fee schedule and its last change (its version is on the account item too). */
+export const feesKey = (accountId: string): Key => ({
   pk: `CONTROL#${accountId}`,
   sk: 'FEES',
 });

@@ -20,6 +20,7 @@ import {
   type Reversal,
   type ReversalWrite,
   type StatementLine,
+  type StoredFees,
   type TransactionRecordView,
   SYSTEM_ACCOUNTS,
   type SystemAccount,
@@ -108,8 +109,8 @@ class Tables {
   readonly system = new Map<string, number>();
   /** Posted movements by transaction id, with their reversals. */
   readonly transactions = new Map<string, TransactionRecordView>();
-  /** By account: the last change of its fee schedule. */
-  readonly feeChanges = new Map<string, ControlChange>();
+  /** By account: its fee schedule and last change (the version is on the account too). */
+  readonly fees = new Map<string, StoredFees>();
   withdrawals: { paused: boolean; changed: ControlChange } | undefined;
 
   account(accountId: string): Account {
@@ -608,22 +609,18 @@ function systemPorts(tables: Tables): SystemLedgerStore {
 }
 
 /** Fee schedules: on the account, the last change beside it. */
-function feePorts(tables: Tables): Pick<LedgerStore, 'setFees' | 'lastFeeChange'> {
+function feePorts(tables: Tables): Pick<LedgerStore, 'setFees' | 'getFees'> {
   return {
-    async setFees(accountId, schedule, { id: _id, ...change }) {
+    async setFees(accountId, schedule, { id: _id, ...changed }) {
       const account = tables.accounts.get(accountId);
       if (account === undefined) return null;
-      const priced = {
-        ...account,
-        fees: stored(schedule),
-        feeVersion: (account.feeVersion ?? 0) + 1,
-      };
-      tables.accounts.set(accountId, priced);
-      tables.feeChanges.set(accountId, stored(change));
-      return stored(priced);
+      const fees: StoredFees = { version: (account.feeVersion ?? 0) + 1, schedule, changed };
+      tables.accounts.set(accountId, { ...account, feeVersion: fees.version });
+      tables.fees.set(accountId, stored(fees));
+      return stored(fees);
     },
-    async lastFeeChange(accountId) {
-      return copyOrNull(tables.feeChanges.get(accountId));
+    async getFees(accountId) {
+      return copyOrNull(tables.fees.get(accountId));
     },
   };
 }

@@ -802,24 +802,30 @@ function controlCases(store: Store, existing: Existing): void {
 function feeCases(store: Store, existing: Existing): void {
   const change = (reason: string) => ({ id: nextId(), by: 'ops', at: NOW, reason });
 
-  it('sets a fee schedule on the account, moving its version up, and keeps the last change', async () => {
+  it("sets a fee schedule beside the account, moving the account's version up, with its last change", async () => {
     const account = await existing();
-    await expect(store().lastFeeChange(account.accountId)).resolves.toBeNull();
+    await expect(store().getFees(account.accountId)).resolves.toBeNull();
 
     await store().setFees(account.accountId, { WITHDRAWAL: { flat: 5 } }, change('first'));
     const second = await store().setFees(account.accountId, { PAYOUT: { bps: 20 } }, change('new'));
 
-    expect(second).toEqual({ ...account, fees: { PAYOUT: { bps: 20 } }, feeVersion: 2 });
-    await expect(store().lastFeeChange(account.accountId)).resolves.toEqual({
-      by: 'ops',
-      at: NOW,
-      reason: 'new',
+    const expected = {
+      version: 2,
+      schedule: { PAYOUT: { bps: 20 } },
+      changed: { by: 'ops', at: NOW, reason: 'new' },
+    };
+    expect(second).toEqual(expected);
+    await expect(store().getFees(account.accountId)).resolves.toEqual(expected);
+    // The account item carries the version only: its size does not grow with the schedule.
+    await expect(store().getAccount(account.accountId)).resolves.toEqual({
+      ...account,
+      feeVersion: 2,
     });
     await expect(store().setFees(nextId(), {}, change('typo'))).resolves.toBeNull();
   });
 
   it('commits a debit of amount + fee priced with the version in force, and refuses another version', async () => {
-    const account = await existing(accountOf({ fees: { WITHDRAWAL: { flat: 7 } }, feeVersion: 1 }));
+    const account = await existing(accountOf({ feeVersion: 1 }));
     const priced = (feeVersion: number): MovementWrite => {
       const movement = debit(account, 100);
       return { ...movement, fee: 7, account: { ...movement.account, feeVersion } };

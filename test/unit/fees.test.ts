@@ -1,5 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { FeeCache, feeFor, feeSchedule, setFeeSchedule } from '../../lib/domain/fees';
+import {
+  FeeCache,
+  feeFor,
+  feeSchedule,
+  setFeeSchedule,
+  type FeeSchedule,
+} from '../../lib/domain/fees';
 import { withdraw, type MovementDeps } from '../../lib/domain/movements';
 import { TransientStoreError } from '../../lib/domain/ports';
 import type { Account } from '../../lib/domain/types';
@@ -70,26 +76,31 @@ describe('feeFor', () => {
 });
 
 describe('a withdrawal under a fee schedule', () => {
+  /** Alice's account with `schedule` set by an operator (version 1), as the store holds it. */
+  async function pricedLedger(schedule: FeeSchedule, cache = new FeeCache()) {
+    const built = ledger([account()], cache);
+    await built.store.setFees(ACCOUNT_ID, schedule, { id: 'c1', by: 'ops', at: NOW, reason: 'x' });
+    return built;
+  }
+
   it('prices with the schedule this container saw and commits in one write', async () => {
     const cache = new FeeCache();
-    const priced = account({ fees: { WITHDRAWAL: { flat: 25 } }, feeVersion: 2 });
-    cache.learn(priced);
-    const { store, deps } = ledger([priced], cache);
+    cache.learn(ACCOUNT_ID, { version: 1, schedule: { WITHDRAWAL: { flat: 25 } } });
+    const { store, deps } = await pricedLedger({ WITHDRAWAL: { flat: 25 } }, cache);
 
     const result = await withdraw(deps, withdrawal(1_000, 'k1'));
 
     expect(result).toMatchObject({ fee: 25, balance: 8_975 });
     expect(store.calls('writeMovement')).toHaveLength(1);
+    expect(store.calls('getFees')).toHaveLength(0);
     expect(store.calls('writeMovement')[0]?.[0]).toMatchObject({
       fee: 25,
-      account: { feeVersion: 2 },
+      account: { feeVersion: 1 },
     });
   });
 
-  it('learns the schedule from the cancelled write and prices again, with no read before it', async () => {
-    const { store, deps } = ledger([
-      account({ fees: { WITHDRAWAL: { flat: 25 } }, feeVersion: 1 }),
-    ]);
+  it('learns from the cancelled write that the schedule changed, reads it once, and prices again', async () => {
+    const { store, deps } = await pricedLedger({ WITHDRAWAL: { flat: 25 } });
 
     const result = await withdraw(deps, withdrawal(1_000, 'k1'));
 
@@ -99,17 +110,18 @@ describe('a withdrawal under a fee schedule', () => {
       [0, 0],
       [25, 1],
     ]);
+    expect(store.calls('getFees')).toHaveLength(1);
     expect(store.calls('getAccount')).toHaveLength(1); // the answer's read, after the commit
     // The next one is priced right the first time.
     await withdraw(deps, withdrawal(1_000, 'k2'));
     expect(store.calls('writeMovement')).toHaveLength(3);
+    expect(store.calls('getFees')).toHaveLength(1);
   });
 
   it('never charges a fee the operator replaced before the commit', async () => {
     const cache = new FeeCache();
-    const old = account({ fees: { WITHDRAWAL: { flat: 99 } }, feeVersion: 1 });
-    cache.learn(old);
-    const { store, deps } = ledger([old], cache);
+    cache.learn(ACCOUNT_ID, { version: 1, schedule: { WITHDRAWAL: { flat: 99 } } });
+    const { store, deps } = await pricedLedger({ WITHDRAWAL: { flat: 99 } }, cache);
     await setFeeSchedule(deps, ops, { accountId: ACCOUNT_ID, schedule: {}, reason: 'promo' });
 
     const result = await withdraw(deps, withdrawal(1_000, 'k1'));
@@ -119,7 +131,7 @@ describe('a withdrawal under a fee schedule', () => {
   });
 
   it('refuses amount + fee above available as INSUFFICIENT_FUNDS and changes nothing', async () => {
-    const { store, deps } = ledger([account({ fees: { WITHDRAWAL: { flat: 1 } }, feeVersion: 1 })]);
+    const { store, deps } = await pricedLedger({ WITHDRAWAL: { flat: 1 } });
 
     await expect(withdraw(deps, withdrawal(10_000, 'k1'))).rejects.toMatchObject({
       code: 'INSUFFICIENT_FUNDS',
