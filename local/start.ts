@@ -10,6 +10,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { ServiceUnavailableError } from '../lib/domain/errors';
+import { TransientStoreError } from '../lib/domain/ports';
+import { retry } from '../lib/domain/retry';
 import { ensureIdentity, startCognitoLocal, DEMO_USERS, type LocalIdentity } from './cognito';
 import { localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local';
 import { startSimulatedGateway } from './payout-gateway';
@@ -229,7 +232,15 @@ async function seed(
     createDocumentClient({ region: 'us-east-1', endpoint: dynamodbEndpoint }),
     s.tableName,
   );
-  return seedDemoData(store, identity);
+  // Seeding is idempotent (fixed keys): a DynamoDB Local still warming up after a restart on
+  // its data, answering slowly, is asked again rather than failing the start.
+  return retry(() => seedDemoData(store, identity), {
+    attempts: 5,
+    baseMs: 500,
+    capMs: 4000,
+    retryable: (error) =>
+      error instanceof ServiceUnavailableError || error instanceof TransientStoreError,
+  });
 }
 
 /** The HTTP API through serverless-offline; returns its URL once /health answers. */
