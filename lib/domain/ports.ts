@@ -239,8 +239,10 @@ export interface SystemPostings {
 export interface SystemLedgerStore {
   /**
    * Adds the chunk's amounts to the system accounts and records the account's lines as applied
-   * through `lastSequence`, atomically, unless lines of the chunk were applied already: then
-   * nothing is written and the answer is how far the account's lines were applied.
+   * through `lastSequence`, atomically, when the chunk follows the lines applied so far exactly
+   * (or the account has none applied yet). Otherwise nothing is written and the answer is how
+   * far the account's lines were applied: past the chunk's start (a redelivery), or short of it
+   * (a gap: earlier lines not yet posted).
    */
   applySystemPostings(
     postings: SystemPostings,

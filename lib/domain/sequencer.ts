@@ -119,10 +119,11 @@ async function writeChunk(
 }
 
 /**
- * The chunk's postings to the system accounts, once: the store refuses a chunk whose lines were
- * applied already and says how far they were, and the lines past that are applied instead (a
- * redelivered batch may cut its chunks elsewhere). Lines that post to no system account (a
- * transfer's) need no write.
+ * The chunk's postings to the system accounts, once and in order: the store refuses a chunk that
+ * does not follow the account's watermark and says how far its lines were applied. Lines applied
+ * already are dropped (a redelivered batch may cut its chunks elsewhere); lines past a gap wait
+ * for the ones before them, which another shard of the stream may still deliver after a restart.
+ * A chunk that posts nothing (a transfer's) still moves the watermark, so no gap stays open.
  */
 async function postToSystemAccounts(
   store: Pick<SystemLedgerStore, 'applySystemPostings'>,
@@ -134,7 +135,6 @@ async function postToSystemAccounts(
     const first = lines[0];
     const last = lines[lines.length - 1];
     if (first === undefined || last === undefined) return;
-    if (Object.values(amounts).every((amount) => amount === 0)) return;
     const result = await store.applySystemPostings({
       accountId: first.accountId,
       currency: first.currency,
@@ -143,6 +143,10 @@ async function postToSystemAccounts(
       amounts,
     });
     if (result.applied) return;
+    if (result.appliedThrough < first.sequence - 1) {
+      // Earlier lines are not posted yet: this chunk is tried again after them.
+      throw new TransientStoreError('conflict');
+    }
     lines = lines.filter((line) => line.sequence > result.appliedThrough);
   }
 }

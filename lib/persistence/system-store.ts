@@ -56,7 +56,11 @@ export function dynamoSystemStore(table: TableRef): SystemLedgerStore {
   };
 }
 
-/** The watermark's move first (its condition decides), then one ADD per system account. */
+/**
+ * The watermark's move first (its condition decides), then one ADD per system account. Lines are
+ * applied in order, with no gap: a chunk follows the watermark exactly. (An account with no
+ * watermark takes any chunk: its lines from before double entry are not posted.)
+ */
 function items(table: TableRef, postings: SystemPostings) {
   const spreadBy = `${postings.accountId}#${postings.firstSequence}`;
   const adds = Object.entries(postings.amounts)
@@ -75,9 +79,9 @@ function items(table: TableRef, postings: SystemPostings) {
         TableName: table.name,
         Key: postedWatermarkKey(postings.accountId),
         UpdateExpression: 'SET appliedThrough = :last',
-        ConditionExpression: 'attribute_not_exists(appliedThrough) OR appliedThrough < :first',
+        ConditionExpression: 'attribute_not_exists(appliedThrough) OR appliedThrough = :previous',
         ExpressionAttributeValues: {
-          ':first': postings.firstSequence,
+          ':previous': postings.firstSequence - 1,
           ':last': postings.lastSequence,
         },
       },

@@ -585,7 +585,7 @@ function systemPorts(tables: Tables): SystemLedgerStore {
   return {
     applySystemPostings: async (postings) => {
       const appliedThrough = tables.applied.get(postings.accountId);
-      if (appliedThrough !== undefined && appliedThrough >= postings.firstSequence) {
+      if (appliedThrough !== undefined && appliedThrough !== postings.firstSequence - 1) {
         return { applied: false, appliedThrough };
       }
       tables.applied.set(postings.accountId, postings.lastSequence);

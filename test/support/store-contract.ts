@@ -743,10 +743,26 @@ function systemCases(store: Store): void {
       applied: false,
       appliedThrough: 3,
     });
+    // Lines past a gap are refused too, saying how far the account's lines were applied.
+    const pastGap = { ...chunk(accountId, currency, 6, 7), amounts: { funding: -7 } };
+    await expect(store().applySystemPostings(pastGap)).resolves.toEqual({
+      applied: false,
+      appliedThrough: 3,
+    });
     const next = { ...chunk(accountId, currency, 4, 5), amounts: { funding: -5 } };
     await expect(store().applySystemPostings(next)).resolves.toEqual({ applied: true });
+    // A chunk that posts nothing still moves the watermark.
+    await expect(
+      store().applySystemPostings({ ...chunk(accountId, currency, 6, 6), amounts: {} }),
+    ).resolves.toEqual({ applied: true });
+    await expect(
+      store().applySystemPostings({
+        ...chunk(accountId, currency, 7, 7),
+        amounts: { funding: -7 },
+      }),
+    ).resolves.toEqual({ applied: true });
 
-    expect((await store().systemBalances())[currency]).toEqual({ funding: -105, clearing: 30 });
+    expect((await store().systemBalances())[currency]).toEqual({ funding: -112, clearing: 30 });
   });
 
   it("sums each system account over every account's chunks, per currency", async () => {
