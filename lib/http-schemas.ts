@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { AccountNotFoundError, PayoutNotFoundError, ValidationError } from './domain/errors';
+import { detailsFields, referenceSchema } from './domain/details';
 import { amountSchema, currencySchema } from './domain/money';
 import type { Account, LedgerEntry, Payout } from './domain/types';
 import type * as wire from './wire/types';
@@ -9,6 +10,7 @@ import type { Expect, SameShape } from './wire/types';
 export const movementBody = z.strictObject({
   amount: amountSchema,
   currency: z.optional(currencySchema),
+  ...detailsFields,
 });
 
 const accountIdField = (name: string) =>
@@ -21,6 +23,7 @@ export const transferBody = z.strictObject({
   toAccountId: accountIdField('toAccountId'),
   amount: amountSchema,
   currency: z.optional(currencySchema),
+  ...detailsFields,
 });
 
 export const payoutBody = z.strictObject({
@@ -31,6 +34,7 @@ export const payoutBody = z.strictObject({
     }),
   ),
   currency: z.optional(currencySchema),
+  ...detailsFields,
 });
 
 export const openAccountBody = z.strictObject({
@@ -79,6 +83,15 @@ export function pageOf(query: Record<string, string | undefined>): {
   return cursor === undefined ? { limit } : { limit, cursor };
 }
 
+/** `?reference=`: the history of one reference, validated as a movement's own. */
+export function referenceOf(query: Record<string, string | undefined>): string | undefined {
+  const reference = query.reference;
+  if (reference === undefined) return undefined;
+  const parsed = referenceSchema.safeParse(reference);
+  if (!parsed.success) throw new ValidationError(parsed.error.issues[0]?.message);
+  return parsed.data;
+}
+
 /**
  * The public shapes: exactly the contract's fields, whatever else the items carry. Their return
  * types are openapi.yaml's (lib/wire), so the compiler refuses a view that drifts from it.
@@ -125,6 +138,9 @@ export const entryView = (e: LedgerEntry): wire.LedgerEntry => ({
     ? { counterpartyAccountId: e.counterpartyAccountId }
     : {}),
   ...(e.destination !== undefined ? { destination: e.destination } : {}),
+  ...(e.reference !== undefined ? { reference: e.reference } : {}),
+  ...(e.description !== undefined ? { description: e.description } : {}),
+  ...(e.metadata !== undefined ? { metadata: e.metadata } : {}),
 });
 
 export const payoutView = (p: Payout): wire.Payout => ({

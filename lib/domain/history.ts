@@ -1,7 +1,13 @@
 import * as z from 'zod/mini';
 import { accountFor } from './accounts';
 import { ValidationError } from './errors';
-import { ledgerEntry, type Account, type Caller, type LedgerEntry } from './types';
+import {
+  ledgerEntry,
+  type Account,
+  type Caller,
+  type LedgerEntry,
+  type MovementDetails,
+} from './types';
 import {
   STATEMENT_CHUNK,
   type AccountStore,
@@ -29,7 +35,7 @@ export interface HistoryDeps {
  * While there are at most `RECENT_PAGE` recent movements (the sequencer keeping up), the first
  * page shows all of them on top of `limit` statement lines.
  */
-const RECENT_PAGE = 100;
+export const RECENT_PAGE = 100;
 
 export interface HistoryPage {
   transactions: LedgerEntry[];
@@ -62,6 +68,33 @@ export function decodeCursor(cursor: string): Position {
 }
 
 export async function listTransactions(
+  deps: HistoryDeps,
+  caller: Caller,
+  accountId: string,
+  page: { limit: number; cursor?: string },
+): Promise<HistoryPage> {
+  const found = await historyPage(deps, caller, accountId, page);
+  return { ...found, transactions: await withDetails(deps, found.transactions) };
+}
+
+/**
+ * The entries with their description and metadata: one read of the details items of those that
+ * have them (none when no entry has), as those sit apart from the entries (docs/double-entry.md).
+ */
+export async function withDetails(
+  deps: HistoryDeps,
+  entries: LedgerEntry[],
+): Promise<LedgerEntry[]> {
+  const ids = entries.filter((entry) => entry.hasDetails === true).map((e) => e.transactionId);
+  const details =
+    ids.length > 0 ? await deps.store.readDetails(ids) : new Map<string, MovementDetails>();
+  return entries.map(({ hasDetails: _mark, ...entry }) => ({
+    ...entry,
+    ...details.get(entry.transactionId),
+  }));
+}
+
+async function historyPage(
   deps: HistoryDeps,
   caller: Caller,
   accountId: string,
@@ -193,7 +226,7 @@ async function recentPart(
   };
 }
 
-function pendingToEntry(entry: PendingEntry, account: Account): LedgerEntry {
+export function pendingToEntry(entry: PendingEntry, account: Account): LedgerEntry {
   // Only the account's last movement has a known place before the sequencer gives it one.
   const isLast = account.lastMovement?.transactionId === entry.transactionId;
   return ledgerEntry(entry, account, {

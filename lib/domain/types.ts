@@ -21,8 +21,28 @@ export function balanceEffect(entry: {
   return signOf(entry.type) * entry.amount;
 }
 
+/**
+ * A client's own words on a movement (bounds and why in lib/domain/details.ts): its reference,
+ * a description and a small map of metadata.
+ */
+export interface MovementDetails {
+  reference?: string;
+  description?: string;
+  metadata?: Record<string, string>;
+}
+
+/**
+ * What the money path's items carry of a movement's details: the reference (the lookup's index
+ * key), and whether a description or metadata sit in the movement's details item. Those two
+ * would not fit the account item's 1 KB at their bounds (docs/double-entry.md).
+ */
+export interface DetailsMark {
+  reference?: string;
+  hasDetails?: true;
+}
+
 /** The last movement applied to an account, kept on the account so its stream record is self-contained. */
-export interface LastMovement {
+export interface LastMovement extends DetailsMark {
   transactionId: string;
   type: MovementType;
   amount: MinorUnits;
@@ -69,7 +89,8 @@ export interface WithdrawalControl {
   changed: ControlChange | null;
 }
 
-export interface LedgerEntry {
+/** `hasDetails`: read, and replaced by the description and metadata, before an entry is shown. */
+export interface LedgerEntry extends MovementDetails, DetailsMark {
   transactionId: string;
   accountId: string;
   type: MovementType;
@@ -106,13 +127,26 @@ export function ledgerEntry(
       ? { counterpartyAccountId: movement.counterpartyAccountId }
       : {}),
     ...(movement.destination !== undefined ? { destination: movement.destination } : {}),
+    ...detailsMarkOf(movement),
+  };
+}
+
+/** The mark of a movement's details, as the items of the money path carry it. */
+export function detailsMarkOf(details: DetailsMark & MovementDetails): DetailsMark {
+  return {
+    ...(details.reference !== undefined ? { reference: details.reference } : {}),
+    ...(details.hasDetails === true ||
+    details.description !== undefined ||
+    details.metadata !== undefined
+      ? { hasDetails: true }
+      : {}),
   };
 }
 
 export type PayoutStatus = 'PENDING' | 'POSTED' | 'VOIDED';
 
 /** A payout: the hold in the ledger and the instruction to the gateway (the outbox record). */
-export interface Payout {
+export interface Payout extends DetailsMark {
   transactionId: string;
   accountId: string;
   amount: MinorUnits;

@@ -18,11 +18,12 @@ import {
   type MovementWrite,
   type PendingEntry,
 } from '../domain/ports';
-import type { LastMovement, MovementType } from '../domain/types';
+import { detailsMarkOf, type LastMovement, type MovementType } from '../domain/types';
 import { fromRaw, toAccount, toMarker } from './items';
 import {
   accountKey,
   markerKey,
+  movementDetailsKey,
   openPayoutIndexAttributes,
   payoutKey,
   pendingEntryKey,
@@ -107,12 +108,14 @@ interface Side {
 
 function sidesOf(movement: MovementWrite): Side[] {
   const { account, counterparty, payout } = movement;
+  const mark = detailsMarkOf(movement.details ?? {});
   const own: Side = {
     condition: account,
     type: movement.type,
     details: {
       ...(counterparty ? { counterpartyAccountId: counterparty.accountId } : {}),
       ...(payout ? { status: 'PENDING' as const, destination: payout.destination } : {}),
+      ...mark,
     },
   };
   if (counterparty === undefined) return [own];
@@ -120,14 +123,18 @@ function sidesOf(movement: MovementWrite): Side[] {
     condition: counterparty,
     type: counterparty.type,
     // The requester's Idempotency-Key is theirs: the other side knows the movement by id.
-    details: { counterpartyAccountId: account.accountId, idempotencyKey: movement.transactionId },
+    details: {
+      counterpartyAccountId: account.accountId,
+      idempotencyKey: movement.transactionId,
+      ...mark,
+    },
   };
   return [own, other];
 }
 
 /**
  * In this order, which `readCancellation` relies on: the account updates (the named account,
- * then the counterparty), the entries, the payout record, the marker last.
+ * then the counterparty), the entries, the payout record, the details item, the marker last.
  */
 function movementItems(table: TableRef, movement: MovementWrite): TransactItem[] {
   const sides = sidesOf(movement);
@@ -158,8 +165,26 @@ function movementItems(table: TableRef, movement: MovementWrite): TransactItem[]
       },
     });
   }
+  const details = detailsItem(movement);
+  if (details !== null) items.push({ Put: { TableName: table.name, Item: details } });
   items.push(markerPut(table, movement));
   return items;
+}
+
+/**
+ * A movement's description and metadata, when it has either: one item of its own, shared by a
+ * transfer's two sides (the money path's other items carry only `hasDetails`). Written again
+ * as it was by a retry of the same movement, so it needs no condition.
+ */
+function detailsItem(movement: MovementWrite): Record<string, unknown> | null {
+  const { description, metadata } = movement.details ?? {};
+  if (description === undefined && metadata === undefined) return null;
+  return {
+    ...movementDetailsKey(movement.transactionId),
+    transactionId: movement.transactionId,
+    ...(description !== undefined ? { description } : {}),
+    ...(metadata !== undefined ? { metadata } : {}),
+  };
 }
 
 function pendingEntry(

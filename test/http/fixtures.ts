@@ -65,8 +65,16 @@ export const ACCOUNT_FIELDS = keysOf<Account>({
   createdAt: true,
   updatedAt: true,
 });
-/** The fields every ledger entry carries; see `entryFieldsOf` for the ones some types add. */
-export const ENTRY_FIELDS = keysOf<Omit<LedgerEntry, 'counterpartyAccountId' | 'destination'>>({
+/**
+ * The fields every ledger entry carries; see `entryFieldsOf` for the ones some types add. The
+ * client's details (`reference`, `description`, `metadata`) come only when the request gave them.
+ */
+export const ENTRY_FIELDS = keysOf<
+  Omit<
+    LedgerEntry,
+    'counterpartyAccountId' | 'destination' | 'reference' | 'description' | 'metadata'
+  >
+>({
   transactionId: true,
   accountId: true,
   type: true,

@@ -22,7 +22,14 @@ import {
   type SystemAccount,
   type SystemLedgerStore,
 } from '../../lib/domain/ports';
-import type { Account, ControlChange, LedgerEntry, Payout } from '../../lib/domain/types';
+import {
+  detailsMarkOf,
+  type Account,
+  type ControlChange,
+  type LedgerEntry,
+  type MovementDetails,
+  type Payout,
+} from '../../lib/domain/types';
 import { openPayoutIndexAttributes, openPayoutShards } from '../../lib/persistence/keys';
 // The contract's definition of the marker a commit leaves, which the adapter is held to as well.
 import { markerOf } from './store-contract';
@@ -90,6 +97,8 @@ class Tables {
   readonly payouts = new Map<string, Payout>();
   /** By account, then sequence. */
   readonly lines = new Map<string, Map<number, StatementLine>>();
+  /** A movement's description and metadata, by transaction id. */
+  readonly details = new Map<string, MovementDetails>();
   readonly controls: ControlRecord[] = [];
   /** How far each account's lines were posted to the system accounts. */
   readonly applied = new Map<string, number>();
@@ -264,6 +273,7 @@ function sidesOf(movement: MovementWrite): Side[] {
     transactionId: movement.transactionId,
     amount: movement.amount,
     createdAt: movement.createdAt,
+    ...detailsMarkOf(movement.details ?? {}),
   };
   const own: Side = {
     condition: account,
@@ -338,6 +348,13 @@ function commit(tables: Tables, movement: MovementWrite, sides: Side[]): void {
   }
   if (movement.payout) {
     tables.payouts.set(pair(movement.accountId, movement.transactionId), movement.payout);
+  }
+  const { description, metadata } = movement.details ?? {};
+  if (description !== undefined || metadata !== undefined) {
+    tables.details.set(movement.transactionId, {
+      ...(description !== undefined ? { description } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
+    });
   }
   tables.markers.set(pair(movement.accountId, movement.idempotencyKey), markerOf(movement));
 }
@@ -445,6 +462,7 @@ function released(account: Account, payout: Payout, resolution: PayoutResolution
       createdAt: payout.createdAt,
       status: resolution.status,
       destination: payout.destination,
+      ...detailsMarkOf(payout),
     },
   };
 }
@@ -470,7 +488,13 @@ function statementPorts(
   tables: Tables,
 ): Pick<
   LedgerStore,
-  'listPending' | 'listStatement' | 'listStatementAbove' | 'writeStatementLines' | 'findRecentLine'
+  | 'listPending'
+  | 'listStatement'
+  | 'listStatementAbove'
+  | 'writeStatementLines'
+  | 'findRecentLine'
+  | 'listStatementByReference'
+  | 'readDetails'
 > {
   const entry = (line: StatementLine): LedgerEntry => stored(line);
   return {
@@ -512,6 +536,21 @@ function statementPorts(
       const recent = tables.linesOf(accountId).slice(0, REPLAY_LOOKBACK);
       const line = recent.find((l) => l.transactionId === transactionId);
       return line === undefined ? null : entry(line);
+    },
+    async listStatementByReference(accountId, reference, limit, beforeSequence) {
+      return tables
+        .linesOf(accountId)
+        .filter((line) => line.reference === reference)
+        .filter((line) => beforeSequence === undefined || line.sequence < beforeSequence)
+        .slice(0, limit + 1)
+        .map(entry);
+    },
+    async readDetails(transactionIds) {
+      const found = transactionIds.flatMap((id) => {
+        const details = tables.details.get(id);
+        return details === undefined ? [] : [[id, stored(details)] as const];
+      });
+      return new Map(found);
     },
   };
 }

@@ -102,7 +102,7 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
     // Query: a replay reads its movement's statement line among the newest.
     Withdraw: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     Deposit: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-    ListTransactions: ['dynamodb:GetItem', 'dynamodb:Query'],
+    ListTransactions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
     FreezeAccount: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     UnfreezeAccount: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     GetWithdrawalSwitch: ['dynamodb:GetItem'],
