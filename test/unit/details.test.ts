@@ -14,9 +14,10 @@ import {
 } from '../../lib/domain/movements';
 import { listTransactionsByReference } from '../../lib/domain/reference-lookup';
 import { sequenceChanges } from '../../lib/domain/sequencer';
-import type { Account, MovementDetails } from '../../lib/domain/types';
+import type { Account } from '../../lib/domain/types';
 import { movementBody, payoutBody, referenceOf, transferBody } from '../../lib/http-schemas';
 import { noMetrics } from '../../lib/metrics';
+import { DETAILS_AT_BOUNDS, ONE_PAST_BOUNDS } from '../support/details';
 import { memoryLedgerStore } from '../support/memory-store';
 
 const B = DETAILS_BOUNDS;
@@ -27,21 +28,11 @@ const bob = { userId: 'user-bob', username: 'bob', isOperator: false };
 const ops = { userId: 'user-ops', username: 'ops', isOperator: true };
 const NOW = '2026-11-24T10:00:00.000Z';
 
-/** Every detail exactly at its bound: the description in 4-byte characters. */
-const atBounds: Required<MovementDetails> = {
-  reference: `R ${'r'.repeat(B.referenceLength - 3)}~`,
-  description: '\u{1F4B8}'.repeat(B.descriptionLength),
-  metadata: Object.fromEntries(
-    Array.from({ length: B.metadataEntries }, (_, i) => [
-      `${i}._-`.padEnd(B.metadataKeyLength, 'K'),
-      ' '.repeat(B.metadataValueLength - 1) + '~',
-    ]),
-  ),
-};
+const atBounds = DETAILS_AT_BOUNDS;
 
 /** The message of the validation error a movement body gets, or null when it is accepted. */
-function refusalOf(body: Record<string, unknown>): string | null {
-  const parsed = movementBody.safeParse({ amount: 5, ...body });
+function refusalOf(body: unknown): string | null {
+  const parsed = movementBody.safeParse({ amount: 5, ...(body as object) });
   if (parsed.success) return null;
   const issue = parsed.error.issues[0];
   return `${issue?.path.join('.')}: ${issue?.message}`;
@@ -76,37 +67,33 @@ describe('the details a money request may carry, at their bounds and one past th
     expect(refusalOf(body)).toBeNull();
   });
 
-  it.each([
-    ['a reference of 65 characters', { reference: 'r'.repeat(65) }, 'reference'],
+  it.each<[string, unknown, string]>([
     ['an empty reference', { reference: '' }, 'reference'],
     ['a reference with a leading space', { reference: ' INV-1' }, 'reference'],
     ['a reference with a trailing space', { reference: 'INV-1 ' }, 'reference'],
     ['a reference outside ASCII', { reference: 'INV-é' }, 'reference'],
     ['a reference with a tab', { reference: 'INV\t1' }, 'reference'],
     ['a numeric reference', { reference: 42 }, 'reference'],
-    ['a description of 141 characters', { description: 'd'.repeat(141) }, 'description'],
-    [
-      'a description of 141 4-byte characters',
-      { description: `${description}\u{1F4B8}` },
-      'description',
-    ],
+    ['a description of 141 ASCII characters', { description: 'd'.repeat(141) }, 'description'],
     ['an empty description', { description: '' }, 'description'],
     ['a description with a newline', { description: 'one\ntwo' }, 'description'],
     ['a description with DEL', { description: 'one\u007f' }, 'description'],
     ['a description with a C1 control', { description: 'one\u0085' }, 'description'],
     ['a description with a lone surrogate', { description: 'half \ud83d' }, 'description'],
     ['a description that is not a string', { description: ['x'] }, 'description'],
-    ['metadata of 6 keys', { metadata: { a: '', b: '', c: '', d: '', e: '', f: '' } }, 'metadata'],
-    ['a metadata key of 21 characters', { metadata: { ['k'.repeat(21)]: 'v' } }, 'metadata'],
     ['a metadata key with a space', { metadata: { 'order id': 'v' } }, 'metadata'],
     ['an empty metadata key', { metadata: { '': 'v' } }, 'metadata'],
     ['a metadata key __proto__', JSON.parse('{"metadata":{"__proto__":"v"}}'), 'metadata'],
-    ['a metadata value of 41 characters', { metadata: { k: 'v'.repeat(41) } }, 'metadata'],
     ['a metadata value outside ASCII', { metadata: { k: 'é' } }, 'metadata'],
     ['a numeric metadata value', { metadata: { k: 1 } }, 'metadata'],
     ['a nested metadata value', { metadata: { k: { v: 'x' } } }, 'metadata'],
     ['metadata as an array', { metadata: ['v'] }, 'metadata'],
     ['metadata as a string', { metadata: 'k=v' }, 'metadata'],
+    ...ONE_PAST_BOUNDS.map(([what, field, details]): [string, unknown, string] => [
+      what,
+      details,
+      field,
+    ]),
   ])('refuses %s, naming the field', (_what, body, field) => {
     // The path names the field (and the key, for a key or a value), the message the field.
     expect(refusalOf(body)).toMatch(new RegExp(`^${field}(\\.[^:]*)?: ${field} `));
