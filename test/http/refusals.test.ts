@@ -45,6 +45,7 @@ import {
   valueAt,
   type Operation,
 } from '../support/openapi';
+import { ONE_PAST_BOUNDS } from '../support/details';
 import { expectError, type User } from './fixtures';
 
 const doc = loadOpenApi();
@@ -440,6 +441,17 @@ const moneyOutRows = (from: (accountId: (w: World) => string) => Change): Row[] 
   ),
 ];
 
+/** Every money route's optional details (lib/domain/details.ts): one past a bound, or malformed. */
+const DETAILS_ROWS: Row[] = invalids([
+  ...ONE_PAST_BOUNDS.map(([what, field, details]): [string, Change] => [
+    what,
+    set(field, details[field as keyof typeof details]),
+  ]),
+  ['a reference with a space at its end', set('reference', 'INV-1 ')],
+  ['a description with a control character', set('description', 'one\ntwo')],
+  ['metadata that is not an object', set('metadata', 'k=v')],
+]);
+
 const namedCurrencyRow = (recorded: boolean): Row =>
   refused('EUR named for a USD account', 422, 'CURRENCY_MISMATCH', set('currency', 'EUR'), {
     recorded,
@@ -509,13 +521,20 @@ const ROUTES: Record<string, Route> = {
   withdraw: {
     serves: 'owner',
     valid: (w) => post(`/accounts/${w.alice}/withdrawals`, 'alice', { amount: 1 }, 'withdrawal'),
-    rows: [...AMOUNT_ROWS, ...moneyOutRows(pathAccount), namedCurrencyRow(true), pausedRow],
+    rows: [
+      ...AMOUNT_ROWS,
+      ...DETAILS_ROWS,
+      ...moneyOutRows(pathAccount),
+      namedCurrencyRow(true),
+      pausedRow,
+    ],
   },
   deposit: {
     serves: 'operators',
     valid: (w) => post(`/accounts/${w.alice}/deposits`, 'ops', { amount: 1 }, 'deposit'),
     rows: [
       ...AMOUNT_ROWS,
+      ...DETAILS_ROWS,
       namedCurrencyRow(true),
       refused(
         'a balance above 2^53 - 1 after it',
@@ -538,6 +557,7 @@ const ROUTES: Record<string, Route> = {
     onAccount: (request, accountId) => withField(request, 'fromAccountId', accountId),
     rows: [
       ...AMOUNT_ROWS,
+      ...DETAILS_ROWS,
       ...moneyOutRows((accountId) => field('fromAccountId', accountId)),
       // Refused before the write (the destination's currency is read first), so not recorded:
       // openapi.yaml's TransferUnprocessable says so.
@@ -584,6 +604,7 @@ const ROUTES: Record<string, Route> = {
       post(`/accounts/${w.alice}/payouts`, 'alice', { amount: 1, destination: 'payee' }, 'payout'),
     rows: [
       ...AMOUNT_ROWS,
+      ...DETAILS_ROWS,
       ...moneyOutRows(pathAccount),
       namedCurrencyRow(true),
       pausedRow,
@@ -637,6 +658,10 @@ const ROUTES: Record<string, Route> = {
       ).map(([what, cursor]): [string, Change] => [
         `a forged cursor: ${what}`,
         query(`cursor=${encodeURIComponent(cursor)}`),
+      ]),
+      ...['r'.repeat(65), ' r', 'r ', '', 'caf\u00e9'].map((reference): [string, Change] => [
+        `reference=${JSON.stringify(reference)}`,
+        query(`reference=${encodeURIComponent(reference)}`),
       ]),
     ]),
   },
