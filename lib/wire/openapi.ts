@@ -407,13 +407,14 @@ export interface components {
         Reference: string;
         /**
          * @description Free text about a movement: 1-140 characters, counted as Unicode code points (so up to 560
-         *     bytes of UTF-8), no control characters. Part of the request, like `reference`.
+         *     bytes of UTF-8), no control characters and no lone surrogate. Part of the request, like
+         *     `reference`.
          */
         Description: string;
         /**
-         * @description Up to 5 entries of the client's own: keys 1-20 characters of `A-Z a-z 0-9 _ . -`, values
-         *     strings of 0-40 printable ASCII characters. Part of the request, like `reference` (the
-         *     order of the keys does not matter); an empty object is no metadata.
+         * @description Up to 5 entries of the client's own: keys 1-20 characters of `A-Z a-z 0-9 _ . -` (but not
+         *     `__proto__`), values strings of 0-40 printable ASCII characters. Part of the request, like
+         *     `reference` (the order of the keys does not matter); an empty object is no metadata.
          */
         Metadata: {
             [key: string]: string;

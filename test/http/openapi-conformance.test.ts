@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { ulid } from 'ulid';
 import { tokenFor, type ApiResponse } from '../support/api-client';
+import { DETAILS_AT_BOUNDS, ONE_PAST_BOUNDS } from '../support/details';
 import {
   OpenApiOracle,
   deref,
@@ -454,6 +455,24 @@ describe('live responses conform to openapi.yaml', () => {
           [],
           null,
           'five',
+          // A movement's details, at their bounds and one past them.
+          { amount: 1, ...DETAILS_AT_BOUNDS },
+          ...ONE_PAST_BOUNDS.map(([, , details]) => ({ amount: 1, ...details })),
+          { amount: 1, reference: 'INV 1' },
+          { amount: 1, reference: 'INV 1 ' },
+          { amount: 1, reference: 'caf\u00e9' },
+          { amount: 1, description: 'Zürich \u2028' },
+          { amount: 1, description: '' },
+          { amount: 1, description: 'one\ntwo' },
+          { amount: 1, description: 'c1\u0085' },
+          { amount: 1, description: 'half \ud83d' },
+          { amount: 1, metadata: {} },
+          { amount: 1, metadata: { k: '' } },
+          { amount: 1, metadata: { 'a b': 'v' } },
+          { amount: 1, metadata: { k: 'caf\u00e9' } },
+          { amount: 1, metadata: { k: 5 } },
+          { amount: 1, metadata: JSON.parse('{"__proto__":"v"}') },
+          { amount: 1, metadata: ['v'] },
         ],
         () => key('body'),
       );
@@ -550,6 +569,43 @@ describe('live responses conform to openapi.yaml', () => {
           limit,
         );
         expect({ limit, serviceAccepts }).toEqual({ limit, serviceAccepts: documentAccepts });
+      }
+    });
+
+    it('reference: the service refuses exactly the values the document refuses, and finds its movement', async () => {
+      const reference = `ref ${randomUUID()}`;
+      const moved = await hit(W, {
+        accountId: account.accountId,
+        token: customer,
+        body: { amount: 1, reference },
+        headers: key('reference'),
+      });
+      expectAnswer(moved, 201);
+      for (const value of [
+        reference,
+        'r'.repeat(64),
+        'r'.repeat(65),
+        ' r',
+        'r ',
+        '',
+        'caf\u00e9',
+      ]) {
+        const res = await hit<{ transactions: unknown[] }>(H, {
+          accountId: account.accountId,
+          token: customer,
+          query: `reference=${encodeURIComponent(value)}`,
+        });
+        const serviceAccepts = res.status === 200;
+        const documentAccepts = oracle.acceptsParameter(
+          'get',
+          '/accounts/{accountId}/transactions',
+          'query',
+          'reference',
+          value,
+        );
+        expect({ value, serviceAccepts }).toEqual({ value, serviceAccepts: documentAccepts });
+        if (value === reference) expectAnswer(res, 200);
+        if (value === reference) expect(res.body.transactions).toHaveLength(1);
       }
     });
   });
