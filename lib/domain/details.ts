@@ -15,7 +15,7 @@ import type { MovementDetails } from './types';
  *
  * The description and the metadata live in the movement's own details item, not on the account
  * item: with the longest Idempotency-Key, owner and destination the account item has about 100
- * bytes to spare, and these take up to 870 (`test/unit/key-layout.test.ts` computes both).
+ * bytes to spare, and these take about 890 (`test/unit/key-layout.test.ts` computes both).
  */
 export const DETAILS_BOUNDS = {
   referenceLength: 64,
