@@ -8,6 +8,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { build, type Plugin } from 'esbuild';
 import { buildWebPage } from '../../web/build';
+import { REFERENCE_INDEX_ATTRIBUTE, REFERENCES_INDEX } from '../../lib/persistence/keys';
 
 // What `serverless package --stage prod` produces, checked offline: the deployable artefact
 // must be as carefully built as the code.
@@ -89,6 +90,24 @@ describe('the ledger table', () => {
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
+  });
+
+  it('indexes statement lines by reference, sparsely, and lets only the history query that index', () => {
+    const [, table] = ofType('AWS::DynamoDB::Table')[0] ?? [];
+    const indexes = table?.Properties.GlobalSecondaryIndexes as Array<{ IndexName: string }>;
+    expect(indexes.find((index) => index.IndexName === REFERENCES_INDEX)).toEqual({
+      IndexName: REFERENCES_INDEX,
+      KeySchema: [
+        { AttributeName: REFERENCE_INDEX_ATTRIBUTE, KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+    const onIndex = Object.entries(resources)
+      .filter(([id]) => id.endsWith('IamRoleLambdaExecution'))
+      .filter(([, role]) => JSON.stringify(statementsOf(role)).includes(REFERENCES_INDEX))
+      .map(([id]) => id);
+    expect(onIndex).toEqual(['ListTransactionsIamRoleLambdaExecution']);
   });
 });
 
