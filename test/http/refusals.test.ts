@@ -18,7 +18,6 @@
  * so pausing withdrawals here disturbs no other suite.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { SignJWT, UnsecuredJWT, generateKeyPair, type JWTPayload } from 'jose';
 import { ulid } from 'ulid';
 import { openAccount } from '../../lib/domain/accounts';
@@ -452,6 +451,9 @@ const DETAILS_ROWS: Row[] = invalids([
   ['metadata that is not an object', set('metadata', 'k=v')],
 ]);
 
+/** Every movement's body: its amount and currency, and its details. */
+const MOVEMENT_BODY_ROWS: Row[] = [...AMOUNT_ROWS, ...DETAILS_ROWS];
+
 const namedCurrencyRow = (recorded: boolean): Row =>
   refused('EUR named for a USD account', 422, 'CURRENCY_MISMATCH', set('currency', 'EUR'), {
     recorded,
@@ -521,20 +523,13 @@ const ROUTES: Record<string, Route> = {
   withdraw: {
     serves: 'owner',
     valid: (w) => post(`/accounts/${w.alice}/withdrawals`, 'alice', { amount: 1 }, 'withdrawal'),
-    rows: [
-      ...AMOUNT_ROWS,
-      ...DETAILS_ROWS,
-      ...moneyOutRows(pathAccount),
-      namedCurrencyRow(true),
-      pausedRow,
-    ],
+    rows: [...MOVEMENT_BODY_ROWS, ...moneyOutRows(pathAccount), namedCurrencyRow(true), pausedRow],
   },
   deposit: {
     serves: 'operators',
     valid: (w) => post(`/accounts/${w.alice}/deposits`, 'ops', { amount: 1 }, 'deposit'),
     rows: [
-      ...AMOUNT_ROWS,
-      ...DETAILS_ROWS,
+      ...MOVEMENT_BODY_ROWS,
       namedCurrencyRow(true),
       refused(
         'a balance above 2^53 - 1 after it',
@@ -556,8 +551,7 @@ const ROUTES: Record<string, Route> = {
     },
     onAccount: (request, accountId) => withField(request, 'fromAccountId', accountId),
     rows: [
-      ...AMOUNT_ROWS,
-      ...DETAILS_ROWS,
+      ...MOVEMENT_BODY_ROWS,
       ...moneyOutRows((accountId) => field('fromAccountId', accountId)),
       // Refused before the write (the destination's currency is read first), so not recorded:
       // openapi.yaml's TransferUnprocessable says so.
@@ -603,8 +597,7 @@ const ROUTES: Record<string, Route> = {
     valid: (w) =>
       post(`/accounts/${w.alice}/payouts`, 'alice', { amount: 1, destination: 'payee' }, 'payout'),
     rows: [
-      ...AMOUNT_ROWS,
-      ...DETAILS_ROWS,
+      ...MOVEMENT_BODY_ROWS,
       ...moneyOutRows(pathAccount),
       namedCurrencyRow(true),
       pausedRow,
@@ -749,20 +742,8 @@ type Item = Record<string, unknown>;
 
 /** The whole table, by key: a refusal must leave it as it was. */
 async function tableItems(): Promise<Map<string, Item>> {
-  const items = new Map<string, Item>();
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await ledger.doc.send(
-      new ScanCommand({
-        TableName: ledger.tableName,
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) items.set(`${String(item.pk)} ${String(item.sk)}`, item);
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
+  const items = await ledger.items();
+  return new Map(items.map((item) => [`${String(item.pk)} ${String(item.sk)}`, item]));
 }
 
 function changesSince(before: Map<string, Item>, after: Map<string, Item>): unknown[] {

@@ -1,8 +1,5 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import type { LedgerEntry, MovementDetails } from '../../lib/domain/types';
-import { sequencerHandler } from '../../lib/sequencer-stream';
-import { startStreamPoller } from '../../local/stream-poller';
 import { DETAILS_AT_BOUNDS, ONE_PAST_BOUNDS } from '../support/details';
 import {
   configureHandlers,
@@ -45,19 +42,6 @@ afterAll(async () => {
   await issuer.stop();
 });
 
-/** The sequencer over the table's stream until every line committed so far is written. */
-async function sequence(): Promise<void> {
-  const sequencer = startStreamPoller({
-    endpoint: ledger.endpoint,
-    tableName: ledger.tableName,
-    handler: sequencerHandler(() => ledger.store),
-    filter: (record) => record.dynamodb?.Keys?.sk?.S === 'ACCOUNT',
-    pollIntervalMs: 20,
-  });
-  await sequencer.drain(30_000);
-  await sequencer.stop();
-}
-
 const post = (user: User, url: string, body: unknown, key = `k-${ulid()}`) =>
   api('POST', url, {
     headers: {
@@ -93,7 +77,7 @@ describe('details at their bounds', () => {
   it('are answered, listed pending and placed, and found by reference on a withdrawal, a deposit and a transfer', async () => {
     const from = await ledger.openAccount(alice, 1_000);
     const to = await ledger.openAccount(bob, 0);
-    await sequence();
+    await ledger.sequenceOnce();
     const at = (id: string) => `/accounts/${id}`;
 
     const withdrawn = await post('alice', `${at(from.accountId)}/withdrawals`, {
@@ -127,7 +111,7 @@ describe('details at their bounds', () => {
     expect(found).toEqual([expect.objectContaining({ type: 'WITHDRAWAL', sequence: null })]);
     expect(detailsOf(found[0])).toEqual(atBounds);
 
-    await sequence();
+    await ledger.sequenceOnce();
     const placed = await entries('alice', from.accountId);
     expect(placed.map((e) => [e.sequence, detailsOf(e)])).toEqual([
       [4, transferred],
@@ -159,24 +143,6 @@ describe('details at their bounds', () => {
   });
 });
 
-/** Every item of the table: a refusal must leave them as they were. */
-async function tableItems(): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await ledger.doc.send(
-      new ScanCommand({
-        TableName: ledger.tableName,
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
-
 describe('details one past their bounds', () => {
   const routes = (from: string, to: string) =>
     [
@@ -191,7 +157,7 @@ describe('details one past their bounds', () => {
     async (_what, field, details) => {
       const from = await ledger.openAccount(alice, 1_000);
       const to = await ledger.openAccount(bob, 0);
-      const before = await tableItems();
+      const before = await ledger.items();
 
       for (const [user, url, body] of routes(from.accountId, to.accountId)) {
         const res = await post(user, url, { ...body, ...details });
@@ -202,7 +168,7 @@ describe('details one past their bounds', () => {
         }).toEqual({ url, status: 400, code: 'VALIDATION_ERROR' });
         expect((res.body.error as { message: string }).message).toMatch(new RegExp(`^${field}`));
       }
-      expect(await tableItems()).toEqual(before);
+      expect(await ledger.items()).toEqual(before);
       expect((await ledger.store.getAccount(from.accountId))?.balance).toBe(1_000);
     },
   );

@@ -3,15 +3,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DETAILS_BOUNDS } from '../../lib/domain/details';
 import { IdempotencyKeyReusedError, ValidationError } from '../../lib/domain/errors';
 import { listTransactions } from '../../lib/domain/history';
-import {
-  deposit,
-  requestHash,
-  requestPayout,
-  transfer,
-  withdraw,
-  type MovementDeps,
-  type MovementRequest,
-} from '../../lib/domain/movements';
+import * as money from '../../lib/domain/movements';
+import type { MovementDeps, MovementRequest } from '../../lib/domain/movements';
 import { listTransactionsByReference } from '../../lib/domain/reference-lookup';
 import { sequenceChanges } from '../../lib/domain/sequencer';
 import type { Account } from '../../lib/domain/types';
@@ -122,8 +115,8 @@ describe('the fingerprint of a request with details', () => {
       createHash('sha256')
         .update(JSON.stringify(['WITHDRAWAL', request.accountId, request.amount, null]))
         .digest('base64url');
-    expect(requestHash('WITHDRAWAL', base)).toBe(before(base));
-    expect(requestHash('WITHDRAWAL', { ...base, metadata: {} })).toBe(before(base));
+    expect(money.requestHash('WITHDRAWAL', base)).toBe(before(base));
+    expect(money.requestHash('WITHDRAWAL', { ...base, metadata: {} })).toBe(before(base));
   });
 
   it('changes with each detail, and not with the order of the metadata keys', () => {
@@ -135,9 +128,11 @@ describe('the fingerprint of a request with details', () => {
       { ...base, metadata: { reference: 'r' } },
       { ...base, metadata: { a: '1', b: '2' } },
       { ...base, metadata: { a: '1', b: '3' } },
-    ].map((request) => requestHash('WITHDRAWAL', request));
+    ].map((request) => money.requestHash('WITHDRAWAL', request));
     expect(new Set(hashes).size).toBe(hashes.length);
-    expect(requestHash('WITHDRAWAL', { ...base, metadata: { b: '2', a: '1' } })).toBe(hashes[5]);
+    expect(money.requestHash('WITHDRAWAL', { ...base, metadata: { b: '2', a: '1' } })).toBe(
+      hashes[5],
+    );
   });
 });
 
@@ -189,7 +184,7 @@ function ledger() {
 describe("a movement's details", () => {
   it('come back on the withdrawal, and on its entry in the history before and after its line', async () => {
     const { deps, sequenceLast, history } = ledger();
-    const result = await withdraw(deps, { ...base, ...atBounds });
+    const result = await money.withdraw(deps, { ...base, ...atBounds });
     expect(result.transaction).toMatchObject(atBounds);
     expect(await history()).toEqual([result.transaction]);
 
@@ -202,7 +197,7 @@ describe("a movement's details", () => {
   it('are shown on both sides of a transfer, with one details item for the two', async () => {
     const { store, deps, sequenceLast, history } = ledger();
     const details = { reference: 'rent-2026-11', metadata: { flat: '4B' } };
-    const sent = await transfer(deps, { ...base, toAccountId: BOB_ID, ...details });
+    const sent = await money.transfer(deps, { ...base, toAccountId: BOB_ID, ...details });
     expect(sent.transaction).toMatchObject({ type: 'TRANSFER_OUT', ...details });
     expect(await history(bob, BOB_ID)).toEqual([
       expect.objectContaining({ type: 'TRANSFER_IN', ...details }),
@@ -218,7 +213,7 @@ describe("a movement's details", () => {
 
   it('stay with a payout from its hold to its posted line', async () => {
     const { store, deps, sequenceLast, history } = ledger();
-    const held = await requestPayout(deps, { ...base, destination: 'payee', ...atBounds });
+    const held = await money.requestPayout(deps, { ...base, destination: 'payee', ...atBounds });
     expect(held.transaction).toMatchObject({ status: 'PENDING', ...atBounds });
     expect(held.payout).toMatchObject({ reference: atBounds.reference, hasDetails: true });
     const payout = await store.getPayout(ALICE_ID, held.transaction.transactionId);
@@ -234,23 +229,23 @@ describe("a movement's details", () => {
 
   it('are replayed with the first answer to the same request, and refuse the key with other details', async () => {
     const { store, deps } = ledger();
-    const first = await deposit(deps, { ...base, caller: ops, ...atBounds });
-    const again = await deposit(deps, { ...base, caller: ops, ...atBounds });
+    const first = await money.deposit(deps, { ...base, caller: ops, ...atBounds });
+    const again = await money.deposit(deps, { ...base, caller: ops, ...atBounds });
     expect(again).toEqual({ ...first, replayed: true });
 
     const other = { ...atBounds, metadata: { ...atBounds.metadata, extra: 'x' } };
-    await expect(deposit(deps, { ...base, caller: ops, ...other })).rejects.toBeInstanceOf(
+    await expect(money.deposit(deps, { ...base, caller: ops, ...other })).rejects.toBeInstanceOf(
       IdempotencyKeyReusedError,
     );
     await expect(
-      deposit(deps, { ...base, caller: ops, ...atBounds, reference: 'another' }),
+      money.deposit(deps, { ...base, caller: ops, ...atBounds, reference: 'another' }),
     ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
     expect((await store.getAccount(ALICE_ID))?.balance).toBe(10_500);
   });
 
   it('cost nothing when absent: no details item, no mark, no read', async () => {
     const { store, deps, sequenceLast, history } = ledger();
-    const result = await withdraw(deps, base);
+    const result = await money.withdraw(deps, base);
     await sequenceLast(ALICE_ID);
     expect(await history()).toEqual([{ ...result.transaction }]);
     expect(Object.keys(result.transaction)).not.toEqual(
@@ -273,7 +268,7 @@ describe('the history of one reference', () => {
     const { deps, sequenceLast, ...l } = ledger();
     const ids: string[] = [];
     for (const [i, reference] of ['a', 'b', 'a', 'a', 'b'].entries()) {
-      const moved = await withdraw(deps, { ...base, idempotencyKey: `k${i}`, reference });
+      const moved = await money.withdraw(deps, { ...base, idempotencyKey: `k${i}`, reference });
       ids.push(moved.transaction.transactionId);
       if (i < 3) await sequenceLast(ALICE_ID);
     }
@@ -290,7 +285,12 @@ describe('the history of one reference', () => {
   it('pages the lines by sequence, `limit` per page', async () => {
     const { deps, sequenceLast, ...l } = ledger();
     for (let i = 0; i < 5; i += 1) {
-      await withdraw(deps, { ...base, idempotencyKey: `k${i}`, amount: 1 + i, reference: 'r' });
+      await money.withdraw(deps, {
+        ...base,
+        idempotencyKey: `k${i}`,
+        amount: 1 + i,
+        reference: 'r',
+      });
       await sequenceLast(ALICE_ID);
     }
     const first = await lookup(l, 'r', { limit: 2 });
@@ -306,7 +306,7 @@ describe('the history of one reference', () => {
 
   it('finds a line the index does not list yet among the newest lines', async () => {
     const { deps, sequenceLast, store } = ledger();
-    const moved = await withdraw(deps, { ...base, ...atBounds });
+    const moved = await money.withdraw(deps, { ...base, ...atBounds });
     await sequenceLast(ALICE_ID);
     const lagging = { store: { ...store, listStatementByReference: async () => [] } };
     expect((await lookup(lagging, atBounds.reference)).transactions).toEqual([
