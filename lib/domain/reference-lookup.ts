@@ -19,10 +19,11 @@ const RECENT_LINES = 100;
  *
  * The lines come from the sparse references index, which is eventually consistent (a line shows
  * up there a moment after the sequencer wrote it). So the first page also looks through the
- * account's pending entries and its newest lines, both read strongly consistent, in that order:
- * the sequencer writes a line before it retires the entry, so a movement between the two is in
- * one of them. A movement is listed from its commit on, unless more than `RECENT_LINES` later
- * lines were placed before the index caught up.
+ * account's newest pending entries and its newest lines, both read strongly consistent, in that
+ * order: the sequencer writes a line before it retires the entry, so a movement between the two
+ * is in one of them. A movement is listed from its commit on, unless more than `RECENT_PAGE`
+ * movements wait for their lines (a stalled sequencer) or more than `RECENT_LINES` later lines
+ * were placed before the index caught up: every read stays bounded.
  */
 export async function listTransactionsByReference(
   deps: HistoryDeps,

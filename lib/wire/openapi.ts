@@ -259,12 +259,13 @@ export interface paths {
          *
          *     With `reference`: only the movements that carry that reference, newest first. The first
          *     page starts with those still waiting for their statement line (found in the account's
-         *     pending entries, so a movement is found as soon as it is committed), then their lines by
-         *     descending `sequence`, `limit` per page. The lines come from an index that trails the
-         *     statement by about a second; the first page also reads the account's newest 100 lines, so
-         *     a movement can be missed only if more than 100 later movements of the account were placed
-         *     before the index caught up. Any `nextCursor` of the history may be passed: the lookup goes
-         *     on below its place in the statement.
+         *     newest 100 pending entries, so a movement is found as soon as it is committed), then their
+         *     lines by descending `sequence`, `limit` per page. The lines come from an index that trails
+         *     the statement by about a second; the first page also reads the account's newest 100 lines.
+         *     So a movement can be missed only while more than 100 movements of the account wait for
+         *     their lines, or if more than 100 later ones were placed before the index caught up. Any
+         *     `nextCursor` of the history may be passed: the lookup goes on below its place in the
+         *     statement.
          */
         get: operations["listTransactions"];
         put?: never;
