@@ -28,6 +28,7 @@ export const request = httpHandler(
       202,
       {
         payout: payoutView(result.payout),
+        fee: result.fee,
         transaction: entryView(result.transaction),
         balance: result.balance,
         available: result.available,

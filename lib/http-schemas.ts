@@ -1,7 +1,13 @@
 import * as z from 'zod/mini';
-import { AccountNotFoundError, PayoutNotFoundError, ValidationError } from './domain/errors';
+import {
+  AccountNotFoundError,
+  PayoutNotFoundError,
+  TransactionNotFoundError,
+  ValidationError,
+} from './domain/errors';
+import { MAX_BPS, type FeeScheduleView } from './domain/fees';
+import { MAX_AMOUNT, amountSchema, currencySchema } from './domain/money';
 import { detailsFields, referenceSchema } from './domain/details';
-import { amountSchema, currencySchema } from './domain/money';
 import type { Account, LedgerEntry, Payout } from './domain/types';
 import type * as wire from './wire/types';
 import type { Expect, SameShape } from './wire/types';
@@ -118,9 +124,66 @@ const reason = z
 
 export const freezeBody = z.strictObject({ reason });
 
+export const reversalBody = z.strictObject({
+  amount: z.optional(amountSchema),
+  reason,
+  allowNegative: z.optional(z.boolean({ error: 'allowNegative must be true or false' })),
+});
+
+/** A transaction id is a ULID; anything else names no transaction. */
+export function transactionIdOf(pathParameters: Record<string, string | undefined>): string {
+  const id = pathParameters.transactionId;
+  if (id === undefined || !ACCOUNT_ID.test(id)) throw new TransactionNotFoundError();
+  return id;
+}
+
 export const withdrawalSwitchBody = z.strictObject({
   paused: z.boolean({ error: 'paused must be true or false' }),
   reason,
+});
+
+const feeAmount = (field: string) =>
+  z
+    .number({ error: `${field} must be an integer count of minor units` })
+    .check(
+      z.int({ error: `${field} must be an integer count of minor units` }),
+      z.gte(0, { error: `${field} must be at least 0` }),
+      z.lte(MAX_AMOUNT, { error: `${field} must be at most ${MAX_AMOUNT}` }),
+    );
+
+const feeRule = z
+  .strictObject({
+    flat: z.optional(feeAmount('flat')),
+    bps: z.optional(
+      z
+        .number({ error: 'bps must be an integer from 0 to 10000' })
+        .check(
+          z.int({ error: 'bps must be an integer from 0 to 10000' }),
+          z.gte(0, { error: 'bps must be an integer from 0 to 10000' }),
+          z.lte(MAX_BPS, { error: 'bps must be an integer from 0 to 10000' }),
+        ),
+    ),
+    min: z.optional(feeAmount('min')),
+    max: z.optional(feeAmount('max')),
+  })
+  .check(
+    z.refine((rule) => rule.min === undefined || rule.max === undefined || rule.min <= rule.max, {
+      error: 'min may not exceed max',
+    }),
+  );
+
+/** A whole fee schedule: a type left out has no fee. */
+export const feesBody = z.strictObject({
+  WITHDRAWAL: z.optional(feeRule),
+  PAYOUT: z.optional(feeRule),
+  reason,
+});
+
+export const feeScheduleView = (view: FeeScheduleView): wire.FeeSchedule => ({
+  accountId: view.accountId,
+  ...view.schedule,
+  version: view.version,
+  changed: view.changed,
 });
 
 export const entryView = (e: LedgerEntry): wire.LedgerEntry => ({
@@ -138,6 +201,11 @@ export const entryView = (e: LedgerEntry): wire.LedgerEntry => ({
     ? { counterpartyAccountId: e.counterpartyAccountId }
     : {}),
   ...(e.destination !== undefined ? { destination: e.destination } : {}),
+  ...(e.fee ? { fee: e.fee } : {}),
+  ...(e.reversalOf !== undefined ? { reversalOf: e.reversalOf } : {}),
+  ...(e.reason !== undefined ? { reason: e.reason } : {}),
+  ...(e.negativeAllowed ? { negativeAllowed: true } : {}),
+  ...(e.reversedBy !== undefined ? { reversedBy: e.reversedBy } : {}),
   ...(e.reference !== undefined ? { reference: e.reference } : {}),
   ...(e.description !== undefined ? { description: e.description } : {}),
   ...(e.metadata !== undefined ? { metadata: e.metadata } : {}),
@@ -166,4 +234,6 @@ export type RequestSchemasMatchContract = [
   Expect<SameShape<z.infer<typeof payoutBody>, wire.PayoutRequest>>,
   Expect<SameShape<z.infer<typeof freezeBody>, wire.FreezeRequest>>,
   Expect<SameShape<z.infer<typeof withdrawalSwitchBody>, wire.WithdrawalSwitchRequest>>,
+  Expect<SameShape<z.infer<typeof feesBody>, wire.FeesRequest>>,
+  Expect<SameShape<z.infer<typeof reversalBody>, wire.ReversalRequest>>,
 ];

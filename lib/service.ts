@@ -1,3 +1,4 @@
+import { FeeCache } from './domain/fees';
 import { ulid } from 'ulid';
 import { config } from './config';
 import { logger } from './logger';
@@ -35,6 +36,7 @@ export function serviceDeps(): ServiceDeps {
       newId: ulid,
       now: () => new Date(),
       idempotencyTtlSeconds: c.idempotencyTtlSeconds,
+      feeCache: new FeeCache(),
       withdrawalSwitch: new WithdrawalSwitch(store, c.pauseSwitchCacheMs),
       metrics: cloudWatchMovementMetrics,
       payoutHoldSeconds: c.payoutHoldSeconds,

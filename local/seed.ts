@@ -1,3 +1,4 @@
+import { FeeCache } from '../lib/domain/fees';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { decodeJwt } from 'jose';
 import { ulid } from 'ulid';
@@ -33,6 +34,7 @@ export async function seedDemoData(
     now: () => new Date(),
     idempotencyTtlSeconds: 3650 * 86_400,
     // Seeding only deposits: the pause switch concerns withdrawals.
+    feeCache: new FeeCache(),
     withdrawalSwitch: { isPaused: async () => false, cacheMs: 0 },
     metrics: noMetrics,
   };

@@ -6,7 +6,8 @@
 // whose origins npm start puts in CORS_ORIGINS.
 const HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key'];
 const EXPOSED = ['Idempotent-Replayed', 'Retry-After'];
-const METHODS = ['GET', 'POST', 'OPTIONS'];
+// PUT: an operator's fee schedule (PUT /accounts/{accountId}/fees) from the web page.
+const METHODS = ['GET', 'POST', 'PUT', 'OPTIONS'];
 
 function configuredOrigins() {
   const origins = (process.env.CORS_ORIGINS || '')

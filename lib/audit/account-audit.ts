@@ -4,7 +4,7 @@
  * lists what breaks it. Transfers are paired across accounts afterwards (transfers.ts).
  */
 import { balanceEffect, type EntryStatus, type MovementType } from '../domain/types';
-import { MOVEMENT_TYPES } from '../domain/movement-types';
+import { MOVEMENT_TYPES, isOtherSide } from '../domain/movement-types';
 import { num, str, type Item } from './table';
 
 export interface AccountAudit {
@@ -36,6 +36,7 @@ const signed = (item: Item): number =>
     ? balanceEffect({
         type: item.type as MovementType,
         amount: num(item.amount),
+        fee: item.fee === undefined ? 0 : num(item.fee),
         status: (item.status as EntryStatus | undefined) ?? 'POSTED',
       })
     : Number.NaN;
@@ -45,6 +46,8 @@ const isOpenHold = (item: Item): boolean => item.type === 'PAYOUT' && item.statu
 /** What the account's ledger says, gathered while its rules are checked. */
 interface Reading {
   accountId: string;
+  /** An operator let a reversal take this account below zero. */
+  overdraft: boolean;
   problems: string[];
   /** Statement lines by sequence. */
   sorted: Item[];
@@ -55,7 +58,16 @@ interface Reading {
 
 /** No key moves money twice; a transfer's credit carries the source's key (keys are per debited account). */
 function noteMovedKey(reading: Reading, item: Item, tx: string): void {
-  if (item.type === 'TRANSFER_IN') return;
+  if (
+    KNOWN_TYPES.has(str(item.type)) &&
+    isOtherSide({
+      type: item.type as MovementType,
+      ...(item.counterpartyAccountId !== undefined
+        ? { counterpartyAccountId: str(item.counterpartyAccountId) }
+        : {}),
+    })
+  )
+    return;
   const key = str(item.idempotencyKey);
   const other = reading.movedKeys.get(key);
   if (other !== undefined) {
@@ -66,15 +78,25 @@ function noteMovedKey(reading: Reading, item: Item, tx: string): void {
   reading.movedKeys.set(key, tx);
 }
 
-function balanceProblems(account: Item, balance: number): string[] {
+/**
+ * Below zero only by an operator's word: some movement of the account was a reversal with
+ * `negativeAllowed` (docs/double-entry.md).
+ */
+const negativeAllowedIn = (items: Item[]): boolean =>
+  items.some((item) => item.negativeAllowed === true);
+
+function balanceProblems(account: Item, balance: number, overdraft: boolean): string[] {
   const problems: string[] = [];
   if (!Number.isSafeInteger(balance))
     problems.push(`balance is not an integer: ${String(account.balance)}`);
-  if (balance < 0) problems.push(`balance ${balance} is below zero`);
+  if (balance < 0 && !overdraft) problems.push(`balance ${balance} is below zero`);
   return problems;
 }
 
-/** Lines numbered 1..n without gap or repeat, each balanceAfter chained, never below zero. */
+/**
+ * Lines numbered 1..n without gap or repeat, each balanceAfter chained, never below zero but by a
+ * reversal an operator allowed to, or on the way back up from one.
+ */
 function readStatement(reading: Reading): number {
   let running = 0;
   reading.sorted.forEach((line, index) => {
@@ -91,6 +113,7 @@ function readStatement(reading: Reading): number {
     const amount = num(line.amount);
     if (!Number.isSafeInteger(amount) || amount < 1)
       problem(`sequence ${sequence} has amount ${String(line.amount)}`);
+    const before = running;
     running += signed(line);
     if (num(line.balanceAfter) !== running) {
       problem(
@@ -98,7 +121,8 @@ function readStatement(reading: Reading): number {
       );
       running = num(line.balanceAfter);
     }
-    if (running < 0) problem(`sequence ${sequence}: balance below zero (${running})`);
+    const allowed = line.negativeAllowed === true || (before < 0 && running >= before);
+    if (running < 0 && !allowed) problem(`sequence ${sequence}: balance below zero (${running})`);
     const tx = str(line.transactionId);
     if (reading.lineTx.has(tx)) problem(`transaction ${tx} has two statement lines`);
     reading.lineTx.set(tx, line);
@@ -123,7 +147,8 @@ function readPending(reading: Reading, pendingItems: Item[]) {
     }
     if (isOpenHold(entry)) {
       totals.openHolds += 1;
-      totals.heldSum += num(entry.amount);
+      // A payout holds its fee with its amount.
+      totals.heldSum += num(entry.amount) + (entry.fee === undefined ? 0 : num(entry.fee));
     } else {
       pending.push({ transactionId: tx, type: str(entry.type), amount: num(entry.amount) });
       totals.pendingSum += signed(entry);
@@ -152,7 +177,7 @@ function totalsProblems(
     problems.push(`pending ${held} ≠ the ${pending.openHolds} open holds' sum ${pending.heldSum}`);
   if (available !== balance - held)
     problems.push(`available ${available} ≠ balance ${balance} − pending ${held}`);
-  if (available < 0) problems.push(`available ${available} is below zero`);
+  if (available < 0 && !reading.overdraft) problems.push(`available ${available} is below zero`);
   const expected = lastBalance + pending.pendingSum;
   if (balance !== expected) {
     problems.push(
@@ -262,9 +287,11 @@ export function auditOne(
 ): AccountAudit {
   const accountId = str(account.accountId);
   const balance = num(account.balance);
+  const overdraft = negativeAllowedIn([...lines, ...pendingItems]);
   const reading: Reading = {
     accountId,
-    problems: balanceProblems(account, balance),
+    overdraft,
+    problems: balanceProblems(account, balance, overdraft),
     sorted: [...lines].sort((a, b) => num(a.sequence) - num(b.sequence)),
     lineTx: new Map(),
     movedKeys: new Map(),

@@ -159,7 +159,10 @@ export async function auditLedger(
   }
   await pairTransfers(doc, tableName, audits);
   const drifting = audits.filter((a) => a.problems.length > 0);
-  const system = await auditSystemAccounts(doc, tableName, accountIds, options.attempts ?? 5);
+  const system = await auditSystemAccounts(doc, tableName, accountIds, {
+    attempts: options.attempts ?? 5,
+    atRest: busy.length === 0 && audits.every((a) => a.pending.length === 0),
+  });
   return {
     tableName,
     accounts: audits.length + busy.length,

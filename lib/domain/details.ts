@@ -4,7 +4,7 @@ import type { MovementDetails } from './types';
 /**
  * A movement's details: what a client may say about it, and how much (docs/double-entry.md).
  *
- * - `reference`: the client's own id, 1-64 printable ASCII characters (0x20-0x7E), spaces
+ * - `reference`: the client's own id, 1-36 printable ASCII characters (0x20-0x7E), spaces
  *   inside but not at either end. It rides on every item of the movement (the account's last
  *   movement, the entries, the line) and keys the lookup by reference.
  * - `description`: 1-140 characters, counted as Unicode code points; no control characters
@@ -14,11 +14,12 @@ import type { MovementDetails } from './types';
  *   metadata.
  *
  * The description and the metadata live in the movement's own details item, not on the account
- * item: with the longest Idempotency-Key, owner and destination the account item has about 100
- * bytes to spare, and these take about 890 (`test/unit/key-layout.test.ts` computes both).
+ * item: with the longest Idempotency-Key, owner and destination, and the largest fee, the account
+ * item has under 100 bytes to spare, and these take about 890; the reference's bound is what fits
+ * (`test/unit/key-layout.test.ts` computes both).
  */
 export const DETAILS_BOUNDS = {
-  referenceLength: 64,
+  referenceLength: 36,
   descriptionLength: 140,
   metadataEntries: 5,
   metadataKeyLength: 20,

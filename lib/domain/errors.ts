@@ -14,6 +14,11 @@ export const ERROR_CODES = {
   ACCOUNT_NOT_FOUND: { status: 404, message: 'Account not found.' },
   NOT_FOUND: { status: 404, message: 'No such route.' },
   PAYOUT_NOT_FOUND: { status: 404, message: 'Payout not found.' },
+  TRANSACTION_NOT_FOUND: {
+    status: 404,
+    message:
+      'No posted movement has this id, or it is not in the statement yet (about a second after its commit).',
+  },
   INSUFFICIENT_FUNDS: {
     status: 409,
     message: 'The available balance does not cover this amount.',
@@ -39,6 +44,14 @@ export const ERROR_CODES = {
   BALANCE_LIMIT_EXCEEDED: {
     status: 422,
     message: 'This deposit would take the balance above the largest amount the service can hold.',
+  },
+  REVERSAL_EXCEEDS_ORIGINAL: {
+    status: 422,
+    message: 'With the reversals before it, this would reverse more than the original moved.',
+  },
+  NOT_REVERSIBLE: {
+    status: 422,
+    message: 'This movement cannot be reversed: it is a reversal, or a payout that was voided.',
   },
   ACCOUNT_FROZEN: {
     status: 423,
@@ -101,6 +114,9 @@ export class ForbiddenError extends errorClass('FORBIDDEN') {}
 export class AccountNotFoundError extends errorClass('ACCOUNT_NOT_FOUND') {}
 export class RouteNotFoundError extends errorClass('NOT_FOUND') {}
 export class PayoutNotFoundError extends errorClass('PAYOUT_NOT_FOUND') {}
+export class TransactionNotFoundError extends errorClass('TRANSACTION_NOT_FOUND') {}
+export class ReversalExceedsOriginalError extends errorClass('REVERSAL_EXCEEDS_ORIGINAL') {}
+export class NotReversibleError extends errorClass('NOT_REVERSIBLE') {}
 export class InsufficientFundsError extends errorClass('INSUFFICIENT_FUNDS') {}
 export class TransactionConflictError extends errorClass('TRANSACTION_CONFLICT', 1) {}
 export class UnsupportedMediaTypeError extends errorClass('UNSUPPORTED_MEDIA_TYPE') {}

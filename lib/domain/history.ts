@@ -13,11 +13,12 @@ import {
   type AccountStore,
   type PendingEntry,
   type StatementStore,
+  type TransactionStore,
 } from './ports';
 
 /** What reading a history needs: the account (for access) and its statement. */
 export interface HistoryDeps {
-  store: Pick<AccountStore, 'getAccount'> & StatementStore;
+  store: Pick<AccountStore, 'getAccount'> & StatementStore & Pick<TransactionStore, 'reversalsOf'>;
 }
 
 /**
@@ -74,24 +75,63 @@ export async function listTransactions(
   page: { limit: number; cursor?: string },
 ): Promise<HistoryPage> {
   const found = await historyPage(deps, caller, accountId, page);
-  return { ...found, transactions: await withDetails(deps, found.transactions) };
+  return { ...found, transactions: await shownEntries(deps, found.transactions) };
 }
 
 /**
- * The entries with their description and metadata: one read of the details items of those that
- * have them (none when no entry has), as those sit apart from the entries (docs/double-entry.md).
+ * The entries as the history shows them: with their description and metadata, and with their
+ * reversal links. Each sits apart from the entries (docs/double-entry.md), so two reads, in
+ * parallel: the details items of the entries that have them, and the reversal records.
  */
-export async function withDetails(
+export async function shownEntries(
   deps: HistoryDeps,
   entries: LedgerEntry[],
 ): Promise<LedgerEntry[]> {
-  const ids = entries.filter((entry) => entry.hasDetails === true).map((e) => e.transactionId);
-  const details =
-    ids.length > 0 ? await deps.store.readDetails(ids) : new Map<string, MovementDetails>();
-  return entries.map(({ hasDetails: _mark, ...entry }) => ({
+  const [details, linked] = await Promise.all([
+    detailsOfEntries(deps, entries),
+    withReversals(deps, entries),
+  ]);
+  return linked.map(({ hasDetails: _mark, ...entry }) => ({
     ...entry,
     ...details.get(entry.transactionId),
   }));
+}
+
+/** The description and metadata of the entries that have them: none read when no entry has. */
+async function detailsOfEntries(
+  deps: HistoryDeps,
+  entries: LedgerEntry[],
+): Promise<Map<string, MovementDetails>> {
+  const ids = entries.filter((entry) => entry.hasDetails === true).map((e) => e.transactionId);
+  return ids.length > 0 ? deps.store.readDetails(ids) : new Map<string, MovementDetails>();
+}
+
+/**
+ * Links reversals both ways: a movement lists its reversals, a reversal shows its reason. Both
+ * live on the reversed movement's record: one batch read per page, for the posted movements of
+ * the page and the movements its reversals reverse.
+ */
+async function withReversals(deps: HistoryDeps, entries: LedgerEntry[]): Promise<LedgerEntry[]> {
+  const ids = entries.flatMap((entry) => {
+    if (entry.reversalOf !== undefined) return [entry.reversalOf];
+    return entry.sequence === null ? [] : [entry.transactionId];
+  });
+  if (ids.length === 0) return entries;
+  const reversals = await deps.store.reversalsOf(ids);
+  return entries.map((entry) => {
+    if (entry.reversalOf !== undefined) {
+      const own = reversals
+        .get(entry.reversalOf)
+        ?.find((r) => r.transactionId === entry.transactionId);
+      return own === undefined ? entry : { ...entry, reason: own.reason };
+    }
+    const of = reversals.get(entry.transactionId);
+    if (of === undefined || entry.sequence === null) return entry;
+    return {
+      ...entry,
+      reversedBy: of.map(({ transactionId, amount }) => ({ transactionId, amount })),
+    };
+  });
 }
 
 async function historyPage(

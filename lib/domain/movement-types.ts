@@ -24,7 +24,12 @@ export interface MovementRule {
    * The system account on the other side of its posting (double entry), or null when the other
    * side is a customer account (a transfer's two sides balance each other).
    */
-  systemAccount: 'funding' | 'clearing' | null;
+  systemAccount: 'funding' | 'clearing' | 'reversed' | null;
+  /**
+   * The account's fee schedule may charge a fee on it (debited with the amount, to `revenue`).
+   * `reversed` above: the system account of the movement it reverses (a reversal flips its legs).
+   */
+  feeable: boolean;
   /** The word for it in log lines and messages. */
   operation: string;
   /** The CloudWatch metric family (`<family>Committed`, `<family>Refused`, …). */
@@ -40,6 +45,7 @@ export const MOVEMENT_RULES = {
     frozenBlocks: false,
     counterparty: null,
     systemAccount: 'funding',
+    feeable: false,
     operation: 'deposit',
     metricFamily: 'Deposits',
   },
@@ -51,6 +57,7 @@ export const MOVEMENT_RULES = {
     frozenBlocks: true,
     counterparty: null,
     systemAccount: 'clearing',
+    feeable: true,
     operation: 'withdrawal',
     metricFamily: 'Withdrawals',
   },
@@ -63,6 +70,7 @@ export const MOVEMENT_RULES = {
     frozenBlocks: true,
     counterparty: 'TRANSFER_IN',
     systemAccount: null,
+    feeable: false,
     operation: 'transfer',
     metricFamily: 'Transfers',
   },
@@ -74,6 +82,7 @@ export const MOVEMENT_RULES = {
     frozenBlocks: false,
     counterparty: null,
     systemAccount: null,
+    feeable: false,
     operation: 'transfer',
     metricFamily: 'Transfers',
   },
@@ -86,8 +95,37 @@ export const MOVEMENT_RULES = {
     counterparty: null,
     // Posted payouts only: a hold or a void moves no posted money.
     systemAccount: 'clearing',
+    feeable: true,
     operation: 'payout',
     metricFamily: 'Payouts',
+  },
+  /** Money given back to the account: the reversal of a withdrawal, a payout or a transfer's source. */
+  REVERSAL_IN: {
+    direction: 'in',
+    holdsFirst: false,
+    initiator: 'operator',
+    // An operator's correction: neither the pause nor the freeze is for it.
+    pausable: false,
+    frozenBlocks: false,
+    // A transfer's reversal takes the money back from its destination.
+    counterparty: 'REVERSAL_OUT',
+    systemAccount: 'reversed',
+    feeable: false,
+    operation: 'reversal',
+    metricFamily: 'Reversals',
+  },
+  /** Money taken back from the account: the reversal of a deposit or of a transfer's destination. */
+  REVERSAL_OUT: {
+    direction: 'out',
+    holdsFirst: false,
+    initiator: 'operator',
+    pausable: false,
+    frozenBlocks: false,
+    counterparty: null,
+    systemAccount: 'reversed',
+    feeable: false,
+    operation: 'reversal',
+    metricFamily: 'Reversals',
   },
 } as const satisfies Record<string, MovementRule>;
 
@@ -113,3 +151,20 @@ export function requestEffect(type: MovementType): 'debit' | 'credit' | 'hold' {
 
 /** +1 for money into the account once posted, -1 for money out: the page's sign, the ledger's. */
 export const signOf = (type: MovementType): 1 | -1 => (ruleOf(type).direction === 'in' ? 1 : -1);
+
+/**
+ * The other side of a two-account movement (a transfer's destination, or a transfer reversal's):
+ * its line names the account it came with, but its row names no counterparty of its own. It is
+ * known by the movement's id, not by the requester's Idempotency-Key.
+ */
+export const isOtherSide = (line: { type: MovementType; counterpartyAccountId?: string }) =>
+  line.counterpartyAccountId !== undefined && ruleOf(line.type).counterparty === null;
+
+/** The types a fee schedule may charge: the rows marked `feeable`. */
+export type FeeableMovement = {
+  [T in MovementType]: (typeof MOVEMENT_RULES)[T]['feeable'] extends true ? T : never;
+}[MovementType];
+
+export const FEEABLE_TYPES = MOVEMENT_TYPES.filter(
+  (type) => ruleOf(type).feeable,
+) as FeeableMovement[];

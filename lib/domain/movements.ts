@@ -8,6 +8,8 @@ import {
   IdempotencyKeyReusedError,
   InsufficientFundsError,
   ReplayedRefusalError,
+  ReversalExceedsOriginalError,
+  TransactionNotFoundError,
   ServiceUnavailableError,
   TransactionConflictError,
   ValidationError,
@@ -15,6 +17,7 @@ import {
   type DomainError,
 } from './errors';
 import { detailsFingerprint, detailsOf } from './details';
+import { feeOf, type FeeCache } from './fees';
 import { MAX_BALANCE } from './money';
 import { requestEffect, ruleOf, type RequestedMovement } from './movement-types';
 import {
@@ -22,6 +25,7 @@ import {
   type AccountCondition,
   type AccountStore,
   type CancelledMovement,
+  type FeeStore,
   type Log,
   type Marker,
   type MovementMetrics,
@@ -29,10 +33,12 @@ import {
   type MovementWrite,
   type PayoutStore,
   type PendingEntry,
+  type ReversalWrite,
   type StatementStore,
 } from './ports';
 import { retry, type Sleep } from './retry';
 import {
+  chargedOf,
   detailsMarkOf,
   type Account,
   type Caller,
@@ -46,11 +52,14 @@ export interface MovementDeps {
   store: MovementStore &
     Pick<AccountStore, 'getAccount'> &
     Pick<PayoutStore, 'getPayout'> &
-    Pick<StatementStore, 'findRecentLine'>;
+    Pick<StatementStore, 'findRecentLine'> &
+    Pick<FeeStore, 'getFees'>;
   logger: Log;
   newId: () => string;
   now: () => Date;
   idempotencyTtlSeconds: number;
+  /** The fee schedules this container last saw: a fee is priced from it, never read first. */
+  feeCache: FeeCache;
   /** The operators' pause switch for withdrawals, read through its cache. */
   withdrawalSwitch: { isPaused(): Promise<boolean>; readonly cacheMs: number };
   metrics: MovementMetrics;
@@ -67,6 +76,8 @@ export interface MovementRequest extends MovementDetails {
   currency?: string;
   idempotencyKey: string;
   requestId: string;
+  /** The request's own fields, when the route's body is not the amount and currency alone. */
+  fingerprint?: unknown[];
 }
 
 export interface TransferRequest extends MovementRequest {
@@ -79,6 +90,8 @@ export interface PayoutRequest extends MovementRequest {
 
 export interface MovementResult {
   transaction: LedgerEntry;
+  /** Charged on top of the amount (0: none). */
+  fee: number;
   /** The account's balances, read consistently after the commit. */
   balance: number;
   available: number;
@@ -137,6 +150,10 @@ export function requestHash(
   type: RequestedMovement,
   request: MovementRequest & { toAccountId?: string; destination?: string },
 ): string {
+  if (request.fingerprint !== undefined) {
+    const canonical = JSON.stringify([type, request.accountId, ...request.fingerprint]);
+    return createHash('sha256').update(canonical).digest('base64url');
+  }
   const canonical = JSON.stringify([
     type,
     request.accountId,
@@ -149,11 +166,20 @@ export function requestHash(
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
-async function moveMoney(
+/** What a type's route adds to the movement its rules describe. */
+export interface MovementOptions {
+  /** The account's currency, when the service knows it (a transfer's destination's). */
+  currency?: string;
+  holdSeconds?: number;
+  reversal?: ReversalWrite;
+}
+
+/** One movement of any type, as its row in MOVEMENT_RULES says: the money path's one entry. */
+export async function moveMoney(
   deps: MovementDeps,
   type: RequestedMovement,
   request: MovementRequest & { toAccountId?: string; destination?: string },
-  options: { currency?: string; holdSeconds?: number } = {},
+  options: MovementOptions = {},
 ): Promise<MovementResult> {
   const rule = ruleOf(type);
   if (rule.initiator === 'operator' && !request.caller.isOperator) throw new ForbiddenError();
@@ -162,7 +188,8 @@ async function moveMoney(
   }
   const movement = await movementWrite(deps, type, request, options);
   try {
-    return await retry(() => attemptMovement(deps, movement, request), {
+    // Each attempt prices the fee with the schedule last seen: a cancelled one may have taught it.
+    return await retry(() => attemptMovement(deps, priced(deps.feeCache, movement), request), {
       attempts: deps.maxAttempts ?? DEFAULT_ATTEMPTS,
       baseMs: BACKOFF_BASE_MS,
       capMs: BACKOFF_CAP_MS,
@@ -187,7 +214,7 @@ async function movementWrite(
   deps: MovementDeps,
   type: RequestedMovement,
   request: MovementRequest & { toAccountId?: string; destination?: string },
-  options: { currency?: string; holdSeconds?: number },
+  options: MovementOptions,
 ): Promise<MovementWrite> {
   const rule = ruleOf(type);
   const createdAt = deps.now();
@@ -201,6 +228,10 @@ async function movementWrite(
     // Only the owner moves money out of their account; operators credit any account.
     ...(ruleOf(of).initiator === 'owner' ? { requiredOwnerId: request.caller.userId } : {}),
     ...(currency !== undefined ? { currency } : {}),
+    // An operator's reversal may take the debited side below zero, when they said so.
+    ...(options.reversal?.negativeAllowed && requestEffect(of) === 'debit'
+      ? { allowNegative: true }
+      : {}),
   });
   const movement: MovementWrite = {
     transactionId,
@@ -223,7 +254,22 @@ async function movementWrite(
   if (rule.holdsFirst) {
     movement.payout = await payoutRecord(deps, movement, request, options.holdSeconds ?? 0);
   }
+  if (options.reversal !== undefined) movement.reversal = options.reversal;
   return movement;
+}
+
+/** The movement with its fee, priced with the schedule last seen for the account. */
+function priced(cache: FeeCache, movement: MovementWrite): MovementWrite {
+  if (!ruleOf(movement.type).feeable) return movement;
+  const schedule = cache.get(movement.accountId);
+  const fee = feeOf(movement.type, movement.amount, schedule);
+  const { payout } = movement;
+  return {
+    ...movement,
+    ...(fee > 0 ? { fee } : { fee: undefined }),
+    account: { ...movement.account, feeVersion: schedule.version },
+    ...(payout ? { payout: { ...payout, ...(fee > 0 ? { fee } : {}) } } : {}),
+  };
 }
 
 /** The payout record committed with a payout's hold: the dispatcher's outbox. */
@@ -310,14 +356,25 @@ async function resolveCancellation(
   // An operator's freeze is not the request's outcome: it is not recorded, so a retry after
   // the unfreeze executes.
   if (movement.account.frozenBlocks && account?.frozen === true) throw new AccountFrozenError();
+  if (account !== null && staleFee(movement, account)) {
+    // Priced again with the schedule in force: read once, then known to this container.
+    deps.feeCache.learn(movement.accountId, await deps.store.getFees(movement.accountId));
+    return 'retry';
+  }
 
-  let refusal = account ? businessRefusal(movement.type, movement, account) : null;
+  if (cancelled.reversalRefused === null) throw new TransactionNotFoundError();
+  let refusal: DomainError | null = cancelled.reversalRefused
+    ? new ReversalExceedsOriginalError()
+    : null;
+  if (refusal === null && account !== null) {
+    refusal = businessRefusal(movement.type, movement, account, chargedOf(movement));
+  }
   const counterparty = movement.counterparty;
   if (refusal === null && cancelled.counterpartyRefused && counterparty !== undefined) {
     if (cancelled.counterparty === null) {
       throw new AccountNotFoundError('The destination account does not exist.');
     }
-    refusal = businessRefusal(counterparty.type, movement, cancelled.counterparty);
+    refusal = businessRefusal(counterparty.type, movement, cancelled.counterparty, movement.amount);
   }
   if (refusal === null) return 'retry'; // The condition failed on a state that no longer holds.
 
@@ -349,18 +406,27 @@ async function resolveCancellation(
   return answerFromMarker(deps, movement, request, existing);
 }
 
-/** Which business rule refused the movement on this account's state, if one did. */
+/** The fee was priced with a schedule the account no longer has. */
+const staleFee = (movement: MovementWrite, account: Account): boolean =>
+  movement.account.feeVersion !== undefined &&
+  movement.account.feeVersion !== (account.feeVersion ?? 0);
+
+/**
+ * Which business rule refused the movement on this account's state, if one did. `charged` is
+ * what the account's side takes: the amount, and the named account's fee.
+ */
 function businessRefusal(
   type: MovementType,
   movement: MovementWrite,
   account: Account,
+  charged: number,
 ): DomainError | null {
   const currency = movement.account.currency;
   if (currency !== undefined && account.currency !== currency) return new CurrencyMismatchError();
-  if (ruleOf(type).direction === 'out' && account.available < movement.amount) {
+  if (ruleOf(type).direction === 'out' && account.available < charged) {
     return new InsufficientFundsError();
   }
-  if (ruleOf(type).direction === 'in' && account.balance + movement.amount > MAX_BALANCE) {
+  if (ruleOf(type).direction === 'in' && account.balance + charged > MAX_BALANCE) {
     return new BalanceLimitExceededError();
   }
   return null;
@@ -431,6 +497,7 @@ async function resultOf(
       accountId: committed.accountId,
       type: committed.type,
       amount: committed.amount,
+      ...(committed.fee ? { fee: committed.fee } : {}),
       currency: account.currency,
       balanceAfter:
         committed.balanceAfter ?? line?.balanceAfter ?? (isLast ? account.balance : null),
@@ -444,6 +511,7 @@ async function resultOf(
       ...(payout ? { destination: payout.destination } : {}),
       ...details,
     },
+    fee: committed.fee ?? 0,
     balance: account.balance,
     available: account.available,
     pending: account.pending,

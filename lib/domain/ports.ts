@@ -13,9 +13,11 @@ import type {
   MovementDetails,
   MovementType,
   Payout,
+  ReversalDetails,
   WithdrawalControl,
 } from './types';
 import type { ErrorCode } from './errors';
+import type { FeeSchedule } from './fees';
 
 // ---------------------------------------------------------------------------------------------
 // Failures every port may report
@@ -61,6 +63,7 @@ export interface CommittedMarker extends MarkerBase {
   transactionId: string;
   type: MovementType;
   amount: number;
+  fee?: number;
   counterpartyAccountId?: string;
   /** Written by earlier versions' sequencer; read when present (markers live a day). */
   balanceAfter?: number;
@@ -83,6 +86,13 @@ export interface AccountCondition {
   requiredOwnerId?: string;
   /** Only when the client named one: then the account's currency must match. */
   currency?: string;
+  /**
+   * Fee-charging types: the fee schedule version the fee was priced with (0: never set). A stale
+   * guess fails the condition and the movement is priced again; it never commits a stale fee.
+   */
+  feeVersion?: number;
+  /** Debits: an operator let this one take the balance below zero (a reversal's). */
+  allowNegative?: boolean;
 }
 
 export interface MovementWrite {
@@ -91,6 +101,8 @@ export interface MovementWrite {
   accountId: string;
   type: MovementType;
   amount: number;
+  /** Charged to the named account on top of `amount` (absent: none). */
+  fee?: number;
   idempotencyKey: string;
   requestHash: string;
   createdAt: string;
@@ -102,6 +114,19 @@ export interface MovementWrite {
   payout?: Payout;
   /** The client's details, only those given; a description or metadata get their own item. */
   details?: MovementDetails;
+  /** A reversal: what it reverses, and its cap, checked in the same write. */
+  reversal?: ReversalWrite;
+}
+
+/** A reversal's link to the original and the counter that caps all its reversals. */
+export interface ReversalWrite extends Required<Pick<ReversalDetails, 'reversalOf' | 'reason'>> {
+  /** The original's type on the named account. */
+  reversedType: MovementType;
+  /** The original's type on the counterparty (a transfer's destination). */
+  counterpartyReversedType?: MovementType;
+  /** The original's amount: the reversals' total may not pass it. */
+  originalAmount: number;
+  negativeAllowed?: boolean;
 }
 
 /** Why a money transaction was cancelled: which conditions failed, and the state then. */
@@ -115,6 +140,11 @@ export interface CancelledMovement {
   counterparty: Account | null;
   /** A marker already exists for this (account, key). */
   existingMarker: Marker | null;
+  /**
+   * A reversal's cap refused it: what the original's reversals took before it (null: the
+   * original has no record, it is not in the statement).
+   */
+  reversalRefused?: { reversed: number } | null;
 }
 
 export type MovementWriteResult = { committed: true } | CancelledMovement;
@@ -155,11 +185,12 @@ export interface PayoutStore {
 // The statement: pending entries and sequenced lines
 
 /** A movement committed but not yet given its place in the statement. */
-export interface PendingEntry extends DetailsMark {
+export interface PendingEntry extends DetailsMark, ReversalDetails {
   transactionId: string;
   accountId: string;
   type: MovementType;
   amount: number;
+  fee?: number;
   idempotencyKey: string;
   createdAt: string;
   /** Payouts: PENDING while held, then the outcome until the sequencer writes the line. */
@@ -235,6 +266,68 @@ export interface SystemLedgerStore {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Fee schedules (lib/domain/fees.ts)
+
+/** An account's fee schedule as stored: its version is the account item's `feeVersion`. */
+export interface StoredFees {
+  version: number;
+  schedule: FeeSchedule;
+  changed: ControlChange;
+}
+
+export interface FeeStore {
+  /**
+   * Replaces the account's schedule and moves the account's `feeVersion` up by one, recording
+   * who changed it, when and why, atomically; null for no such account.
+   */
+  setFees(
+    accountId: string,
+    schedule: FeeSchedule,
+    change: ControlChange & { id: string },
+  ): Promise<StoredFees | null>;
+  /** Strongly consistent; null if the account's schedule was never set. */
+  getFees(accountId: string): Promise<StoredFees | null>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Posted movements by id, for their reversals (lib/domain/reversals.ts)
+
+/** A posted movement as a reversal needs it: the accounts it moved and how much. */
+export interface TransactionRecord {
+  transactionId: string;
+  accountId: string;
+  type: MovementType;
+  amount: number;
+  currency: string;
+  /** A transfer: the credited account, and its side's type. */
+  counterpartyAccountId?: string;
+  counterpartyType?: MovementType;
+  /** A payout's outcome (a voided one is not reversed); absent means POSTED. */
+  status?: EntryStatus;
+}
+
+export interface Reversal {
+  transactionId: string;
+  amount: number;
+  reason: string;
+}
+
+export interface TransactionRecordView extends TransactionRecord {
+  /** What its reversals took so far, and each of them. */
+  reversed: number;
+  reversals: Reversal[];
+}
+
+export interface TransactionStore {
+  /** Records posted movements by id (idempotent: their reversals' count is left as it is). */
+  recordTransactions(records: TransactionRecord[]): Promise<void>;
+  /** Strongly consistent; null when no posted movement has the id (yet). */
+  getTransaction(transactionId: string): Promise<TransactionRecordView | null>;
+  /** The reversals of each of these movements that has any (history's link to them). */
+  reversalsOf(transactionIds: string[]): Promise<Map<string, Reversal[]>>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Operator controls
 
 export interface ControlStore {
@@ -255,6 +348,8 @@ export interface HealthProbe {
 /** Every store port: what one adapter (DynamoDB, or the in-memory one in tests) provides. */
 export type LedgerStore = AccountStore &
   MovementStore &
+  FeeStore &
+  TransactionStore &
   PayoutStore &
   StatementStore &
   SystemLedgerStore &

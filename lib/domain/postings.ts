@@ -5,7 +5,8 @@ import { balanceEffect, type EntryStatus, type MinorUnits, type MovementType } f
 /**
  * Double entry (docs/double-entry.md): every movement is a set of postings that sum to zero per
  * currency. A customer account's posting is what the movement does to its balance; the other side
- * is another customer's (a transfer's two lines) or a system account's, named by the type's row.
+ * is another customer's (a transfer's two lines) or system accounts', named by the type's row: the
+ * amount to its system account, a fee to `revenue`, a reversal to the reversed type's, flipped.
  */
 export type Posting =
   | { account: { customer: string }; amount: MinorUnits }
@@ -15,27 +16,42 @@ interface PostedLine {
   accountId: string;
   type: MovementType;
   amount: MinorUnits;
+  fee?: MinorUnits;
   status?: EntryStatus;
+  reversedType?: MovementType;
 }
 
-/** The system account's side of one customer line, or null when it has none. */
-export function systemPostingOf(
-  line: Omit<PostedLine, 'accountId'>,
-): { account: SystemAccount; amount: MinorUnits } | null {
+type SystemPosting = { account: SystemAccount; amount: MinorUnits };
+
+/** The system account a line's amount posts against, or null when a customer is the other side. */
+function systemAccountOf(line: Omit<PostedLine, 'accountId'>): SystemAccount | null {
   const account = ruleOf(line.type).systemAccount;
-  const customer = balanceEffect(line);
-  if (account === null || customer === 0) return null;
-  return { account, amount: -customer };
+  if (account !== 'reversed') return account;
+  // A reversal that names nothing posts nothing: the audit's Σ = 0 check reports it.
+  if (line.reversedType === undefined) return null;
+  const reversed = ruleOf(line.reversedType).systemAccount;
+  return reversed === 'reversed' ? null : reversed;
 }
 
-/** Both sides of one customer line that a system account balances (a transfer's: its own side). */
+/** The system accounts' side of one customer line: none, its amount's, and its fee's. */
+export function systemPostingsOf(line: Omit<PostedLine, 'accountId'>): SystemPosting[] {
+  if (balanceEffect(line) === 0) return [];
+  const sign = -Math.sign(balanceEffect(line));
+  const account = systemAccountOf(line);
+  const fee = line.fee ?? 0;
+  return [
+    ...(account === null ? [] : [{ account, amount: sign * line.amount }]),
+    ...(fee > 0 ? [{ account: 'revenue' as const, amount: sign * fee }] : []),
+  ];
+}
+
+/** Every posting of one customer line: its own, and the system accounts' that balance it. */
 export function postingsOf(line: PostedLine): Posting[] {
   const customer = balanceEffect(line);
   if (customer === 0) return [];
-  const system = systemPostingOf(line);
   return [
     { account: { customer: line.accountId }, amount: customer },
-    ...(system === null ? [] : [{ account: { system: system.account }, amount: system.amount }]),
+    ...systemPostingsOf(line).map((p) => ({ account: { system: p.account }, amount: p.amount })),
   ];
 }
 
@@ -45,9 +61,9 @@ export function systemAmounts(
 ): Partial<Record<SystemAccount, MinorUnits>> {
   const amounts: Partial<Record<SystemAccount, MinorUnits>> = {};
   for (const line of lines) {
-    const posting = systemPostingOf(line);
-    if (posting !== null)
+    for (const posting of systemPostingsOf(line)) {
       amounts[posting.account] = (amounts[posting.account] ?? 0) + posting.amount;
+    }
   }
   return amounts;
 }

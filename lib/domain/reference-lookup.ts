@@ -4,7 +4,7 @@ import {
   decodeCursor,
   encodeCursor,
   pendingToEntry,
-  withDetails,
+  shownEntries,
   type HistoryDeps,
   type HistoryPage,
 } from './history';
@@ -50,7 +50,7 @@ export async function listTransactionsByReference(
   const shown = lines.slice(0, page.limit);
   const last = shown[shown.length - 1]?.sequence;
   return {
-    transactions: await withDetails(deps, [...waiting, ...shown]),
+    transactions: await shownEntries(deps, [...waiting, ...shown]),
     nextCursor: lines.length > page.limit && last ? encodeCursor({ before: last }) : null,
   };
 }

@@ -5,12 +5,15 @@ import {
   type StatementLine,
   type StatementStore,
   type SystemLedgerStore,
+  type TransactionStore,
 } from './ports';
+import { transactionRecordOf } from './reversals';
 import { systemAmounts } from './postings';
 
 /** What the sequencer writes: statement lines, and their postings to the system accounts. */
 export type SequencerStore = Pick<StatementStore, 'writeStatementLines'> &
-  Pick<SystemLedgerStore, 'applySystemPostings'>;
+  Pick<SystemLedgerStore, 'applySystemPostings'> &
+  Pick<TransactionStore, 'recordTransactions'>;
 import { realSleep, retry, type Sleep } from './retry';
 
 /** Tries of one chunk when DynamoDB throttles or fails transiently, before the batch is failed. */
@@ -100,6 +103,10 @@ async function writeChunk(
 ): Promise<void> {
   const write = async () => {
     await store.writeStatementLines(lines, now().toISOString());
+    // By id, for their reversals: after the lines, so a recorded movement is in the statement.
+    await store.recordTransactions(
+      lines.map(transactionRecordOf).filter((record) => record !== null),
+    );
     await postToSystemAccounts(store, lines);
   };
   await retry(write, {

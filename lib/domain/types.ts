@@ -15,10 +15,27 @@ export type EntryStatus = 'POSTED' | 'PENDING' | 'VOIDED';
 export function balanceEffect(entry: {
   type: MovementType;
   amount: MinorUnits;
+  fee?: MinorUnits;
   status?: EntryStatus;
 }): MinorUnits {
   if ((entry.status ?? 'POSTED') !== 'POSTED') return 0;
-  return signOf(entry.type) * entry.amount;
+  return signOf(entry.type) * (entry.amount + (entry.fee ?? 0));
+}
+
+/** What a movement adds to or holds from its account: the amount, and the fee charged with it. */
+export const chargedOf = (movement: { amount: MinorUnits; fee?: MinorUnits }): MinorUnits =>
+  movement.amount + (movement.fee ?? 0);
+
+/** What ties a reversal to the movement it reverses (docs/double-entry.md). */
+export interface ReversalDetails {
+  /** The reversed movement's transaction id. */
+  reversalOf?: string;
+  /** Its type on this account: its system account is the reversal's (with the signs flipped). */
+  reversedType?: MovementType;
+  /** The operator's reason. */
+  reason?: string;
+  /** The operator let this reversal take the balance below zero. */
+  negativeAllowed?: boolean;
 }
 
 /**
@@ -42,10 +59,12 @@ export interface DetailsMark {
 }
 
 /** The last movement applied to an account, kept on the account so its stream record is self-contained. */
-export interface LastMovement extends DetailsMark {
+export interface LastMovement extends DetailsMark, ReversalDetails {
   transactionId: string;
   type: MovementType;
   amount: MinorUnits;
+  /** Charged on top of `amount` (withdrawals and payouts with a fee); absent means none. */
+  fee?: MinorUnits;
   idempotencyKey: string;
   createdAt: string;
   /** Absent means POSTED. */
@@ -75,6 +94,12 @@ export interface Account {
   frozen?: boolean;
   /** The account's version when it was last frozen: no movement after it is a withdrawal. */
   frozenAtVersion?: number;
+  /**
+   * The version of the account's fee schedule (absent: never set, 0). The schedule itself is an
+   * item of its own: the account item stays under 1 KB, and only the version is in every
+   * withdrawal's condition.
+   */
+  feeVersion?: number;
 }
 
 /** Who changed an operator control, when and why. */
@@ -90,11 +115,14 @@ export interface WithdrawalControl {
 }
 
 /** `hasDetails`: read, and replaced by the description and metadata, before an entry is shown. */
-export interface LedgerEntry extends MovementDetails, DetailsMark {
+export interface LedgerEntry extends MovementDetails, DetailsMark, ReversalDetails {
   transactionId: string;
   accountId: string;
   type: MovementType;
   amount: MinorUnits;
+  fee?: MinorUnits;
+  /** The reversals of this movement, as far as the statement knows them. */
+  reversedBy?: { transactionId: string; amount: MinorUnits }[];
   currency: string;
   /** Exact balance right after this entry; null while the entry is committed but not yet sequenced. */
   balanceAfter: MinorUnits | null;
@@ -127,6 +155,8 @@ export function ledgerEntry(
       ? { counterpartyAccountId: movement.counterpartyAccountId }
       : {}),
     ...(movement.destination !== undefined ? { destination: movement.destination } : {}),
+    ...(movement.fee ? { fee: movement.fee } : {}),
+    ...reversalDetailsOf(movement),
     ...detailsMarkOf(movement),
   };
 }
@@ -143,6 +173,17 @@ export function detailsMarkOf(details: DetailsMark & MovementDetails): DetailsMa
   };
 }
 
+/** The reversal's fields of a movement, present ones only. */
+export function reversalDetailsOf(movement: ReversalDetails): ReversalDetails {
+  const { reversalOf, reversedType, reason, negativeAllowed } = movement;
+  return {
+    ...(reversalOf !== undefined ? { reversalOf } : {}),
+    ...(reversedType !== undefined ? { reversedType } : {}),
+    ...(reason !== undefined ? { reason } : {}),
+    ...(negativeAllowed ? { negativeAllowed } : {}),
+  };
+}
+
 export type PayoutStatus = 'PENDING' | 'POSTED' | 'VOIDED';
 
 /** A payout: the hold in the ledger and the instruction to the gateway (the outbox record). */
@@ -151,6 +192,8 @@ export interface Payout extends DetailsMark {
   accountId: string;
   amount: MinorUnits;
   currency: string;
+  /** Held with the amount and charged when the payout posts; absent means none. */
+  fee?: MinorUnits;
   destination: string;
   status: PayoutStatus;
   idempotencyKey: string;

@@ -30,7 +30,11 @@ export function movementHandler(
       });
       return json(
         201,
-        { transaction: entryView(result.transaction), balance: result.balance } satisfies Movement,
+        {
+          transaction: entryView(result.transaction),
+          balance: result.balance,
+          fee: result.fee,
+        } satisfies Movement,
         result.replayed ? { 'idempotent-replayed': 'true' } : {},
       );
     },

@@ -2,10 +2,12 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LedgerStore } from '../domain/ports';
 import { dynamoAccountStore } from './account-store';
 import { dynamoControlStore } from './control-store';
+import { dynamoFeeStore } from './fee-store';
 import { dynamoMovementStore } from './movement-store';
 import { dynamoPayoutStore } from './payout-store';
 import { dynamoStatementStore } from './statement-store';
 import { dynamoSystemStore } from './system-store';
+import { dynamoTransactionStore } from './transaction-store';
 
 /** Every store port on one DynamoDB table: the adapters, one per aggregate, side by side. */
 export function dynamoLedgerStore(db: DynamoDBDocumentClient, tableName: string): LedgerStore {
@@ -18,5 +20,7 @@ export function dynamoLedgerStore(db: DynamoDBDocumentClient, tableName: string)
     ...dynamoStatementStore(table),
     ...dynamoSystemStore(table),
     ...dynamoControlStore(table, accounts),
+    ...dynamoFeeStore(table, accounts),
+    ...dynamoTransactionStore(table),
   };
 }

@@ -68,6 +68,12 @@ export const accountControlKey = (accountId: string, at: string, id: string): Ke
   sk: `${at}#${id}`,
 });
 
+/** An account's fee schedule and its last change (its version is on the account item too). */
+export const feesKey = (accountId: string): Key => ({
+  pk: `CONTROL#${accountId}`,
+  sk: 'FEES',
+});
+
 /** The one switch that pauses every withdrawal; read through a short cache, never per request. */
 export const withdrawalSwitchKey: Key = { pk: 'CONTROL', sk: 'WITHDRAWALS' };
 
@@ -135,6 +141,16 @@ export const systemShardKey = (name: string, currency: string, spreadBy: string)
   pk: `SYSTEM#${name}#${createHash('sha256').update(spreadBy).digest().readUInt32BE(0) % SYSTEM_SHARDS}`,
   sk: currency,
 });
+/**
+ * A posted movement's record, by transaction id alone: which accounts it moved, written by the
+ * sequencer with its line (off the money path), so a reversal can find it; its reversals count
+ * on it.
+ */
+export const transactionRecordKey = (transactionId: string): Key => ({
+  pk: `TXN#${transactionId}`,
+  sk: 'TXN',
+});
+
 /** How far an account's statement lines have been posted to the system accounts. */
 export const postedWatermarkKey = (accountId: string): Key => ({
   pk: ledgerPartition(accountId),

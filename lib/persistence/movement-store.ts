@@ -17,8 +17,14 @@ import {
   type MovementStore,
   type MovementWrite,
   type PendingEntry,
+  type ReversalWrite,
 } from '../domain/ports';
-import { detailsMarkOf, type LastMovement, type MovementType } from '../domain/types';
+import {
+  detailsMarkOf,
+  reversalDetailsOf,
+  type LastMovement,
+  type MovementType,
+} from '../domain/types';
 import { fromRaw, toAccount, toMarker } from './items';
 import {
   accountKey,
@@ -27,6 +33,7 @@ import {
   openPayoutIndexAttributes,
   payoutKey,
   pendingEntryKey,
+  transactionRecordKey,
 } from './keys';
 import { guarded, throwIfTransient, translateError } from './store-errors';
 import type { TableRef } from './table-ref';
@@ -64,8 +71,11 @@ export function dynamoMovementStore(table: TableRef): MovementStore {
         return { committed: true };
       } catch (error) {
         if (error instanceof TransactionCanceledException) {
+          const sides = movement.counterparty === undefined ? 1 : 2;
           return readCancellation(error.CancellationReasons ?? [], error, {
-            counterparty: movement.counterparty === undefined ? null : 1,
+            counterparty: sides === 2 ? 1 : null,
+            // Right after the accounts and their entries (movementItems' order).
+            reversal: movement.reversal === undefined ? null : 2 * sides,
             marker: items.length - 1,
           });
         }
@@ -107,7 +117,7 @@ interface Side {
 }
 
 function sidesOf(movement: MovementWrite): Side[] {
-  const { account, counterparty, payout } = movement;
+  const { account, counterparty, payout, reversal } = movement;
   const mark = detailsMarkOf(movement.details ?? {});
   const own: Side = {
     condition: account,
@@ -115,6 +125,8 @@ function sidesOf(movement: MovementWrite): Side[] {
     details: {
       ...(counterparty ? { counterpartyAccountId: counterparty.accountId } : {}),
       ...(payout ? { status: 'PENDING' as const, destination: payout.destination } : {}),
+      ...(movement.fee ? { fee: movement.fee } : {}),
+      ...(reversal ? reversalDetails(reversal, reversal.reversedType) : {}),
       ...mark,
     },
   };
@@ -127,14 +139,26 @@ function sidesOf(movement: MovementWrite): Side[] {
       counterpartyAccountId: account.accountId,
       idempotencyKey: movement.transactionId,
       ...mark,
+      ...(reversal?.counterpartyReversedType
+        ? reversalDetails(reversal, reversal.counterpartyReversedType)
+        : {}),
     },
   };
   return [own, other];
 }
 
+/** The reason stays on the reversed movement's record: the account item has no room for it. */
+const reversalDetails = (reversal: ReversalWrite, reversedType: MovementType) =>
+  reversalDetailsOf({
+    reversalOf: reversal.reversalOf,
+    reversedType,
+    ...(reversal.negativeAllowed ? { negativeAllowed: true } : {}),
+  });
+
 /**
  * In this order, which `readCancellation` relies on: the account updates (the named account,
- * then the counterparty), the entries, the payout record, the details item, the marker last.
+ * then the counterparty), the entries, the reversal's count on the reversed transaction's record,
+ * the payout record, the details item, the marker last.
  */
 function movementItems(table: TableRef, movement: MovementWrite): TransactItem[] {
   const sides = sidesOf(movement);
@@ -151,6 +175,8 @@ function movementItems(table: TableRef, movement: MovementWrite): TransactItem[]
   for (const side of sides) {
     items.push(pendingEntry(table, movement, side.condition.accountId, side.type, side.details));
   }
+  if (movement.reversal !== undefined)
+    items.push(reversalCount(table, movement, movement.reversal));
   const payout = movement.payout;
   if (payout !== undefined) {
     items.push({
@@ -211,6 +237,40 @@ function pendingEntry(
   };
 }
 
+/**
+ * The reversed transaction's record counts what its reversals took, and refuses the one that would
+ * pass the original: concurrent reversals serialise on this one item, inside their transactions.
+ */
+function reversalCount(
+  table: TableRef,
+  movement: MovementWrite,
+  reversal: ReversalWrite,
+): TransactItem {
+  return {
+    Update: {
+      TableName: table.name,
+      Key: transactionRecordKey(reversal.reversalOf),
+      UpdateExpression:
+        'SET reversals = list_append(if_not_exists(reversals, :none), :this) ADD reversed :amount',
+      ConditionExpression:
+        'attribute_exists(pk) AND (attribute_not_exists(reversed) OR reversed <= :room)',
+      ExpressionAttributeValues: {
+        ':none': [],
+        ':this': [
+          {
+            transactionId: movement.transactionId,
+            amount: movement.amount,
+            reason: reversal.reason,
+          },
+        ],
+        ':amount': movement.amount,
+        ':room': reversal.originalAmount - movement.amount,
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
 function markerPut(table: TableRef, movement: MovementWrite): TransactItem {
   const marker: CommittedMarker = {
     outcome: 'COMMITTED',
@@ -221,6 +281,7 @@ function markerPut(table: TableRef, movement: MovementWrite): TransactItem {
     transactionId: movement.transactionId,
     type: movement.type,
     amount: movement.amount,
+    ...(movement.fee ? { fee: movement.fee } : {}),
     ...(movement.counterparty ? { counterpartyAccountId: movement.counterparty.accountId } : {}),
   };
   return {
@@ -250,8 +311,10 @@ function accountUpdate(
   last: LastMovement,
 ): TransactItem {
   const conditions = ['attribute_exists(pk)'];
+  // The named account pays the fee with the amount; the other side of a transfer sees the amount.
+  const charged = last.fee ? movement.amount + last.fee : movement.amount;
   const values: Record<string, unknown> = {
-    ':amount': movement.amount,
+    ':amount': charged,
     ':now': movement.createdAt,
   };
   const SET = {
@@ -263,9 +326,15 @@ function accountUpdate(
   } as const;
   if (condition.effect === 'credit') {
     conditions.push('balance <= :ceiling');
-    values[':ceiling'] = Number.MAX_SAFE_INTEGER - movement.amount;
-  } else {
+    values[':ceiling'] = Number.MAX_SAFE_INTEGER - charged;
+  } else if (condition.allowNegative !== true) {
     conditions.push('available >= :amount');
+  }
+  if (condition.feeVersion !== undefined) {
+    // The fee was priced with this schedule: a changed one cancels, and the domain prices again.
+    if (condition.feeVersion === 0) conditions.push('attribute_not_exists(feeVersion)');
+    else conditions.push('feeVersion = :feeVersion');
+    if (condition.feeVersion !== 0) values[':feeVersion'] = condition.feeVersion;
   }
   if (condition.frozenBlocks) {
     conditions.push('(attribute_not_exists(frozen) OR frozen = :false)');
@@ -302,16 +371,19 @@ function accountUpdate(
 function readCancellation(
   reasons: CancellationReason[],
   error: Error,
-  index: { counterparty: number | null; marker: number },
+  index: { counterparty: number | null; reversal: number | null; marker: number },
 ): CancelledMovement {
+  const failed = (at: number | null) =>
+    at !== null && reasons[at]?.Code === 'ConditionalCheckFailed';
   const accountReason = reasons[0];
   const counterpartyReason = index.counterparty === null ? undefined : reasons[index.counterparty];
   const markerReason = reasons[index.marker];
   throwIfTransient(reasons, error);
-  const accountRefused = accountReason?.Code === 'ConditionalCheckFailed';
-  const counterpartyRefused = counterpartyReason?.Code === 'ConditionalCheckFailed';
-  const markerExists = markerReason?.Code === 'ConditionalCheckFailed';
-  if (!accountRefused && !counterpartyRefused && !markerExists) {
+  const accountRefused = failed(0);
+  const counterpartyRefused = failed(index.counterparty);
+  const markerExists = failed(index.marker);
+  const reversalRefused = failed(index.reversal);
+  if (!accountRefused && !counterpartyRefused && !markerExists && !reversalRefused) {
     // No condition of ours failed: a cancellation we do not understand is a bug, not a refusal.
     throw error;
   }
@@ -325,5 +397,12 @@ function readCancellation(
     counterpartyRefused,
     counterparty: counterpartyItem ? toAccount(counterpartyItem) : null,
     existingMarker: markerItem ? toMarker(markerItem) : null,
+    ...(reversalRefused ? { reversalRefused: reversedSoFar(reasons[index.reversal ?? 0]) } : {}),
   };
+}
+
+/** What the reversed transaction's earlier reversals took, from its record as the write saw it. */
+function reversedSoFar(reason: CancellationReason | undefined): { reversed: number } | null {
+  const item = fromRaw(reason?.Item);
+  return item === null ? null : { reversed: Number(item.reversed ?? 0) };
 }

@@ -10,7 +10,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { PayoutResolution, PayoutStore } from '../domain/ports';
-import { detailsMarkOf, type LastMovement, type Payout } from '../domain/types';
+import { chargedOf, detailsMarkOf, type LastMovement, type Payout } from '../domain/types';
 import { toPayout } from './items';
 import {
   OPEN_PAYOUTS_INDEX,
@@ -166,6 +166,7 @@ function accountRelease(
     transactionId: payout.transactionId,
     type: 'PAYOUT',
     amount: payout.amount,
+    ...(payout.fee ? { fee: payout.fee } : {}),
     idempotencyKey: payout.idempotencyKey,
     createdAt: payout.createdAt,
     status: resolution.status,
@@ -182,7 +183,8 @@ function accountRelease(
           : 'SET pending = pending - :amount, available = available + :amount, version = version + :one, updatedAt = :at, lastMovement = :last',
       ConditionExpression: 'attribute_exists(pk) AND pending >= :amount',
       ExpressionAttributeValues: {
-        ':amount': payout.amount,
+        // The hold was the amount and its fee: posting charges both, voiding frees both.
+        ':amount': chargedOf(payout),
         ':one': 1,
         ':at': resolution.at,
         ':last': last,

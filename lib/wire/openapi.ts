@@ -323,6 +323,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/accounts/{accountId}/fees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's id (a ULID). Any other value names no account: 404 `ACCOUNT_NOT_FOUND`. */
+                accountId: components["parameters"]["AccountId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The account's fee schedule (its owner, or an operator).
+         * @description What a withdrawal or a payout from the account costs on top of its amount, so a client can
+         *     show the fee before the customer confirms. The fee charged is always the one in force at
+         *     commit, and the movement's answer says what it was (`fee`). An account nobody set a
+         *     schedule for answers `version: 0`, no rules, and `changed: null`.
+         */
+        get: operations["getFees"];
+        /**
+         * Set the account's fee schedule (operators only).
+         * @description Replaces the whole schedule: a movement type left out has no fee. The change is recorded
+         *     (who, when, why) and applies to every movement committed after it; `version` goes up by
+         *     one. A withdrawal or payout in flight either commits under the old schedule or is retried
+         *     under the new one, never charged a stale fee.
+         */
+        put: operations["setFees"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/transactions/{transactionId}/reversals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The `transactionId` of the movement to reverse (a ULID; for a transfer, either side's).
+                 *     Any other value names no transaction: 404 `TRANSACTION_NOT_FOUND`.
+                 */
+                transactionId: components["parameters"]["ReversedTransactionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reverse a posted movement, in full or in part (operators only).
+         * @description Compensating postings that reference the original: the original's legs with their signs
+         *     flipped, for `amount` (default: what is left to reverse). A deposit's reversal takes the
+         *     money back from the account, a withdrawal's or a posted payout's (a returned payout)
+         *     gives it back, a transfer's moves it back from the destination to the source. A fee is
+         *     not reversed. The reversals of one transaction never add up to more than its amount:
+         *     checked inside the reversal's own atomic write, so concurrent reversals cannot pass it
+         *     together. Taking money back that is no longer available is refused (409
+         *     `INSUFFICIENT_FUNDS`) unless `allowNegative` is true: then the balance may go below zero,
+         *     and the entry says so (`negativeAllowed`). A movement is reversible once it is in the
+         *     statement (about a second after its commit). The history links both ways: the reversal's
+         *     entry has `reversalOf`, the original's `reversedBy`.
+         */
+        post: operations["reverseTransaction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ledger/summary": {
         parameters: {
             query?: never;
@@ -400,7 +469,7 @@ export interface components {
          */
         Timestamp: string;
         /**
-         * @description The client's own id for a movement: 1-64 printable ASCII characters, spaces inside but
+         * @description The client's own id for a movement: 1-36 printable ASCII characters, spaces inside but
          *     not at either end. Part of the request (the same `Idempotency-Key` with another reference:
          *     422 `IDEMPOTENCY_KEY_REUSED`); shown on both sides of a transfer; the history can be
          *     looked up by it (`?reference=`). Not unique: several movements may carry one.
@@ -467,9 +536,11 @@ export interface components {
             /**
              * @description `TRANSFER_OUT`/`TRANSFER_IN`: the two sides of one transfer (same `transactionId`).
              *     `PAYOUT`: money paid out through the gateway.
+             *     `REVERSAL_IN`/`REVERSAL_OUT`: a reversal giving money back to the account or taking it
+             *     back (`reversalOf` names the original).
              * @enum {unknown}
              */
-            type: "DEPOSIT" | "WITHDRAWAL" | "TRANSFER_IN" | "TRANSFER_OUT" | "PAYOUT";
+            type: "DEPOSIT" | "WITHDRAWAL" | "TRANSFER_IN" | "TRANSFER_OUT" | "PAYOUT" | "REVERSAL_IN" | "REVERSAL_OUT";
             /**
              * @description `POSTED`: moved the balance. A payout is `PENDING` while its funds are held (shown on
              *     the first history page, not yet in the statement), then `POSTED`, or `VOIDED` (its
@@ -482,6 +553,25 @@ export interface components {
             /** @description Payouts only; 1-128 printable characters, no spaces. */
             destination?: string;
             amount: components["schemas"]["Amount"];
+            /**
+             * @description Withdrawals and payouts with a fee only: what it cost on top of `amount` (the balance
+             *     moved by `amount + fee`).
+             */
+            fee?: components["schemas"]["Fee"];
+            /** @description Reversals only: the `transactionId` of the movement reversed. */
+            reversalOf?: components["schemas"]["AccountId"];
+            /** @description Reversals only: the operator's reason, trimmed. */
+            reason?: string;
+            /** @description Reversals only: the operator allowed the balance to go below zero. */
+            negativeAllowed?: boolean;
+            /**
+             * @description The reversals of this movement so far (statement lines; a reversal committed in the
+             *     last second may not be listed yet).
+             */
+            reversedBy?: {
+                transactionId: components["schemas"]["AccountId"];
+                amount: components["schemas"]["Amount"];
+            }[];
             currency: components["schemas"]["Currency"];
             /**
              * Format: int64
@@ -502,7 +592,9 @@ export interface components {
         };
         Movement: {
             transaction: components["schemas"]["LedgerEntry"];
-            balance: components["schemas"]["MinorUnits"];
+            balance: components["schemas"]["SignedMinorUnits"];
+            /** @description The fee charged with this movement (0 for none); also `transaction.fee`. */
+            fee?: components["schemas"]["Fee"];
         };
         Payout: {
             transactionId: components["schemas"]["AccountId"];
@@ -537,6 +629,8 @@ export interface components {
         };
         PayoutResult: {
             payout: components["schemas"]["Payout"];
+            /** @description The fee held with the payout and charged when it posts (0 for none). */
+            fee?: components["schemas"]["Fee"];
             transaction: components["schemas"]["LedgerEntry"];
             balance: components["schemas"]["MinorUnits"];
             available: components["schemas"]["Available"];
@@ -554,6 +648,58 @@ export interface components {
             transaction: components["schemas"]["LedgerEntry"];
             balance: components["schemas"]["MinorUnits"];
             available: components["schemas"]["Available"];
+        };
+        /**
+         * Format: int64
+         * @description A balance in minor units. Below zero only after an operator reversed a credit with
+         *     `allowNegative` (the entry that did it has `negativeAllowed: true`).
+         */
+        SignedMinorUnits: number;
+        /**
+         * Format: int64
+         * @description What the movement cost on top of its amount, in minor units (0: none). Debited with the
+         *     amount in the same atomic step, credited to the `revenue` system account.
+         */
+        Fee: number;
+        /**
+         * @description The fee of one movement type: `flat + floor(amount × bps / 10000)`, then raised to `min`
+         *     and lowered to `max` where given. Every field is optional and defaults to none (0).
+         *     `min` may not exceed `max`.
+         */
+        FeeRule: {
+            flat?: components["schemas"]["Fee"];
+            /**
+             * Format: int32
+             * @description Basis points of the amount (100 = 1%); at most 10000.
+             */
+            bps?: number;
+            min?: components["schemas"]["Fee"];
+            max?: components["schemas"]["Fee"];
+        };
+        FeeSchedule: {
+            accountId: components["schemas"]["AccountId"];
+            WITHDRAWAL?: components["schemas"]["FeeRule"];
+            PAYOUT?: components["schemas"]["FeeRule"];
+            /**
+             * Format: int64
+             * @description Goes up by one with every change; 0 while no schedule was ever set.
+             */
+            version: number;
+            /** @description The last change; null if none. */
+            changed: components["schemas"]["ControlChange"] | null;
+        };
+        ReversalResult: {
+            transaction: components["schemas"]["LedgerEntry"];
+            balance: components["schemas"]["SignedMinorUnits"];
+            available: components["schemas"]["SignedMinorUnits"];
+            pending: components["schemas"]["Pending"];
+            reversed: {
+                original: components["schemas"]["Amount"];
+                /** @description Reversed so far, this reversal included. */
+                total: components["schemas"]["Amount"];
+                /** @description What may still be reversed. */
+                remaining: components["schemas"]["MinorUnits"];
+            };
         };
         HistoryPage: {
             /**
@@ -656,11 +802,23 @@ export interface components {
             paused: boolean;
             reason: components["schemas"]["Reason"];
         };
+        FeesRequest: {
+            WITHDRAWAL?: components["schemas"]["FeeRule"];
+            PAYOUT?: components["schemas"]["FeeRule"];
+            reason: components["schemas"]["Reason"];
+        };
+        ReversalRequest: {
+            /** @description Default, what is left to reverse. */
+            amount?: components["schemas"]["Amount"];
+            reason: components["schemas"]["Reason"];
+            /** @description Let the reversal take the customer's balance below zero (default false). */
+            allowNegative?: boolean;
+        };
         /**
          * @description Stable, machine-readable; the status it comes with is fixed per code.
          * @enum {unknown}
          */
-        ErrorCode: "VALIDATION_ERROR" | "IDEMPOTENCY_KEY_REQUIRED" | "UNAUTHORIZED" | "FORBIDDEN" | "ACCOUNT_NOT_FOUND" | "NOT_FOUND" | "INSUFFICIENT_FUNDS" | "TRANSACTION_CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "CURRENCY_MISMATCH" | "SERVICE_UNAVAILABLE" | "BALANCE_LIMIT_EXCEEDED" | "ACCOUNT_FROZEN" | "WITHDRAWALS_PAUSED" | "PAYOUT_NOT_FOUND" | "RATE_LIMITED" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "IDEMPOTENCY_KEY_REQUIRED" | "UNAUTHORIZED" | "FORBIDDEN" | "ACCOUNT_NOT_FOUND" | "NOT_FOUND" | "INSUFFICIENT_FUNDS" | "TRANSACTION_CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "CURRENCY_MISMATCH" | "SERVICE_UNAVAILABLE" | "BALANCE_LIMIT_EXCEEDED" | "ACCOUNT_FROZEN" | "WITHDRAWALS_PAUSED" | "PAYOUT_NOT_FOUND" | "TRANSACTION_NOT_FOUND" | "REVERSAL_EXCEEDS_ORIGINAL" | "NOT_REVERSIBLE" | "RATE_LIMITED" | "INTERNAL_ERROR";
         Error: {
             error: {
                 code: components["schemas"]["ErrorCode"];
@@ -745,6 +903,65 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Movement"];
+            };
+        };
+        /** @description The account's fee schedule as it is now. */
+        FeeSchedule: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["FeeSchedule"];
+            };
+        };
+        /**
+         * @description Committed: the reversal's entry on the original's account, that account's balances now,
+         *     and how much of the original is reversed in total. A replay (same key, same request)
+         *     answers the same reversal with `Idempotent-Replayed: true`.
+         */
+        ReversalCommitted: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ReversalResult"];
+            };
+        };
+        /**
+         * @description `TRANSACTION_NOT_FOUND`: no posted movement has this id, or it is not in the statement
+         *     yet (about a second after its commit).
+         */
+        TransactionNotFound: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description `IDEMPOTENCY_KEY_REUSED`: the key was used with a different request (nothing changed).
+         *     `REVERSAL_EXCEEDS_ORIGINAL`: with the reversals before it, this one would reverse more than
+         *     the original moved; recorded under the key, so a retry gets the same answer with
+         *     `Idempotent-Replayed: true`. `NOT_REVERSIBLE`: a reversal, or a payout that was voided, is
+         *     not reversed (a fact of the original that never changes; not recorded).
+         */
+        ReversalUnprocessable: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
             };
         };
         /** @description The account after the change. */
@@ -1037,6 +1254,11 @@ export interface components {
          */
         TransactionId: string;
         /**
+         * @description The `transactionId` of the movement to reverse (a ULID; for a transfer, either side's).
+         *     Any other value names no transaction: 404 `TRANSACTION_NOT_FOUND`.
+         */
+        ReversedTransactionId: string;
+        /**
          * @description Scoped to the account. A retry with the same key and the same request never moves money
          *     twice: it gets the first outcome back (201 or a recorded refusal, with
          *     `Idempotent-Replayed: true`). The same key with a different request: 422
@@ -1077,6 +1299,16 @@ export interface components {
         Freeze: {
             content: {
                 "application/json": components["schemas"]["FreezeRequest"];
+            };
+        };
+        Fees: {
+            content: {
+                "application/json": components["schemas"]["FeesRequest"];
+            };
+        };
+        Reversal: {
+            content: {
+                "application/json": components["schemas"]["ReversalRequest"];
             };
         };
         WithdrawalSwitch: {
@@ -1534,6 +1766,89 @@ export interface operations {
             409: components["responses"]["TransactionConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getFees: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's id (a ULID). Any other value names no account: 404 `ACCOUNT_NOT_FOUND`. */
+                accountId: components["parameters"]["AccountId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["FeeSchedule"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["AccountNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    setFees: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's id (a ULID). Any other value names no account: 404 `ACCOUNT_NOT_FOUND`. */
+                accountId: components["parameters"]["AccountId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["Fees"];
+        responses: {
+            200: components["responses"]["FeeSchedule"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AccountNotFound"];
+            409: components["responses"]["TransactionConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    reverseTransaction: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Scoped to the account. A retry with the same key and the same request never moves money
+                 *     twice: it gets the first outcome back (201 or a recorded refusal, with
+                 *     `Idempotent-Replayed: true`). The same key with a different request: 422
+                 *     `IDEMPOTENCY_KEY_REUSED`. Missing or blank: 400 `IDEMPOTENCY_KEY_REQUIRED`; otherwise
+                 *     malformed: 400 `VALIDATION_ERROR`. Keys expire after `IDEMPOTENCY_TTL_DAYS` (30).
+                 */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The `transactionId` of the movement to reverse (a ULID; for a transfer, either side's).
+                 *     Any other value names no transaction: 404 `TRANSACTION_NOT_FOUND`.
+                 */
+                transactionId: components["parameters"]["ReversedTransactionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["Reversal"];
+        responses: {
+            201: components["responses"]["ReversalCommitted"];
+            400: components["responses"]["MovementBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["TransactionNotFound"];
+            409: components["responses"]["WithdrawalConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ReversalUnprocessable"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -29,6 +29,10 @@ export type ControlChange = Schemas['ControlChange'];
 export type WithdrawalControl = Schemas['WithdrawalControl'];
 export type Health = Schemas['Health'];
 export type LedgerSummary = Schemas['LedgerSummary'];
+export type FeeRule = Schemas['FeeRule'];
+export type FeeSchedule = Schemas['FeeSchedule'];
+/** 201 of POST /transactions/{transactionId}/reversals. */
+export type ReversalResult = Schemas['ReversalResult'];
 export type ErrorBody = Schemas['Error'];
 /** API Gateway's own bodies (AWS only): 401 and 429 answered before any handler runs. */
 export type GatewayUnauthorized = Schemas['GatewayUnauthorized'];
@@ -40,6 +44,8 @@ export type TransferRequest = Schemas['TransferRequest'];
 export type PayoutRequest = Schemas['PayoutRequest'];
 export type FreezeRequest = Schemas['FreezeRequest'];
 export type WithdrawalSwitchRequest = Schemas['WithdrawalSwitchRequest'];
+export type FeesRequest = Schemas['FeesRequest'];
+export type ReversalRequest = Schemas['ReversalRequest'];
 
 /** True when A and B have the same fields and each is assignable to the other. */
 export type SameShape<A, B> = [keyof A, A] extends [keyof B, B]

@@ -4,8 +4,10 @@
  * page steps by accessible name.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AxeResults } from 'axe-core';
 import type { Locator, Page } from 'playwright-core';
-import { ensureLocalUser, signIn } from '../../local/cognito';
+import { DEMO_USERS, ensureLocalUser, signIn } from '../../local/cognito';
 import type { Balance, HistoryPage, LedgerEntry } from '../../lib/wire/types';
 import { api, e2eStack, tokenFor, type ApiResponse } from '../support/api-client';
 
@@ -94,6 +96,16 @@ async function write<T>(
     if (!timedOut || attempt === 3) {
       throw new Error(`POST ${path}: ${response.status} ${JSON.stringify(response.body)}`);
     }
+  }
+}
+
+/** A GET as the demo operator, tried again after an emulator timeout like the customer's reads. */
+export async function opsRead<T>(path: string): Promise<ApiResponse<T>> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await api<T>('GET', path, { token: await token('ops') });
+    const timedOut =
+      response.status === 200 && 'errorMessage' in (response.body as Record<string, unknown>);
+    if (!timedOut || attempt === 3) return response;
   }
 }
 
@@ -200,10 +212,47 @@ export async function expectWithdrawn(scope: Locator, amount: string): Promise<v
 
 export async function signInOnPage(page: Page): Promise<void> {
   await ensureCustomer();
-  await page.getByLabel('Username').fill(CUSTOMER.username);
-  await page.getByLabel('Password').fill(CUSTOMER.password);
+  await signInWith(page, CUSTOMER.username, CUSTOMER.password);
+}
+
+/** Signs the demo operator in on the page. */
+export async function signInAsOperator(page: Page): Promise<void> {
+  const ops = DEMO_USERS.find((user) => user.username === 'ops');
+  if (!ops) throw new Error('no demo operator');
+  await signInWith(page, ops.username, ops.password);
+}
+
+async function signInWith(page: Page, username: string, password: string): Promise<void> {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+export async function signOutOnPage(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+}
+
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's violations inside the elements `selector` matches, as "rule: what it checks
+ * (where)". axe is put in the page through the DevTools protocol, not a script element, so the
+ * page's Content-Security-Policy stays as it is.
+ */
+export async function accessibilityViolations(page: Page, selector: string): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async (include) => {
+    const axe = (window as unknown as { axe: { run: (...args: unknown[]) => Promise<AxeResults> } })
+      .axe;
+    const results = await axe.run({ include: [[include]] }, { resultTypes: ['violations'] });
+    return results.violations.map(
+      (violation) =>
+        `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`,
+    );
+  }, selector);
+  return violations;
 }
 
 export async function openPage(page: Page): Promise<void> {

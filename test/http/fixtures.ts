@@ -72,7 +72,16 @@ export const ACCOUNT_FIELDS = keysOf<Account>({
 export const ENTRY_FIELDS = keysOf<
   Omit<
     LedgerEntry,
-    'counterpartyAccountId' | 'destination' | 'reference' | 'description' | 'metadata'
+    | 'counterpartyAccountId'
+    | 'destination'
+    | 'fee'
+    | 'reversalOf'
+    | 'reason'
+    | 'negativeAllowed'
+    | 'reversedBy'
+    | 'reference'
+    | 'description'
+    | 'metadata'
   >
 >({
   transactionId: true,

@@ -27,6 +27,7 @@ import {
   type Obj,
 } from '../support/openapi';
 import { ERROR_CODES } from '../../lib/domain/errors';
+import type { FeeSchedule, ReversalResult } from '../../lib/wire/types';
 import {
   call,
   newDestination,
@@ -34,6 +35,7 @@ import {
   subOf,
   tokenForNewCustomer,
   type Account,
+  type MovementBody,
 } from './fixtures';
 
 jest.setTimeout(120_000);
@@ -346,9 +348,15 @@ describe('live responses conform to openapi.yaml', () => {
     return res.body;
   };
 
-  const depositTo = async (accountId: string, amount: number): Promise<void> => {
-    const res = await hit(D, { accountId, token: ops, body: { amount }, headers: key('fund') });
+  const depositTo = async (accountId: string, amount: number): Promise<MovementBody> => {
+    const res = await hit<MovementBody>(D, {
+      accountId,
+      token: ops,
+      body: { amount },
+      headers: key('fund'),
+    });
     expectAnswer(res, 201);
+    return res.body;
   };
 
   beforeAll(async () => {
@@ -416,14 +424,15 @@ describe('live responses conform to openapi.yaml', () => {
       ]);
     });
 
-    it.each(['GET /accounts/{accountId}', 'GET /accounts/{accountId}/balance'])(
-      '%s: 200 to the owner and to operators',
-      async (route) => {
-        for (const token of [customer, ops]) {
-          expectAnswer(await hit(route, { accountId: account.accountId, token }), 200);
-        }
-      },
-    );
+    it.each([
+      'GET /accounts/{accountId}',
+      'GET /accounts/{accountId}/balance',
+      'GET /accounts/{accountId}/fees',
+    ])('%s: 200 to the owner and to operators', async (route) => {
+      for (const token of [customer, ops]) {
+        expectAnswer(await hit(route, { accountId: account.accountId, token }), 200);
+      }
+    });
   });
 
   describe('money', () => {
@@ -587,8 +596,8 @@ describe('live responses conform to openapi.yaml', () => {
       });
       expectAnswer(moved, 201);
       await agreeOnQuery('reference', [
-        'r'.repeat(64),
-        'r'.repeat(65),
+        'r'.repeat(36),
+        'r'.repeat(37),
         ' r',
         'r ',
         '',
@@ -779,6 +788,119 @@ describe('live responses conform to openapi.yaml', () => {
       expect(
         oracle.acceptsBody('post', '/controls/withdrawals', { paused: true, reason: 'x' }),
       ).toBe(true);
+    });
+  });
+
+  describe('fees and reversals', () => {
+    const FEES = 'GET /accounts/{accountId}/fees';
+    const SET_FEES = 'PUT /accounts/{accountId}/fees';
+    const R = 'POST /transactions/{transactionId}/reversals';
+    /** Bounds the wait for the sequencer's record of a commit (about a second, on a quiet stack). */
+    const IN_STATEMENT_WITHIN_MS = 10_000;
+
+    it('GET .../fees: an account nobody set a schedule for, version 0 and no change', async () => {
+      const { accountId } = await open(customer);
+      const res = await hit<FeeSchedule>(FEES, { accountId, token: customer });
+      expectAnswer(res, 200);
+      expect(res.body).toEqual({ accountId, version: 0, changed: null });
+    });
+
+    it('PUT .../fees: 200 (operator), the schedule as set, version up by one; GET answers it', async () => {
+      const { accountId } = await open(customer);
+      const schedule = { WITHDRAWAL: { flat: 25, bps: 100, max: 500 }, PAYOUT: { min: 10 } };
+      const reason = 'openapi conformance: fees';
+      const res = await hit<FeeSchedule>(SET_FEES, {
+        accountId,
+        token: ops,
+        body: { ...schedule, reason },
+      });
+      expectAnswer(res, 200);
+      const expected = {
+        accountId,
+        ...schedule,
+        version: 1,
+        changed: { by: subOf(ops), at: expect.any(String), reason },
+      };
+      expect(res.body).toEqual(expected);
+      for (const token of [customer, ops]) {
+        const read = await hit<FeeSchedule>(FEES, { accountId, token });
+        expectAnswer(read, 200);
+        expect(read.body).toEqual(expected);
+      }
+    });
+
+    it('a withdrawal under a fee answers it (fee > 0) and the balance drops by amount + fee', async () => {
+      const { accountId } = await open(customer);
+      await depositTo(accountId, 10_000);
+      const rule = { flat: 25, bps: 100 };
+      const set = await hit(SET_FEES, {
+        accountId,
+        token: ops,
+        body: { WITHDRAWAL: rule, reason: 'openapi conformance: a fee' },
+      });
+      expectAnswer(set, 200);
+      const res = await hit<MovementBody>(W, {
+        accountId,
+        token: customer,
+        body: { amount: 1000 },
+        headers: key('fee'),
+      });
+      expectAnswer(res, 201);
+      // flat + floor(amount × bps / 10000) = 25 + 10.
+      expect({ fee: res.body.fee, entryFee: res.body.transaction.fee }).toEqual({
+        fee: 35,
+        entryFee: 35,
+      });
+      expect(res.body.balance).toBe(10_000 - 1000 - 35);
+      const balance = await hit<{ balance: number }>('GET /accounts/{accountId}/balance', {
+        accountId,
+        token: customer,
+      });
+      expect(balance.body.balance).toBe(10_000 - 1000 - 35);
+    });
+
+    it('POST .../reversals: 201 (operator) once the deposit is in the statement, and its replay', async () => {
+      const { accountId } = await open(customer);
+      const transactionId = (await depositTo(accountId, 500)).transaction.transactionId;
+      const request = {
+        transactionId,
+        token: ops,
+        body: { amount: 200, reason: 'openapi conformance: a reversal' },
+        headers: key('reversal'),
+      };
+      // Reversible once the sequencer has recorded it; until then 404 TRANSACTION_NOT_FOUND,
+      // which is not recorded under the key, so the same request is sent again.
+      const deadline = Date.now() + IN_STATEMENT_WITHIN_MS;
+      let res = await hit<ReversalResult>(R, request);
+      while (codeOf(res) === 'TRANSACTION_NOT_FOUND' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        res = await hit<ReversalResult>(R, request);
+      }
+      expectAnswer(res, 201);
+      expect(res.headers.get('idempotent-replayed')).toBeNull();
+      expect(res.body).toMatchObject({
+        transaction: { type: 'REVERSAL_OUT', amount: 200, reversalOf: transactionId, accountId },
+        balance: 300,
+        reversed: { original: 500, total: 200, remaining: 300 },
+      });
+      const replay = await hit<ReversalResult>(R, request);
+      expectAnswer(replay, 201);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.body.transaction.transactionId).toBe(res.body.transaction.transactionId);
+
+      // No amount: the rest. allowNegative is recorded on the entry, whether it was needed or not.
+      const rest = await hit<ReversalResult>(R, {
+        transactionId,
+        token: ops,
+        body: { reason: 'openapi conformance: the rest', allowNegative: true },
+        headers: key('reversal-rest'),
+      });
+      expectAnswer(rest, 201);
+      expect(rest.body).toMatchObject({
+        transaction: { amount: 300, reversalOf: transactionId, negativeAllowed: true },
+        balance: 0,
+        reversed: { original: 500, total: 500, remaining: 0 },
+      });
     });
   });
 

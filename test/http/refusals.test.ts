@@ -25,6 +25,9 @@ import { setAccountFrozen, setWithdrawalsPaused } from '../../lib/domain/control
 import type { ErrorCode } from '../../lib/domain/errors';
 import { MAX_BALANCE } from '../../lib/domain/money';
 import { deposit, requestPayout, withdraw } from '../../lib/domain/movements';
+import { reverseTransaction } from '../../lib/domain/reversals';
+import { sequenceChanges } from '../../lib/domain/sequencer';
+import type { Account } from '../../lib/domain/types';
 import type { ApiResponse } from '../support/api-client';
 import { e2eStack } from '../support/api-client';
 import {
@@ -66,6 +69,13 @@ interface World {
   available: number;
   /** alice's pending payout. */
   payout: string;
+  /** alice's opening deposit, in the statement (reversible), and what of it is left to reverse. */
+  deposit: string;
+  depositLeft: number;
+  /** A reversal of part of that deposit, in the statement: a reversal is not reversed. */
+  reversal: string;
+  /** alice's withdrawal under `usedKey`: committed, not in the statement (never sequenced here). */
+  unsequenced: string;
   bob: string;
   /** bob's EUR account. */
   euros: string;
@@ -85,17 +95,36 @@ let api: InProcessApi;
 let tokens: Record<User, string>;
 let world: World;
 
+/**
+ * What the sequencer does with an account's change from the table's stream (this ledger runs
+ * none, so that nothing moves between a row's two scans): the statement line, the system
+ * postings and the record by transaction id a reversal looks up. The real domain code, fed the
+ * account's images before and after, as the stream handler feeds it.
+ */
+async function sequence(before: Account | null, accountId: string): Promise<Account> {
+  const after = await ledger.store.getAccount(accountId);
+  if (!after) throw new Error(`no account ${accountId}`);
+  const result = await sequenceChanges(
+    ledger.store,
+    [{ id: accountId, before, after }],
+    () => new Date(),
+  );
+  if (result.failed.length > 0) throw new Error(`sequencing ${accountId} failed`);
+  return after;
+}
+
 async function openWorld(): Promise<World> {
   const { deps } = ledger;
   const usd = async (owner: typeof ALICE, balance: number) =>
     (await ledger.openAccount(owner, balance)).accountId;
-  const [alice, bob, frozen, full, controlled] = await Promise.all([
-    usd(ALICE, 1000),
+  const [opened, bob, frozen, full, controlled] = await Promise.all([
+    ledger.openAccount(ALICE, 1000),
     usd(BOB, 100),
     usd(ALICE, 1000),
     usd(BOB, 0),
     usd(ALICE, 0),
   ]);
+  const alice = opened.accountId;
   const euros = (await openAccount(deps, operator, { ownerId: BOB.userId, currency: 'EUR' }))
     .accountId;
   const by = (caller: typeof ALICE, accountId: string, idempotencyKey: string) => ({
@@ -107,19 +136,36 @@ async function openWorld(): Promise<World> {
   // The domain takes any amount; only the HTTP schema caps one movement at 10^12.
   await deposit(deps, { ...by(operator, full, 'fill'), amount: MAX_BALANCE - 10 });
   await setAccountFrozen(deps, operator, { accountId: frozen, frozen: true, reason: 'matrix' });
+  // alice's deposit in the statement, 10 of it reversed and that reversal in the statement too.
+  const depositId = opened.lastMovement?.transactionId;
+  if (depositId === undefined) throw new Error('alice has no opening deposit');
+  const deposited = await sequence(null, alice);
+  const reversed = await reverseTransaction(deps, {
+    caller: operator,
+    transactionId: depositId,
+    amount: 10,
+    reason: 'matrix',
+    idempotencyKey: 'reversed',
+    requestId: 'refusal-matrix-setup',
+  });
+  await sequence(deposited, alice);
   const held = await requestPayout(deps, {
     ...by(ALICE, alice, 'held'),
     amount: 100,
     destination: 'matrix-held',
   });
   const usedKey = 'matrix-used-key';
-  await withdraw(deps, { ...by(ALICE, alice, usedKey), amount: 2 });
+  const withdrawn = await withdraw(deps, { ...by(ALICE, alice, usedKey), amount: 2 });
   const account = await ledger.store.getAccount(alice);
   if (!account || account.available + 1 > account.balance) throw new Error('no hold on alice');
   return {
     alice,
     available: account.available,
     payout: held.transaction.transactionId,
+    deposit: depositId,
+    depositLeft: reversed.reversed.remaining,
+    reversal: reversed.transaction.transactionId,
+    unsequenced: withdrawn.transaction.transactionId,
     bob,
     euros,
     frozen,
@@ -214,6 +260,13 @@ const pathAccount =
 const payoutId =
   (id: () => string): Change =>
   (request) => ({ ...request, url: request.url.replace(/\/payouts\/[^/]+$/, `/payouts/${id()}`) });
+/** The movement a reversal names in its path replaced. */
+const reversedId =
+  (id: (w: World) => string): Change =>
+  (request, w) => ({
+    ...request,
+    url: request.url.replace(/^\/transactions\/[^/]+/, `/transactions/${id(w)}`),
+  });
 const query =
   (value: string): Change =>
   (request) => ({ ...request, url: `${request.url}?${value}` });
@@ -248,6 +301,10 @@ const post = (url: string, user: User, body: unknown, key?: string): Request => 
     ...(key === undefined ? {} : { 'idempotency-key': `${key}-${ulid()}` }),
   },
   body: JSON.stringify(body),
+});
+const put = (url: string, user: User, body: unknown): Request => ({
+  ...post(url, user, body),
+  method: 'PUT',
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -471,6 +528,20 @@ const REASON_ROWS: Row[] = invalids([
   ['a numeric reason', set('reason', 42)],
 ]);
 
+/** A fee schedule's rules: each field an integer in its bounds, `min` not above `max`. */
+const FEE_RULE_ROWS: Row[] = invalids([
+  ['bps 10001 (above 100%)', set('WITHDRAWAL', { bps: 10_001 })],
+  ['bps 1.5', set('WITHDRAWAL', { bps: 1.5 })],
+  ['flat -1', set('WITHDRAWAL', { flat: -1 })],
+  ['flat "5" (a string)', set('PAYOUT', { flat: '5' })],
+  ['flat 10^12 + 1', set('PAYOUT', { flat: 1_000_000_000_001 })],
+  ['min above max', set('WITHDRAWAL', { min: 10, max: 5 })],
+  ['an unknown field in a rule', set('WITHDRAWAL', { flat: 1, percent: 2 })],
+  ['a rule that is not an object', set('PAYOUT', 5)],
+  ['a null rule', set('WITHDRAWAL', null)],
+  ['a rule for deposits (fees are for withdrawals and payouts)', set('DEPOSIT', { flat: 1 })],
+]);
+
 const b64 = (value: string): string => Buffer.from(value).toString('base64url');
 
 // ---------------------------------------------------------------------------------------------
@@ -652,7 +723,7 @@ const ROUTES: Record<string, Route> = {
         `a forged cursor: ${what}`,
         query(`cursor=${encodeURIComponent(cursor)}`),
       ]),
-      ...['r'.repeat(65), ' r', 'r ', '', 'caf\u00e9'].map((reference): [string, Change] => [
+      ...['r'.repeat(37), ' r', 'r ', '', 'caf\u00e9'].map((reference): [string, Change] => [
         `reference=${JSON.stringify(reference)}`,
         query(`reference=${encodeURIComponent(reference)}`),
       ]),
@@ -677,6 +748,66 @@ const ROUTES: Record<string, Route> = {
     serves: 'operators',
     valid: () => get('/ledger/summary', 'ops'),
     rows: [],
+  },
+  getFees: {
+    serves: 'reader',
+    valid: (w) => get(`/accounts/${w.alice}/fees`, 'alice'),
+    rows: [],
+  },
+  setFees: {
+    serves: 'operators',
+    // On the account no row moves money on: a fee set by the last request changes nothing else.
+    valid: (w) =>
+      put(`/accounts/${w.controlled}/fees`, 'ops', {
+        WITHDRAWAL: { flat: 25, bps: 100, min: 30, max: 500 },
+        PAYOUT: {},
+        reason: 'matrix',
+      }),
+    rows: [...FEE_RULE_ROWS, ...REASON_ROWS],
+  },
+  reverseTransaction: {
+    serves: 'operators',
+    valid: (w) =>
+      post(`/transactions/${w.deposit}/reversals`, 'ops', { amount: 1, reason: 'matrix' }, 'rev'),
+    rows: [
+      // The amount is optional (the rest of the original), so only the malformed ones.
+      ...AMOUNT_ROWS.filter((row) => row.what.startsWith('amount ')),
+      ...REASON_ROWS,
+      ...invalids([
+        ['allowNegative "true" (a string)', set('allowNegative', 'true')],
+        ['allowNegative 1', set('allowNegative', 1)],
+        ['a currency (the original decides it)', set('currency', 'USD')],
+      ]),
+      ...refusals(404, 'TRANSACTION_NOT_FOUND', [
+        ['a transaction id that names no movement', reversedId(() => ulid())],
+        ['a transaction id that is not a ULID', reversedId(() => 'not-a-transaction')],
+        ['a withdrawal committed, not in the statement yet', reversedId((w) => w.unsequenced)],
+        ['a payout still held (not posted)', reversedId((w) => w.payout)],
+      ]),
+      refused(
+        'a reversal (not reversed in turn)',
+        422,
+        'NOT_REVERSIBLE',
+        reversedId((w) => w.reversal),
+      ),
+      refused(
+        'taking back more than is available (a payout holds part of it)',
+        409,
+        'INSUFFICIENT_FUNDS',
+        field('amount', (w) => w.available + 1),
+        { recorded: true },
+      ),
+      refused(
+        'one more than is left of the original, even with allowNegative',
+        422,
+        'REVERSAL_EXCEEDS_ORIGINAL',
+        both(
+          field('amount', (w) => w.depositLeft + 1),
+          set('allowNegative', true),
+        ),
+        { recorded: true },
+      ),
+    ],
   },
   setWithdrawalSwitch: {
     serves: 'operators',

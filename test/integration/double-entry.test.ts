@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { auditLedger } from '../../lib/audit/ledger-audit';
 import { transfer, withdraw } from '../../lib/domain/movements';
-import { systemShardPartitions } from '../../lib/persistence/keys';
+import { statementLineKey, systemShardPartitions } from '../../lib/persistence/keys';
 import { createTestLedger, customer, type TestLedger } from '../support/ledger';
 
 const alice = customer('alice');
@@ -59,7 +59,33 @@ it('the audit reports a system account whose shards no longer hold its postings'
 
   const audit = await auditLedger(ledger.client, ledger.tableName);
   expect(audit.ok).toBe(false);
+  // The shard and the whole ledger: customers and system accounts no longer sum to zero.
   expect(audit.system.problems).toEqual([
     `system account funding USD: ${funding + 1}, its postings sum to ${funding}`,
+    expect.stringMatching(/^USD: customers \d+ \+ system accounts -\d+ = 1, not 0$/),
   ]);
+});
+
+it('the audit reports a transaction whose postings do not sum to zero, and a ledger that does not', async () => {
+  const a = await ledger.openAccount(alice, 400);
+  const { transaction } = await withdraw(ledger.deps, request(a.accountId, 100, 'w-sum'));
+  await ledger.drain();
+  // The line now claims a type whose other side is a customer's: its clearing leg vanishes.
+  const [line] = await ledger.statement(a.accountId);
+  await ledger.doc.send(
+    new UpdateCommand({
+      TableName: ledger.tableName,
+      Key: statementLineKey(a.accountId, line?.sequence ?? 0),
+      UpdateExpression: 'SET #type = :type',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: { ':type': 'TRANSFER_OUT' },
+    }),
+  );
+
+  const audit = await auditLedger(ledger.client, ledger.tableName);
+
+  expect(audit.ok).toBe(false);
+  expect(audit.system.problems).toContain(
+    `transaction ${transaction.transactionId} posts -100 USD, not 0`,
+  );
 });

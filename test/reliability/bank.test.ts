@@ -49,6 +49,12 @@ describe('the bank run (npm run check:bank)', () => {
       // Double entry: the system accounts hold exactly the postings of every line, USD moved.
       expect(r.audit.system).toMatchObject({ judged: true, problems: [] });
       expect(r.audit.system.balances.USD?.funding).toBeLessThan(0);
+      // Fees were charged (revenue), an operator reversed movements, and all accounts sum to 0.
+      expect(r.audit.system.balances.USD?.revenue).toBeGreaterThan(0);
+      expect(r.reversals?.committed).toBeGreaterThan(0);
+      expect(r.reversals?.answers.REVERSAL_EXCEEDS_ORIGINAL).toBeGreaterThan(0);
+      const usd = r.audit.system.totals.USD;
+      expect(usd && usd.customers + usd.system).toBe(0);
       process.stderr.write(`${report.split('\n').slice(0, 3).join('\n')}\n`);
     },
     13 * 60_000,

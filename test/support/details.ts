@@ -16,7 +16,11 @@ export const DETAILS_AT_BOUNDS: Required<MovementDetails> = {
 
 /** Each detail one character (or one entry) past its bound, with the field it names. */
 export const ONE_PAST_BOUNDS: Array<[what: string, field: string, details: MovementDetails]> = [
-  ['a reference of 65 characters', 'reference', { reference: 'r'.repeat(B.referenceLength + 1) }],
+  [
+    `a reference of ${B.referenceLength + 1} characters`,
+    'reference',
+    { reference: 'r'.repeat(B.referenceLength + 1) },
+  ],
   [
     'a description of 141 characters',
     'description',

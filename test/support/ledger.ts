@@ -1,3 +1,4 @@
+import { FeeCache } from '../../lib/domain/fees';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -113,6 +114,7 @@ export async function createTestLedger(
     now: () => new Date(),
     idempotencyTtlSeconds: 86_400,
     // Read on every withdrawal in tests, so a flip is seen at once.
+    feeCache: new FeeCache(),
     withdrawalSwitch: new WithdrawalSwitch(store, 0),
     metrics: noMetrics,
     payoutHoldSeconds: 300,

@@ -17,17 +17,24 @@ import {
   type MovementWriteResult,
   type PayoutResolution,
   type PendingEntry,
+  type Reversal,
+  type ReversalWrite,
   type StatementLine,
+  type StoredFees,
+  type TransactionRecordView,
   SYSTEM_ACCOUNTS,
   type SystemAccount,
   type SystemLedgerStore,
 } from '../../lib/domain/ports';
 import {
+  chargedOf,
   detailsMarkOf,
+  reversalDetailsOf,
   type Account,
   type ControlChange,
   type LedgerEntry,
   type MovementDetails,
+  type MovementType,
   type Payout,
 } from '../../lib/domain/types';
 import { openPayoutIndexAttributes, openPayoutShards } from '../../lib/persistence/keys';
@@ -104,6 +111,10 @@ class Tables {
   readonly applied = new Map<string, number>();
   /** By (currency, system account): the shards' sum (the fake keeps no shards). */
   readonly system = new Map<string, number>();
+  /** Posted movements by transaction id, with their reversals. */
+  readonly transactions = new Map<string, TransactionRecordView>();
+  /** By account: its fee schedule and last change (the version is on the account too). */
+  readonly fees = new Map<string, StoredFees>();
   withdrawals: { paused: boolean; changed: ControlChange } | undefined;
 
   account(accountId: string): Account {
@@ -132,6 +143,8 @@ export function memoryLedgerStore(options: MemoryStoreOptions = {}): MemoryLedge
     ...statementPorts(tables),
     ...controlPorts(tables),
     ...systemPorts(tables),
+    ...feePorts(tables),
+    ...transactionPorts(tables),
   };
   return {
     ...instrumented(ports),
@@ -253,11 +266,13 @@ function writeMovement(tables: Tables, movement: MovementWrite): MovementWriteRe
     throw new Error('a movement cannot update one account twice');
   }
   const refused = sides.map(
-    ({ condition }) => !meets(tables.accounts.get(condition.accountId), condition, movement.amount),
+    ({ condition, entry }) =>
+      !meets(tables.accounts.get(condition.accountId), condition, chargedOf(entry)),
   );
   const marker = tables.markers.get(pair(movement.accountId, movement.idempotencyKey));
-  if (refused.includes(true) || marker !== undefined) {
-    return cancellation(tables, sides, refused, marker);
+  const reversal = reversalRefused(tables, movement);
+  if (refused.includes(true) || marker !== undefined || reversal !== undefined) {
+    return { ...cancellation(tables, sides, refused, marker), ...reversal };
   }
   if (movement.payout && tables.payouts.has(pair(movement.accountId, movement.transactionId))) {
     // No condition the adapter reads failed: it rethrows the cancellation as the bug it is.
@@ -267,8 +282,23 @@ function writeMovement(tables: Tables, movement: MovementWrite): MovementWriteRe
   return { committed: true };
 }
 
+/** The reversal's cap, as the adapter's condition on the reversed movement's record. */
+function reversalRefused(
+  tables: Tables,
+  movement: MovementWrite,
+): { reversalRefused: { reversed: number } | null } | undefined {
+  const reversal = movement.reversal;
+  if (reversal === undefined) return undefined;
+  const record = tables.transactions.get(reversal.reversalOf);
+  if (record === undefined) return { reversalRefused: null };
+  if (record.reversed + movement.amount > reversal.originalAmount) {
+    return { reversalRefused: { reversed: record.reversed } };
+  }
+  return undefined;
+}
+
 function sidesOf(movement: MovementWrite): Side[] {
-  const { account, counterparty, payout } = movement;
+  const { account, counterparty, payout, reversal } = movement;
   const common = {
     transactionId: movement.transactionId,
     amount: movement.amount,
@@ -284,6 +314,8 @@ function sidesOf(movement: MovementWrite): Side[] {
       idempotencyKey: movement.idempotencyKey,
       ...(counterparty ? { counterpartyAccountId: counterparty.accountId } : {}),
       ...(payout ? { status: 'PENDING', destination: payout.destination } : {}),
+      ...(movement.fee ? { fee: movement.fee } : {}),
+      ...(reversal ? reversalDetails(reversal, reversal.reversedType) : {}),
     },
   };
   if (counterparty === undefined) return [own];
@@ -297,10 +329,20 @@ function sidesOf(movement: MovementWrite): Side[] {
         ...entry,
         idempotencyKey: movement.transactionId,
         counterpartyAccountId: account.accountId,
+        ...(reversal?.counterpartyReversedType
+          ? reversalDetails(reversal, reversal.counterpartyReversedType)
+          : {}),
       },
     },
   ];
 }
+
+const reversalDetails = (reversal: ReversalWrite, reversedType: MovementType) =>
+  reversalDetailsOf({
+    reversalOf: reversal.reversalOf,
+    reversedType,
+    ...(reversal.negativeAllowed ? { negativeAllowed: true } : {}),
+  });
 
 /** The account item's condition: it exists, has the funds or the room, and fits the rest. */
 function meets(account: Account | undefined, condition: AccountCondition, amount: number): boolean {
@@ -308,9 +350,12 @@ function meets(account: Account | undefined, condition: AccountCondition, amount
   const funded =
     condition.effect === 'credit'
       ? account.balance <= Number.MAX_SAFE_INTEGER - amount
-      : account.available >= amount;
+      : condition.allowNegative === true || account.available >= amount;
+  const priced =
+    condition.feeVersion === undefined || condition.feeVersion === (account.feeVersion ?? 0);
   return (
     funded &&
+    priced &&
     !(condition.frozenBlocks && account.frozen === true) &&
     (condition.requiredOwnerId === undefined || account.ownerId === condition.requiredOwnerId) &&
     (condition.currency === undefined || account.currency === condition.currency)
@@ -356,6 +401,15 @@ function commit(tables: Tables, movement: MovementWrite, sides: Side[]): void {
       ...(metadata !== undefined ? { metadata } : {}),
     });
   }
+  const record = movement.reversal && tables.transactions.get(movement.reversal.reversalOf);
+  if (record) {
+    record.reversed += movement.amount;
+    record.reversals.push({
+      transactionId: movement.transactionId,
+      amount: movement.amount,
+      reason: movement.reversal?.reason ?? '',
+    });
+  }
   tables.markers.set(pair(movement.accountId, movement.idempotencyKey), markerOf(movement));
 }
 
@@ -368,7 +422,8 @@ function applied(
   effect: AccountCondition['effect'],
   entry: PendingEntry,
 ): Account {
-  const { amount, createdAt: updatedAt } = entry;
+  const { createdAt: updatedAt } = entry;
+  const amount = chargedOf(entry);
   if (effect === 'hold') {
     return {
       ...account,
@@ -426,7 +481,7 @@ function resolvePayout(tables: Tables, payout: Payout, resolution: PayoutResolut
   if (record?.status !== 'PENDING') return false;
   const account = tables.accounts.get(payout.accountId);
   const entry = tables.pending.get(key);
-  if (account === undefined || account.pending < payout.amount || entry === undefined) {
+  if (account === undefined || account.pending < chargedOf(payout) || entry === undefined) {
     throw new Error(`payout ${payout.transactionId} is PENDING but its hold is not there`);
   }
   const posted = resolution.status === 'POSTED';
@@ -445,7 +500,7 @@ function resolvePayout(tables: Tables, payout: Payout, resolution: PayoutResolut
 
 /** Posting takes the held amount out of the balance; voiding makes it available again. */
 function released(account: Account, payout: Payout, resolution: PayoutResolution): Account {
-  const { amount } = payout;
+  const amount = chargedOf(payout);
   const posted = resolution.status === 'POSTED';
   return {
     ...account,
@@ -457,7 +512,8 @@ function released(account: Account, payout: Payout, resolution: PayoutResolution
     lastMovement: {
       transactionId: payout.transactionId,
       type: 'PAYOUT',
-      amount,
+      amount: payout.amount,
+      ...(payout.fee ? { fee: payout.fee } : {}),
       idempotencyKey: payout.idempotencyKey,
       createdAt: payout.createdAt,
       status: resolution.status,
@@ -582,6 +638,53 @@ function systemPorts(tables: Tables): SystemLedgerStore {
         if (known !== undefined) (balances[currency] ??= {})[known] = balance;
       }
       return balances;
+    },
+  };
+}
+
+/** Fee schedules: on the account, the last change beside it. */
+function feePorts(tables: Tables): Pick<LedgerStore, 'setFees' | 'getFees'> {
+  return {
+    async setFees(accountId, schedule, { id: _id, ...changed }) {
+      const account = tables.accounts.get(accountId);
+      if (account === undefined) return null;
+      const fees: StoredFees = { version: (account.feeVersion ?? 0) + 1, schedule, changed };
+      tables.accounts.set(accountId, { ...account, feeVersion: fees.version });
+      tables.fees.set(accountId, stored(fees));
+      return stored(fees);
+    },
+    async getFees(accountId) {
+      return copyOrNull(tables.fees.get(accountId));
+    },
+  };
+}
+
+/** Posted movements by id; a record's reversals are left alone when it is written again. */
+function transactionPorts(
+  tables: Tables,
+): Pick<LedgerStore, 'recordTransactions' | 'getTransaction' | 'reversalsOf'> {
+  return {
+    async recordTransactions(records) {
+      for (const record of records) {
+        const known = tables.transactions.get(record.transactionId);
+        tables.transactions.set(record.transactionId, {
+          reversed: 0,
+          reversals: [],
+          ...known,
+          ...stored(record),
+        });
+      }
+    },
+    async getTransaction(transactionId) {
+      return copyOrNull(tables.transactions.get(transactionId));
+    },
+    async reversalsOf(transactionIds) {
+      const found = new Map<string, Reversal[]>();
+      for (const id of transactionIds) {
+        const reversals = tables.transactions.get(id)?.reversals ?? [];
+        if (reversals.length > 0) found.set(id, stored(reversals));
+      }
+      return found;
     },
   };
 }

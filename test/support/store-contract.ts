@@ -15,6 +15,7 @@ import {
   type MovementWrite,
   type RefusedMarker,
   type StatementLine,
+  type TransactionRecord,
 } from '../../lib/domain/ports';
 import type { Account, MovementType, Payout } from '../../lib/domain/types';
 
@@ -131,6 +132,7 @@ export const markerOf = (movement: MovementWrite): CommittedMarker => ({
   transactionId: movement.transactionId,
   type: movement.type,
   amount: movement.amount,
+  ...(movement.fee ? { fee: movement.fee } : {}),
   ...(movement.counterparty ? { counterpartyAccountId: movement.counterparty.accountId } : {}),
 });
 
@@ -182,6 +184,8 @@ export function ledgerStoreContract(subject: StoreUnderContract): void {
   describe('operator controls', () => controlCases(store, existing));
   describe('system accounts', () => systemCases(store));
   describe('movement details', () => detailsCases(store, existing));
+  describe('fee schedules', () => feeCases(store, existing));
+  describe('reversals', () => reversalCases(store, existing));
 }
 
 type Store = () => LedgerStore;
@@ -863,5 +867,120 @@ function detailsCases(store: Store, existing: Existing): void {
     expect(await store().listStatementByReference(account.accountId, 'c', 5)).toEqual([]);
     // The index's key is not the line's: the statement reads the lines as they were written.
     expect(await store().listStatement(account.accountId, 10)).toEqual([...lines].reverse());
+  });
+}
+
+function feeCases(store: Store, existing: Existing): void {
+  const change = (reason: string) => ({ id: nextId(), by: 'ops', at: NOW, reason });
+
+  it("sets a fee schedule beside the account, moving the account's version up, with its last change", async () => {
+    const account = await existing();
+    await expect(store().getFees(account.accountId)).resolves.toBeNull();
+
+    await store().setFees(account.accountId, { WITHDRAWAL: { flat: 5 } }, change('first'));
+    const second = await store().setFees(account.accountId, { PAYOUT: { bps: 20 } }, change('new'));
+
+    const expected = {
+      version: 2,
+      schedule: { PAYOUT: { bps: 20 } },
+      changed: { by: 'ops', at: NOW, reason: 'new' },
+    };
+    expect(second).toEqual(expected);
+    await expect(store().getFees(account.accountId)).resolves.toEqual(expected);
+    // The account item carries the version only: its size does not grow with the schedule.
+    await expect(store().getAccount(account.accountId)).resolves.toEqual({
+      ...account,
+      feeVersion: 2,
+    });
+    await expect(store().setFees(nextId(), {}, change('typo'))).resolves.toBeNull();
+  });
+
+  it('commits a debit of amount + fee priced with the version in force, and refuses another version', async () => {
+    const account = await existing(accountOf({ feeVersion: 1 }));
+    const priced = (feeVersion: number): MovementWrite => {
+      const movement = debit(account, 100);
+      return { ...movement, fee: 7, account: { ...movement.account, feeVersion } };
+    };
+
+    const stale = await store().writeMovement(priced(0));
+    expect(stale).toMatchObject({ committed: false, accountRefused: true, account });
+    await expect(store().writeMovement(priced(1))).resolves.toEqual({ committed: true });
+
+    expect(await store().getAccount(account.accountId)).toMatchObject({
+      balance: 893,
+      available: 893,
+      lastMovement: { amount: 100, fee: 7 },
+    });
+  });
+}
+
+function reversalCases(store: Store, existing: Existing): void {
+  const recordOf = (account: Account, amount: number): TransactionRecord => ({
+    transactionId: nextId(),
+    accountId: account.accountId,
+    type: 'DEPOSIT',
+    amount,
+    currency: account.currency,
+  });
+  const reversalOf = (account: Account, original: TransactionRecord, amount: number) => {
+    const movement = movementOf(account, 'REVERSAL_OUT', amount, {
+      effect: 'debit',
+      frozenBlocks: false,
+    });
+    const reversal = {
+      reversalOf: original.transactionId,
+      reversedType: original.type,
+      reason: 'dispute',
+      originalAmount: original.amount,
+    };
+    return { ...movement, reversal };
+  };
+
+  it('records a posted movement by id, and writing it again leaves its reversals as they are', async () => {
+    const account = await existing();
+    const original = recordOf(account, 300);
+    await store().recordTransactions([original]);
+    const first = reversalOf(account, original, 100);
+    await expect(store().writeMovement(first)).resolves.toEqual({ committed: true });
+
+    await store().recordTransactions([original]);
+
+    const reversals = [{ transactionId: first.transactionId, amount: 100, reason: 'dispute' }];
+    await expect(store().getTransaction(original.transactionId)).resolves.toEqual({
+      ...original,
+      reversed: 100,
+      reversals,
+    });
+    await expect(store().reversalsOf([original.transactionId, nextId()])).resolves.toEqual(
+      new Map([[original.transactionId, reversals]]),
+    );
+    await expect(store().getTransaction(nextId())).resolves.toBeNull();
+  });
+
+  it('refuses the reversal that would pass the original, saying what was reversed, and writes nothing', async () => {
+    const account = await existing();
+    const original = recordOf(account, 300);
+    await store().recordTransactions([original]);
+    await store().writeMovement(reversalOf(account, original, 250));
+
+    const over = reversalOf(account, original, 51);
+    await expect(store().writeMovement(over)).resolves.toMatchObject({
+      committed: false,
+      reversalRefused: { reversed: 250 },
+    });
+    await expect(store().writeMovement(reversalOf(account, original, 50))).resolves.toEqual({
+      committed: true,
+    });
+    expect((await store().getAccount(account.accountId))?.balance).toBe(1_000 - 300);
+  });
+
+  it('refuses a reversal of a movement with no record, as not found', async () => {
+    const account = await existing();
+    const unknown = reversalOf(account, recordOf(account, 10), 10);
+    await expect(store().writeMovement(unknown)).resolves.toMatchObject({
+      committed: false,
+      reversalRefused: null,
+    });
+    expect((await store().getAccount(account.accountId))?.balance).toBe(1_000);
   });
 }

@@ -121,7 +121,17 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
     // Query: a replay reads its movement's statement line among the newest.
     Withdraw: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     Deposit: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    // BatchGetItem: the reversals of the page's movements, from their records,
+    // and the details items (description, metadata) of its entries.
     ListTransactions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+    GetFees: ['dynamodb:GetItem'],
+    SetFees: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    ReverseTransaction: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ],
     FreezeAccount: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     UnfreezeAccount: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     GetWithdrawalSwitch: ['dynamodb:GetItem'],
@@ -276,6 +286,7 @@ describe('the HTTP API', () => {
       'POST /accounts/{accountId}/deposits',
       'POST /transfers',
       'POST /accounts/{accountId}/payouts',
+      'POST /transactions/{transactionId}/reversals',
     ];
     expect(Object.keys(routes).sort()).toEqual([...money].sort());
     const routeKeys = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);

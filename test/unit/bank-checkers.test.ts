@@ -194,7 +194,8 @@ function chain(...entries: LedgerEntry[]): LedgerEntry[] {
   let balance = 0;
   return entries.map((e, index) => {
     if (e.status === 'POSTED')
-      balance += e.type === 'DEPOSIT' || e.type === 'TRANSFER_IN' ? e.amount : -e.amount;
+      balance +=
+        e.type === 'DEPOSIT' || e.type === 'TRANSFER_IN' ? e.amount : -(e.amount + (e.fee ?? 0));
     return { ...e, sequence: index + 1, balanceAfter: balance };
   });
 }
@@ -435,6 +436,7 @@ describe('verify: the run’s history against the ledger', () => {
       INVARIANTS.funds,
       INVARIANTS.exact,
       INVARIANTS.fresh,
+      INVARIANTS.fees,
     ]) {
       expect({ invariant, checked: (result.checks[invariant] ?? 0) > 0 }).toEqual({
         invariant,
@@ -605,6 +607,26 @@ describe('verify: the run’s history against the ledger', () => {
 
     expect(invariantsOf(result)).toEqual(new Set([INVARIANTS.funds]));
     expect(result.violations).toHaveLength(1);
+  });
+
+  it('reports a withdrawal charged another fee than its account’s schedule sets (fees)', () => {
+    const deposit = opening(1, A, 1000);
+    const withdrawal = op({
+      id: 2,
+      account: A,
+      type: 'WITHDRAWAL',
+      amount: 300,
+      answer: { fee: 5 },
+    });
+    withdrawal.fee = 5; // what the schedule charges on 300
+    const lines = chain(entryOf(deposit), entryOf(withdrawal, { fee: 7 }));
+
+    const result = verify([deposit, withdrawal], [], [stateOf(A, lines)]);
+
+    expect(invariantsOf(result)).toEqual(new Set([INVARIANTS.fees]));
+    expect(result.violations[0]?.detail).toBe(
+      'WITHDRAWAL 300 should cost a fee of 5: its entry says 7, its answers 5',
+    );
   });
 
   it('reports a balance read after an acknowledged withdrawal that still shows the balance before it (no stale read)', () => {

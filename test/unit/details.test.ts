@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DETAILS_BOUNDS } from '../../lib/domain/details';
 import { IdempotencyKeyReusedError, ValidationError } from '../../lib/domain/errors';
+import { FeeCache } from '../../lib/domain/fees';
 import { listTransactions } from '../../lib/domain/history';
 import * as money from '../../lib/domain/movements';
 import type { MovementDeps, MovementRequest } from '../../lib/domain/movements';
@@ -45,7 +46,7 @@ describe('the details a money request may carry, at their bounds and one past th
   });
 
   it.each([
-    ['a reference of 64 characters', { reference: 'r'.repeat(64) }],
+    ['a reference of 36 characters', { reference: 'r'.repeat(36) }],
     ['a reference of 1 character', { reference: 'r' }],
     ['a reference with spaces inside', { reference: 'INV 2026 / 42' }],
     ['a description of 140 ASCII characters', { description: 'd'.repeat(140) }],
@@ -95,8 +96,8 @@ describe('the details a money request may carry, at their bounds and one past th
   it('checks the reference of a history lookup the same way', () => {
     expect(referenceOf({})).toBeUndefined();
     expect(referenceOf({ reference: atBounds.reference })).toBe(atBounds.reference);
-    expect(() => referenceOf({ reference: 'r'.repeat(65) })).toThrow(ValidationError);
-    expect(() => referenceOf({ reference: ' r' })).toThrow(/^reference must be 1-64/);
+    expect(() => referenceOf({ reference: 'r'.repeat(37) })).toThrow(ValidationError);
+    expect(() => referenceOf({ reference: ' r' })).toThrow(/^reference must be 1-36/);
     expect(() => referenceOf({ reference: '' })).toThrow(ValidationError);
   });
 });
@@ -163,6 +164,7 @@ function ledger() {
     sleep: async () => undefined,
     withdrawalSwitch: { isPaused: async () => false, cacheMs: 5000 },
     metrics: noMetrics,
+    feeCache: new FeeCache(),
     payoutHoldSeconds: 600,
   };
   /** The sequencer's work for the accounts' last movements: their statement lines. */

@@ -12,11 +12,13 @@ import { loadOpenApi } from '../support/openapi';
 import {
   accountControlKey,
   accountKey,
+  feesKey,
   markerKey,
   ownerLinkKey,
   payoutKey,
   pendingEntryKey,
   statementLineKey,
+  transactionRecordKey,
   withdrawalSwitchKey,
 } from '../../lib/persistence/keys';
 import { contractErrorCodes, contractRoutes } from '../reliability/bank/contract';
@@ -109,6 +111,14 @@ function sampleOf(route: string): FuzzCase[] {
   return samples.get(route) ?? [];
 }
 
+// Each route sampled on its own, so a route added elsewhere cannot starve a rare case of another.
+const some = (route: string, predicate: (c: FuzzCase) => boolean): boolean =>
+  sampleOf(route).some(predicate);
+const has = (c: FuzzCase, what: RegExp): boolean => c.invalid.some((i) => what.test(i));
+/** A fault the service finds late, alone in its request (so it is the one answered). */
+const alone = (route: string, what: RegExp, code: string): boolean =>
+  some(route, (c) => c.invalid.length === 1 && has(c, what) && c.allowed.includes(code));
+
 describe('the fuzz model', () => {
   it('has a model of every route of openapi.yaml and of serverless.yml', () => {
     const routes = openapiRoutes();
@@ -186,10 +196,6 @@ describe('the fuzz model', () => {
   });
 
   it('covers the identities and faults each route has', () => {
-    // Each route sampled on its own, so a route added elsewhere cannot starve a rare case here.
-    const some = (route: string, predicate: (c: FuzzCase) => boolean): boolean =>
-      sampleOf(route).some(predicate);
-    const has = (c: FuzzCase, what: RegExp): boolean => c.invalid.some((i) => what.test(i));
     // Operators' routes: a customer is FORBIDDEN, also on their own account.
     for (const route of [
       'POST /accounts/{accountId}/freeze',
@@ -198,6 +204,8 @@ describe('the fuzz model', () => {
       'GET /controls/withdrawals',
       'GET /ledger/summary',
       'POST /accounts',
+      'PUT /accounts/{accountId}/fees',
+      'POST /transactions/{transactionId}/reversals',
     ]) {
       expect(some(route, (c) => has(c, /^a customer /) && c.allowed.includes('FORBIDDEN'))).toBe(
         true,
@@ -239,8 +247,6 @@ describe('the fuzz model', () => {
     expect(some('POST /accounts/{accountId}/payouts', (c) => has(c, /^destination /))).toBe(true);
     expect(some('POST /accounts/{accountId}/payouts', (c) => has(c, /^an operator /))).toBe(true);
     // Faults the service finds late, each alone in its request (so it is the one answered).
-    const alone = (route: string, what: RegExp, code: string): boolean =>
-      some(route, (c) => c.invalid.length === 1 && has(c, what) && c.allowed.includes(code));
     expect(
       alone(
         'POST /accounts/{accountId}/withdrawals',
@@ -287,6 +293,51 @@ describe('the fuzz model', () => {
       );
       expect(fc.sample(model.bad, { numRuns: 300, seed: 7 }).filter(accepted)).toEqual([]);
     }
+  });
+
+  it('sets fee schedules and reverses movements only in forms that are refused', () => {
+    // Fee schedules: read by the owner or an operator, set by operators.
+    const FEES = 'PUT /accounts/{accountId}/fees';
+    expect(some('GET /accounts/{accountId}/fees', (c) => c.expectOk)).toBe(true);
+    expect(
+      some('GET /accounts/{accountId}/fees', (c) => has(c, /^bob reading on alice's account$/)),
+    ).toBe(true);
+    expect(some(FEES, (c) => c.request.method === 'PUT' && c.mutating)).toBe(true);
+    expect(alone(FEES, /^a customer setting fees \(their own account\)$/, 'FORBIDDEN')).toBe(true);
+    expect(alone(FEES, /^(WITHDRAWAL|PAYOUT): min \d+ above max \d+$/, 'VALIDATION_ERROR')).toBe(
+      true,
+    );
+    expect(alone(FEES, /^(WITHDRAWAL|PAYOUT)\.(flat|bps|min|max) /, 'VALIDATION_ERROR')).toBe(true);
+    expect(some(FEES, (c) => has(c, /^(WITHDRAWAL|PAYOUT)\.bps \d{5,}$/))).toBe(true);
+    expect(alone(FEES, /^(WITHDRAWAL|PAYOUT): unknown field /, 'VALIDATION_ERROR')).toBe(true);
+    expect(alone(FEES, /^unknown field "DEPOSIT"$/, 'VALIDATION_ERROR')).toBe(true);
+    expect(alone(FEES, /^no reason$/, 'VALIDATION_ERROR')).toBe(true);
+    expect(alone(FEES, /^no such account$/, 'ACCOUNT_NOT_FOUND')).toBe(true);
+    expect(alone(FEES, /^token: /, 'UNAUTHORIZED')).toBe(true);
+    // Reversals: operators only, of a real movement now and then, always refused.
+    const REVERSE = 'POST /transactions/{transactionId}/reversals';
+    const real = [ALICE_PAYOUT, BOB_PAYOUT, '01JWITHDRAWA0000000000000A'];
+    const onReal = (c: FuzzCase): boolean =>
+      real.some((id) => c.request.target === `/transactions/${id}/reversals`);
+    expect(alone(REVERSE, /^a customer reversing a movement$/, 'FORBIDDEN')).toBe(true);
+    expect(alone(REVERSE, /^no such transaction$/, 'TRANSACTION_NOT_FOUND')).toBe(true);
+    expect(alone(REVERSE, /^transaction id /, 'TRANSACTION_NOT_FOUND')).toBe(true);
+    // Faults found once the movement is looked up: on a real one, alone.
+    const aloneOnReal = (what: RegExp, code: string): boolean =>
+      some(
+        REVERSE,
+        (c) => onReal(c) && c.invalid.length === 1 && has(c, what) && c.allowed.includes(code),
+      );
+    expect(aloneOnReal(/^no Idempotency-Key$/, 'IDEMPOTENCY_KEY_REQUIRED')).toBe(true);
+    expect(aloneOnReal(/far above the original$/, 'REVERSAL_EXCEEDS_ORIGINAL')).toBe(true);
+    expect(alone(REVERSE, /^allowNegative /, 'VALIDATION_ERROR')).toBe(true);
+    expect(alone(REVERSE, /^amount (?!\d+, far above)/, 'VALIDATION_ERROR')).toBe(true);
+    // A real movement, answered as not reversible or not in the statement yet: never a fault.
+    expect(
+      sampleOf(REVERSE)
+        .filter(onReal)
+        .every((c) => c.invalid.length > 0 && c.allowed.includes('NOT_REVERSIBLE')),
+    ).toBe(true);
   });
 
   it('generates the same requests from the same seed', async () => {
@@ -762,6 +813,80 @@ describe('the state comparison', () => {
     );
     expect(compareSnapshots(snapshot(done), snapshot(later)).unexplained).toEqual([
       expect.stringMatching(/^payout PAYOUT#01JACCOUNTB.*status "VOIDED" -> "POSTED"/),
+    ]);
+  });
+});
+
+describe('the state comparison, fees and reversals', () => {
+  it('accepts a payout posted with the fee it held', () => {
+    const held = [
+      account(A, { balance: 1000, pending: 305, available: 695, version: 5 }),
+      payout(A, P1, { fee: 5 }),
+    ];
+    const posted = [
+      account(A, {
+        balance: 695,
+        pending: 0,
+        available: 695,
+        version: 6,
+        updatedAt: T1,
+        lastMovement: { transactionId: P1, type: 'PAYOUT', amount: 300, fee: 5, status: 'POSTED' },
+      }),
+      payout(A, P1, { fee: 5, status: 'POSTED', updatedAt: T1, attempts: 1 }),
+      line(A, 6, {
+        transactionId: P1,
+        type: 'PAYOUT',
+        amount: 300,
+        fee: 5,
+        balanceAfter: 695,
+        status: 'POSTED',
+      }),
+    ];
+    expect(compareSnapshots(snapshot(held), snapshot(posted)).unexplained).toEqual([]);
+  });
+
+  it('reports a fee schedule a refused request set', () => {
+    const ak = accountKey(A);
+    const change = { by: 'ops-sub', at: T1, reason: 'fuzz' };
+    const after = [
+      ...changed(backgroundOnly(), ak.pk, ak.sk, { feeVersion: 1 }),
+      item(feesKey(A), { version: 1, schedule: { WITHDRAWAL: { flat: 5 } }, ...change }),
+      item(accountControlKey(A, T1, 'c2'), { accountId: A, action: 'SET_FEES', ...change }),
+    ];
+    expect(compare(after).unexplained).toEqual([
+      expect.stringMatching(/^account ACCOUNT#01JACCOUNTA.*feeVersion \(none\) -> 1/),
+      expect.stringMatching(/^freeze record CONTROL#01JACCOUNTA.*a new "SET_FEES" of /),
+      expect.stringMatching(/^freeze record CONTROL#01JACCOUNTA0+ FEES: /),
+    ]);
+  });
+
+  const record = (tx: string, fields: Record<string, unknown> = {}): Item =>
+    item(transactionRecordKey(tx), {
+      transactionId: tx,
+      accountId: A,
+      type: 'WITHDRAWAL',
+      amount: 50,
+      currency: 'USD',
+      ...fields,
+    });
+
+  it('accepts the record the sequencer writes for a movement from before', () => {
+    const result = compare([...backgroundOnly(), record(W1)]);
+    expect(result.unexplained).toEqual([]);
+    expect(result.explained).toMatchObject({ 'transaction records written': 1 });
+  });
+
+  it('reports a record a reversal counted on', () => {
+    const before = [...beforeFuzz(), record(W1)];
+    const after = [...backgroundOnly(), record(W1, { reversed: 10 })];
+    expect(compareSnapshots(snapshot(before), snapshot(after)).unexplained).toEqual([
+      expect.stringMatching(/^transaction record TXN#01JWITHDRAW.*reversed \(none\) -> 10/),
+    ]);
+  });
+
+  it('reports a record of a transaction that did not exist before', () => {
+    expect(compare([...backgroundOnly(), record(NEW)]).unexplained).toEqual([
+      expect.stringMatching(/^transaction record TXN#01JNEWTX.*did not exist before the fuzz/),
     ]);
   });
 });

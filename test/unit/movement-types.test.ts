@@ -29,12 +29,13 @@ describe('the movement types table', () => {
   });
 
   it.each(rows.filter(([, rule]) => rule.counterparty !== null))(
-    "names as %s's counterparty a type with a row, started by nobody, moving money the other way",
+    "names as %s's counterparty a type with a row, started by nobody or by the same initiator, moving money the other way",
     (_type, rule) => {
       const other = MOVEMENT_RULES[rule.counterparty as MovementType];
 
       expect(other).toBeDefined();
-      expect(other.initiator).toBe('counterparty');
+      // A reversal's other side (a transfer's destination) is also a reversal of its own.
+      expect(['counterparty', rule.initiator]).toContain(other.initiator);
       expect(other.direction).not.toBe(rule.direction);
       expect(other.counterparty).toBeNull();
     },
@@ -47,12 +48,20 @@ describe('the movement types table', () => {
     },
   );
 
-  it('credits deposits and incoming transfers; debits withdrawals, outgoing transfers and payouts', () => {
+  it('credits deposits, incoming transfers and refunding reversals; debits the others', () => {
     const credited = MOVEMENT_TYPES.filter((type) => balanceEffect({ type, amount: 1 }) > 0);
     const debited = MOVEMENT_TYPES.filter((type) => balanceEffect({ type, amount: 1 }) < 0);
 
-    expect(credited.sort()).toEqual(['DEPOSIT', 'TRANSFER_IN']);
-    expect(debited.sort()).toEqual(['PAYOUT', 'TRANSFER_OUT', 'WITHDRAWAL']);
+    expect(credited.sort()).toEqual(['DEPOSIT', 'REVERSAL_IN', 'TRANSFER_IN']);
+    expect(debited.sort()).toEqual(['PAYOUT', 'REVERSAL_OUT', 'TRANSFER_OUT', 'WITHDRAWAL']);
+  });
+
+  it('lets a fee schedule charge withdrawals and payouts only, with the amount', () => {
+    expect(MOVEMENT_TYPES.filter((type) => ruleOf(type).feeable).sort()).toEqual([
+      'PAYOUT',
+      'WITHDRAWAL',
+    ]);
+    expect(balanceEffect({ type: 'WITHDRAWAL', amount: 100, fee: 7 })).toBe(-107);
   });
 
   it.each(rows)('signs %s by its direction, posted; a hold or a void moves nothing', (type) => {

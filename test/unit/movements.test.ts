@@ -1,3 +1,4 @@
+import { FeeCache } from '../../lib/domain/fees';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   deposit,
@@ -69,6 +70,7 @@ function ledger(accounts: Account[], markers: Marker[] = []) {
     now: () => new Date(NOW),
     idempotencyTtlSeconds: 86_400,
     sleep: async () => undefined,
+    feeCache: new FeeCache(),
     withdrawalSwitch: { isPaused: async () => false, cacheMs: 5000 },
     metrics: noMetrics,
   };
@@ -86,6 +88,7 @@ describe('withdraw', () => {
     expect(store.calls('writeMovement')).toHaveLength(1);
     expect(result).toEqual({
       replayed: false,
+      fee: 0,
       balance: 1500,
       available: 1500,
       pending: 0,
@@ -338,6 +341,7 @@ describe('withdraw', () => {
 describe('operator controls on withdrawals', () => {
   const paused = (deps: MovementDeps) => ({
     ...deps,
+    feeCache: new FeeCache(),
     withdrawalSwitch: { isPaused: async () => true, cacheMs: 5000 },
   });
 

@@ -11,14 +11,58 @@ const line = (type: MovementType, amount: number, status?: EntryStatus) => ({
 const sum = (postings: { amount: number }[]) => postings.reduce((s, p) => s + p.amount, 0);
 
 describe('postings (double entry)', () => {
-  it.each(MOVEMENT_TYPES.filter((type) => MOVEMENT_RULES[type].systemAccount !== null))(
-    'a posted %s line is balanced by its system account: its postings sum to zero',
-    (type) => {
-      const postings = postingsOf(line(type, 250));
-      expect(postings).toHaveLength(2);
-      expect(sum(postings)).toBe(0);
-    },
-  );
+  it.each(
+    MOVEMENT_TYPES.filter(
+      (type) => !['reversed', null].includes(MOVEMENT_RULES[type].systemAccount),
+    ),
+  )('a posted %s line is balanced by its system account: its postings sum to zero', (type) => {
+    const postings = postingsOf(line(type, 250));
+    expect(postings).toHaveLength(2);
+    expect(sum(postings)).toBe(0);
+  });
+
+  it('a fee is a third leg: the customer pays amount + fee, clearing gets the amount, revenue the fee', () => {
+    for (const type of ['WITHDRAWAL', 'PAYOUT'] as const) {
+      expect(postingsOf({ ...line(type, 1000, 'POSTED'), fee: 25 })).toEqual([
+        { account: { customer: 'A' }, amount: -1025 },
+        { account: { system: 'clearing' }, amount: 1000 },
+        { account: { system: 'revenue' }, amount: 25 },
+      ]);
+    }
+    expect(postingsOf({ ...line('PAYOUT', 1000, 'VOIDED'), fee: 25 })).toEqual([]);
+  });
+
+  it("a reversal flips the original's legs against the original's system account", () => {
+    const reversal = (type: MovementType, reversedType: MovementType) => ({
+      ...line(type, 60),
+      reversedType,
+    });
+    expect(postingsOf(reversal('REVERSAL_OUT', 'DEPOSIT'))).toEqual([
+      { account: { customer: 'A' }, amount: -60 },
+      { account: { system: 'funding' }, amount: 60 },
+    ]);
+    expect(postingsOf(reversal('REVERSAL_IN', 'WITHDRAWAL'))).toEqual([
+      { account: { customer: 'A' }, amount: 60 },
+      { account: { system: 'clearing' }, amount: -60 },
+    ]);
+    expect(postingsOf(reversal('REVERSAL_IN', 'PAYOUT'))).toEqual([
+      { account: { customer: 'A' }, amount: 60 },
+      { account: { system: 'clearing' }, amount: -60 },
+    ]);
+    // A transfer's reversal, like the transfer, balances customer against customer.
+    const transfer = [
+      ...postingsOf(reversal('REVERSAL_IN', 'TRANSFER_OUT')),
+      ...postingsOf(reversal('REVERSAL_OUT', 'TRANSFER_IN')),
+    ];
+    expect(transfer.every((p) => 'customer' in p.account)).toBe(true);
+    expect(sum(transfer)).toBe(0);
+  });
+
+  it('a reversal line that names nothing reversed posts no system leg, so Σ ≠ 0 shows it', () => {
+    expect(postingsOf(line('REVERSAL_IN', 60))).toEqual([
+      { account: { customer: 'A' }, amount: 60 },
+    ]);
+  });
 
   it("a transfer's two lines balance each other, with no system account", () => {
     const postings = [

@@ -2,7 +2,7 @@
  * The page's amount parsing and money formatting (web/src/money.ts), in plain node: exact
  * decimal strings to integer minor units and back, never through a float.
  */
-import { formatMinor, minorDigits, parseAmount } from '../../web/src/money';
+import { formatMinor, minorDigits, minorToInput, parseAmount, parseFee } from '../../web/src/money';
 
 const minor = (input: string, currency = 'USD'): bigint | string => {
   const parsed = parseAmount(input, currency);
@@ -70,5 +70,48 @@ describe('formatMinor', () => {
     [1234, 'EUR', '€12.34'],
   ])('shows %s %s as %s, exactly', (value, currency, shown) => {
     expect(formatMinor(value, currency)).toBe(shown);
+  });
+});
+
+describe('parseFee', () => {
+  const fee = (input: string, currency = 'USD'): bigint | null | string => {
+    const parsed = parseFee(input, currency);
+    return parsed.ok ? parsed.minor : parsed.message;
+  };
+
+  it.each([
+    ['', null],
+    ['  ', null],
+    ['0', 0n],
+    ['0.00', 0n],
+    ['0.25', 25n],
+    ['1,000.5', 100_050n],
+    ['10000000000', 1_000_000_000_000n],
+  ])('reads %j as %s (empty: no value; zero allowed)', (input, expected) => {
+    expect(fee(input)).toBe(expected);
+  });
+
+  it.each([
+    ['-1', /below zero/i],
+    ['abc', /as a number/i],
+    ['0.001', /at most 2 decimal places/i],
+    ['10000000000.01', /too large: a fee is at most/i],
+  ])('refuses %j', (input, message) => {
+    expect(fee(input)).toMatch(message);
+  });
+});
+
+describe('minorToInput', () => {
+  it.each([
+    [5_000n, 'USD', '50.00'],
+    [5, 'USD', '0.05'],
+    [0, 'USD', '0.00'],
+    [1_000_000_000_000n, 'USD', '10000000000.00'],
+    [1234, 'JPY', '1234'],
+    [1234, 'BHD', '1.234'],
+  ])('writes %s %s as %j, which parses back to the same amount', (value, currency, typed) => {
+    expect(minorToInput(value, currency)).toBe(typed);
+    if (BigInt(value) > 0n)
+      expect(parseAmount(typed, currency)).toEqual({ ok: true, minor: BigInt(value) });
   });
 });

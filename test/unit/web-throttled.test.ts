@@ -4,6 +4,7 @@
  */
 import { Api, ApiError } from '../../web/src/api';
 import { isRetryable, messageFor } from '../../web/src/messages';
+import { answers } from '../support/stub-fetch';
 
 const ACCOUNT = '01J00000000000000000000000';
 const balance = {
@@ -14,17 +15,6 @@ const balance = {
   pending: 0,
   updatedAt: '2026-12-05T00:00:00.000Z',
 };
-
-function answers(...responses: Array<() => Response>) {
-  const calls: string[] = [];
-  jest.spyOn(globalThis, 'fetch').mockImplementation(async (url, init) => {
-    calls.push(`${init?.method} ${String(url)}`);
-    const next = responses.shift();
-    if (!next) throw new Error('no more answers');
-    return next();
-  });
-  return calls;
-}
 
 const gatewayThrottle = () =>
   new Response('{"message":"Too Many Requests"}', {

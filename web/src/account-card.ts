@@ -4,21 +4,13 @@
  * adds or subtracts money. After every attempt to move money, answered or not, and whenever a
  * payout resolves, it reads the balance and the history again and shows those.
  */
-import { MOVEMENT_TYPES, signOf } from '../../lib/domain/movement-types';
-import type { MovementType } from '../../lib/domain/types';
 import type { Account, Balance } from '../../lib/wire/types';
-import { ApiError, type Api, type ReceivedEntry } from './api';
-import {
-  amountField,
-  h,
-  refuseField,
-  replaceChildren,
-  say,
-  setFormBusy,
-  showNote,
-  uid,
-} from './dom';
+import { endsSession, type Api, type ReceivedEntry } from './api';
 import { AttemptStore } from './attempts';
+import { BalanceView } from './balance-view';
+import { amountField, h, refuseField, say, setFormBusy, showNote, uid } from './dom';
+import { FeeQuote, feePreview, withFee } from './fees';
+import { AutoRefresh, HistoryTable } from './history';
 import { isRetryable, messageFor } from './messages';
 import { amountExample, formatMinor, parseAmount } from './money';
 import { PayoutPanel } from './payouts';
@@ -34,21 +26,10 @@ export interface CardContext {
   onTransferred(toAccountId: string): void;
 }
 
-/** The numbers a balance line shows, as the API sent them. */
-type Numbers = Pick<Balance, 'balance' | 'available' | 'pending' | 'updatedAt'> & {
-  currency?: string;
-};
-
-const dateFormat = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
-const AUTO_REFRESH_MS = 2000;
-const AUTO_REFRESH_LIMIT = 5;
-
 export class AccountCard {
   readonly element: HTMLElement;
-  private readonly balanceValue: HTMLElement;
-  private readonly availableValue: HTMLElement;
-  private readonly pendingValue: HTMLElement;
-  private readonly balanceNote: HTMLElement;
+  private readonly numbers: BalanceView;
+  private readonly fees: FeeQuote;
   private readonly payouts: PayoutPanel;
   private readonly transfers: TransferForm;
   private readonly form: HTMLFormElement;
@@ -59,17 +40,11 @@ export class AccountCard {
   private readonly attempts: AttemptStore<'amount'>;
   private readonly alert: HTMLElement;
   private readonly status: HTMLElement;
-  private readonly historyBody: HTMLElement;
-  private readonly historyEmpty: HTMLElement;
-  private readonly loadMoreButton: HTMLButtonElement;
+  private readonly history: HistoryTable;
+  private readonly autoRefresh: AutoRefresh;
 
-  private entries: ReceivedEntry[] = [];
-  private nextCursor: string | null = null;
-  private pagesShown = 0;
   private generation = 0;
   private withdrawing = false;
-  private autoRefreshes = 0;
-  private autoRefreshTimer: number | undefined;
   private closed = false;
   /** Set by a refresh that found an unanswered attempt in the history: its amount, shown. */
   private settled: string | null = null;
@@ -85,10 +60,8 @@ export class AccountCard {
     const currency = account.currency;
     const tail = account.accountId.slice(-4);
 
-    this.balanceValue = h('p', { class: 'balance-value', 'data-testid': 'balance' }, '…');
-    this.availableValue = h('dd', { 'data-testid': 'available' }, '…');
-    this.pendingValue = h('dd', { 'data-testid': 'pending' }, '…');
-    this.balanceNote = h('p', { class: 'balance-note' }, 'Loading balance…');
+    this.numbers = new BalanceView(currency);
+    this.fees = new FeeQuote(context.api, account.accountId);
     // With several accounts the visible label is the same in each card; the section tells
     // them apart, and the name stays exactly "Amount".
     this.amountInput = amountField(currency, {
@@ -123,6 +96,7 @@ export class AccountCard {
         { class: 'hint', id: hintId },
         `In ${currency}, for example ${amountExample(currency)}.`,
       ),
+      feePreview(this.amountInput, this.fees, 'WITHDRAWAL', currency),
       this.pendingNote,
     );
     this.form.addEventListener('submit', (event) => {
@@ -130,14 +104,19 @@ export class AccountCard {
       void this.withdraw();
     });
 
-    this.historyBody = h('tbody');
-    this.historyEmpty = h('p', { class: 'empty', hidden: true }, 'No transactions yet.');
-    this.loadMoreButton = h(
-      'button',
-      { type: 'button', class: 'secondary', hidden: true },
-      'Load more',
-    );
-    this.loadMoreButton.addEventListener('click', () => void this.loadMore());
+    this.autoRefresh = new AutoRefresh(() => {
+      if (!this.withdrawing && !this.closed) void this.refresh();
+    });
+    this.history = new HistoryTable({
+      api: context.api,
+      accountId: account.accountId,
+      currency,
+      onLoadMore: () => this.autoRefresh.cancel(),
+      onLoadMoreFailed: (error) => {
+        if (this.sessionEnded(error) || this.closed) return;
+        say(this.alert, `${messageFor(error)} More history could not be loaded.`);
+      },
+    });
 
     const host = {
       api: context.api,
@@ -149,7 +128,8 @@ export class AccountCard {
     };
     this.payouts = new PayoutPanel({
       ...host,
-      showNumbers: (numbers) => this.showNumbers({ ...numbers, currency }),
+      fees: this.fees,
+      showNumbers: (numbers) => this.numbers.show({ ...numbers, currency }),
     });
     this.transfers = new TransferForm({
       ...host,
@@ -169,62 +149,12 @@ export class AccountCard {
           h('span', { class: 'muted' }, `•••• ${tail}`),
         ),
       ),
-      h(
-        'div',
-        { class: 'balance' },
-        h('p', { class: 'balance-label' }, 'Balance'),
-        this.balanceValue,
-        h(
-          'dl',
-          { class: 'balance-parts' },
-          h(
-            'div',
-            {},
-            h('dt', { title: 'What you can withdraw, pay out or transfer now' }, 'Available'),
-            this.availableValue,
-          ),
-          h(
-            'div',
-            {},
-            h(
-              'dt',
-              { title: 'Held for payouts the payment network has not answered yet' },
-              'Pending',
-            ),
-            this.pendingValue,
-          ),
-        ),
-        this.balanceNote,
-      ),
+      this.numbers.element,
       this.alert,
       this.status,
       h('div', { class: 'movements' }, this.form, this.payouts.form, this.transfers.form),
       this.payouts.list,
-      h(
-        'div',
-        { class: 'history' },
-        h('h3', {}, 'History'),
-        h(
-          'table',
-          {},
-          h('caption', { class: 'visually-hidden' }, `Transactions, newest first`),
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              h('th', { scope: 'col' }, 'Date'),
-              h('th', { scope: 'col' }, 'Type'),
-              h('th', { scope: 'col', class: 'num' }, 'Amount'),
-              h('th', { scope: 'col', class: 'num' }, 'Balance after'),
-            ),
-          ),
-          this.historyBody,
-        ),
-        this.historyEmpty,
-        this.loadMoreButton,
-      ),
+      this.history.element,
     );
     this.showPendingNote();
   }
@@ -236,7 +166,7 @@ export class AccountCard {
   /** Stops timers; the card is about to leave the page. */
   close(): void {
     this.closed = true;
-    window.clearTimeout(this.autoRefreshTimer);
+    this.autoRefresh.cancel();
     this.payouts.close();
     this.transfers.close();
   }
@@ -248,19 +178,18 @@ export class AccountCard {
   async refresh(justRead?: Balance): Promise<boolean> {
     const generation = ++this.generation;
     this.settled = null;
-    window.clearTimeout(this.autoRefreshTimer);
+    this.autoRefresh.cancel();
     this.element.setAttribute('aria-busy', 'true');
+    // The fee schedule, unless a recent read is at hand: the fee preview follows it on its own.
+    void this.fees.load();
     try {
       const [balance, page] = await Promise.all([
         justRead ?? this.context.api.balance(this.account.accountId),
         this.context.api.transactions(this.account.accountId),
       ]);
       if (generation !== this.generation || this.closed) return true;
-      this.showNumbers(balance);
-      this.entries = page.transactions;
-      this.nextCursor = page.nextCursor;
-      this.pagesShown = 1;
-      this.renderHistory();
+      this.numbers.show(balance);
+      this.history.show(page);
       this.payouts.sawHistory(page.transactions);
       this.transfers.sawHistory(page.transactions);
       this.settled = this.settlePendingFrom(page.transactions);
@@ -273,7 +202,7 @@ export class AccountCard {
       if (generation !== this.generation || this.closed) return false;
       if (this.sessionEnded(error)) return false;
       // What the service holds now is unknown: show no number rather than a stale one.
-      this.showNoNumbers('Balance unavailable right now.');
+      this.numbers.showNone('Balance unavailable right now.');
       say(this.alert, `${messageFor(error)} The balance could not be loaded.`);
       return false;
     } finally {
@@ -296,16 +225,18 @@ export class AccountCard {
     let alertText = '';
     let statusText = '';
     try {
-      const { replayed } = await this.context.api.withdraw(
+      const { replayed, fee } = await this.context.api.withdraw(
         this.account.accountId,
         parsed.minor,
         attempt.key,
       );
       this.attempts.set(null);
       this.amountInput.value = '';
+      // The fee charged is the API's: the schedule may have changed since the preview.
+      if (BigInt(fee) !== this.fees.feeOf('WITHDRAWAL', parsed.minor)) void this.fees.load(true);
       statusText = replayed
-        ? `Your withdrawal of ${shown} had already gone through; it was not made twice.`
-        : `Withdrew ${shown}.`;
+        ? `${withFee(`Your withdrawal of ${shown}`, fee, currency)} had already gone through; it was not made twice.`
+        : `${withFee(`Withdrew ${shown}`, fee, currency)}.`;
     } catch (error) {
       if (this.sessionEnded(error)) return;
       if (!isRetryable(error)) this.attempts.set(null);
@@ -325,109 +256,16 @@ export class AccountCard {
     else if (statusText) say(this.status, `${statusText} The new balance could not be loaded yet.`);
   }
 
-  private async loadMore(): Promise<void> {
-    if (!this.nextCursor) return;
-    window.clearTimeout(this.autoRefreshTimer);
-    const generation = this.generation;
-    this.loadMoreButton.disabled = true;
-    try {
-      const page = await this.context.api.transactions(this.account.accountId, this.nextCursor);
-      if (generation !== this.generation || this.closed) return;
-      const seen = new Set(this.entries.map((entry) => entry.transactionId));
-      this.entries.push(...page.transactions.filter((entry) => !seen.has(entry.transactionId)));
-      this.nextCursor = page.nextCursor;
-      this.pagesShown += 1;
-      this.renderHistory();
-    } catch (error) {
-      if (this.sessionEnded(error)) return;
-      say(this.alert, `${messageFor(error)} More history could not be loaded.`);
-    } finally {
-      this.loadMoreButton.disabled = false;
-    }
-  }
-
-  /** The posted balance, available and pending, exactly as one API answer had them. */
-  private showNumbers(numbers: Numbers): void {
-    const { balance, available, pending } = numbers;
-    if (![balance, available, pending].every((n) => Number.isSafeInteger(n))) {
-      this.showNoNumbers('The service sent a balance this page cannot read.');
-      return;
-    }
-    const currency = numbers.currency || this.account.currency;
-    this.balanceValue.textContent = formatMinor(balance, currency);
-    this.availableValue.textContent = formatMinor(available, currency);
-    this.pendingValue.textContent = formatMinor(pending, currency);
-    this.balanceNote.textContent = `As of ${dateFormat.format(new Date(numbers.updatedAt))}`;
-  }
-
-  private showNoNumbers(note: string): void {
-    this.balanceValue.textContent = '—';
-    this.availableValue.textContent = '—';
-    this.pendingValue.textContent = '—';
-    this.balanceNote.textContent = note;
-  }
-
-  private renderHistory(): void {
-    const currency = this.account.currency;
-    const rows = this.entries.map((entry) => {
-      const outgoing = isOutgoing(entry.type);
-      const voided = entry.status === 'VOIDED';
-      // A voided payout moved nothing: its amount is shown struck through, without a sign.
-      const amount = Number.isSafeInteger(entry.amount)
-        ? `${voided ? '' : outgoing ? '−' : '+'}${formatMinor(entry.amount, entry.currency || currency)}`
-        : '—';
-      const after =
-        entry.balanceAfter === null
-          ? h('span', { class: 'badge pending' }, 'pending')
-          : Number.isSafeInteger(entry.balanceAfter)
-            ? formatMinor(entry.balanceAfter, entry.currency || currency)
-            : '—';
-      return h(
-        'tr',
-        {
-          'data-transaction-id': entry.transactionId,
-          'data-status': entry.status ?? 'POSTED',
-        },
-        h('td', {}, dateFormat.format(new Date(entry.createdAt))),
-        h(
-          'td',
-          { class: 'type' },
-          typeLabel(entry.type),
-          voided ? h('span', { class: 'badge voided' }, 'voided') : null,
-          detailOf(entry) ? h('span', { class: 'detail' }, detailOf(entry)) : null,
-        ),
-        h(
-          'td',
-          { class: `num ${voided ? 'void' : outgoing ? 'out' : 'in'}` },
-          amount,
-          voided ? h('span', { class: 'visually-hidden' }, ' (voided: not taken)') : null,
-        ),
-        h('td', { class: 'num' }, after),
-      );
-    });
-    replaceChildren(this.historyBody, ...rows);
-    this.historyEmpty.hidden = this.entries.length > 0;
-    this.loadMoreButton.hidden = this.nextCursor === null;
-  }
-
   /** Entries still pending settle within moments: look again a few times while only page 1 shows. */
   private scheduleAutoRefresh(): void {
     // An open payout's hold stays pending until the gateway answers: the payout list polls for
     // that. Once it resolved, its line still pending means the statement is catching up.
-    const anyPending = this.entries.some(
+    const anyPending = this.history.entries.some(
       (entry) =>
         entry.balanceAfter === null &&
         !(entry.type === 'PAYOUT' && this.payouts.isOpen(entry.transactionId)),
     );
-    if (!anyPending) {
-      this.autoRefreshes = 0;
-      return;
-    }
-    if (this.pagesShown > 1 || this.withdrawing || this.autoRefreshes >= AUTO_REFRESH_LIMIT) return;
-    this.autoRefreshes += 1;
-    this.autoRefreshTimer = window.setTimeout(() => {
-      if (!this.withdrawing && !this.closed) void this.refresh();
-    }, AUTO_REFRESH_MS);
+    this.autoRefresh.after(anyPending, this.history.pagesShown === 1 && !this.withdrawing);
   }
 
   private setWithdrawing(on: boolean): void {
@@ -436,14 +274,8 @@ export class AccountCard {
     this.showPendingNote();
   }
 
-  /** A 401 anywhere ends the session for the whole page. */
   private sessionEnded(error: unknown): boolean {
-    if (error instanceof ApiError && error.status === 401) {
-      this.close();
-      this.context.onSessionEnded();
-      return true;
-    }
-    return false;
+    return endsSession(error, this, () => this.context.onSessionEnded());
   }
 
   /**
@@ -467,33 +299,4 @@ export class AccountCard {
         `A withdrawal of ${amount} got no final answer. Withdrawing ${amount} again retries it safely: it cannot be taken twice.`,
     );
   }
-}
-
-/** The history's name for each movement type: the compiler asks for one when a type is added. */
-const TYPE_LABELS: Record<MovementType, string> = {
-  DEPOSIT: 'Deposit',
-  WITHDRAWAL: 'Withdrawal',
-  TRANSFER_IN: 'Transfer in',
-  TRANSFER_OUT: 'Transfer out',
-  PAYOUT: 'Payout',
-};
-
-/** A type whose rules this page knows; an API newer than the page may send another. */
-const isKnownType = (type: string): type is MovementType =>
-  (MOVEMENT_TYPES as readonly string[]).includes(type);
-
-/** Takes money out of the account once posted: its rule's direction (lib/domain/movement-types). */
-const isOutgoing = (type: string): boolean => isKnownType(type) && signOf(type) < 0;
-
-function typeLabel(type: string): string {
-  return isKnownType(type) ? TYPE_LABELS[type] : type.charAt(0) + type.slice(1).toLowerCase();
-}
-
-/** Where a payout went, or the other account of a transfer: "to" for money out, "from" for in. */
-function detailOf(entry: ReceivedEntry): string | null {
-  const other =
-    entry.destination ??
-    (entry.counterpartyAccountId && `•••• ${entry.counterpartyAccountId.slice(-4)}`);
-  if (!other || !isKnownType(entry.type)) return null;
-  return `${isOutgoing(entry.type) ? 'to' : 'from'} ${other}`;
 }

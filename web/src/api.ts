@@ -1,13 +1,21 @@
 /** The money-movement API, as the page uses it: every call carries the session's access token. */
+import type { FeeableMovement } from '../../lib/domain/movement-types';
 import type {
   Account,
   Balance,
+  ControlChange,
   EntryStatus,
+  FeeRule,
+  FeeSchedule,
+  FeesRequest,
   HistoryPage,
   LedgerEntry,
+  LedgerSummary,
   Movement,
   Payout,
   PayoutResult,
+  ReversalRequest,
+  ReversalResult,
   Transfer,
 } from '../../lib/wire/types';
 
@@ -19,6 +27,31 @@ import type {
 export type ReceivedEntry = Omit<LedgerEntry, 'type' | 'status'> & {
   type: string;
   status?: EntryStatus;
+} & Partial<EntryDetails>;
+
+/**
+ * The entry's metadata (issue 19), as docs/double-entry.md describes it: optional, shown in the
+ * history when present. Read here until openapi.yaml's LedgerEntry has it.
+ */
+interface EntryDetails {
+  reference: string;
+  description: string;
+  metadata: Record<string, string>;
+}
+
+/**
+ * The movement types a fee schedule prices (the rows marked `feeable`), in the order the page
+ * shows them: the compiler asks for a new one here.
+ */
+const FEEABLE: Record<FeeableMovement, true> = { WITHDRAWAL: true, PAYOUT: true };
+export const FEE_TYPES = Object.keys(FEEABLE) as FeeableMovement[];
+export type FeeType = FeeableMovement;
+export type { FeeRule, FeeSchedule, FeesRequest, ReversalRequest };
+
+/** 201 of POST /transactions/{transactionId}/reversals, and whether it was a replay. */
+export type ReversalAnswer = Omit<ReversalResult, 'transaction'> & {
+  transaction: ReceivedEntry;
+  replayed: boolean;
 };
 
 export type TransactionPage = Omit<HistoryPage, 'transactions'> & {
@@ -26,7 +59,10 @@ export type TransactionPage = Omit<HistoryPage, 'transactions'> & {
 };
 
 /** What POST /payouts answers: the payout and the account's numbers right after the hold. */
-export type PayoutAnswer = Omit<PayoutResult, 'transaction'> & { replayed: boolean };
+export type PayoutAnswer = Omit<PayoutResult, 'transaction' | 'fee'> & {
+  replayed: boolean;
+  fee: number;
+};
 
 /** The one code the page makes up itself: a success status whose body is not the contract's. */
 export const BAD_RESPONSE = 'BAD_RESPONSE';
@@ -46,6 +82,21 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * A 401 anywhere ends the session for the whole page: the part of the page that met it closes
+ * (its timers stop) and the page signs out. True when that happened.
+ */
+export function endsSession(
+  error: unknown,
+  part: { close(): void },
+  onSessionEnded: () => void,
+): boolean {
+  if (!(error instanceof ApiError) || error.status !== 401) return false;
+  part.close();
+  onSessionEnded();
+  return true;
 }
 
 /** No HTTP answer at all: the request may or may not have reached the API. */
@@ -74,6 +125,14 @@ const PAYOUT_STATUSES: readonly Payout['status'][] = ['PENDING', 'POSTED', 'VOID
 const isOneOf = <T>(values: readonly T[], value: unknown): value is T =>
   (values as readonly unknown[]).includes(value);
 
+const optional = (value: unknown, check: (value: unknown) => boolean): boolean =>
+  value === undefined || check(value);
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isStringMap = (value: unknown): boolean =>
+  isObject(value) && Object.values(value).every(isString);
+const isReversalLink = (value: unknown): boolean =>
+  isObject(value) && isString(value.transactionId) && isMinor(value.amount);
+
 const isEntry = (value: unknown): value is ReceivedEntry =>
   isObject(value) &&
   typeof value.transactionId === 'string' &&
@@ -82,8 +141,15 @@ const isEntry = (value: unknown): value is ReceivedEntry =>
   (value.balanceAfter === null || isMinor(value.balanceAfter)) &&
   typeof value.createdAt === 'string' &&
   (value.status === undefined || isOneOf(ENTRY_STATUSES, value.status)) &&
-  (value.counterpartyAccountId === undefined || typeof value.counterpartyAccountId === 'string') &&
-  (value.destination === undefined || typeof value.destination === 'string');
+  optional(value.counterpartyAccountId, isString) &&
+  optional(value.destination, isString) &&
+  optional(value.fee, isMinor) &&
+  optional(value.reversalOf, isString) &&
+  optional(value.reason, isString) &&
+  optional(value.reference, isString) &&
+  optional(value.description, isString) &&
+  optional(value.metadata, isStringMap) &&
+  optional(value.reversedBy, (links) => Array.isArray(links) && links.every(isReversalLink));
 
 const isPayout = (value: unknown): value is Payout =>
   isObject(value) &&
@@ -123,9 +189,49 @@ type WithdrawalAnswer = Omit<Movement, 'transaction'> & { transaction: ReceivedE
 const withdrawalBody: Check<WithdrawalAnswer> = (body): body is WithdrawalAnswer =>
   isObject(body) && isEntry(body.transaction) && isMinor(body.balance);
 
-const payoutBody: Check<Omit<PayoutAnswer, 'replayed'>> = (
+/** The fee a money answer reports: top level, else on its entry; none from an API without fees. */
+const feeOf = (body: object): number => {
+  const { fee, transaction } = body as { fee?: unknown; transaction?: { fee?: unknown } };
+  if (isMinor(fee)) return fee;
+  return isMinor(transaction?.fee) ? transaction.fee : 0;
+};
+
+const isFeeRule = (value: unknown): value is FeeRule =>
+  isObject(value) &&
+  [value.flat, value.bps, value.min, value.max].every((n) => optional(n, isMinor));
+
+const isChange = (value: unknown): value is ControlChange =>
+  isObject(value) && isString(value.by) && isString(value.at) && isString(value.reason);
+
+const feeScheduleBody: Check<FeeSchedule> = (body): body is FeeSchedule =>
+  isObject(body) &&
+  isString(body.accountId) &&
+  isMinor(body.version) &&
+  (body.changed === null || isChange(body.changed)) &&
+  FEE_TYPES.every((type) => optional(body[type], isFeeRule));
+
+const summaryBody: Check<LedgerSummary> = (body): body is LedgerSummary =>
+  isObject(body) &&
+  isObject(body.currencies) &&
+  Object.values(body.currencies).every(
+    (of) =>
+      isObject(of) &&
+      isObject(of.systemAccounts) &&
+      Object.values(of.systemAccounts).every(isMinor),
+  );
+
+const reversalBody: Check<Omit<ReversalAnswer, 'replayed'>> = (
   body,
-): body is Omit<PayoutAnswer, 'replayed'> =>
+): body is Omit<ReversalAnswer, 'replayed'> =>
+  isObject(body) &&
+  isEntry(body.transaction) &&
+  [body.balance, body.available, body.pending].every(isMinor) &&
+  isObject(body.reversed) &&
+  [body.reversed.original, body.reversed.total, body.reversed.remaining].every(isMinor);
+
+const payoutBody: Check<Omit<PayoutAnswer, 'replayed' | 'fee'>> = (
+  body,
+): body is Omit<PayoutAnswer, 'replayed' | 'fee'> =>
   isObject(body) &&
   isPayout(body.payout) &&
   isMinor(body.balance) &&
@@ -137,6 +243,8 @@ const transferBody: Check<{ transfer: Transfer }> = (body): body is { transfer: 
   isObject(body.transfer) &&
   typeof body.transfer.transactionId === 'string' &&
   isMinor(body.transfer.amount);
+
+const replayedOf = (headers: Headers): boolean => headers.get('Idempotent-Replayed') === 'true';
 
 const READ_RETRIES = 2;
 
@@ -169,12 +277,15 @@ export class Api {
     return { transactions: page.transactions, nextCursor: page.nextCursor ?? null };
   }
 
-  /** Resolves with whether the API answered from an earlier request with the same key. */
+  /**
+   * Resolves with whether the API answered from an earlier request with the same key, and the
+   * fee it charged (0 for none).
+   */
   async withdraw(
     accountId: string,
     amountMinor: bigint,
     idempotencyKey: string,
-  ): Promise<{ replayed: boolean }> {
+  ): Promise<{ replayed: boolean; fee: number }> {
     const response = await this.request(
       'POST',
       `${this.accountPath(accountId)}/withdrawals`,
@@ -183,7 +294,7 @@ export class Api {
       { amount: Number(amountMinor) },
       { 'Idempotency-Key': idempotencyKey },
     );
-    return { replayed: response.headers.get('Idempotent-Replayed') === 'true' };
+    return { replayed: replayedOf(response.headers), fee: feeOf(response.body) };
   }
 
   /** POST /accounts/{id}/payouts: holds the amount; the gateway answers later (poll `payout`). */
@@ -202,7 +313,8 @@ export class Api {
     );
     return {
       ...response.body,
-      replayed: response.headers.get('Idempotent-Replayed') === 'true',
+      fee: feeOf(response.body),
+      replayed: replayedOf(response.headers),
     };
   }
 
@@ -224,10 +336,39 @@ export class Api {
       { fromAccountId, toAccountId, amount: Number(amountMinor) },
       { 'Idempotency-Key': idempotencyKey },
     );
-    return {
-      transfer: response.body.transfer,
-      replayed: response.headers.get('Idempotent-Replayed') === 'true',
-    };
+    return { transfer: response.body.transfer, replayed: replayedOf(response.headers) };
+  }
+
+  /** GET /accounts/{id}/fees: what a withdrawal or a payout from the account costs now. */
+  async fees(accountId: string): Promise<FeeSchedule> {
+    return (await this.request('GET', `${this.accountPath(accountId)}/fees`, feeScheduleBody)).body;
+  }
+
+  /** PUT /accounts/{id}/fees (operators): replaces the whole schedule. */
+  async setFees(accountId: string, request: FeesRequest): Promise<FeeSchedule> {
+    const path = `${this.accountPath(accountId)}/fees`;
+    return (await this.request('PUT', path, feeScheduleBody, request)).body;
+  }
+
+  /** GET /ledger/summary (operators): the system accounts per currency. */
+  async ledgerSummary(): Promise<LedgerSummary> {
+    return (await this.request('GET', '/ledger/summary', summaryBody)).body;
+  }
+
+  /** POST /transactions/{id}/reversals (operators), with the attempt's Idempotency-Key. */
+  async reverse(
+    transactionId: string,
+    request: ReversalRequest,
+    idempotencyKey: string,
+  ): Promise<ReversalAnswer> {
+    const response = await this.request(
+      'POST',
+      `/transactions/${encodeURIComponent(transactionId)}/reversals`,
+      reversalBody,
+      request,
+      { 'Idempotency-Key': idempotencyKey },
+    );
+    return { ...response.body, replayed: replayedOf(response.headers) };
   }
 
   private accountPath(accountId: string): string {
@@ -240,7 +381,7 @@ export class Api {
    * resent on their own: the person retries, with the same Idempotency-Key.
    */
   private async request<T>(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT',
     path: string,
     check: Check<T>,
     body?: unknown,
@@ -259,7 +400,7 @@ export class Api {
   }
 
   private async send<T>(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT',
     path: string,
     check: Check<T>,
     body?: unknown,

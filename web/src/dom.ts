@@ -60,6 +60,20 @@ export function amountField(
   });
 }
 
+/** A field for an account id (26 characters of Crockford's base 32, typed or pasted). */
+export function accountIdField(options: { id: string; name: string; hintId: string }) {
+  return h('input', {
+    id: options.id,
+    name: options.name,
+    type: 'text',
+    autocomplete: 'off',
+    autocapitalize: 'characters',
+    spellcheck: 'false',
+    maxlength: '64',
+    'aria-describedby': options.hintId,
+  });
+}
+
 /** A field the page refuses before sending: marked invalid, the reason said, focus on it. */
 export function refuseField(alert: HTMLElement, input: HTMLInputElement, message: string): void {
   input.setAttribute('aria-invalid', 'true');
@@ -84,4 +98,24 @@ export function setFormBusy(
 export function showNote(note: HTMLElement, text: string | null): void {
   note.hidden = text === null;
   note.textContent = text ?? '';
+}
+
+/** The longest reason the API keeps (openapi.yaml's Reason, once trimmed). */
+const REASON_MAX = 500;
+
+/** The operator's reason, trimmed; null (and the field refused) when it is empty or too long. */
+export function reasonOf(input: HTMLInputElement, alert: HTMLElement, what: string): string | null {
+  const reason = input.value.trim();
+  if (reason === '' || reason.length > REASON_MAX) {
+    refuseField(
+      alert,
+      input,
+      reason === ''
+        ? `Enter the reason for the ${what}: it is recorded with it.`
+        : `The reason may be at most ${REASON_MAX} characters.`,
+    );
+    return null;
+  }
+  input.removeAttribute('aria-invalid');
+  return reason;
 }

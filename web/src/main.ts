@@ -8,8 +8,10 @@ import { AccountCard } from './account-card';
 import { Api, ApiError } from './api';
 import { h, replaceChildren, say } from './dom';
 import { messageFor } from './messages';
+import { OperationsPanel } from './operations';
 import {
   loadConfig,
+  mayBeOperator,
   signIn,
   signOut,
   SignInError,
@@ -28,6 +30,7 @@ interface Regions {
 class App {
   private session: Session | null = storedSession();
   private cards: AccountCard[] = [];
+  private operations: OperationsPanel | null = null;
   private readonly api: Api;
 
   constructor(
@@ -133,6 +136,24 @@ class App {
       h('p', { class: 'muted' }, 'Loading your accounts…'),
     );
     replaceChildren(this.regions.view, h('h1', {}, 'Your accounts'), list);
+    // An operator's page starts with the operations; the API says whether this is one.
+    const operations = mayBeOperator(session)
+      ? await OperationsPanel.forCaller({
+          api: this.api,
+          onSessionEnded: () => this.sessionEnded(),
+        })
+      : null;
+    if (this.session !== session) return operations?.close();
+    if (operations) {
+      this.operations = operations;
+      replaceChildren(
+        this.regions.view,
+        h('h1', {}, 'Operations'),
+        operations.element,
+        h('h2', { class: 'section-title' }, 'Your accounts'),
+        list,
+      );
+    }
 
     let accounts;
     try {
@@ -211,6 +232,8 @@ class App {
   private closeCards(): void {
     for (const card of this.cards) card.close();
     this.cards = [];
+    this.operations?.close();
+    this.operations = null;
   }
 }
 

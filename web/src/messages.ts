@@ -13,6 +13,11 @@ const MESSAGES: Record<ErrorCode, string> = {
   ACCOUNT_NOT_FOUND: 'This account was not found. It may have been closed.',
   NOT_FOUND: 'The service could not find what the page asked for.',
   PAYOUT_NOT_FOUND: 'This payout was not found.',
+  TRANSACTION_NOT_FOUND:
+    'That movement was not found, or it is not in the statement yet. Wait a second and try again.',
+  REVERSAL_EXCEEDS_ORIGINAL:
+    'That would reverse more than the movement moved. Nothing was changed.',
+  NOT_REVERSIBLE: 'That movement cannot be reversed. Nothing was changed.',
   INSUFFICIENT_FUNDS: 'Insufficient funds: the available balance does not cover this withdrawal.',
   TRANSACTION_CONFLICT:
     'The account was busy and nothing was changed. Press Withdraw again to retry safely.',
@@ -47,8 +52,8 @@ const DEFAULTS: Record<MessageCode, string> = { ...MESSAGES, ...PAGE_MESSAGES };
 const hasMessage = (code: string): code is MessageCode =>
   Object.prototype.hasOwnProperty.call(DEFAULTS, code);
 
-/** The money movement a message is about: some codes read differently for each. */
-export type Action = 'withdrawal' | 'payout' | 'transfer';
+/** What a message is about (a money movement, or an operator's change): some codes differ. */
+export type Action = 'withdrawal' | 'payout' | 'transfer' | 'reversal' | 'fees' | 'read';
 
 const BY_ACTION: Record<Exclude<Action, 'withdrawal'>, Partial<Record<MessageCode, string>>> = {
   payout: {
@@ -93,7 +98,49 @@ const BY_ACTION: Record<Exclude<Action, 'withdrawal'>, Partial<Record<MessageCod
     RATE_LIMITED:
       'Too many requests right now, and nothing was changed. Wait a few seconds, then press Transfer again: a retry never moves money twice.',
   },
+  reversal: {
+    VALIDATION_ERROR:
+      'The service did not accept that reversal. Check the amount and the reason, then try again.',
+    INSUFFICIENT_FUNDS:
+      "The account's available balance does not cover taking this money back, and nothing was changed. To take it anyway, allow the balance to go below zero.",
+    TRANSACTION_CONFLICT:
+      'The account was busy and nothing was changed. Press Reverse again to retry safely.',
+    IDEMPOTENCY_KEY_REUSED:
+      'This reversal clashed with an earlier attempt and was refused. Please try again.',
+    SERVICE_UNAVAILABLE:
+      'The service is temporarily unavailable. Wait a moment, then press Reverse again: a retry never reverses twice.',
+    BAD_RESPONSE:
+      'The service sent an answer this page could not read. Check the history below; reversing the same amount with the same reason again retries safely.',
+    RATE_LIMITED:
+      'Too many requests right now, and nothing was changed. Wait a few seconds, then press Reverse again: a retry never reverses twice.',
+  },
+  read: {
+    ACCOUNT_NOT_FOUND: 'No account has this id.',
+    SERVICE_UNAVAILABLE: 'The service is temporarily unavailable. Try again in a moment.',
+    RATE_LIMITED: 'Too many requests right now. Wait a few seconds, then try again.',
+    INTERNAL_ERROR: 'Something went wrong on our side. Try again in a moment.',
+    BAD_RESPONSE: 'The service sent an answer this page could not read. Try again in a moment.',
+  },
+  fees: {
+    VALIDATION_ERROR:
+      'The service did not accept those fees. Check each amount, basis points of at most 10,000, a minimum not above the maximum, and the reason.',
+    TRANSACTION_CONFLICT:
+      'The fees were changed by someone else at the same moment, and yours were not saved. Check them below and save again.',
+    SERVICE_UNAVAILABLE:
+      'The service is temporarily unavailable, and the fees may not have been saved. Check them below, then save again.',
+    RATE_LIMITED:
+      'Too many requests right now, and nothing was saved. Wait a few seconds, then save again.',
+    BAD_RESPONSE:
+      'The service sent an answer this page could not read. Check the fees below before saving again.',
+  },
 };
+
+/** For operators: the page's message, then the service's own words and code, which say more. */
+export function messageWithDetail(error: unknown, action: Action): string {
+  const text = messageFor(error, action);
+  if (!(error instanceof ApiError) || error.code === BAD_RESPONSE) return text;
+  return `${text} The service said: ${error.message} (${error.code})`;
+}
 
 export function messageFor(error: unknown, action: Action = 'withdrawal'): string {
   if (error instanceof ApiError) {

@@ -53,12 +53,13 @@ export function formatMinor(minor: number | bigint, currency: string): string {
 export type ParsedAmount = { ok: true; minor: bigint } | { ok: false; message: string };
 
 /** Which movement the amount is for: only the wording of the messages differs. */
-export type AmountFor = 'withdrawal' | 'payout' | 'transfer';
+export type AmountFor = 'withdrawal' | 'payout' | 'transfer' | 'reversal';
 
 const VERB: Record<AmountFor, string> = {
   withdrawal: 'withdraw',
   payout: 'pay out',
   transfer: 'transfer',
+  reversal: 'reverse',
 };
 
 /**
@@ -72,9 +73,32 @@ export function parseAmount(
   amountFor: AmountFor = 'withdrawal',
 ): ParsedAmount {
   const text = input.trim();
-  const digits = minorDigits(currency);
   if (text === '') return { ok: false, message: `Enter an amount to ${VERB[amountFor]}.` };
   if (/^[-−–]/.test(text)) return { ok: false, message: 'The amount must be more than zero.' };
+  const parsed = parseDigits(text, currency, `one ${amountFor} can move`);
+  if (parsed.ok && parsed.minor === 0n) {
+    return { ok: false, message: 'The amount must be more than zero.' };
+  }
+  return parsed;
+}
+
+/**
+ * A fee field as an operator typed it (flat, minimum or maximum): empty is no value (null), zero
+ * is allowed, the bounds are the API's (at most 10^12 minor units).
+ */
+export function parseFee(
+  input: string,
+  currency: string,
+): { ok: true; minor: bigint | null } | { ok: false; message: string } {
+  const text = input.trim();
+  if (text === '') return { ok: true, minor: null };
+  if (/^[-−–]/.test(text)) return { ok: false, message: 'A fee cannot be below zero.' };
+  return parseDigits(text, currency, 'a fee is');
+}
+
+/** A non-negative decimal string in major units to minor units, exactly; `limit` words the cap. */
+function parseDigits(text: string, currency: string, limit: string): ParsedAmount {
+  const digits = minorDigits(currency);
   const match = /^(\d{1,3}(?:,\d{3})+|\d*)(?:\.(\d+))?$/.exec(text);
   if (!match || (match[1] === '' && match[2] === undefined)) {
     return {
@@ -94,18 +118,30 @@ export function parseAmount(
     };
   }
   // A string of digits this long is already far beyond the limit; stop before BigInt work.
-  if (whole.replace(/^0+/, '').length > 20) return tooLarge(currency, amountFor);
+  if (whole.replace(/^0+/, '').length > 20) return tooLarge(currency, limit);
   const minor = BigInt(whole) * 10n ** BigInt(digits) + BigInt(fraction.padEnd(digits, '0') || '0');
-  if (minor === 0n) return { ok: false, message: 'The amount must be more than zero.' };
-  if (minor > MAX_AMOUNT_MINOR) return tooLarge(currency, amountFor);
+  if (minor > MAX_AMOUNT_MINOR) return tooLarge(currency, limit);
   return { ok: true, minor };
 }
 
-function tooLarge(currency: string, amountFor: AmountFor): ParsedAmount {
+function tooLarge(currency: string, limit: string): ParsedAmount {
   return {
     ok: false,
-    message: `That amount is too large: one ${amountFor} can move at most ${formatMinor(MAX_AMOUNT_MINOR, currency)}.`,
+    message: `That amount is too large: ${limit} at most ${formatMinor(MAX_AMOUNT_MINOR, currency)}.`,
   };
+}
+
+/**
+ * Minor units as a person would type them in an amount field ("12.34", "1234" for JPY), exactly:
+ * the inverse of parseAmount for a non-negative amount, with no grouping and no symbol.
+ */
+export function minorToInput(minor: number | bigint, currency: string): string {
+  const value = BigInt(minor);
+  const digits = minorDigits(currency);
+  if (value < 0n) throw new RangeError('an amount field holds no negative amount');
+  if (digits === 0) return value.toString();
+  const scale = 10n ** BigInt(digits);
+  return `${value / scale}.${(value % scale).toString().padStart(digits, '0')}`;
 }
 
 /** What to type, not how it is shown: "12.34" for USD, "1234" for JPY, "12.345" for BHD. */

@@ -17,6 +17,7 @@ import {
   showNote,
   uid,
 } from './dom';
+import { FeeQuote, feePreview, withFee } from './fees';
 import { isRetryable, messageFor } from './messages';
 import { amountExample, formatMinor, parseAmount } from './money';
 
@@ -27,6 +28,8 @@ export interface PayoutHost {
   /** The card's message regions: one alert, one status. */
   alert: HTMLElement;
   status: HTMLElement;
+  /** The account's fee schedule, for the fee shown before the request. */
+  fees: FeeQuote;
   /** The numbers of a money answer from the API, shown until the next read. */
   showNumbers(numbers: Pick<Balance, 'balance' | 'available' | 'pending' | 'updatedAt'>): void;
   /** Reads the balance and history again; false when they could not be read. */
@@ -136,6 +139,7 @@ export class PayoutPanel {
         { class: 'hint', id: hintId },
         `In ${currency}, for example ${amountExample(currency)}, to a destination such as bank-acct-1234. Held until the payment network answers.`,
       ),
+      feePreview(this.amountInput, host.fees, 'PAYOUT', currency),
       h('div', { class: 'actions' }, this.button),
       this.pendingNote,
     );
@@ -238,6 +242,9 @@ export class PayoutPanel {
       this.amountInput.value = '';
       this.destinationInput.value = '';
       const payout = answer.payout;
+      if (BigInt(answer.fee) !== this.host.fees.feeOf('PAYOUT', parsed.minor)) {
+        void this.host.fees.load(true);
+      }
       // The API's own numbers right after the hold: available down, pending up.
       this.host.showNumbers({
         balance: answer.balance,
@@ -258,7 +265,7 @@ export class PayoutPanel {
         status,
         answer.replayed
           ? `Your payout of ${shown} to ${destination} had already been requested; it was not made twice.`
-          : `Payout of ${shown} to ${destination} requested. It is pending until the payment network answers.`,
+          : `${withFee(`Payout of ${shown} to ${destination} requested`, answer.fee, account.currency)}. It is pending until the payment network answers.`,
       );
     } catch (error) {
       if (this.host.sessionEnded(error)) return;

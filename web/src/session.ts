@@ -126,3 +126,20 @@ function signInMessage(type: string): string {
       return 'Sign-in failed. Please try again.';
   }
 }
+
+/**
+ * Whether the access token names any group: only then may the person be an operator, and the
+ * page asks the API (which alone decides) before it shows operator controls. The token is read,
+ * not verified: it decides nothing but which question the page asks.
+ */
+export function mayBeOperator(session: Session): boolean {
+  try {
+    const payload = session.accessToken.split('.')[1] ?? '';
+    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
+    const claims = JSON.parse(atob(base64)) as { 'cognito:groups'?: unknown };
+    const groups = claims['cognito:groups'];
+    return Array.isArray(groups) && groups.length > 0;
+  } catch {
+    return false;
+  }
+}

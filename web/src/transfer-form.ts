@@ -6,7 +6,16 @@
 import type { Account } from '../../lib/wire/types';
 import type { Api, ReceivedEntry } from './api';
 import { AttemptStore } from './attempts';
-import { amountField, h, refuseField, say, setFormBusy, showNote, uid } from './dom';
+import {
+  accountIdField,
+  amountField,
+  h,
+  refuseField,
+  say,
+  setFormBusy,
+  showNote,
+  uid,
+} from './dom';
 import { isRetryable, messageFor } from './messages';
 import { amountExample, formatMinor, parseAmount } from './money';
 
@@ -22,7 +31,7 @@ export interface TransferHost {
 }
 
 /** Account ids are ULIDs: 26 characters of Crockford's base 32. */
-const ACCOUNT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+export const ACCOUNT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export class TransferForm {
   readonly form: HTMLFormElement;
@@ -51,16 +60,7 @@ export class TransferForm {
       hintId,
       ariaLabel: 'Transfer amount',
     });
-    this.toInput = h('input', {
-      id: toId,
-      name: 'to-account',
-      type: 'text',
-      autocomplete: 'off',
-      autocapitalize: 'characters',
-      spellcheck: 'false',
-      maxlength: '64',
-      'aria-describedby': hintId,
-    });
+    this.toInput = accountIdField({ id: toId, name: 'to-account', hintId });
     this.button = h('button', { type: 'submit', class: 'primary' }, 'Transfer');
     this.pendingNote = h('p', { class: 'pending-note', hidden: true });
     this.form = h(

@@ -7,6 +7,7 @@ import { formatSystemAudit } from '../../../lib/audit/system-audit';
 import { FAULT_KINDS, type FaultKind, type FaultProxyStats } from '../fault-proxy';
 import type { RunContext } from './clients';
 import type { FuzzResult } from './fuzz';
+import { REVERSALS_INVARIANT, type ReversalRun } from './ledger-ops';
 import { historyAround } from './history';
 import type { Spread } from './lag';
 import type { Operation, Violation } from './model';
@@ -27,6 +28,8 @@ const FUZZ_INVARIANT =
   'fuzz: no 5xx, every refusal a contract 4xx naming the fault, state unchanged';
 const AUDIT_INVARIANT =
   'audit: every account adds up in the table (statement + pending, chain, markers)';
+const DOUBLE_ENTRY_INVARIANT =
+  'double entry: every transaction, and all accounts together, sum to zero per currency; each system account equals its postings';
 
 /** What the report says about the options: all but the log. */
 export type ReportedOptions = Omit<BankOptions, 'log'>;
@@ -109,6 +112,8 @@ export interface BankReport {
     drifting: Array<{ accountId: string; problems: string[] }>;
   };
   fuzz: (Omit<FuzzResult, 'violations'> & { violations: number }) | null;
+  /** The operator's reversals after the traffic (issue 19). */
+  reversals: (Omit<ReversalRun, 'violations'> & { violations: number }) | null;
   findings: string[];
   reportFiles?: { json: string; text: string };
 }
@@ -135,6 +140,7 @@ export interface RunRecord {
   probes: ProbeResult[];
   audit: AuditResult;
   fuzz: FuzzResult | null;
+  reversals: ReversalRun | null;
 }
 
 export function countBy(values: string[]): Record<string, number> {
@@ -159,6 +165,7 @@ function allViolations(r: RunRecord): Violation[] {
     ...r.settled.violations,
     ...r.lateViolations,
     ...(r.fuzz?.violations ?? []),
+    ...(r.reversals?.violations ?? []),
   ];
 }
 
@@ -182,6 +189,14 @@ function invariantTable(r: RunRecord, violations: Violation[]): BankReport['inva
     checks: r.audit.accounts,
     violations: r.audit.drifting.length + r.audit.busy.length,
   };
+  invariants[DOUBLE_ENTRY_INVARIANT] = {
+    checks: r.audit.statementLines,
+    violations: r.audit.system.problems.length + (r.audit.system.judged ? 0 : 1),
+  };
+  if (r.reversals !== null) {
+    const entry = invariants[REVERSALS_INVARIANT] ?? { checks: 0, violations: 0 };
+    invariants[REVERSALS_INVARIANT] = { ...entry, checks: r.reversals.checks };
+  }
   return invariants;
 }
 
@@ -308,6 +323,8 @@ export function buildReport(r: RunRecord): BankReport {
     })),
     audit: auditSummary(r.audit),
     fuzz: r.fuzz === null ? null : { ...r.fuzz, violations: r.fuzz.violations.length },
+    reversals:
+      r.reversals === null ? null : { ...r.reversals, violations: r.reversals.violations.length },
     findings: findingsOf(r),
   };
 }
@@ -390,6 +407,11 @@ function probeLines(r: BankReport): string[] {
     lines.push(
       `               by route: ${fmt(r.fuzz.byRoute)}`,
       `               refused by serverless-offline's HTTP layer before the service (not held against it): ${fmt(r.fuzz.emulatorRefusals) || 'none'}`,
+    );
+  }
+  if (r.reversals !== null) {
+    lines.push(
+      `  reversals    ${r.reversals.committed} committed over ${r.reversals.originals} movements (some in part, some in full), answers ${fmt(r.reversals.answers)}, violations ${r.reversals.violations}`,
     );
   }
   lines.push(

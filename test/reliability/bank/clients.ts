@@ -9,8 +9,11 @@ import { performance } from 'node:perf_hooks';
 import { retry } from '../../../lib/domain/retry';
 import { sleep } from '../../../local/wait';
 import { call, callUntil, type Exchange } from './http';
+import { feeOf, type FeeSchedule } from '../../../lib/domain/fees';
+import type { MovementType } from '../../../lib/domain/types';
 import {
   classify,
+  entryTypeOf,
   isDefinitive,
   settle,
   successStatusOf,
@@ -55,6 +58,8 @@ export interface RunContext {
   runId: string;
   /** The simulated payout gateway of the stack (changes when the stack restarts). */
   gatewayUrl: string;
+  /** The fee schedules operators set before the traffic, per account; fixed for the run. */
+  feeSchedules: Map<string, FeeSchedule>;
 }
 
 export type Random = () => number;
@@ -256,12 +261,18 @@ function newOperation(
   reuseOf?: number,
   target: { toAccount?: BankAccount; destination?: PayoutDestination } = {},
 ): Operation {
+  const schedule = ctx.feeSchedules.get(account.accountId);
+  const fee =
+    schedule === undefined
+      ? 0
+      : feeOf(entryTypeOf(type) as MovementType, amount, { version: 1, schedule });
   const op: Operation = {
     id: ctx.ops.length + 1,
     client,
     account,
     type,
     amount,
+    ...(fee > 0 ? { fee } : {}),
     key,
     ...target,
     reuseOf,

@@ -75,6 +75,8 @@ export interface Attempt {
   transactionId?: string;
   type?: string;
   amount?: number;
+  /** The answer's `fee` (withdrawals and payouts). */
+  fee?: number;
   createdAt?: string;
   balance?: number;
   /** balance − pending, when the answer carries it. */
@@ -98,6 +100,8 @@ export interface Operation {
   type: OperationType;
   amount: number;
   key: string;
+  /** What the account's fee schedule charges on top of `amount` (absent: none). */
+  fee?: number;
   /** Transfers: the credited account. */
   toAccount?: BankAccount;
   /** Payouts: where the gateway sends the money, and that destination's mode. */
@@ -136,6 +140,7 @@ export function classify(exchange: Exchange, role: AttemptRole, successStatus = 
     attempt.transactionId = typeof t.transactionId === 'string' ? t.transactionId : undefined;
     attempt.type = typeof t.type === 'string' ? t.type : undefined;
     attempt.amount = typeof t.amount === 'number' ? t.amount : undefined;
+    attempt.fee = typeof body.fee === 'number' ? body.fee : undefined;
     attempt.createdAt = typeof t.createdAt === 'string' ? t.createdAt : undefined;
     attempt.balanceAfter = typeof t.balanceAfter === 'number' ? t.balanceAfter : null;
     attempt.sequence = typeof t.sequence === 'number' ? t.sequence : null;

@@ -319,6 +319,9 @@ function moneyTotals(
     );
   };
   const sum = (list: Operation[]): number => list.reduce((n, op) => n + op.amount, 0);
+  // What left the accounts: the amount and the fee the account's schedule charged with it.
+  const charged = (list: Operation[]): number =>
+    sum(list) + list.reduce((n, op) => n + (op.fee ?? 0), 0);
   const committed = ops.filter(moved);
   const deposits = committed.filter((op) => op.type === 'DEPOSIT');
   const posted = new Set(
@@ -327,8 +330,8 @@ function moneyTotals(
   const totals: MoneyTotals = {
     opening: sum(deposits.filter((op) => op.phase === 'setup')),
     deposits: sum(deposits.filter((op) => op.phase !== 'setup')),
-    withdrawals: sum(committed.filter((op) => op.type === 'WITHDRAWAL')),
-    postedPayouts: sum(committed.filter((op) => op.type === 'PAYOUT' && posted.has(op.id))),
+    withdrawals: charged(committed.filter((op) => op.type === 'WITHDRAWAL')),
+    postedPayouts: charged(committed.filter((op) => op.type === 'PAYOUT' && posted.has(op.id))),
     transfers: sum(committed.filter((op) => op.type === 'TRANSFER')),
     expected: 0,
     balances: states.reduce((n, s) => n + s.balance, 0),

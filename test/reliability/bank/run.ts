@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { auditLedger, formatAudit, type AuditResult } from '../../../lib/audit/ledger-audit';
 import { REPORT_DIR, writeReport } from '../../../lib/audit/report';
-import type { HistoryPage, LedgerEntry } from '../../../lib/wire/types';
+import type { HistoryPage } from '../../../lib/wire/types';
 import { pendingPartitions } from '../../../lib/persistence/keys';
 import { localDynamoDbClient } from '../../../local/dynamodb-local';
 import { sleep } from '../../../local/wait';
@@ -51,6 +51,15 @@ import { contractErrorCodes, contractRoutes } from './contract';
 import { FAULT_PHASES, NO_FAULT_PHASES } from './faults';
 import { runFuzz, type FuzzResult } from './fuzz';
 import { call, callUntil } from './http';
+import { fullHistory, getJson } from './reads';
+import {
+  HOT_ACCOUNT_FEES,
+  reversalLinks,
+  reversible,
+  reverseSample,
+  setFees,
+  type ReversalRun,
+} from './ledger-ops';
 import { payoutLatencies, sequencerLags, spread, unsequencedBefore } from './lag';
 import type { BankAccount, SingleAccountMovement, Operation, Owner, Violation } from './model';
 import {
@@ -68,6 +77,8 @@ import { startProxiedStack, type ProxiedStack } from './stack';
 import { verify, type AccountState } from './verify';
 
 export const TABLE_NAME = 'money-movement-local';
+/** Movements an operator reverses after the traffic (half in part, half in full). */
+const REVERSED_MOVEMENTS = 16;
 
 export interface BankOptions {
   label: string;
@@ -167,6 +178,9 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     const checked = await timed(run, 'verify', () =>
       verifyRun(run, accounts, traffic, { settlement, gateway, unplaced }, faults),
     );
+    const reversals = await timed(run, 'reversals', () =>
+      reverseAfterTraffic(run, accounts, settlement),
+    );
     const audit = await timed(run, 'audit', () => auditTable(run));
     const record: RunRecord = {
       options: run.reported,
@@ -185,6 +199,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       probes,
       audit,
       fuzz,
+      reversals,
     };
     const report = buildReport(record);
     run.durations.total = Math.round(performance.now() - started);
@@ -263,6 +278,7 @@ function runContext(options: BankOptions, running: ProxiedStack, runId: string):
     limits: { attemptsPerOp: 40, opDeadlineMs: 300_000, requestTimeoutMs: 30_000 },
     runId,
     gatewayUrl: running.stack.info.gatewayUrl,
+    feeSchedules: new Map(),
   };
 }
 
@@ -302,32 +318,6 @@ async function cleanUpRun(run: Run): Promise<void> {
     }
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-// ---- reads of the API for the run's own bookkeeping ------------------------------------------
-
-function getJson(ctx: RunContext, path: string): Promise<unknown> {
-  return callUntil(
-    `GET ${path}`,
-    () => call(ctx.apiUrl, 'GET', path, { token: ctx.users.ops.token }),
-    (answer) => (answer.kind === 'response' && answer.status === 200 ? answer.json : undefined),
-    20,
-  );
-}
-
-async function fullHistory(ctx: RunContext, accountId: string): Promise<LedgerEntry[]> {
-  const entries: LedgerEntry[] = [];
-  let cursor: string | null = null;
-  do {
-    const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
-    const page = (await getJson(
-      ctx,
-      `/accounts/${accountId}/transactions?limit=100${query}`,
-    )) as HistoryPage;
-    entries.push(...page.transactions);
-    cursor = page.nextCursor;
-  } while (cursor !== null);
-  return entries;
 }
 
 // ---- accounts -------------------------------------------------------------------------------
@@ -392,6 +382,8 @@ async function openAccounts(run: Run): Promise<Accounts> {
       : null;
   await setDestinationModes(ctx, run.destinations);
   for (const account of hot) await openingDeposit(run, account, 50_000);
+  // The hot accounts pay fees on withdrawals and payouts; the dedicated ones keep exact models.
+  for (const account of hot) await setFees(ctx, account, HOT_ACCOUNT_FEES);
   for (const account of dedicated) await openingDeposit(run, account, 20_000);
   if (probe !== null) await openingDeposit(run, probe, 10_000);
   return { hot, dedicated, probe, all: [...hot, ...dedicated, ...(probe === null ? [] : [probe])] };
@@ -750,6 +742,29 @@ function phaseStats(
       answers: countBy(attempts.map(answerOf)),
     };
   });
+}
+
+/** Reversals of committed movements by an operator once verified; then their links, placed. */
+async function reverseAfterTraffic(
+  run: Run,
+  accounts: Accounts,
+  settlement: Settlement,
+): Promise<ReversalRun> {
+  const posted = new Set(
+    settlement.payouts.filter((p) => p.status === 'POSTED').map((p) => p.op.id),
+  );
+  const candidates = reversible(run.ctx.ops, posted);
+  const done = await reverseSample(run.ctx, candidates, REVERSED_MOVEMENTS);
+  await waitSequenced(run.ctx, accounts.all, 120_000);
+  const links = await reversalLinks(run.ctx, accounts.all, done.reversedOf);
+  run.log(
+    `reversals: ${done.committed} committed over ${done.originals} movements, answers ${JSON.stringify(done.answers)}`,
+  );
+  return {
+    ...done,
+    violations: [...done.violations, ...links.violations],
+    checks: done.checks + links.checks,
+  };
 }
 
 async function auditTable(run: Run): Promise<AuditResult> {

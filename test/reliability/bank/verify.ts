@@ -73,6 +73,7 @@ export const INVARIANTS = {
   resolved: 'every operation gets a definitive answer',
   transferOnce:
     'a transfer key moves money once: one TRANSFER_OUT in the source, one TRANSFER_IN in the destination, same transactionId and amount',
+  fees: 'every withdrawal and payout is charged the fee its account’s schedule sets, no other',
 } as const;
 
 // ---- the evidence: the run's history and the ledger, indexed once ------------------------------
@@ -175,7 +176,7 @@ function accountEvidence(
   const holds = originals
     .filter((op) => op.type === 'PAYOUT' && ['committed', 'unresolved'].includes(op.outcome))
     .map((op) => ({
-      amount: op.amount,
+      amount: op.amount + (op.fee ?? 0),
       sentAt: op.firstSentAt,
       seq: (byKey.get(op.key) ?? [])[0]?.sequence ?? Infinity,
     }));
@@ -539,12 +540,30 @@ function refusedOnlyWithoutFunds(e: Evidence, v: Verdict): void {
             .reduce((sum, h) => sum + h.amount, 0),
       );
     v.check(
-      available.some((b) => b < op.amount),
+      available.some((b) => b < op.amount + (op.fee ?? 0)),
       {
         ...whereOf(op),
         detail: `${op.type.toLowerCase()} of ${op.amount} refused; least available at sequences ${low}..${high} of its window: ${available.slice(0, 12).join(', ')}${available.length > 12 ? ', …' : ''}`,
       },
     );
+  }
+}
+
+/** The fee on each acknowledged movement's entry and answer is its schedule's, on this amount. */
+function feesAsScheduled(e: Evidence, v: Verdict): void {
+  for (const account of e.accounts) {
+    for (const op of account.originals) {
+      if (op.outcome !== 'committed') continue;
+      const charged = (account.byKey.get(op.key) ?? []).map((entry) => entry.fee ?? 0);
+      const answered = op.attempts.filter((a) => a.cls === 'committed').map((a) => a.fee ?? 0);
+      v.check(
+        [...charged, ...answered].every((fee) => fee === (op.fee ?? 0)),
+        {
+          ...whereOf(op),
+          detail: `${op.type} ${op.amount} should cost a fee of ${op.fee ?? 0}: its entry says ${charged.join(', ')}, its answers ${answered.join(', ')}`,
+        },
+      );
+    }
   }
 }
 
@@ -618,6 +637,7 @@ const CHECKERS: Record<keyof typeof INVARIANTS, Checker> = {
   funds: refusedOnlyWithoutFunds,
   exact: answersAreTheLedgers,
   fresh: noStaleRead,
+  fees: feesAsScheduled,
 };
 
 export function verify(

@@ -1,8 +1,8 @@
 /**
  * Request bodies built field by field, for the routes whose bodies have more than an amount
- * (transfers, payouts, freeze and unfreeze, the withdrawals switch): each field is valid, absent
- * or wrong in a way the contract names, and the body is refused if any field is. Path parts for
- * a payout's transaction id too.
+ * (transfers, payouts, freeze and unfreeze, the withdrawals switch, fee schedules, reversals):
+ * each field is valid, absent or wrong in a way the contract names, and the body is refused if
+ * any field is. Path parts for a transaction id too (a payout's, a movement's to reverse).
  */
 import fc from 'fast-check';
 import { hopelessBodies, MAX_BODY, printable, ULID, type BodyValue, type Forms } from './parts';
@@ -59,17 +59,43 @@ const notAString = fc.oneof(
   fc.object({ maxDepth: 1 }),
 );
 
-/** An amount: 1 to 10^12 minor units, a JSON integer. `debit`: more than any balance here. */
-export function amountField(debit: boolean): FieldModel {
+/** A well-formed amount refused once the service reads what it exceeds: what, and the codes. */
+export interface TooMuch {
+  what: string;
+  codes: string[];
+}
+
+/** A debit the account cannot cover. */
+export const BEYOND_FUNDS: TooMuch = {
+  what: 'far above what the account has',
+  codes: ['INSUFFICIENT_FUNDS'],
+};
+
+/**
+ * A reversal of more than the original moved (the accounts here hold far less than 10^10, so no
+ * movement moved that much): refused by the cap, or first by the funds when it takes money back.
+ */
+export const BEYOND_ORIGINAL: TooMuch = {
+  what: 'far above the original',
+  codes: ['REVERSAL_EXCEEDS_ORIGINAL', 'INSUFFICIENT_FUNDS'],
+};
+
+/**
+ * An amount: 1 to 10^12 minor units, a JSON integer. `tooMuch`: a well-formed amount far above
+ * what the route allows is a fault too; `optional`: absence is valid (a reversal's default).
+ */
+export function amountField(options: { tooMuch?: TooMuch; optional?: boolean } = {}): FieldModel {
   const name = 'amount';
+  const { tooMuch, optional = false } = options;
   return {
     name,
     valid: fc.oneof(
       fc.integer({ min: 1, max: 50 }).map(value(name)),
       fc.integer({ min: 1, max: 5 }).map((n) => ({ value: { name, raw: `${n}e1` } })),
+      ...(optional ? [fc.constant(absent(name, false))] : []),
     ),
     bad: fc.oneof(
-      fc.constant(absent(name, true)),
+      ...(optional ? [] : [fc.constant(absent(name, true))]),
       fc
         .oneof(
           fc.string({ maxLength: 10 }),
@@ -94,17 +120,17 @@ export function amountField(debit: boolean): FieldModel {
           '1.0000000001',
         )
         .map(literal(name)),
-      // A well-formed amount the account cannot cover: refused only once the funds are read,
-      // so it is drawn as often as all the malformed ones together.
-      ...(debit
+      // A well-formed amount refused only once the service reads something (the funds, the
+      // original): drawn as often as all the malformed ones together.
+      ...(tooMuch !== undefined
         ? [
             {
               weight: 3,
               arbitrary: fc.integer({ min: 10_000_000_000, max: 1_000_000_000_000 }).map(
                 (amount): Part<Field> => ({
                   value: { name, raw: String(amount) },
-                  invalid: `amount ${amount}, far above what the account has`,
-                  codes: ['INSUFFICIENT_FUNDS'],
+                  invalid: `amount ${amount}, ${tooMuch.what}`,
+                  codes: tooMuch.codes,
                 }),
               ),
             },
@@ -168,7 +194,7 @@ const ascii = (min: number, max: number): fc.Arbitrary<string> =>
     .array(fc.integer({ min: 0x20, max: 0x7e }), { minLength: min, maxLength: max })
     .map((codes) => String.fromCharCode(...codes));
 
-/** A movement's optional reference: 1-64 printable ASCII characters, no space at either end. */
+/** A movement's optional reference: 1-36 printable ASCII characters, no space at either end. */
 export function referenceField(): FieldModel {
   const name = 'reference';
   return {
@@ -178,15 +204,15 @@ export function referenceField(): FieldModel {
       fc
         .oneof(
           printable(1, 1),
-          fc.tuple(printable(1, 1), ascii(0, 62), printable(1, 1)).map((p) => p.join('')),
-          fc.constant(`R${' '.repeat(62)}~`),
+          fc.tuple(printable(1, 1), ascii(0, 34), printable(1, 1)).map((p) => p.join('')),
+          fc.constant(`R${' '.repeat(34)}~`),
         )
         .map(value(name)),
     ),
     bad: fc
       .oneof(
-        fc.constantFrom('', ' ', ' INV-1', 'INV-1 ', 'INV	1', 'café', 'r'.repeat(65)),
-        printable(65, 80),
+        fc.constantFrom('', ' ', ' INV-1', 'INV-1 ', 'INV	1', 'café', 'r'.repeat(37)),
+        printable(37, 80),
         notAString,
       )
       .map(wrong(name)),
@@ -282,16 +308,113 @@ export function reasonField(): FieldModel {
   };
 }
 
-/** The withdrawals switch: a JSON boolean. */
-export function pausedField(): FieldModel {
-  const name = 'paused';
+/** A JSON boolean: the withdrawals switch's `paused`, a reversal's optional `allowNegative`. */
+export function booleanField(name: string, required: boolean): FieldModel {
   return {
     name,
-    valid: fc.boolean().map(value(name)),
+    valid: required
+      ? fc.boolean().map(value(name))
+      : fc.oneof(fc.constant(absent(name, false)), fc.boolean().map(value(name))),
     bad: fc.oneof(
-      fc.constant(absent(name, true)),
+      ...(required ? [fc.constant(absent(name, true))] : []),
       fc.constantFrom<unknown>('true', 'false', 1, 0, null, [], {}, 'yes').map(wrong(name)),
     ),
+  };
+}
+
+// ---- a fee rule: {flat?, bps?, min?, max?}, each an integer, min <= max ----------------------
+
+/** The largest fee amount (`flat`, `min`, `max`): the largest amount, 10^12. */
+const MAX_FEE = 1_000_000_000_000;
+const RULE_FIELDS = ['flat', 'bps', 'min', 'max'] as const;
+type RuleField = (typeof RULE_FIELDS)[number];
+
+/** Valid rules: any subset of the fields, within their bounds, `min` never above `max`. */
+const validRule = fc
+  .record(
+    {
+      flat: fc.oneof(fc.nat({ max: 1000 }), fc.constant(MAX_FEE)),
+      bps: fc.oneof(fc.integer({ min: 0, max: 10_000 }), fc.constantFrom(0, 10_000)),
+      min: fc.nat({ max: 500 }),
+      max: fc.oneof(fc.nat({ max: 100_000 }), fc.constant(MAX_FEE)),
+    },
+    { requiredKeys: [] },
+  )
+  .map((rule) =>
+    rule.min !== undefined && rule.max !== undefined && rule.min > rule.max
+      ? { ...rule, min: rule.max, max: rule.min }
+      : rule,
+  );
+
+/** A value no field of a rule takes (`bps` also refuses 10001). */
+const badRuleValue = (field: RuleField): fc.Arbitrary<unknown> =>
+  fc.oneof(
+    fc.constantFrom<unknown>(-1, 1.5, '5', null, true, [], {}, MAX_FEE + 1),
+    ...(field === 'bps' ? [fc.integer({ min: 10_001, max: 1_000_000 })] : []),
+  );
+
+/** Rules the contract refuses, each naming what is wrong with it. */
+const badRule = (name: string): fc.Arbitrary<Part<Field>> =>
+  fc.oneof(
+    fc
+      .constantFrom<unknown>(5, 'flat', null, [], true, [{ flat: 1 }])
+      .map(wrong(name, [V], (t) => `${name} ${t} (not a rule)`)),
+    {
+      // A bad number is what a client gets wrong most: drawn as often as the rest together.
+      weight: 3,
+      arbitrary: fc.oneof(
+        ...RULE_FIELDS.map((field) =>
+          fc.tuple(validRule, badRuleValue(field)).map(([rule, bad]) =>
+            wrong(
+              name,
+              [V],
+              () => `${name}.${field} ${JSON.stringify(bad)}`,
+            )({
+              ...rule,
+              [field]: bad,
+            }),
+          ),
+        ),
+      ),
+    },
+    fc.tuple(fc.nat({ max: 1000 }), fc.integer({ min: 1, max: 1000 })).map(([max, above]) =>
+      wrong(
+        name,
+        [V],
+        () => `${name}: min ${max + above} above max ${max}`,
+      )({
+        min: max + above,
+        max,
+      }),
+    ),
+    fc
+      .tuple(
+        validRule,
+        fc
+          .oneof(
+            fc.constantFrom('percent', 'Flat', 'fee', 'currency'),
+            fc.string({ minLength: 1, maxLength: 8 }),
+          )
+          .filter((k) => !(RULE_FIELDS as readonly string[]).includes(k) && k !== '__proto__'),
+      )
+      .map(([rule, key]) =>
+        wrong(
+          name,
+          [V],
+          () => `${name}: unknown field ${JSON.stringify(key)}`,
+        )({
+          ...rule,
+          [key]: 1,
+        }),
+      ),
+  );
+
+/** A movement type's fee rule in a fee schedule: absent (no fee), or a rule. */
+export function feeRuleField(name: 'WITHDRAWAL' | 'PAYOUT'): FieldModel {
+  return {
+    name,
+    valid: fc.oneof(fc.constant(absent(name, false)), validRule.map(value(name))),
+    bad: badRule(name),
   };
 }
 
@@ -349,7 +472,18 @@ export function accountIdField(
 function unknownField(known: string[]): fc.Arbitrary<Part<Field>> {
   return fc
     .oneof(
-      fc.constantFrom('Amount', 'memo', 'accountId', 'frozen', 'balance', 'status', 'toAccount'),
+      fc.constantFrom(
+        'Amount',
+        'memo',
+        'accountId',
+        'frozen',
+        'balance',
+        'status',
+        'toAccount',
+        // A fee schedule knows withdrawals and payouts only.
+        'DEPOSIT',
+        'TRANSFER_OUT',
+      ),
       fc.string({ minLength: 1, maxLength: 12 }),
     )
     .filter((name) => !known.includes(name) && name !== '__proto__')
@@ -428,20 +562,36 @@ export function objectBodies(fields: FieldModel[]): Forms<BodyValue> {
   return { any, valid, bad };
 }
 
-// ---- a payout's transaction id in the path ---------------------------------------------------
+// ---- a transaction id in the path: a payout's, or a movement's to reverse -------------------
 
 export type TransactionValue = { segment: string };
 
+/** What a transaction id in the path looks up, and what naming none of them is answered with. */
+export interface TransactionLookup {
+  /** "payout", "transaction". */
+  noun: string;
+  missing: string[];
+  /** Codes a real id may still be answered with (not in the statement yet, not reversible). */
+  ownCodes?: string[];
+}
+
+export const PAYOUT_LOOKUP: TransactionLookup = { noun: 'payout', missing: ['PAYOUT_NOT_FOUND'] };
+
 /**
- * `{transactionId}` of `GET /accounts/{accountId}/payouts/{transactionId}`: the account's own
- * payout (when it has one), or one that names no payout of this account — made up, another
- * account's payout, a transaction that is not a payout, or not a ULID at all.
+ * `{transactionId}` of a route: `own`, a real one (when there is one), or one that names none —
+ * made up, one of `others` (another account's payout, a transaction that is not a payout), or
+ * not a ULID at all.
  */
 export function transactionParts(
   own: string | null,
   others: Array<{ id: string; what: string }>,
-): { any: fc.Arbitrary<Part<TransactionValue>>; bad: fc.Arbitrary<Part<TransactionValue>> } {
-  const missing = ['PAYOUT_NOT_FOUND'];
+  lookup: TransactionLookup = PAYOUT_LOOKUP,
+): {
+  any: fc.Arbitrary<Part<TransactionValue>>;
+  valid?: fc.Arbitrary<Part<TransactionValue>>;
+  bad: fc.Arbitrary<Part<TransactionValue>>;
+} {
+  const { noun, missing, ownCodes } = lookup;
   const sample = own ?? '01ARZ3NDEKTSV4RRFFQ69G5FAV';
   const bad = fc.oneof(
     fc
@@ -450,7 +600,7 @@ export function transactionParts(
       .map(
         (segment): Part<TransactionValue> => ({
           value: { segment },
-          invalid: 'no such payout',
+          invalid: `no such ${noun}`,
           codes: missing,
         }),
       ),
@@ -502,8 +652,12 @@ export function transactionParts(
     ),
   );
   if (own === null) return { any: bad, bad };
+  const valid = fc.constant<Part<TransactionValue>>({
+    value: { segment: own },
+    ...(ownCodes !== undefined ? { codes: ownCodes } : {}),
+  });
   const any = fc.oneof(
-    { weight: 5, arbitrary: fc.constant<Part<TransactionValue>>({ value: { segment: own } }) },
+    { weight: 5, arbitrary: valid },
     {
       weight: 1,
       arbitrary: fc.nat({ max: 25 }).map(
@@ -512,11 +666,11 @@ export function transactionParts(
             segment: `${own.slice(0, i)}%${own.charCodeAt(i).toString(16).toUpperCase()}${own.slice(i + 1)}`,
           },
           uncertain: 'a percent-encoded character in the transaction id',
-          codes: [...missing, 'NOT_FOUND'],
+          codes: [...missing, ...(ownCodes ?? []), 'NOT_FOUND'],
         }),
       ),
     },
     { weight: 3, arbitrary: bad },
   );
-  return { any, bad };
+  return { any, valid, bad };
 }

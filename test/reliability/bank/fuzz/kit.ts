@@ -1,8 +1,8 @@
 /**
  * What every route model of routes.ts is built from: the parts drawn once per fuzz (tokens,
  * path parameters, headers, transport details), how a part may be drawn (any form, valid only,
- * invalid only), who may call a route, and the two shapes of a request (a POST that must be
- * refused, a GET that may succeed).
+ * invalid only), who may call a route, and the two shapes of a request (a POST or PUT that must
+ * be refused, a GET that may succeed).
  */
 import fc from 'fast-check';
 import type { Owner } from '../model';
@@ -31,6 +31,10 @@ import type { FuzzCase, FuzzSetup, Part } from './types';
 export const OWNERS: Owner[] = ['alice', 'bob'];
 const USERS: DemoUser[] = ['alice', 'bob', 'ops'];
 export const other = (owner: Owner): Owner => (owner === 'alice' ? 'bob' : 'alice');
+
+/** A route's cases on each customer's account, each built once: building parts per draw is slow. */
+export const perOwner = <T>(build: (owner: Owner) => fc.Arbitrary<T>): fc.Arbitrary<T> =>
+  fc.oneof(...OWNERS.map(build));
 
 export interface Kit {
   setup: FuzzSetup;
@@ -218,29 +222,33 @@ export interface PostParts {
   transport: Transport;
 }
 
-/** A POST to a route that changes state: it must be refused. */
-export function post(
-  route: string,
-  path: string,
-  p: PostParts,
-  roleInvalid: Draft['roleInvalid'],
-  parts: Draft['parts'],
-): FuzzCase {
-  return finish({
-    route,
-    method: 'POST',
-    path,
-    query: '',
-    auth: p.auth,
-    contentType: p.ct,
-    key: p.key,
-    body: p.body,
-    ...p.transport,
-    mutating: true,
-    roleInvalid,
-    parts,
-  });
-}
+/** A request to a route that changes state (a POST, a PUT): it must be refused. */
+const change =
+  (method: 'POST' | 'PUT') =>
+  (
+    route: string,
+    path: string,
+    p: PostParts,
+    roleInvalid: Draft['roleInvalid'],
+    parts: Draft['parts'],
+  ): FuzzCase =>
+    finish({
+      route,
+      method,
+      path,
+      query: '',
+      auth: p.auth,
+      contentType: p.ct,
+      key: p.key,
+      body: p.body,
+      ...p.transport,
+      mutating: true,
+      roleInvalid,
+      parts,
+    });
+
+export const post = change('POST');
+export const put = change('PUT');
 
 /** The drawn parts of a GET. */
 export interface GetParts {

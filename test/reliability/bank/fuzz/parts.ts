@@ -704,12 +704,12 @@ export function queryParts(cursor: string): fc.Arbitrary<Part<QueryValue>> {
         codes: ['VALIDATION_ERROR'],
       }),
     );
-  // `reference`: the lookup by a movement's reference (1-64 printable ASCII, no space at an end).
+  // `reference`: the lookup by a movement's reference (1-36 printable ASCII, no space at an end).
   const referenceValid = fc
-    .oneof(printable(1, 64), fc.constantFrom('INV 2026/42', 'a+b', '%', '#'))
+    .oneof(printable(1, 36), fc.constantFrom('INV 2026/42', 'a+b', '%', '#'))
     .map((text): Part<string> => ({ value: encodeURIComponent(text) }));
   const referenceBad = fc
-    .constantFrom('', ' ', ' INV', 'INV ', 'caf\u00e9', 'tab\t', 'r'.repeat(65))
+    .constantFrom('', ' ', ' INV', 'INV ', 'caf\u00e9', 'tab\t', 'r'.repeat(37))
     .map(
       (text): Part<string> => ({
         value: encodeURIComponent(text),

@@ -10,11 +10,14 @@ import { loadContract, routeKey, type Contract } from './contract';
 import {
   accountIdField,
   amountField,
+  BEYOND_FUNDS,
+  BEYOND_ORIGINAL,
+  booleanField,
   currencyField,
   destinationField,
   detailsFields,
+  feeRuleField,
   objectBodies,
-  pausedField,
   reasonField,
   transactionParts,
 } from './fields';
@@ -29,8 +32,10 @@ import {
   mayCollide,
   other,
   OWNERS,
+  perOwner,
   post,
   postSpec,
+  put,
   roleFault,
   type Kit,
 } from './kit';
@@ -66,6 +71,9 @@ export const ROUTES = {
   getWithdrawalSwitch: 'GET /controls/withdrawals',
   ledgerSummary: 'GET /ledger/summary',
   setWithdrawalSwitch: 'POST /controls/withdrawals',
+  getFees: 'GET /accounts/{accountId}/fees',
+  setFees: 'PUT /accounts/{accountId}/fees',
+  reverseTransaction: 'POST /transactions/{transactionId}/reversals',
 } as const;
 
 export const MODELLED_ROUTES: ReadonlySet<string> = new Set(Object.values(ROUTES));
@@ -86,7 +94,8 @@ const ACCOUNT_MOVEMENTS = {
 /** A withdrawal's or deposit's bodies: the hand-made ones, and ones built field by field with details. */
 function accountMovementBodies(type: keyof typeof ACCOUNT_MOVEMENTS): Forms<BodyValue> {
   const made = movementBodies(type);
-  const fields = [amountField(type === 'WITHDRAWAL'), currencyField(), ...detailsFields()];
+  const tooMuch = type === 'WITHDRAWAL' ? { tooMuch: BEYOND_FUNDS } : {};
+  const fields = [amountField(tooMuch), currencyField(), ...detailsFields()];
   const built = objectBodies(fields);
   return {
     any: fc.oneof(made.any, built.any),
@@ -98,7 +107,7 @@ function accountMovementBodies(type: keyof typeof ACCOUNT_MOVEMENTS): Forms<Body
 function movement(kit: Kit, type: keyof typeof ACCOUNT_MOVEMENTS): fc.Arbitrary<FuzzCase> {
   const { route, suffix, by, doing } = ACCOUNT_MOVEMENTS[type];
   const body = accountMovementBodies(type);
-  return fc.constantFrom(...OWNERS).chain((owner) => {
+  return perOwner((owner) => {
     const id = kit.accounts[owner];
     const auth = by === 'owner' ? callers(kit, owner) : callers(kit, 'ops');
     const spec = accountPostSpec(kit, auth, id, body);
@@ -172,14 +181,14 @@ function transferBodies(from: string, to: string, owner: Owner) {
     accountIdField('toAccountId', to, [
       { id: from, what: 'a transfer to its own source account', codes: ['VALIDATION_ERROR'] },
     ]),
-    amountField(true),
+    amountField({ tooMuch: BEYOND_FUNDS }),
     currencyField(),
     ...detailsFields(),
   ]);
 }
 
 function transfer(kit: Kit): fc.Arbitrary<FuzzCase> {
-  return fc.constantFrom(...OWNERS).chain((owner) => {
+  return perOwner((owner) => {
     const body = transferBodies(kit.accounts[owner], kit.accounts[other(owner)], owner);
     const spec = postSpec(kit, callers(kit, owner), body);
     return alwaysRefused(spec, (p) => {
@@ -194,12 +203,12 @@ function transfer(kit: Kit): fc.Arbitrary<FuzzCase> {
 
 function payout(kit: Kit): fc.Arbitrary<FuzzCase> {
   const body = objectBodies([
-    amountField(true),
+    amountField({ tooMuch: BEYOND_FUNDS }),
     destinationField(),
     currencyField(),
     ...detailsFields(),
   ]);
-  return fc.constantFrom(...OWNERS).chain((owner) => {
+  return perOwner((owner) => {
     const spec = accountPostSpec(kit, callers(kit, owner), kit.accounts[owner], body);
     return alwaysRefused(spec, (p) => {
       const key = mayCollide(p.key);
@@ -211,7 +220,7 @@ function payout(kit: Kit): fc.Arbitrary<FuzzCase> {
 }
 
 function payoutRead(kit: Kit): fc.Arbitrary<FuzzCase> {
-  return fc.constantFrom(...OWNERS).chain((owner) => {
+  return perOwner((owner) => {
     const others: Array<{ id: string; what: string }> = [];
     const foreign = kit.payouts[other(owner)];
     if (foreign !== null) others.push({ id: foreign, what: `${other(owner)}'s payout` });
@@ -240,7 +249,7 @@ function payoutRead(kit: Kit): fc.Arbitrary<FuzzCase> {
 function control(kit: Kit, frozen: boolean): fc.Arbitrary<FuzzCase> {
   const body = objectBodies([reasonField()]);
   const action = frozen ? 'freeze' : 'unfreeze';
-  return fc.constantFrom(...OWNERS).chain((owner) => {
+  return perOwner((owner) => {
     const auth = callers(kit, 'ops');
     const spec = accountPostSpec(kit, auth, kit.accounts[owner], body, ignoredKey(kit));
     return alwaysRefused(spec, (p) => {
@@ -263,12 +272,69 @@ function operatorRead(kit: Kit, route: string, path: string, doing: string) {
 }
 
 function switchSet(kit: Kit): fc.Arbitrary<FuzzCase> {
-  const body = objectBodies([pausedField(), reasonField()]);
+  const body = objectBodies([booleanField('paused', true), reasonField()]);
   const spec = postSpec(kit, callers(kit, 'ops'), body, ignoredKey(kit));
   return alwaysRefused(spec, (p) => {
     const role = roleFault('operator', p.auth.value.user, null, 'pausing or resuming withdrawals');
     return post(ROUTES.setWithdrawalSwitch, '/controls/withdrawals', p, role, [p.body, p.ct]);
   });
+}
+
+// ---- fees: the schedule read by the owner or an operator, replaced by operators -------------
+
+/** A PUT of an account's whole fee schedule, always refused (a fee changed would move money). */
+function feesSet(kit: Kit): fc.Arbitrary<FuzzCase> {
+  const body = objectBodies([feeRuleField('WITHDRAWAL'), feeRuleField('PAYOUT'), reasonField()]);
+  const ofOwner = (owner: Owner): fc.Arbitrary<FuzzCase> => {
+    const auth = callers(kit, 'ops');
+    const spec = accountPostSpec(kit, auth, kit.accounts[owner], body, ignoredKey(kit));
+    return alwaysRefused(spec, (p) => {
+      const role = roleFault('operator', p.auth.value.user, owner, 'setting fees');
+      const path = `/accounts/${p.account.value.segment}/fees`;
+      return put(ROUTES.setFees, path, p, role, [p.account, p.body, p.ct]);
+    });
+  };
+  return perOwner(ofOwner);
+}
+
+// ---- reversals: operators reverse a posted movement by its transaction id ---------------------
+
+/** Movements of the fuzz's accounts, to name in a reversal's path. */
+function reversibleIds(kit: Kit): string[] {
+  const ids = OWNERS.flatMap((owner) => [kit.nonPayouts[owner], kit.payouts[owner]]);
+  return ids.filter((id): id is string => id !== null);
+}
+
+/**
+ * A reversal, always refused. Its transaction is now and then a real one, so that the faults the
+ * service finds late (the key, the amount beyond the original) are reached; such an id may still
+ * be answered as not in the statement yet, or as a movement that is not reversible.
+ */
+function reversal(kit: Kit): fc.Arbitrary<FuzzCase> {
+  const body = objectBodies([
+    amountField({ tooMuch: BEYOND_ORIGINAL, optional: true }),
+    reasonField(),
+    booleanField('allowNegative', false),
+  ]);
+  const lookup = {
+    noun: 'transaction',
+    missing: ['TRANSACTION_NOT_FOUND'],
+    ownCodes: ['TRANSACTION_NOT_FOUND', 'NOT_REVERSIBLE'],
+  };
+  const of = (id: string | null): fc.Arbitrary<FuzzCase> => {
+    const spec = {
+      ...postSpec(kit, callers(kit, 'ops'), body),
+      tx: transactionParts(id, [], lookup),
+    };
+    return alwaysRefused(spec, (p) => {
+      const key = mayCollide(p.key);
+      const role = roleFault('operator', p.auth.value.user, null, 'reversing a movement');
+      const path = `/transactions/${p.tx.value.segment}/reversals`;
+      return post(ROUTES.reverseTransaction, path, { ...p, key }, role, [p.tx, p.body, p.ct, key]);
+    });
+  };
+  const ids = reversibleIds(kit);
+  return ids.length > 0 ? fc.oneof(...ids.map(of)) : of(null);
 }
 
 // ---- accounts: opening one (operators only), reading one, listing them, and /health -----------
@@ -287,7 +353,7 @@ function accountRead(kit: Kit, route: string, suffix: string): fc.Arbitrary<Fuzz
     suffix === '/transactions'
       ? queryParts(kit.setup.cursor)
       : kit.noise.map((value): Part<QueryValue> => ({ value }));
-  return fc.constantFrom(...OWNERS).chain((owner) =>
+  return perOwner((owner) =>
     fc
       .record({
         auth: kit.auth.any,
@@ -333,6 +399,10 @@ const NEAR_MISSES = [
   '/accounts/{accountId}/payouts/{transactionId}/cancel',
   '/transfers/{transactionId}',
   '/Transfers',
+  '/transactions/{transactionId}',
+  '/transactions/{transactionId}/reversals/x',
+  '/transactions/{transactionId}/reversal',
+  '/transactions',
   '/controls',
   '/controls/deposits',
   '/controls/withdrawals/x',
@@ -347,6 +417,7 @@ const ACCOUNT_SUFFIXES = [
   'deposits',
   'payouts',
   'freeze',
+  'fees',
   'history',
   'withdraw',
   'WITHDRAWALS',
@@ -429,6 +500,9 @@ function routeModels(kit: Kit): Record<string, Weighted> {
       arbitrary: operatorRead(kit, ROUTES.ledgerSummary, '/ledger/summary', 'reading the ledger'),
     },
     [ROUTES.setWithdrawalSwitch]: { weight: 2, arbitrary: switchSet(kit) },
+    [ROUTES.getFees]: { weight: 2, arbitrary: accountRead(kit, ROUTES.getFees, '/fees') },
+    [ROUTES.setFees]: { weight: 3, arbitrary: feesSet(kit) },
+    [ROUTES.reverseTransaction]: { weight: 4, arbitrary: reversal(kit) },
   };
 }
 

@@ -13,6 +13,9 @@
  * - statement line: new only for a transaction from before, and never rewritten differently;
  * - pending entry: retired, or a payout's entry marked POSTED or VOIDED;
  * - payout: only a PENDING one changes, to POSTED or VOIDED (attempts, references, the index);
+ *   its fee, if any, was held with it and moves with it;
+ * - transaction record (what a reversal finds): new only for a transaction from before, and
+ *   never changed (its count of reversals moving is a reversal committed);
  * - idempotency marker: new only as a recorded refusal; a committed one only gains its
  *   statement position; gone only once expired;
  * - owner links, freeze records, the withdrawals switch, and any item of a kind not named here
@@ -55,6 +58,7 @@ export type Kind =
   | 'freeze record'
   | 'withdrawals switch'
   | 'system posting'
+  | 'transaction record'
   | 'other item';
 
 export function kindOf(item: Item): Kind {
@@ -67,6 +71,7 @@ export function kindOf(item: Item): Kind {
     return 'system posting';
   }
   if (pk.startsWith('LEDGER#')) return 'statement line';
+  if (pk.startsWith('TXN#')) return 'transaction record';
   if (pk.startsWith('PENDING#')) return 'pending entry';
   if (pk.startsWith('PAYOUT#')) return 'payout';
   if (pk.startsWith('MARKER#')) return 'idempotency marker';
@@ -103,6 +108,9 @@ const describeChange = (before: Item, after: Item, fields: string[]): string =>
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 const num = (value: unknown): number => (typeof value === 'number' ? value : Number.NaN);
+/** What a payout holds and then posts or frees: its amount and its fee (absent: none). */
+const charged = (item: Item): number =>
+  num(item.amount) + (typeof item.fee === 'number' ? item.fee : 0);
 
 /** Transaction ids an item names (its own, and an account's last movement's). */
 function transactionsOf(item: Item): string[] {
@@ -245,7 +253,7 @@ function byStatementLines(before: Item, after: Item, ctx: Context): Verdict {
     if (resolutions.some((r) => r.transactionId === tx)) {
       return { ok: false, awaiting: false, why: `payout ${tx} resolved twice` };
     }
-    resolutions.push({ transactionId: tx, amount: num(line.amount), status: String(line.status) });
+    resolutions.push({ transactionId: tx, amount: charged(line), status: String(line.status) });
   }
   const problems = arithmetic(before, after, resolutions);
   const top = lines.get(num(after.version));
@@ -278,7 +286,7 @@ function byPayoutRecords(before: Item, after: Item, ctx: Context): Verdict {
     if (now !== undefined && RESOLVED.has(String(now.status))) {
       resolutions.push({
         transactionId: String(now.transactionId),
-        amount: num(held.amount),
+        amount: charged(held),
         status: String(now.status),
       });
     }
@@ -423,6 +431,20 @@ function judgeMarker({ before, after, item, tx, fromBefore, nowSeconds }: Change
   return unexplained(`the marker changed: ${describeChange(before, after, fields)}`);
 }
 
+/** Written once by the sequencer for a movement from before; a reversal would change it. */
+function judgeTransactionRecord({ before, after, item, tx, fromBefore }: Change): Judgement {
+  if (after === undefined) return unexplained('the transaction record is gone');
+  if (before === undefined) {
+    if (fromBefore) return explained('transaction records written');
+    return unexplained(
+      `a record of ${show(item.type)} ${String(tx)} (${show(item.amount)}), a transaction that did not exist before the fuzz`,
+    );
+  }
+  return unexplained(
+    `the transaction record changed: ${describeChange(before, after, changedFields(before, after))}`,
+  );
+}
+
 /** Items no refused request and no background work may add, change or remove. */
 const untouchable =
   (says: { added: (item: Item) => string; gone: string; changed: string }) =>
@@ -463,6 +485,7 @@ const JUDGES: Record<Kind, (change: Change) => Judgement> = {
   payout: judgePayout,
   'idempotency marker': judgeMarker,
   'system posting': judgeSystemPosting,
+  'transaction record': judgeTransactionRecord,
   'owner link': untouchable({
     added: (item) =>
       `a new owner link (${show(item.ownerId ?? item.pk)} -> ${show(item.accountId ?? item.sk)})`,

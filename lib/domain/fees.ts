@@ -1,0 +1,140 @@
+import { accountFor } from './accounts';
+import { AccountNotFoundError, ForbiddenError } from './errors';
+import { TransientStoreError, type AccountStore, type FeeStore, type Log } from './ports';
+import { retry, type Sleep } from './retry';
+import { ruleOf, type FeeableMovement, type MovementType } from './movement-types';
+import type { Caller, ControlChange, MinorUnits } from './types';
+
+/**
+ * A fee schedule per account (docs/double-entry.md): what a withdrawal or a payout costs on top of
+ * its amount. The schedule rides on the account item with a version, so the money path never
+ * reads it first: it guesses the version and the account's condition checks the guess.
+ */
+export interface FeeRule {
+  flat?: MinorUnits;
+  /** Basis points of the amount (100 = 1%). */
+  bps?: number;
+  min?: MinorUnits;
+  max?: MinorUnits;
+}
+
+export type FeeSchedule = Partial<Record<FeeableMovement, FeeRule>>;
+
+/** The schedule a movement was priced with: version 0 is "never set", no fee. */
+export interface PricedSchedule {
+  version: number;
+  schedule: FeeSchedule;
+}
+
+export const NO_FEES: PricedSchedule = { version: 0, schedule: {} };
+
+/** The schedule as an operator sees it, with the last change. */
+export interface FeeScheduleView extends PricedSchedule {
+  accountId: string;
+  changed: ControlChange | null;
+}
+
+/** Basis points in a whole: a rule's `bps` is at most this. */
+export const MAX_BPS = 10_000;
+
+/** `flat + floor(amount × bps / 10000)`, raised to `min`, lowered to `max`; no rule: 0. */
+export function feeFor(rule: FeeRule | undefined, amount: MinorUnits): MinorUnits {
+  if (rule === undefined) return 0;
+  // amount × bps reaches 10^16, past 2^53: the product is taken exactly, in BigInt.
+  const share = Number((BigInt(amount) * BigInt(rule.bps ?? 0)) / BigInt(MAX_BPS));
+  const raw = (rule.flat ?? 0) + share;
+  const floored = Math.max(raw, rule.min ?? 0);
+  return rule.max === undefined ? floored : Math.min(floored, rule.max);
+}
+
+/** The fee a movement of this type and amount costs under a schedule. */
+export function feeOf(type: MovementType, amount: MinorUnits, priced: PricedSchedule): MinorUnits {
+  return ruleOf(type).feeable ? feeFor(priced.schedule[type as FeeableMovement], amount) : 0;
+}
+
+/**
+ * The schedules this container last saw, per account: the money path prices a fee with its guess
+ * and never reads first. A wrong guess costs one cancelled transaction, which returns the account
+ * with the version in force, and one read of that schedule. Bounded: the oldest entry goes first.
+ */
+export class FeeCache {
+  private readonly seen = new Map<string, PricedSchedule>();
+
+  constructor(private readonly maxAccounts = 10_000) {}
+
+  get(accountId: string): PricedSchedule {
+    return this.seen.get(accountId) ?? NO_FEES;
+  }
+
+  /** Remembers an account's schedule as read (null: never set). */
+  learn(accountId: string, fees: PricedSchedule | null): void {
+    this.seen.delete(accountId);
+    if (this.seen.size >= this.maxAccounts) {
+      const oldest = this.seen.keys().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+    this.seen.set(accountId, fees === null ? NO_FEES : pricedOf(fees));
+  }
+}
+
+const pricedOf = (fees: PricedSchedule): PricedSchedule => ({
+  version: fees.version,
+  schedule: fees.schedule,
+});
+
+export interface FeeDeps {
+  store: FeeStore & Pick<AccountStore, 'getAccount'>;
+  logger: Log;
+  newId: () => string;
+  now: () => Date;
+  sleep?: Sleep;
+}
+
+const SET_ATTEMPTS = 6;
+
+/** The account's schedule and its last change, for its owner or an operator. */
+export async function feeSchedule(
+  deps: Pick<FeeDeps, 'store'>,
+  caller: Caller,
+  accountId: string,
+): Promise<FeeScheduleView> {
+  const [, fees] = await Promise.all([
+    accountFor(deps, caller, accountId),
+    deps.store.getFees(accountId),
+  ]);
+  return fees === null
+    ? { accountId, ...NO_FEES, changed: null }
+    : { accountId, ...pricedOf(fees), changed: fees.changed };
+}
+
+/** An operator replaces the account's schedule; it applies to every movement committed after. */
+export async function setFeeSchedule(
+  deps: FeeDeps,
+  caller: Caller,
+  request: { accountId: string; schedule: FeeSchedule; reason: string },
+): Promise<FeeScheduleView> {
+  if (!caller.isOperator) throw new ForbiddenError();
+  const change = { by: caller.userId, at: deps.now().toISOString(), reason: request.reason };
+  const id = deps.newId();
+  // Like a freeze, a change on an account being drained races its withdrawals: retried.
+  const stored = await retry(
+    () => deps.store.setFees(request.accountId, request.schedule, { id, ...change }),
+    {
+      attempts: SET_ATTEMPTS,
+      baseMs: 20,
+      capMs: 1280,
+      retryable: (error) => error instanceof TransientStoreError && error.kind === 'conflict',
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    },
+  );
+  if (stored === null) throw new AccountNotFoundError();
+  const view = { accountId: request.accountId, ...pricedOf(stored), changed: stored.changed };
+  deps.logger.info('fees set', {
+    accountId: request.accountId,
+    by: caller.userId,
+    reason: request.reason,
+    version: view.version,
+    fees: view.schedule,
+  });
+  return view;
+}
