@@ -1,3 +1,4 @@
+import { detailsOf } from '../lib/domain/details';
 import { requestPayout } from '../lib/domain/movements';
 import { payoutFor, sweepPayouts } from '../lib/domain/payouts';
 import { accountIdOf, entryView, payoutBody, payoutIdOf, payoutView } from '../lib/http-schemas';
@@ -17,6 +18,7 @@ export const request = httpHandler(
       amount: body.amount,
       currency: body.currency,
       destination: body.destination,
+      ...detailsOf(body),
       idempotencyKey: idempotencyKeyOf(headers),
       requestId,
     });

@@ -1,3 +1,4 @@
+import { detailsOf } from '../lib/domain/details';
 import { transfer } from '../lib/domain/movements';
 import { accountIdFrom, entryView, transferBody } from '../lib/http-schemas';
 import { httpHandler, idempotencyKeyOf, json } from '../lib/middleware/http';
@@ -13,6 +14,7 @@ export const handler = httpHandler(
       toAccountId: accountIdFrom(body.toAccountId, 'The destination account does not exist.'),
       amount: body.amount,
       currency: body.currency,
+      ...detailsOf(body),
       idempotencyKey: idempotencyKeyOf(headers),
       requestId,
     });

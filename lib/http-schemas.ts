@@ -7,6 +7,7 @@ import {
 } from './domain/errors';
 import { MAX_BPS, type FeeScheduleView } from './domain/fees';
 import { MAX_AMOUNT, amountSchema, currencySchema } from './domain/money';
+import { detailsFields, referenceSchema } from './domain/details';
 import type { Account, LedgerEntry, Payout } from './domain/types';
 import type * as wire from './wire/types';
 import type { Expect, SameShape } from './wire/types';
@@ -15,6 +16,7 @@ import type { Expect, SameShape } from './wire/types';
 export const movementBody = z.strictObject({
   amount: amountSchema,
   currency: z.optional(currencySchema),
+  ...detailsFields,
 });
 
 const accountIdField = (name: string) =>
@@ -27,6 +29,7 @@ export const transferBody = z.strictObject({
   toAccountId: accountIdField('toAccountId'),
   amount: amountSchema,
   currency: z.optional(currencySchema),
+  ...detailsFields,
 });
 
 export const payoutBody = z.strictObject({
@@ -37,6 +40,7 @@ export const payoutBody = z.strictObject({
     }),
   ),
   currency: z.optional(currencySchema),
+  ...detailsFields,
 });
 
 export const openAccountBody = z.strictObject({
@@ -83,6 +87,15 @@ export function pageOf(query: Record<string, string | undefined>): {
   if (cursor !== undefined && cursor.length === 0)
     throw new ValidationError('cursor must not be empty');
   return cursor === undefined ? { limit } : { limit, cursor };
+}
+
+/** `?reference=`: the history of one reference, validated as a movement's own. */
+export function referenceOf(query: Record<string, string | undefined>): string | undefined {
+  const reference = query.reference;
+  if (reference === undefined) return undefined;
+  const parsed = referenceSchema.safeParse(reference);
+  if (!parsed.success) throw new ValidationError(parsed.error.issues[0]?.message);
+  return parsed.data;
 }
 
 /**
@@ -193,6 +206,9 @@ export const entryView = (e: LedgerEntry): wire.LedgerEntry => ({
   ...(e.reason !== undefined ? { reason: e.reason } : {}),
   ...(e.negativeAllowed ? { negativeAllowed: true } : {}),
   ...(e.reversedBy !== undefined ? { reversedBy: e.reversedBy } : {}),
+  ...(e.reference !== undefined ? { reference: e.reference } : {}),
+  ...(e.description !== undefined ? { description: e.description } : {}),
+  ...(e.metadata !== undefined ? { metadata: e.metadata } : {}),
 });
 
 export const payoutView = (p: Payout): wire.Payout => ({

@@ -1,7 +1,13 @@
 import * as z from 'zod/mini';
 import { accountFor } from './accounts';
 import { ValidationError } from './errors';
-import { ledgerEntry, type Account, type Caller, type LedgerEntry } from './types';
+import {
+  ledgerEntry,
+  type Account,
+  type Caller,
+  type LedgerEntry,
+  type MovementDetails,
+} from './types';
 import {
   STATEMENT_CHUNK,
   type AccountStore,
@@ -30,7 +36,7 @@ export interface HistoryDeps {
  * While there are at most `RECENT_PAGE` recent movements (the sequencer keeping up), the first
  * page shows all of them on top of `limit` statement lines.
  */
-const RECENT_PAGE = 100;
+export const RECENT_PAGE = 100;
 
 export interface HistoryPage {
   transactions: LedgerEntry[];
@@ -69,7 +75,35 @@ export async function listTransactions(
   page: { limit: number; cursor?: string },
 ): Promise<HistoryPage> {
   const found = await historyPage(deps, caller, accountId, page);
-  return { ...found, transactions: await withReversals(deps, found.transactions) };
+  return { ...found, transactions: await shownEntries(deps, found.transactions) };
+}
+
+/**
+ * The entries as the history shows them: with their description and metadata, and with their
+ * reversal links. Each sits apart from the entries (docs/double-entry.md), so two reads, in
+ * parallel: the details items of the entries that have them, and the reversal records.
+ */
+export async function shownEntries(
+  deps: HistoryDeps,
+  entries: LedgerEntry[],
+): Promise<LedgerEntry[]> {
+  const [details, linked] = await Promise.all([
+    detailsOfEntries(deps, entries),
+    withReversals(deps, entries),
+  ]);
+  return linked.map(({ hasDetails: _mark, ...entry }) => ({
+    ...entry,
+    ...details.get(entry.transactionId),
+  }));
+}
+
+/** The description and metadata of the entries that have them: none read when no entry has. */
+async function detailsOfEntries(
+  deps: HistoryDeps,
+  entries: LedgerEntry[],
+): Promise<Map<string, MovementDetails>> {
+  const ids = entries.filter((entry) => entry.hasDetails === true).map((e) => e.transactionId);
+  return ids.length > 0 ? deps.store.readDetails(ids) : new Map<string, MovementDetails>();
 }
 
 /**
@@ -232,7 +266,7 @@ async function recentPart(
   };
 }
 
-function pendingToEntry(entry: PendingEntry, account: Account): LedgerEntry {
+export function pendingToEntry(entry: PendingEntry, account: Account): LedgerEntry {
   // Only the account's last movement has a known place before the sequencer gives it one.
   const isLast = account.lastMovement?.transactionId === entry.transactionId;
   return ledgerEntry(entry, account, {

@@ -16,6 +16,7 @@ import {
   WithdrawalsPausedError,
   type DomainError,
 } from './errors';
+import { detailsFingerprint, detailsOf } from './details';
 import { feeOf, type FeeCache } from './fees';
 import { MAX_BALANCE } from './money';
 import { requestEffect, ruleOf, type RequestedMovement } from './movement-types';
@@ -38,9 +39,11 @@ import {
 import { retry, type Sleep } from './retry';
 import {
   chargedOf,
+  detailsMarkOf,
   type Account,
   type Caller,
   type LedgerEntry,
+  type MovementDetails,
   type MovementType,
   type Payout,
 } from './types';
@@ -65,7 +68,8 @@ export interface MovementDeps {
   sleep?: Sleep;
 }
 
-export interface MovementRequest {
+/** The details (reference, description, metadata) are validated at the edge, with their bounds. */
+export interface MovementRequest extends MovementDetails {
   caller: Caller;
   accountId: string;
   amount: number;
@@ -157,6 +161,7 @@ export function requestHash(
     request.currency ?? null,
     ...(request.toAccountId !== undefined ? [request.toAccountId] : []),
     ...(request.destination !== undefined ? [request.destination] : []),
+    ...detailsFingerprint(request),
   ]);
   return createHash('sha256').update(canonical).digest('base64url');
 }
@@ -215,6 +220,7 @@ async function movementWrite(
   const createdAt = deps.now();
   const transactionId = deps.newId();
   const currency = options.currency ?? request.currency;
+  const details = detailsOf(request);
   const condition = (accountId: string, of: MovementType): AccountCondition => ({
     accountId,
     effect: requestEffect(of),
@@ -237,6 +243,7 @@ async function movementWrite(
     createdAt: createdAt.toISOString(),
     expiresAt: Math.floor(createdAt.getTime() / 1000) + deps.idempotencyTtlSeconds,
     account: condition(request.accountId, type),
+    ...(Object.keys(details).length > 0 ? { details } : {}),
   };
   if (rule.counterparty !== null && request.toAccountId !== undefined) {
     movement.counterparty = {
@@ -286,6 +293,7 @@ async function payoutRecord(
     updatedAt: at,
     holdExpiresAt: new Date(Date.parse(at) + holdSeconds * 1000).toISOString(),
     attempts: 0,
+    ...detailsMarkOf(movement.details ?? {}),
   };
 }
 
@@ -316,6 +324,7 @@ async function attemptMovement(
     deps,
     counterpartyAccountId === undefined ? movement : { ...movement, counterpartyAccountId },
     false,
+    movement.details,
   );
   logOutcome(deps, 'committed', result, request);
   return result;
@@ -447,7 +456,8 @@ async function answerFromMarker(
   }
   // Our own earlier attempt committed and its answer was lost in transit: not a replay.
   const ownCommit = marker.transactionId === movement.transactionId;
-  const result = await resultOf(deps, marker, !ownCommit);
+  // The same fingerprint: the details are this request's own.
+  const result = await resultOf(deps, marker, !ownCommit, movement.details);
   logOutcome(deps, ownCommit ? 'committed' : 'replayed', result, request);
   return result;
 }
@@ -464,6 +474,7 @@ async function resultOf(
     sequence?: number;
   },
   replayed: boolean,
+  details: MovementDetails = {},
 ): Promise<MovementResult> {
   const [account, payout] = await Promise.all([
     deps.store.getAccount(committed.accountId),
@@ -498,6 +509,7 @@ async function resultOf(
         ? { counterpartyAccountId: committed.counterpartyAccountId }
         : {}),
       ...(payout ? { destination: payout.destination } : {}),
+      ...details,
     },
     fee: committed.fee ?? 0,
     balance: account.balance,

@@ -7,8 +7,10 @@
 import type {
   Account,
   ControlChange,
+  DetailsMark,
   EntryStatus,
   LedgerEntry,
+  MovementDetails,
   MovementType,
   Payout,
   ReversalDetails,
@@ -110,6 +112,8 @@ export interface MovementWrite {
   counterparty?: AccountCondition & { type: MovementType };
   /** PAYOUT: the payout record written with the hold. */
   payout?: Payout;
+  /** The client's details, only those given; a description or metadata get their own item. */
+  details?: MovementDetails;
   /** A reversal: what it reverses, and its cap, checked in the same write. */
   reversal?: ReversalWrite;
 }
@@ -181,7 +185,7 @@ export interface PayoutStore {
 // The statement: pending entries and sequenced lines
 
 /** A movement committed but not yet given its place in the statement. */
-export interface PendingEntry extends ReversalDetails {
+export interface PendingEntry extends DetailsMark, ReversalDetails {
   transactionId: string;
   accountId: string;
   type: MovementType;
@@ -216,6 +220,18 @@ export interface StatementStore {
   writeStatementLines(lines: StatementLine[], sequencedAt: string): Promise<void>;
   /** A movement's line among the account's newest lines; null when pending or older. */
   findRecentLine(accountId: string, transactionId: string): Promise<LedgerEntry | null>;
+  /**
+   * The lines that carry `reference`, newest first below `beforeSequence`; one more than `limit`
+   * if there are. From an index: a line may show up there a moment after it was written.
+   */
+  listStatementByReference(
+    accountId: string,
+    reference: string,
+    limit: number,
+    beforeSequence?: number,
+  ): Promise<LedgerEntry[]>;
+  /** The description and metadata of the movements given, by transaction id (none: absent). */
+  readDetails(transactionIds: string[]): Promise<Map<string, MovementDetails>>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -38,8 +38,28 @@ export interface ReversalDetails {
   negativeAllowed?: boolean;
 }
 
+/**
+ * A client's own words on a movement (bounds and why in lib/domain/details.ts): its reference,
+ * a description and a small map of metadata.
+ */
+export interface MovementDetails {
+  reference?: string;
+  description?: string;
+  metadata?: Record<string, string>;
+}
+
+/**
+ * What the money path's items carry of a movement's details: the reference (the lookup's index
+ * key), and whether a description or metadata sit in the movement's details item. Those two
+ * would not fit the account item's 1 KB at their bounds (docs/double-entry.md).
+ */
+export interface DetailsMark {
+  reference?: string;
+  hasDetails?: true;
+}
+
 /** The last movement applied to an account, kept on the account so its stream record is self-contained. */
-export interface LastMovement extends ReversalDetails {
+export interface LastMovement extends DetailsMark, ReversalDetails {
   transactionId: string;
   type: MovementType;
   amount: MinorUnits;
@@ -94,7 +114,8 @@ export interface WithdrawalControl {
   changed: ControlChange | null;
 }
 
-export interface LedgerEntry extends ReversalDetails {
+/** `hasDetails`: read, and replaced by the description and metadata, before an entry is shown. */
+export interface LedgerEntry extends MovementDetails, DetailsMark, ReversalDetails {
   transactionId: string;
   accountId: string;
   type: MovementType;
@@ -136,6 +157,19 @@ export function ledgerEntry(
     ...(movement.destination !== undefined ? { destination: movement.destination } : {}),
     ...(movement.fee ? { fee: movement.fee } : {}),
     ...reversalDetailsOf(movement),
+    ...detailsMarkOf(movement),
+  };
+}
+
+/** The mark of a movement's details, as the items of the money path carry it. */
+export function detailsMarkOf(details: DetailsMark & MovementDetails): DetailsMark {
+  return {
+    ...(details.reference !== undefined ? { reference: details.reference } : {}),
+    ...(details.hasDetails === true ||
+    details.description !== undefined ||
+    details.metadata !== undefined
+      ? { hasDetails: true }
+      : {}),
   };
 }
 
@@ -153,7 +187,7 @@ export function reversalDetailsOf(movement: ReversalDetails): ReversalDetails {
 export type PayoutStatus = 'PENDING' | 'POSTED' | 'VOIDED';
 
 /** A payout: the hold in the ledger and the instruction to the gateway (the outbox record). */
-export interface Payout {
+export interface Payout extends DetailsMark {
   transactionId: string;
   accountId: string;
   amount: MinorUnits;

@@ -1,3 +1,4 @@
+import { detailsOf } from '../domain/details';
 import type { MovementDeps, MovementRequest, MovementResult } from '../domain/movements';
 import { ruleOf } from '../domain/movement-types';
 import type { MovementType } from '../domain/types';
@@ -24,6 +25,7 @@ export function movementHandler(
         idempotencyKey: idempotencyKeyOf(request.headers),
         amount: request.body.amount,
         currency: request.body.currency,
+        ...detailsOf(request.body),
         requestId: request.requestId,
       });
       return json(

@@ -1,14 +1,10 @@
-import { BatchGetCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { TransientStoreError, type AccountStore, type HealthProbe } from '../domain/ports';
-import { retry } from '../domain/retry';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { AccountStore, HealthProbe } from '../domain/ports';
 import type { Account } from '../domain/types';
 import { toAccount } from './items';
 import { accountKey, ownerLinkKey, ownerLinkPrefix, ownerPartition } from './keys';
 import { guarded } from './store-errors';
-import { queryAll, type TableRef } from './table-ref';
-
-/** BatchGetItem takes at most 100 keys. */
-const BATCH_GET_KEYS = 100;
+import { batchGetAll, queryAll, type TableRef } from './table-ref';
 
 /** Accounts and their owner links in DynamoDB. */
 export function dynamoAccountStore(table: TableRef): AccountStore & HealthProbe {
@@ -57,37 +53,11 @@ export function dynamoAccountStore(table: TableRef): AccountStore & HealthProbe 
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         ExpressionAttributeValues: { ':pk': ownerPartition(ownerId), ':prefix': ownerLinkPrefix },
       });
-      const ids = links.map((item) => String(item.accountId));
-      const accounts: Account[] = [];
-      for (let i = 0; i < ids.length; i += BATCH_GET_KEYS) {
-        accounts.push(...(await getAccounts(table, ids.slice(i, i + BATCH_GET_KEYS))));
-      }
+      const keys = links.map((item) => accountKey(String(item.accountId)));
+      const accounts = (await batchGetAll(table, keys)).map(toAccount);
       return accounts.sort(
         (a, b) => a.createdAt.localeCompare(b.createdAt) || a.accountId.localeCompare(b.accountId),
       );
     },
   };
-}
-
-/** One BatchGetItem, asked again for the keys it left unprocessed under load, a few times. */
-async function getAccounts(table: TableRef, ids: string[]): Promise<Account[]> {
-  const accounts: Account[] = [];
-  let keys: Record<string, unknown>[] = ids.map((id) => accountKey(id));
-  const unprocessed = new TransientStoreError('throttled');
-  await retry(
-    async () => {
-      const batch = await guarded(() =>
-        table.db.send(
-          new BatchGetCommand({
-            RequestItems: { [table.name]: { Keys: keys, ConsistentRead: true } },
-          }),
-        ),
-      );
-      accounts.push(...(batch.Responses?.[table.name] ?? []).map(toAccount));
-      keys = batch.UnprocessedKeys?.[table.name]?.Keys ?? [];
-      if (keys.length > 0) throw unprocessed;
-    },
-    { attempts: 5, baseMs: 20, capMs: 320, retryable: (error) => error === unprocessed },
-  );
-  return accounts;
 }

@@ -105,6 +105,32 @@ export const openPayoutIndexAttributes = (
 });
 
 /**
+ * A movement's description and metadata, in an item of their own written with the movement (only
+ * when it has them): one partition key per movement, read by transaction id.
+ */
+export const movementDetailsKey = (transactionId: string): Key => ({
+  pk: `DETAILS#${transactionId}`,
+  sk: 'DETAILS',
+});
+
+/**
+ * The sparse global secondary index of statement lines by (account, reference): only a line that
+ * carries a reference has its partition attribute; its sort key is the line's own, so the index
+ * lists an account's lines with one reference by sequence.
+ */
+export const REFERENCES_INDEX = 'references';
+export const REFERENCE_INDEX_ATTRIBUTE = 'referenceKey';
+export const referenceIndexKey = (accountId: string, reference: string): string =>
+  `${accountId}#${reference}`;
+export const referenceIndexAttributes = (line: {
+  accountId: string;
+  reference?: string;
+}): { referenceKey?: string } =>
+  line.reference === undefined
+    ? {}
+    : { [REFERENCE_INDEX_ATTRIBUTE]: referenceIndexKey(line.accountId, line.reference) };
+
+/**
  * System accounts (double entry): each one's balance per currency is spread over shards, so no
  * single item takes every movement's write; the sequencer picks a shard per chunk it applies.
  */

@@ -19,11 +19,17 @@ import {
   type PendingEntry,
   type ReversalWrite,
 } from '../domain/ports';
-import { reversalDetailsOf, type LastMovement, type MovementType } from '../domain/types';
+import {
+  detailsMarkOf,
+  reversalDetailsOf,
+  type LastMovement,
+  type MovementType,
+} from '../domain/types';
 import { fromRaw, toAccount, toMarker } from './items';
 import {
   accountKey,
   markerKey,
+  movementDetailsKey,
   openPayoutIndexAttributes,
   payoutKey,
   pendingEntryKey,
@@ -65,9 +71,11 @@ export function dynamoMovementStore(table: TableRef): MovementStore {
         return { committed: true };
       } catch (error) {
         if (error instanceof TransactionCanceledException) {
+          const sides = movement.counterparty === undefined ? 1 : 2;
           return readCancellation(error.CancellationReasons ?? [], error, {
-            counterparty: movement.counterparty === undefined ? null : 1,
-            reversal: movement.reversal === undefined ? null : items.length - 2,
+            counterparty: sides === 2 ? 1 : null,
+            // Right after the accounts and their entries (movementItems' order).
+            reversal: movement.reversal === undefined ? null : 2 * sides,
             marker: items.length - 1,
           });
         }
@@ -110,6 +118,7 @@ interface Side {
 
 function sidesOf(movement: MovementWrite): Side[] {
   const { account, counterparty, payout, reversal } = movement;
+  const mark = detailsMarkOf(movement.details ?? {});
   const own: Side = {
     condition: account,
     type: movement.type,
@@ -118,6 +127,7 @@ function sidesOf(movement: MovementWrite): Side[] {
       ...(payout ? { status: 'PENDING' as const, destination: payout.destination } : {}),
       ...(movement.fee ? { fee: movement.fee } : {}),
       ...(reversal ? reversalDetails(reversal, reversal.reversedType) : {}),
+      ...mark,
     },
   };
   if (counterparty === undefined) return [own];
@@ -128,6 +138,7 @@ function sidesOf(movement: MovementWrite): Side[] {
     details: {
       counterpartyAccountId: account.accountId,
       idempotencyKey: movement.transactionId,
+      ...mark,
       ...(reversal?.counterpartyReversedType
         ? reversalDetails(reversal, reversal.counterpartyReversedType)
         : {}),
@@ -146,7 +157,8 @@ const reversalDetails = (reversal: ReversalWrite, reversedType: MovementType) =>
 
 /**
  * In this order, which `readCancellation` relies on: the account updates (the named account,
- * then the counterparty), the entries, the payout record, the marker last.
+ * then the counterparty), the entries, the reversal's count on the reversed transaction's record,
+ * the payout record, the details item, the marker last.
  */
 function movementItems(table: TableRef, movement: MovementWrite): TransactItem[] {
   const sides = sidesOf(movement);
@@ -179,8 +191,26 @@ function movementItems(table: TableRef, movement: MovementWrite): TransactItem[]
       },
     });
   }
+  const details = detailsItem(movement);
+  if (details !== null) items.push({ Put: { TableName: table.name, Item: details } });
   items.push(markerPut(table, movement));
   return items;
+}
+
+/**
+ * A movement's description and metadata, when it has either: one item of its own, shared by a
+ * transfer's two sides (the money path's other items carry only `hasDetails`). Written again
+ * as it was by a retry of the same movement, so it needs no condition.
+ */
+function detailsItem(movement: MovementWrite): Record<string, unknown> | null {
+  const { description, metadata } = movement.details ?? {};
+  if (description === undefined && metadata === undefined) return null;
+  return {
+    ...movementDetailsKey(movement.transactionId),
+    transactionId: movement.transactionId,
+    ...(description !== undefined ? { description } : {}),
+    ...(metadata !== undefined ? { metadata } : {}),
+  };
 }
 
 function pendingEntry(

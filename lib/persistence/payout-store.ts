@@ -10,7 +10,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { PayoutResolution, PayoutStore } from '../domain/ports';
-import { chargedOf, type LastMovement, type Payout } from '../domain/types';
+import { chargedOf, detailsMarkOf, type LastMovement, type Payout } from '../domain/types';
 import { toPayout } from './items';
 import {
   OPEN_PAYOUTS_INDEX,
@@ -171,6 +171,7 @@ function accountRelease(
     createdAt: payout.createdAt,
     status: resolution.status,
     destination: payout.destination,
+    ...detailsMarkOf(payout),
   };
   return {
     Update: {

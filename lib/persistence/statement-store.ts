@@ -7,16 +7,22 @@ import {
   type StatementStore,
 } from '../domain/ports';
 import { retry } from '../domain/retry';
+import type { MovementDetails } from '../domain/types';
 import { toStatementLine } from './items';
 import {
   LINE_PREFIX,
+  REFERENCES_INDEX,
+  REFERENCE_INDEX_ATTRIBUTE,
   ledgerPartition,
+  movementDetailsKey,
   pendingEntryKey,
   pendingPartitions,
+  referenceIndexAttributes,
+  referenceIndexKey,
   statementLineKey,
 } from './keys';
 import { guarded } from './store-errors';
-import { queryAll, type TableRef } from './table-ref';
+import { batchGetAll, queryAll, type TableRef } from './table-ref';
 
 /**
  * The sequencer's writes in flight at once, per container (the client has 256 sockets). When
@@ -132,7 +138,12 @@ export function dynamoStatementStore(table: TableRef): StatementStore {
         table.db.send(
           new PutCommand({
             TableName: table.name,
-            Item: { ...statementLineKey(line.accountId, line.sequence), ...line, sequencedAt },
+            Item: {
+              ...statementLineKey(line.accountId, line.sequence),
+              ...line,
+              sequencedAt,
+              ...referenceIndexAttributes(line),
+            },
           }),
         ),
       );
@@ -166,6 +177,43 @@ export function dynamoStatementStore(table: TableRef): StatementStore {
       );
       const item = result.Items?.[0];
       return item ? toStatementLine(item) : null;
+    },
+
+    /** One Query of the sparse references index (eventually consistent, as every GSI). */
+    async listStatementByReference(accountId, reference, limit, beforeSequence) {
+      const below = beforeSequence === undefined ? '' : ' AND sk < :before';
+      const result = await guarded(() =>
+        table.db.send(
+          new QueryCommand({
+            TableName: table.name,
+            IndexName: REFERENCES_INDEX,
+            KeyConditionExpression: `#key = :key${below}`,
+            ExpressionAttributeNames: { '#key': REFERENCE_INDEX_ATTRIBUTE },
+            ExpressionAttributeValues: {
+              ':key': referenceIndexKey(accountId, reference),
+              ...(beforeSequence === undefined
+                ? {}
+                : { ':before': statementLineKey(accountId, beforeSequence).sk }),
+            },
+            ScanIndexForward: false,
+            Limit: limit + 1,
+          }),
+        ),
+      );
+      return (result.Items ?? []).map(toStatementLine);
+    },
+
+    async readDetails(transactionIds) {
+      const keys = [...new Set(transactionIds)].map(movementDetailsKey);
+      const details = new Map<string, MovementDetails>();
+      for (const item of await batchGetAll(table, keys)) {
+        const { description, metadata } = item as MovementDetails;
+        details.set(String(item.transactionId), {
+          ...(description !== undefined ? { description } : {}),
+          ...(metadata !== undefined ? { metadata } : {}),
+        });
+      }
+      return details;
     },
   };
 }

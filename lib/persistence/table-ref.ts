@@ -1,8 +1,12 @@
 import {
+  BatchGetCommand,
   QueryCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { TransientStoreError } from '../domain/ports';
+import { retry } from '../domain/retry';
+import type { Key } from './keys';
 import { guarded } from './store-errors';
 
 /** The table every adapter writes to, and the container's one client for it. */
@@ -32,5 +36,45 @@ export async function queryAll(
     items.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
+  return items;
+}
+
+/** BatchGetItem takes at most 100 keys. */
+const BATCH_GET_KEYS = 100;
+
+/**
+ * The items under these keys that exist, strongly consistent: one BatchGetItem per 100 keys, each
+ * asked again for the keys it left unprocessed under load, a few times.
+ */
+export async function batchGetAll(
+  table: TableRef,
+  keys: Key[],
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for (let i = 0; i < keys.length; i += BATCH_GET_KEYS) {
+    items.push(...(await batchGet(table, keys.slice(i, i + BATCH_GET_KEYS))));
+  }
+  return items;
+}
+
+async function batchGet(table: TableRef, first: Key[]): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let keys: Record<string, unknown>[] = first;
+  const unprocessed = new TransientStoreError('throttled');
+  await retry(
+    async () => {
+      const batch = await guarded(() =>
+        table.db.send(
+          new BatchGetCommand({
+            RequestItems: { [table.name]: { Keys: keys, ConsistentRead: true } },
+          }),
+        ),
+      );
+      items.push(...(batch.Responses?.[table.name] ?? []));
+      keys = batch.UnprocessedKeys?.[table.name]?.Keys ?? [];
+      if (keys.length > 0) throw unprocessed;
+    },
+    { attempts: 5, baseMs: 20, capMs: 320, retryable: (error) => error === unprocessed },
+  );
   return items;
 }

@@ -256,6 +256,16 @@ export interface paths {
          *     account's own) and lines placed since, at most 100 per page; while 100 or fewer wait they
          *     all come on the first page, on top of `limit` statement lines. Then the statement, by
          *     descending `sequence`, `limit` lines per page (`cursor`).
+         *
+         *     With `reference`: only the movements that carry that reference, newest first. The first
+         *     page starts with those still waiting for their statement line (found in the account's
+         *     newest 100 pending entries, so a movement is found as soon as it is committed), then their
+         *     lines by descending `sequence`, `limit` per page. The lines come from an index that trails
+         *     the statement by about a second; the first page also reads the account's newest 100 lines.
+         *     So a movement can be missed only while more than 100 movements of the account wait for
+         *     their lines, or if more than 100 later ones were placed before the index caught up. Any
+         *     `nextCursor` of the history may be passed: the lookup goes on below its place in the
+         *     statement.
          */
         get: operations["listTransactions"];
         put?: never;
@@ -458,6 +468,27 @@ export interface components {
          * @description UTC, with milliseconds, e.g. `2025-01-31T09:30:00.000Z`.
          */
         Timestamp: string;
+        /**
+         * @description The client's own id for a movement: 1-36 printable ASCII characters, spaces inside but
+         *     not at either end. Part of the request (the same `Idempotency-Key` with another reference:
+         *     422 `IDEMPOTENCY_KEY_REUSED`); shown on both sides of a transfer; the history can be
+         *     looked up by it (`?reference=`). Not unique: several movements may carry one.
+         */
+        Reference: string;
+        /**
+         * @description Free text about a movement: 1-140 characters, counted as Unicode code points (so up to 560
+         *     bytes of UTF-8), no control characters and no lone surrogate. Part of the request, like
+         *     `reference`.
+         */
+        Description: string;
+        /**
+         * @description Up to 5 entries of the client's own: keys 1-20 characters of `A-Z a-z 0-9 _ . -` (but not
+         *     `__proto__`), values strings of 0-40 printable ASCII characters. Part of the request, like
+         *     `reference` (the order of the keys does not matter); an empty object is no metadata.
+         */
+        Metadata: {
+            [key: string]: string;
+        };
         /** @description `balance − pending`: what withdrawals, payouts and transfers may take. Never below zero. */
         Available: components["schemas"]["MinorUnits"];
         /** @description Held by payouts not yet posted or voided. */
@@ -555,6 +586,9 @@ export interface components {
             /** @description The movement's `Idempotency-Key` (for both sides of a transfer). */
             idempotencyKey: string;
             createdAt: components["schemas"]["Timestamp"];
+            reference?: components["schemas"]["Reference"];
+            description?: components["schemas"]["Description"];
+            metadata?: components["schemas"]["Metadata"];
         };
         Movement: {
             transaction: components["schemas"]["LedgerEntry"];
@@ -723,6 +757,9 @@ export interface components {
             amount: components["schemas"]["Amount"];
             /** @description If given, must be the account's currency (else 422 `CURRENCY_MISMATCH`). */
             currency?: components["schemas"]["Currency"];
+            reference?: components["schemas"]["Reference"];
+            description?: components["schemas"]["Description"];
+            metadata?: components["schemas"]["Metadata"];
         };
         TransferRequest: {
             /**
@@ -739,6 +776,9 @@ export interface components {
             amount: components["schemas"]["Amount"];
             /** @description If given, must be both accounts' currency (else 422 `CURRENCY_MISMATCH`). */
             currency?: components["schemas"]["Currency"];
+            reference?: components["schemas"]["Reference"];
+            description?: components["schemas"]["Description"];
+            metadata?: components["schemas"]["Metadata"];
         };
         PayoutRequest: {
             amount: components["schemas"]["Amount"];
@@ -746,6 +786,9 @@ export interface components {
             destination: string;
             /** @description If given, must be the account's currency (else 422 `CURRENCY_MISMATCH`). */
             currency?: components["schemas"]["Currency"];
+            reference?: components["schemas"]["Reference"];
+            description?: components["schemas"]["Description"];
+            metadata?: components["schemas"]["Metadata"];
         };
         /**
          * @description Why; 1-500 characters once leading and trailing whitespace is trimmed (stored trimmed). The
@@ -944,8 +987,8 @@ export interface components {
             };
         };
         /**
-         * @description `VALIDATION_ERROR`: malformed JSON, a wrong type, a bad amount, currency, limit or cursor,
-         *     an unknown field. Nothing changed.
+         * @description `VALIDATION_ERROR`: malformed JSON, a wrong type, a bad amount, currency, limit, cursor or
+         *     reference, an unknown field. Nothing changed.
          */
         BadRequest: {
             headers: {
@@ -1644,6 +1687,11 @@ export interface operations {
                  *     (a cursor is base64url, at most 200 characters).
                  */
                 cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only the movements with this `reference` (the same bounds as a movement's; anything
+                 *     else: 400 `VALIDATION_ERROR`).
+                 */
+                reference?: components["schemas"]["Reference"];
             };
             header?: never;
             path: {

@@ -65,11 +65,23 @@ export const ACCOUNT_FIELDS = keysOf<Account>({
   createdAt: true,
   updatedAt: true,
 });
-/** The fields every ledger entry carries; see `entryFieldsOf` for the ones some types add. */
+/**
+ * The fields every ledger entry carries; see `entryFieldsOf` for the ones some types add. The
+ * client's details (`reference`, `description`, `metadata`) come only when the request gave them.
+ */
 export const ENTRY_FIELDS = keysOf<
   Omit<
     LedgerEntry,
-    'counterpartyAccountId' | 'destination' | 'fee' | 'reversalOf' | 'reason' | 'negativeAllowed' | 'reversedBy'
+    | 'counterpartyAccountId'
+    | 'destination'
+    | 'fee'
+    | 'reversalOf'
+    | 'reason'
+    | 'negativeAllowed'
+    | 'reversedBy'
+    | 'reference'
+    | 'description'
+    | 'metadata'
   >
 >({
   transactionId: true,

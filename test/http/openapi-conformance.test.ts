@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { ulid } from 'ulid';
 import { tokenFor, type ApiResponse } from '../support/api-client';
+import { DETAILS_AT_BOUNDS, ONE_PAST_BOUNDS } from '../support/details';
 import {
   OpenApiOracle,
   deref,
@@ -463,6 +464,24 @@ describe('live responses conform to openapi.yaml', () => {
           [],
           null,
           'five',
+          // A movement's details, at their bounds and one past them.
+          { amount: 1, ...DETAILS_AT_BOUNDS },
+          ...ONE_PAST_BOUNDS.map(([, , details]) => ({ amount: 1, ...details })),
+          { amount: 1, reference: 'INV 1' },
+          { amount: 1, reference: 'INV 1 ' },
+          { amount: 1, reference: 'caf\u00e9' },
+          { amount: 1, description: 'Zürich \u2028' },
+          { amount: 1, description: '' },
+          { amount: 1, description: 'one\ntwo' },
+          { amount: 1, description: 'c1\u0085' },
+          { amount: 1, description: 'half \ud83d' },
+          { amount: 1, metadata: {} },
+          { amount: 1, metadata: { k: '' } },
+          { amount: 1, metadata: { 'a b': 'v' } },
+          { amount: 1, metadata: { k: 'caf\u00e9' } },
+          { amount: 1, metadata: { k: 5 } },
+          { amount: 1, metadata: JSON.parse('{"__proto__":"v"}') },
+          { amount: 1, metadata: ['v'] },
         ],
         () => key('body'),
       );
@@ -543,23 +562,55 @@ describe('live responses conform to openapi.yaml', () => {
       expect(page.body.nextCursor).toBeNull();
     });
 
-    it('limit: the service refuses exactly the values the document refuses', async () => {
-      for (const limit of ['1', '100', '007', '0', '101', '-1', '1.5', 'ten', '1000', '']) {
+    /** Each value of a query parameter of the history: accepted (200) exactly when documented. */
+    async function agreeOnQuery(name: string, values: string[]): Promise<void> {
+      for (const value of values) {
         const res = await hit(H, {
           accountId: account.accountId,
           token: customer,
-          query: `limit=${encodeURIComponent(limit)}`,
+          query: `${name}=${encodeURIComponent(value)}`,
         });
         const serviceAccepts = res.status === 200;
         const documentAccepts = oracle.acceptsParameter(
           'get',
           '/accounts/{accountId}/transactions',
           'query',
-          'limit',
-          limit,
+          name,
+          value,
         );
-        expect({ limit, serviceAccepts }).toEqual({ limit, serviceAccepts: documentAccepts });
+        expect({ value, serviceAccepts }).toEqual({ value, serviceAccepts: documentAccepts });
       }
+    }
+
+    it('limit: the service refuses exactly the values the document refuses', async () => {
+      await agreeOnQuery('limit', ['1', '100', '007', '0', '101', '-1', '1.5', 'ten', '1000', '']);
+    });
+
+    it('reference: the service refuses exactly the values the document refuses, and finds its movement', async () => {
+      // 36 characters: the bound.
+      const reference = `ref ${randomUUID().slice(0, 32)}`;
+      const moved = await hit(W, {
+        accountId: account.accountId,
+        token: customer,
+        body: { amount: 1, reference },
+        headers: key('reference'),
+      });
+      expectAnswer(moved, 201);
+      await agreeOnQuery('reference', [
+        'r'.repeat(36),
+        'r'.repeat(37),
+        ' r',
+        'r ',
+        '',
+        'caf\u00e9',
+      ]);
+      const found = await hit<{ transactions: unknown[] }>(H, {
+        accountId: account.accountId,
+        token: customer,
+        query: `reference=${encodeURIComponent(reference)}`,
+      });
+      expectAnswer(found, 200);
+      expect(found.body.transactions).toEqual([expect.objectContaining({ reference })]);
     });
   });
 

@@ -18,7 +18,6 @@
  * so pausing withdrawals here disturbs no other suite.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { SignJWT, UnsecuredJWT, generateKeyPair, type JWTPayload } from 'jose';
 import { ulid } from 'ulid';
 import { openAccount } from '../../lib/domain/accounts';
@@ -48,6 +47,7 @@ import {
   valueAt,
   type Operation,
 } from '../support/openapi';
+import { ONE_PAST_BOUNDS } from '../support/details';
 import { expectError, type User } from './fixtures';
 
 const doc = loadOpenApi();
@@ -497,6 +497,20 @@ const moneyOutRows = (from: (accountId: (w: World) => string) => Change): Row[] 
   ),
 ];
 
+/** Every money route's optional details (lib/domain/details.ts): one past a bound, or malformed. */
+const DETAILS_ROWS: Row[] = invalids([
+  ...ONE_PAST_BOUNDS.map(([what, field, details]): [string, Change] => [
+    what,
+    set(field, details[field as keyof typeof details]),
+  ]),
+  ['a reference with a space at its end', set('reference', 'INV-1 ')],
+  ['a description with a control character', set('description', 'one\ntwo')],
+  ['metadata that is not an object', set('metadata', 'k=v')],
+]);
+
+/** Every movement's body: its amount and currency, and its details. */
+const MOVEMENT_BODY_ROWS: Row[] = [...AMOUNT_ROWS, ...DETAILS_ROWS];
+
 const namedCurrencyRow = (recorded: boolean): Row =>
   refused('EUR named for a USD account', 422, 'CURRENCY_MISMATCH', set('currency', 'EUR'), {
     recorded,
@@ -580,13 +594,13 @@ const ROUTES: Record<string, Route> = {
   withdraw: {
     serves: 'owner',
     valid: (w) => post(`/accounts/${w.alice}/withdrawals`, 'alice', { amount: 1 }, 'withdrawal'),
-    rows: [...AMOUNT_ROWS, ...moneyOutRows(pathAccount), namedCurrencyRow(true), pausedRow],
+    rows: [...MOVEMENT_BODY_ROWS, ...moneyOutRows(pathAccount), namedCurrencyRow(true), pausedRow],
   },
   deposit: {
     serves: 'operators',
     valid: (w) => post(`/accounts/${w.alice}/deposits`, 'ops', { amount: 1 }, 'deposit'),
     rows: [
-      ...AMOUNT_ROWS,
+      ...MOVEMENT_BODY_ROWS,
       namedCurrencyRow(true),
       refused(
         'a balance above 2^53 - 1 after it',
@@ -608,7 +622,7 @@ const ROUTES: Record<string, Route> = {
     },
     onAccount: (request, accountId) => withField(request, 'fromAccountId', accountId),
     rows: [
-      ...AMOUNT_ROWS,
+      ...MOVEMENT_BODY_ROWS,
       ...moneyOutRows((accountId) => field('fromAccountId', accountId)),
       // Refused before the write (the destination's currency is read first), so not recorded:
       // openapi.yaml's TransferUnprocessable says so.
@@ -654,7 +668,7 @@ const ROUTES: Record<string, Route> = {
     valid: (w) =>
       post(`/accounts/${w.alice}/payouts`, 'alice', { amount: 1, destination: 'payee' }, 'payout'),
     rows: [
-      ...AMOUNT_ROWS,
+      ...MOVEMENT_BODY_ROWS,
       ...moneyOutRows(pathAccount),
       namedCurrencyRow(true),
       pausedRow,
@@ -708,6 +722,10 @@ const ROUTES: Record<string, Route> = {
       ).map(([what, cursor]): [string, Change] => [
         `a forged cursor: ${what}`,
         query(`cursor=${encodeURIComponent(cursor)}`),
+      ]),
+      ...['r'.repeat(37), ' r', 'r ', '', 'caf\u00e9'].map((reference): [string, Change] => [
+        `reference=${JSON.stringify(reference)}`,
+        query(`reference=${encodeURIComponent(reference)}`),
       ]),
     ]),
   },
@@ -855,20 +873,8 @@ type Item = Record<string, unknown>;
 
 /** The whole table, by key: a refusal must leave it as it was. */
 async function tableItems(): Promise<Map<string, Item>> {
-  const items = new Map<string, Item>();
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await ledger.doc.send(
-      new ScanCommand({
-        TableName: ledger.tableName,
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) items.set(`${String(item.pk)} ${String(item.sk)}`, item);
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
+  const items = await ledger.items();
+  return new Map(items.map((item) => [`${String(item.pk)} ${String(item.sk)}`, item]));
 }
 
 function changesSince(before: Map<string, Item>, after: Map<string, Item>): unknown[] {

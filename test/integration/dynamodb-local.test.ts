@@ -116,7 +116,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     return dir;
   };
 
-  test('an older table (data kept by an earlier npm start) gets the open-payouts index and its accounts available = balance', async () => {
+  test('an older table (data kept by an earlier npm start) gets the open-payouts and references indexes and its accounts available = balance', async () => {
     const { client, tableName } = await freshTable('upgrade');
     // Replace it by the older shape: no index, and an account without available/pending.
     await client.send(new DeleteTableCommand({ TableName: tableName }));
@@ -143,8 +143,9 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     expect(await backfillAccountBalances(client, tableName)).toBe(0);
 
     const table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
-    expect(table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus])).toEqual([
+    expect(table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus]).sort()).toEqual([
       ['open-payouts', 'ACTIVE'],
+      ['references', 'ACTIVE'],
     ]);
     const item = (await client.send(new GetItemCommand({ TableName: tableName, Key: key }))).Item;
     expect(item).toMatchObject({
@@ -154,7 +155,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     });
   });
 
-  test('the table from serverless.yml has pk/sk keys, the open-payouts index, a NEW_AND_OLD_IMAGES stream and TTL', async () => {
+  test('the table from serverless.yml has pk/sk keys, the open-payouts and references indexes, a NEW_AND_OLD_IMAGES stream and TTL', async () => {
     const { client, tableName } = await freshTable('definition');
     const definition = tableDefinitionFromServerlessYml('anything');
     expect(definition).toEqual({
@@ -165,6 +166,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
         { AttributeName: 'sk', AttributeType: 'S' },
         { AttributeName: 'openPayoutShard', AttributeType: 'S' },
         { AttributeName: 'openPayoutDue', AttributeType: 'S' },
+        { AttributeName: 'referenceKey', AttributeType: 'S' },
       ],
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
@@ -176,6 +178,14 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
           KeySchema: [
             { AttributeName: 'openPayoutShard', KeyType: 'HASH' },
             { AttributeName: 'openPayoutDue', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: 'references',
+          KeySchema: [
+            { AttributeName: 'referenceKey', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
         },
@@ -193,8 +203,9 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
       StreamViewType: 'NEW_AND_OLD_IMAGES',
     });
     expect(table?.LatestStreamArn).toMatch(/\/stream\//);
-    expect(table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus])).toEqual([
+    expect(table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus]).sort()).toEqual([
       ['open-payouts', 'ACTIVE'],
+      ['references', 'ACTIVE'],
     ]);
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
     expect(ttl.TimeToLiveDescription).toEqual({

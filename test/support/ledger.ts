@@ -1,6 +1,6 @@
 import { FeeCache } from '../../lib/domain/fees';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ulid } from 'ulid';
 import { noMetrics } from '../../lib/metrics';
@@ -77,6 +77,10 @@ export interface TestLedger {
   openAccount(owner: Caller, balance: number): Promise<Account>;
   /** Waits until the sequencer has written every statement line committed so far. */
   drain(): Promise<void>;
+  /** A ledger without a sequencer: runs one until every line committed so far is written. */
+  sequenceOnce(): Promise<void>;
+  /** Every item of the table, straight from it (a strongly consistent scan). */
+  items(): Promise<Record<string, unknown>[]>;
   /** Every statement line of the account, newest first, straight from the table. */
   statement(accountId: string): Promise<LedgerEntry[]>;
   /** Raw items of the account's ledger: pending entries, then statement lines. */
@@ -115,17 +119,17 @@ export async function createTestLedger(
     metrics: noMetrics,
     payoutHoldSeconds: 300,
   };
-  let poller: StreamPoller | undefined;
-  if (options.sequencer !== false) {
-    poller = startStreamPoller({
+  const startSequencer = (pollIntervalMs: number, checkpointFile?: string): StreamPoller =>
+    startStreamPoller({
       endpoint,
       tableName,
       handler: sequencerHandler(() => store),
       filter: (record) => record.dynamodb?.Keys?.sk?.S === 'ACCOUNT',
-      pollIntervalMs: 50,
-      checkpointFile: options.checkpointFile,
+      pollIntervalMs,
+      checkpointFile,
     });
-  }
+  const poller =
+    options.sequencer !== false ? startSequencer(50, options.checkpointFile) : undefined;
   const queryAll = async (pk: string, prefixOf: string) => {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
@@ -171,6 +175,27 @@ export async function createTestLedger(
     async drain() {
       if (!poller) throw new Error('this test ledger has no sequencer');
       await poller.drain(60_000);
+    },
+    async sequenceOnce() {
+      if (poller) throw new Error('this test ledger runs its sequencer all along');
+      const once = startSequencer(20);
+      try {
+        await once.drain(30_000);
+      } finally {
+        await once.stop();
+      }
+    },
+    async items() {
+      const items: Record<string, unknown>[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(
+          new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }),
+        );
+        items.push(...(page.Items ?? []));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return items;
     },
     async statement(accountId) {
       const items = await queryAll(ledgerPartition(accountId), 'L#');

@@ -28,10 +28,12 @@ import {
 } from '../../lib/domain/ports';
 import {
   chargedOf,
+  detailsMarkOf,
   reversalDetailsOf,
   type Account,
   type ControlChange,
   type LedgerEntry,
+  type MovementDetails,
   type MovementType,
   type Payout,
 } from '../../lib/domain/types';
@@ -102,6 +104,8 @@ class Tables {
   readonly payouts = new Map<string, Payout>();
   /** By account, then sequence. */
   readonly lines = new Map<string, Map<number, StatementLine>>();
+  /** A movement's description and metadata, by transaction id. */
+  readonly details = new Map<string, MovementDetails>();
   readonly controls: ControlRecord[] = [];
   /** How far each account's lines were posted to the system accounts. */
   readonly applied = new Map<string, number>();
@@ -299,6 +303,7 @@ function sidesOf(movement: MovementWrite): Side[] {
     transactionId: movement.transactionId,
     amount: movement.amount,
     createdAt: movement.createdAt,
+    ...detailsMarkOf(movement.details ?? {}),
   };
   const own: Side = {
     condition: account,
@@ -388,6 +393,13 @@ function commit(tables: Tables, movement: MovementWrite, sides: Side[]): void {
   }
   if (movement.payout) {
     tables.payouts.set(pair(movement.accountId, movement.transactionId), movement.payout);
+  }
+  const { description, metadata } = movement.details ?? {};
+  if (description !== undefined || metadata !== undefined) {
+    tables.details.set(movement.transactionId, {
+      ...(description !== undefined ? { description } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
+    });
   }
   const record = movement.reversal && tables.transactions.get(movement.reversal.reversalOf);
   if (record) {
@@ -506,6 +518,7 @@ function released(account: Account, payout: Payout, resolution: PayoutResolution
       createdAt: payout.createdAt,
       status: resolution.status,
       destination: payout.destination,
+      ...detailsMarkOf(payout),
     },
   };
 }
@@ -531,7 +544,13 @@ function statementPorts(
   tables: Tables,
 ): Pick<
   LedgerStore,
-  'listPending' | 'listStatement' | 'listStatementAbove' | 'writeStatementLines' | 'findRecentLine'
+  | 'listPending'
+  | 'listStatement'
+  | 'listStatementAbove'
+  | 'writeStatementLines'
+  | 'findRecentLine'
+  | 'listStatementByReference'
+  | 'readDetails'
 > {
   const entry = (line: StatementLine): LedgerEntry => stored(line);
   return {
@@ -573,6 +592,21 @@ function statementPorts(
       const recent = tables.linesOf(accountId).slice(0, REPLAY_LOOKBACK);
       const line = recent.find((l) => l.transactionId === transactionId);
       return line === undefined ? null : entry(line);
+    },
+    async listStatementByReference(accountId, reference, limit, beforeSequence) {
+      return tables
+        .linesOf(accountId)
+        .filter((line) => line.reference === reference)
+        .filter((line) => beforeSequence === undefined || line.sequence < beforeSequence)
+        .slice(0, limit + 1)
+        .map(entry);
+    },
+    async readDetails(transactionIds) {
+      const found = transactionIds.flatMap((id) => {
+        const details = tables.details.get(id);
+        return details === undefined ? [] : [[id, stored(details)] as const];
+      });
+      return new Map(found);
     },
   };
 }

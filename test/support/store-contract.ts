@@ -183,6 +183,7 @@ export function ledgerStoreContract(subject: StoreUnderContract): void {
   describe('the statement', () => statementCases(store, existing));
   describe('operator controls', () => controlCases(store, existing));
   describe('system accounts', () => systemCases(store));
+  describe('movement details', () => detailsCases(store, existing));
   describe('fee schedules', () => feeCases(store, existing));
   describe('reversals', () => reversalCases(store, existing));
 }
@@ -812,6 +813,76 @@ function controlCases(store: Store, existing: Existing): void {
       paused: false,
       changed: resumed,
     });
+  });
+}
+
+function detailsCases(store: Store, existing: Existing): void {
+  const details = { reference: 'INV 2026/42', description: 'Café \u{1F4B8}', metadata: { a: '1' } };
+  const mark = { reference: details.reference, hasDetails: true as const };
+
+  it("marks a movement's entries and last movements with its reference, and keeps its description and metadata apart", async () => {
+    const [from, to] = [await existing(), await existing()];
+    const movement = { ...transferOf(from, to, 10), details };
+
+    await expect(store().writeMovement(movement)).resolves.toEqual({ committed: true });
+
+    for (const accountId of [from.accountId, to.accountId]) {
+      expect(await store().listPending(accountId, 10)).toEqual([expect.objectContaining(mark)]);
+      expect((await store().getAccount(accountId))?.lastMovement).toMatchObject(mark);
+    }
+    const read = await store().readDetails([movement.transactionId, nextId()]);
+    expect([...read]).toEqual([
+      [movement.transactionId, { description: details.description, metadata: details.metadata }],
+    ]);
+    expect(await store().getMarker(from.accountId, movement.idempotencyKey)).toEqual(
+      markerOf(movement),
+    );
+  });
+
+  it('writes no details item and no mark for a movement with a reference alone', async () => {
+    const account = await existing();
+    const movement = { ...credit(account, 10), details: { reference: 'r' } };
+    await store().writeMovement(movement);
+
+    const [entry] = await store().listPending(account.accountId, 10);
+    expect(entry).toMatchObject({ reference: 'r' });
+    expect(entry).not.toHaveProperty('hasDetails');
+    expect([...(await store().readDetails([movement.transactionId]))]).toEqual([]);
+  });
+
+  it('keeps the mark on a payout from its record to its posting', async () => {
+    const account = await existing();
+    const hold = holdOf(account, 10);
+    if (hold.payout === undefined) throw new Error('a hold without its payout record');
+    const payout: Payout = { ...hold.payout, ...mark };
+    await store().writeMovement({ ...hold, payout, details });
+
+    expect(await store().getPayout(account.accountId, hold.transactionId)).toEqual(payout);
+    await store().resolvePayout(payout, { status: 'POSTED', gatewayReference: 'g', at: LATER });
+    expect((await store().getAccount(account.accountId))?.lastMovement).toMatchObject({
+      status: 'POSTED',
+      ...mark,
+    });
+  });
+
+  it('lists the lines of one reference newest first below a sequence, one more than the limit', async () => {
+    const [account, other] = [await existing(), await existing()];
+    const references = ['a', 'b', 'a', 'a', 'a', 'b'];
+    const lines = linesOf(account, 6).map((line, i) => ({ ...line, reference: references[i] }));
+    await store().writeStatementLines(lines, NOW);
+    await store().writeStatementLines(
+      linesOf(other, 1).map((line) => ({ ...line, reference: 'a' })),
+      NOW,
+    );
+    const page = (limit: number, before?: number) =>
+      store().listStatementByReference(account.accountId, 'a', limit, before);
+
+    expect(await page(2)).toEqual([lines[4], lines[3], lines[2]]);
+    expect(await page(2, 4)).toEqual([lines[2], lines[0]]);
+    expect(await page(5, 1)).toEqual([]);
+    expect(await store().listStatementByReference(account.accountId, 'c', 5)).toEqual([]);
+    // The index's key is not the line's: the statement reads the lines as they were written.
+    expect(await store().listStatement(account.accountId, 10)).toEqual([...lines].reverse());
   });
 }
 

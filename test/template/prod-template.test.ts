@@ -8,6 +8,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { build, type Plugin } from 'esbuild';
 import { buildWebPage } from '../../web/build';
+import { REFERENCE_INDEX_ATTRIBUTE, REFERENCES_INDEX } from '../../lib/persistence/keys';
 
 // What `serverless package --stage prod` produces, checked offline: the deployable artefact
 // must be as carefully built as the code.
@@ -90,6 +91,24 @@ describe('the ledger table', () => {
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
   });
+
+  it('indexes statement lines by reference, sparsely, and lets only the history query that index', () => {
+    const [, table] = ofType('AWS::DynamoDB::Table')[0] ?? [];
+    const indexes = table?.Properties.GlobalSecondaryIndexes as Array<{ IndexName: string }>;
+    expect(indexes.find((index) => index.IndexName === REFERENCES_INDEX)).toEqual({
+      IndexName: REFERENCES_INDEX,
+      KeySchema: [
+        { AttributeName: REFERENCE_INDEX_ATTRIBUTE, KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+    const onIndex = Object.entries(resources)
+      .filter(([id]) => id.endsWith('IamRoleLambdaExecution'))
+      .filter(([, role]) => JSON.stringify(statementsOf(role)).includes(REFERENCES_INDEX))
+      .map(([id]) => id);
+    expect(onIndex).toEqual(['ListTransactionsIamRoleLambdaExecution']);
+  });
 });
 
 describe('IAM: one role per function, each with only the DynamoDB actions it uses', () => {
@@ -102,7 +121,8 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
     // Query: a replay reads its movement's statement line among the newest.
     Withdraw: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     Deposit: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-    // BatchGetItem: the reversals of the page's movements, from their records.
+    // BatchGetItem: the reversals of the page's movements, from their records,
+    // and the details items (description, metadata) of its entries.
     ListTransactions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
     GetFees: ['dynamodb:GetItem'],
     SetFees: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

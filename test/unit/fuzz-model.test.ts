@@ -34,7 +34,10 @@ import {
   type FuzzSetup,
 } from '../reliability/bank/fuzz';
 import { loadContract } from '../reliability/bank/fuzz/contract';
+import { detailsFields, type Field } from '../reliability/bank/fuzz/fields';
 import { routeMatcher } from '../reliability/bank/fuzz/routes';
+import type { Part } from '../reliability/bank/fuzz/types';
+import { movementBody } from '../../lib/http-schemas';
 import type { Item, Snapshot } from '../reliability/bank/fuzz/state';
 import type { RawResponse } from '../reliability/bank/raw-http';
 
@@ -263,6 +266,33 @@ describe('the fuzz model', () => {
     // History: bad limits and cursors.
     expect(some('GET /accounts/{accountId}/transactions', (c) => has(c, /^limit=/))).toBe(true);
     expect(some('GET /accounts/{accountId}/transactions', (c) => has(c, /cursor=/))).toBe(true);
+    expect(some('GET /accounts/{accountId}/transactions', (c) => has(c, /reference=/))).toBe(true);
+    // A movement's details, one past their bounds or malformed, on every money route.
+    for (const route of [
+      'POST /accounts/{accountId}/withdrawals',
+      'POST /accounts/{accountId}/deposits',
+      'POST /transfers',
+      'POST /accounts/{accountId}/payouts',
+    ]) {
+      for (const field of [/^reference /, /^description /, /^metadata /]) {
+        expect([route, field, some(route, (c) => has(c, field))]).toEqual([route, field, true]);
+      }
+    }
+  });
+
+  it("draws the details the service's schema accepts as valid, and those it refuses as bad", () => {
+    for (const model of detailsFields()) {
+      const accepted = (part: Part<Field>) =>
+        movementBody.safeParse(
+          JSON.parse(
+            `{"amount":1${part.value.raw === undefined ? '' : `,"${model.name}":${part.value.raw}`}}`,
+          ),
+        ).success;
+      expect(fc.sample(model.valid, { numRuns: 300, seed: 7 }).filter((p) => !accepted(p))).toEqual(
+        [],
+      );
+      expect(fc.sample(model.bad, { numRuns: 300, seed: 7 }).filter(accepted)).toEqual([]);
+    }
   });
 
   it('sets fee schedules and reverses movements only in forms that are refused', () => {

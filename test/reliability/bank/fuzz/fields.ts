@@ -188,6 +188,94 @@ export function destinationField(): FieldModel {
   };
 }
 
+/** Printable ASCII, spaces included: what a reference's inside and a metadata value may hold. */
+const ascii = (min: number, max: number): fc.Arbitrary<string> =>
+  fc
+    .array(fc.integer({ min: 0x20, max: 0x7e }), { minLength: min, maxLength: max })
+    .map((codes) => String.fromCharCode(...codes));
+
+/** A movement's optional reference: 1-36 printable ASCII characters, no space at either end. */
+export function referenceField(): FieldModel {
+  const name = 'reference';
+  return {
+    name,
+    valid: fc.oneof(
+      fc.constant(absent(name, false)),
+      fc
+        .oneof(
+          printable(1, 1),
+          fc.tuple(printable(1, 1), ascii(0, 34), printable(1, 1)).map((p) => p.join('')),
+          fc.constant(`R${' '.repeat(34)}~`),
+        )
+        .map(value(name)),
+    ),
+    bad: fc
+      .oneof(
+        fc.constantFrom('', ' ', ' INV-1', 'INV-1 ', 'INV	1', 'café', 'r'.repeat(37)),
+        printable(37, 80),
+        notAString,
+      )
+      .map(wrong(name)),
+  };
+}
+
+/** A movement's optional description: 1-140 code points, no control characters. */
+export function descriptionField(): FieldModel {
+  const name = 'description';
+  return {
+    name,
+    valid: fc.oneof(
+      fc.constant(absent(name, false)),
+      fc
+        .oneof(
+          fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
+          fc.constantFrom('\u{1F4B8}'.repeat(140), 'd'.repeat(140), 'Zürich \u2028 café'),
+        )
+        .filter((t) => t.length > 0 && [...t].length <= 140 && !/[\p{Cc}\p{Cs}]/u.test(t))
+        .map(value(name)),
+    ),
+    bad: fc
+      .oneof(
+        fc.constantFrom('', 'one\ntwo', 'tab\t', 'del\u007f', 'c1\u0085', 'd'.repeat(141)),
+        fc.constant('\u{1F4B8}'.repeat(141)),
+        notAString,
+      )
+      .map(wrong(name, [V], (t) => `description ${t.length > 40 ? `of ${t.length} bytes` : t}`)),
+  };
+}
+
+/** Optional metadata: at most 5 keys of 1-20 `[A-Za-z0-9_.-]`, values 0-40 printable ASCII. */
+export function metadataField(): FieldModel {
+  const name = 'metadata';
+  // `__proto__` matches the pattern but is refused (a parse would drop it): never drawn as valid.
+  const key = fc.stringMatching(/^[A-Za-z0-9_.-]{1,20}$/).filter((k) => k !== '__proto__');
+  const entries = (min: number, max: number, ofKey = key, ofValue = ascii(0, 40)) =>
+    fc.dictionary(ofKey, ofValue, { minKeys: min, maxKeys: max, noNullPrototype: true });
+  return {
+    name,
+    valid: fc.oneof(fc.constant(absent(name, false)), entries(0, 5).map(value(name))),
+    bad: fc
+      .oneof(
+        entries(6, 8),
+        entries(1, 1, fc.constantFrom('', 'a b', 'k'.repeat(21), 'é', '{}')),
+        entries(1, 1, key, fc.constantFrom('v'.repeat(41), 'é', 'tab\t')),
+        fc.dictionary(key, fc.oneof(fc.integer(), fc.boolean(), fc.constant(null)), {
+          minKeys: 1,
+          maxKeys: 3,
+        }),
+        fc.constantFrom<unknown>('k=v', ['v'], 5, null, true),
+      )
+      .map(wrong(name)),
+  };
+}
+
+/** The three optional details every money route's body takes. */
+export const detailsFields = (): FieldModel[] => [
+  referenceField(),
+  descriptionField(),
+  metadataField(),
+];
+
 /** An operator's reason: 1-500 characters once trimmed. */
 export function reasonField(): FieldModel {
   const name = 'reason';

@@ -704,6 +704,19 @@ export function queryParts(cursor: string): fc.Arbitrary<Part<QueryValue>> {
         codes: ['VALIDATION_ERROR'],
       }),
     );
+  // `reference`: the lookup by a movement's reference (1-36 printable ASCII, no space at an end).
+  const referenceValid = fc
+    .oneof(printable(1, 36), fc.constantFrom('INV 2026/42', 'a+b', '%', '#'))
+    .map((text): Part<string> => ({ value: encodeURIComponent(text) }));
+  const referenceBad = fc
+    .constantFrom('', ' ', ' INV', 'INV ', 'caf\u00e9', 'tab\t', 'r'.repeat(37))
+    .map(
+      (text): Part<string> => ({
+        value: encodeURIComponent(text),
+        invalid: `reference=${JSON.stringify(text.slice(0, 20))}`,
+        codes: ['VALIDATION_ERROR'],
+      }),
+    );
   const cursorValid = fc.oneof(
     fc.constant<Part<string>>({ value: cursor }),
     fc
@@ -717,10 +730,14 @@ export function queryParts(cursor: string): fc.Arbitrary<Part<QueryValue>> {
         { nil: undefined },
       ),
       cursor: fc.option(fc.oneof(cursorValid, cursorBad), { nil: undefined }),
+      reference: fc.option(
+        fc.oneof({ weight: 3, arbitrary: referenceValid }, { weight: 1, arbitrary: referenceBad }),
+        { nil: undefined, freq: 4 },
+      ),
       noise: fc.option(printable(1, 10).map(encodeURIComponent), { nil: undefined }),
       repeated: fc.boolean(),
     })
-    .map(({ limit, cursor: c, noise, repeated }): Part<QueryValue> => {
+    .map(({ limit, cursor: c, reference, noise, repeated }): Part<QueryValue> => {
       const params: string[] = [];
       const invalid: string[] = [];
       const codes: string[] = [];
@@ -734,9 +751,13 @@ export function queryParts(cursor: string): fc.Arbitrary<Part<QueryValue>> {
           codes.push('VALIDATION_ERROR');
         }
       }
-      if (c !== undefined) {
-        params.push(`cursor=${c.value}`);
-        if (c.invalid !== undefined) invalid.push(c.invalid);
+      for (const [name, part] of [
+        ['cursor', c],
+        ['reference', reference],
+      ] as const) {
+        if (part === undefined) continue;
+        params.push(`${name}=${part.value}`);
+        if (part.invalid !== undefined) invalid.push(part.invalid);
       }
       if (noise !== undefined) params.push(`x-${noise}=1`);
       if (invalid.length > 0) codes.push('VALIDATION_ERROR');

@@ -15,6 +15,7 @@ import {
   booleanField,
   currencyField,
   destinationField,
+  detailsFields,
   feeRuleField,
   objectBodies,
   reasonField,
@@ -46,6 +47,8 @@ import {
   openAccountBodies,
   printable,
   queryParts,
+  type BodyValue,
+  type Forms,
   type QueryValue,
 } from './parts';
 import type { FuzzCase, FuzzSetup, Part } from './types';
@@ -88,9 +91,22 @@ const ACCOUNT_MOVEMENTS = {
   DEPOSIT: { route: ROUTES.deposit, suffix: 'deposits', by: 'operator', doing: 'depositing' },
 } as const;
 
+/** A withdrawal's or deposit's bodies: the hand-made ones, and ones built field by field with details. */
+function accountMovementBodies(type: keyof typeof ACCOUNT_MOVEMENTS): Forms<BodyValue> {
+  const made = movementBodies(type);
+  const tooMuch = type === 'WITHDRAWAL' ? { tooMuch: BEYOND_FUNDS } : {};
+  const fields = [amountField(tooMuch), currencyField(), ...detailsFields()];
+  const built = objectBodies(fields);
+  return {
+    any: fc.oneof(made.any, built.any),
+    valid: fc.oneof(made.valid, built.valid),
+    bad: fc.oneof(made.bad, built.bad),
+  };
+}
+
 function movement(kit: Kit, type: keyof typeof ACCOUNT_MOVEMENTS): fc.Arbitrary<FuzzCase> {
   const { route, suffix, by, doing } = ACCOUNT_MOVEMENTS[type];
-  const body = movementBodies(type);
+  const body = accountMovementBodies(type);
   return perOwner((owner) => {
     const id = kit.accounts[owner];
     const auth = by === 'owner' ? callers(kit, owner) : callers(kit, 'ops');
@@ -110,11 +126,20 @@ function reuse(kit: Kit): fc.Arbitrary<FuzzCase> {
   if (r === null) return movement(kit, 'WITHDRAWAL');
   const withdrawal = r.type === 'WITHDRAWAL';
   return fc
-    .tuple(fc.integer({ min: 1, max: 500 }), fc.boolean(), kit.transport)
-    .map(([delta, withCurrency, t]): FuzzCase => {
-      const body = withCurrency
-        ? { amount: r.amount, currency: 'USD' }
-        : { amount: r.amount + delta };
+    .tuple(
+      fc.integer({ min: 1, max: 500 }),
+      fc.constantFrom('amount', 'currency', 'reference', 'metadata'),
+      kit.transport,
+    )
+    .map(([delta, changed, t]): FuzzCase => {
+      // The same key with another amount, or the same amount and one more field: its fingerprint.
+      const more = {
+        amount: { amount: r.amount + delta },
+        currency: { currency: 'USD' },
+        reference: { reference: `ref-${delta}` },
+        metadata: { metadata: { delta: String(delta) } },
+      }[changed];
+      const body = { amount: r.amount, ...more };
       return finish({
         route: withdrawal ? ROUTES.withdraw : ROUTES.deposit,
         label: 'POST (a used Idempotency-Key, another request)',
@@ -158,6 +183,7 @@ function transferBodies(from: string, to: string, owner: Owner) {
     ]),
     amountField({ tooMuch: BEYOND_FUNDS }),
     currencyField(),
+    ...detailsFields(),
   ]);
 }
 
@@ -180,6 +206,7 @@ function payout(kit: Kit): fc.Arbitrary<FuzzCase> {
     amountField({ tooMuch: BEYOND_FUNDS }),
     destinationField(),
     currencyField(),
+    ...detailsFields(),
   ]);
   return perOwner((owner) => {
     const spec = accountPostSpec(kit, callers(kit, owner), kit.accounts[owner], body);
