@@ -67,7 +67,8 @@ export async function floorWithdrawal(
             UpdateExpression:
               'SET balance = balance - :amount, available = available - :amount, version = version + :one, updatedAt = :now, lastMovement = :last',
             ConditionExpression:
-              'attribute_exists(pk) AND available >= :amount AND (attribute_not_exists(frozen) OR frozen = :false) AND ownerId = :owner',
+              // An account without a fee schedule: the withdrawal's guess is "never set".
+              'attribute_exists(pk) AND available >= :amount AND attribute_not_exists(feeVersion) AND (attribute_not_exists(frozen) OR frozen = :false) AND ownerId = :owner',
             ExpressionAttributeValues: {
               ':amount': request.amount,
               ':one': 1,

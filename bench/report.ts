@@ -4,7 +4,10 @@
  */
 import prettier from 'prettier';
 import { latencySvg, type Panel, type Series } from './chart';
-import type { CaseCost, CostResult } from './cost';
+import { STATEMENT_CHUNK } from '../lib/domain/ports';
+import { KEY_WCU_PER_SECOND, type Ceilings } from './ceilings';
+import type { CaseCost, CostResult, SequencerCost } from './cost';
+import type { MeteredCall } from './lib/cost-meter';
 import type { ScenarioSummary } from './lib/latency';
 import type { BenchResults } from './results';
 
@@ -63,50 +66,114 @@ function costRow(name: string, ours: CaseCost, alt: CaseCost): string {
   return `| ${name} | ${ours.roundTrips} | ${ours.wcu} | ${ours.rcu} | ${ours.sequence.join(' → ')} | ${alt.roundTrips} | ${alt.wcu} | ${alt.rcu} | ${alt.sequence.join(' → ')} |`;
 }
 
+const ITEM_HEAD = [
+  '| command | item | before → after (bytes) | WCU | RCU |',
+  '|---|---|---|--:|--:|',
+];
+
+function itemRows(calls: MeteredCall[]): string[] {
+  return calls.flatMap((call) =>
+    call.items.map(
+      (item) =>
+        `| ${call.command} (${item.action}) | \`${item.key.replace(/\|/g, '\\|')}\` | ${item.before} → ${item.after} | ${item.wcu} | ${item.rcu} |`,
+    ),
+  );
+}
+
+/** WCU per withdrawal when the chunk transaction is shared by a full chunk (a busy account). */
+const atFullChunks = (s: SequencerCost): number =>
+  s.wcu - s.parts.chunkTransaction + s.parts.chunkTransaction / STATEMENT_CHUNK;
+
 function costSection(cost: CostResult): string[] {
-  const lines: string[] = [];
-  lines.push(
+  const cases = [cost.ours, cost.alternative].flatMap((c) => Object.values(c));
+  const uniform = [...cases, cost.fee.committed].every((c) => c.uniform);
+  return [
     '| per operation | ours: round trips | WCU | RCU | commands | alternative: round trips | WCU | RCU | commands |',
     '|---|--:|--:|--:|---|--:|--:|--:|---|',
     costRow('committed withdrawal', cost.ours.committed, cost.alternative.committed),
     costRow('replay (same key again)', cost.ours.replay, cost.alternative.replay),
     costRow('refused (insufficient funds)', cost.ours.refused, cost.alternative.refused),
     '',
-    `Each case: ${cost.ours.committed.operations} operations, sequential; every operation of a case cost the same: ${
-      Object.values(cost.ours).every((c) => c.uniform) &&
-      Object.values(cost.alternative).every((c) => c.uniform)
-        ? 'yes'
-        : 'no (figures are averages)'
-    }. A round trip is one HTTP attempt to DynamoDB (SDK retries would count). Not in these figures: the handler's read of the operators' pause switch, one strongly consistent GetItem (1 RCU) per container every PAUSE_SWITCH_CACHE_SECONDS (5 s by default) whatever the traffic; it happened ${cost.ours.committed.switchReads + cost.ours.replay.switchReads + cost.ours.refused.switchReads} time(s) during these ${3 * cost.ours.committed.operations} requests.`,
+    `Each case: ${cost.ours.committed.operations} operations, sequential; every operation of a case cost the same: ${uniform ? 'yes' : 'no (figures are averages)'}. A round trip is one HTTP attempt to DynamoDB (SDK retries would count). Not in these figures: the handler's read of the operators' pause switch, one strongly consistent GetItem (1 RCU) per container every PAUSE_SWITCH_CACHE_SECONDS (5 s by default) whatever the traffic; it happened ${cost.ours.committed.switchReads + cost.ours.replay.switchReads + cost.ours.refused.switchReads + cost.fee.first.switchReads + cost.fee.committed.switchReads} time(s) during these ${4 * cost.ours.committed.operations + 1} requests of ours.`,
     '',
     `Minimum for a committed withdrawal: ${cost.minimumCommitted.roundTrips} round trips, ${cost.minimumCommitted.wcu} WCU (2 per item of the transaction, each under 1 KB) + ${cost.minimumCommitted.rcu} RCU (one strongly consistent read under 4 KB).`,
     '',
     'A committed withdrawal of ours, item by item:',
     '',
-    '| command | item | before → after (bytes) | WCU | RCU |',
-    '|---|---|---|--:|--:|',
-  );
-  for (const call of cost.ours.committed.example) {
-    for (const item of call.items) {
-      lines.push(
-        `| ${call.command} (${item.action}) | \`${item.key.replace(/\|/g, '\\|')}\` | ${item.before} → ${item.after} | ${item.wcu} | ${item.rcu} |`,
-      );
-    }
-  }
-  const s = cost.sequencer;
-  lines.push(
+    ...ITEM_HEAD,
+    ...itemRows(cost.ours.committed.example),
     '',
-    `**Asynchronous, per committed withdrawal** (the sequencer, lib/sequencer-stream.ts, fed from the stream after ${s.withdrawals} withdrawals): ${s.roundTrips} round trips (${Object.entries(
-      s.byCommand,
-    )
-      .map(([name, count]) => `${count} ${name}`)
-      .join(
-        ', ',
-      )}), ${s.wcu} WCU, ${s.rcu} RCU. Reading the stream (GetRecords) is not billed in table units.`,
+    ...feeSection(cost),
+  ];
+}
+
+function sequencerCells(s: SequencerCost): string {
+  const p = s.parts;
+  return `${s.wcu} | ${p.line} | ${p.pendingDelete} | ${p.transactionRecord} | ${p.chunkTransaction} | ${n(atFullChunks(s), 3)}`;
+}
+
+function feeSection(cost: CostResult): string[] {
+  const { noFee, withFee } = cost.sequencer;
+  const row = (name: string, c: CaseCost, s: string): string =>
+    `| ${name} | ${c.roundTrips} | ${c.wcu} | ${c.rcu} | ${c.sequence.join(' → ')} | ${s} |`;
+  const other = noFee.parts.other + withFee.parts.other;
+  return [
+    '### Without and with a fee',
     '',
-    `Committed, all in: ours ${n(cost.ours.committed.wcu + s.wcu)} WCU + ${n(cost.ours.committed.rcu + s.rcu)} RCU (of which ${s.wcu} WCU after the answer); the alternative ${n(cost.alternative.committed.wcu)} WCU + ${n(cost.alternative.committed.rcu)} RCU, all before the answer.`,
-  );
-  return lines;
+    `Ours again, in the same container, on an account with a fee schedule (\`${JSON.stringify(cost.fee.schedule)}\`, set through the store's \`setFees\` before the case): every answer was checked to charge ${cost.fee.charged} on 100. The container prices a fee from the schedule it last saw, so the first withdrawal from that account is priced with "no schedule": its transaction is cancelled and returns the account with the schedule in force, and the retry is priced right without a read. That first withdrawal is its own line; the ${cost.fee.committed.operations} after it are the case. The sequencer (\`lib/sequencer-stream.ts\`, fed from the table's stream) runs after each withdrawal, so each is a chunk of one line: the most it costs per withdrawal (light traffic). Its writes by purpose: the statement line, the pending entry's delete, the transaction record (\`TXN#\`, for reversals) and the chunk's transaction (the account's posting watermark and one shard of each system account it posts to: \`clearing\`, and \`revenue\` for a fee).`,
+    '',
+    '| committed withdrawal | round trips | WCU | RCU | commands | sequencer after: WCU | line | pending delete | transaction record | chunk transaction | at chunks of 25 |',
+    '|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|',
+    row('no fee', cost.ours.committed, sequencerCells(noFee)),
+    row('with a fee', cost.fee.committed, sequencerCells(withFee)),
+    row('with a fee, first in a fresh container', cost.fee.first, 'as with a fee | | | | |'),
+    '',
+    `Sequencer, per withdrawal: ${noFee.roundTrips} round trips without a fee (${commandList(noFee)}), ${withFee.roundTrips} with one (${commandList(withFee)}); ${noFee.rcu} and ${withFee.rcu} RCU${other > 0 ? `; ${other} WCU of other writes` : ''}. Sequenced: ${noFee.withdrawals} withdrawals without a fee, ${withFee.withdrawals} with one (the first included); every one's sequencing cost the same: ${noFee.uniform && withFee.uniform ? 'yes' : 'no (figures are averages)'}. "At chunks of 25": the chunk transaction shared by ${STATEMENT_CHUNK} lines of a busy account. Reading the stream (GetRecords) is not billed in table units.`,
+    '',
+    'A withdrawal with a fee, sequenced, item by item:',
+    '',
+    ...ITEM_HEAD,
+    ...itemRows(withFee.example),
+    '',
+    `Committed, all in, at chunks of one: ours ${n(cost.ours.committed.wcu + noFee.wcu)} WCU + ${n(cost.ours.committed.rcu + noFee.rcu)} RCU without a fee (${noFee.wcu} WCU after the answer), ${n(cost.fee.committed.wcu + withFee.wcu)} WCU + ${n(cost.fee.committed.rcu + withFee.rcu)} RCU with one (${withFee.wcu} after); the alternative ${n(cost.alternative.committed.wcu)} WCU + ${n(cost.alternative.committed.rcu)} RCU, all before the answer, with no sequencer after it (no statement lines, no system accounts).`,
+  ];
+}
+
+function commandList(s: SequencerCost): string {
+  return Object.entries(s.byCommand)
+    .map(([name, count]) => `${count} ${name}`)
+    .join(', ');
+}
+
+/** Issue 19's figures: per withdrawal, the ceilings that follow, and how each is derived. */
+function ceilingsSection(cost: CostResult, c: Ceilings): string[] {
+  const { noFee, withFee } = cost.sequencer;
+  const k = (v: number): string => v.toLocaleString('en-US');
+  const parts = (s: SequencerCost): string =>
+    `${s.wcu} = ${s.parts.line} line + ${s.parts.pendingDelete} pending delete + ${s.parts.transactionRecord} record + ${s.parts.chunkTransaction} chunk transaction`;
+  return [
+    '## Double entry: cost and ceilings',
+    '',
+    "The design (docs/double-entry.md): the system accounts are kept exactly by the sequencer, not in the withdrawal's transaction. After each chunk of an account's lines it writes one TransactWriteItems: the account's posting watermark (its condition makes a redelivered chunk a no-op) and an ADD on one of `SYSTEM_SHARDS` shards of each system account the chunk posts to. Why: a withdrawal does not know its currency without a read (a third round trip), and a system item in the money path's transaction would add 2 WCU to every movement and one hot key to the service. A fee rides on the account item with a `feeVersion` checked by the withdrawal's own condition: no read first.",
+    '',
+    '| per withdrawal | no fee | with a fee |',
+    '|---|---|---|',
+    `| round trips before the answer | ${cost.ours.committed.roundTrips} | ${cost.fee.committed.roundTrips} (${cost.fee.first.roundTrips} for the first in a fresh container) |`,
+    `| WCU + RCU before the answer | ${cost.ours.committed.wcu} + ${cost.ours.committed.rcu} | ${cost.fee.committed.wcu} + ${cost.fee.committed.rcu} (first: ${cost.fee.first.wcu} + ${cost.fee.first.rcu}) |`,
+    `| sequencer WCU after it, a chunk of one | ${parts(noFee)} | ${parts(withFee)} |`,
+    `| sequencer WCU after it, chunks of ${STATEMENT_CHUNK} | ${n(atFullChunks(noFee), 3)} | ${n(atFullChunks(withFee), 3)} |`,
+    `| all in, a chunk of one | ${n(cost.ours.committed.wcu + noFee.wcu)} WCU | ${n(cost.fee.committed.wcu + withFee.wcu)} WCU |`,
+    '',
+    `Ceilings, from those units and DynamoDB's ${k(KEY_WCU_PER_SECOND)} WCU/s per partition key:`,
+    '',
+    `- **Per account: ${k(c.account.movementsPerSecond)} movements/s.** The account item takes ${c.account.wcuPerMovement} WCU per movement (a transactional write under 1 KB, with or without a fee): ${k(KEY_WCU_PER_SECOND)} ÷ ${c.account.wcuPerMovement}. Its statement key takes ${c.statement.lineWcu} WCU per line and ${c.statement.watermarkWcu} per chunk for the watermark: ${k(c.statement.chunkOfOne)}/s at chunks of one, ${k(c.statement.fullChunks)}/s at chunks of ${STATEMENT_CHUNK}; a busy account's batches hold many of its lines, and from 2 lines a chunk that key is no tighter than the account item.`,
+    `- **Per system-account shard: ${k(c.systemShard.chunksPerSecond)} chunk applications/s.** A chunk transaction writes the shard item once, ${c.systemShard.itemWcu} WCU: ${k(KEY_WCU_PER_SECOND)} ÷ ${c.systemShard.itemWcu}. × ${c.systemShard.shards} shards (\`SYSTEM_SHARDS\`) = **${k(c.systemShard.worstCase)} movements/s per system account at worst** (chunks of one line; a shard's currencies share its key), ${k(c.systemShard.fullChunks)}/s at chunks of ${STATEMENT_CHUNK}.`,
+    `- **Table: ${k(c.table.withdrawalsPerSecond)} withdrawals/s.** DynamoDB's default quota for an on-demand table, ${k(c.table.wruPerSecond)} write request units/s (raisable), ÷ ${n(c.table.wcuPerWithdrawal)} WCU, the most a withdrawal writes all in (with a fee, a chunk of its own).`,
+    `- **Stage throttles: ${k(c.api.movementsPerSecond)} movements/s.** serverless.yml gives each of the ${c.api.moneyRoutes} money routes its own throttle; withdrawals alone ${k(c.api.withdrawalsPerSecond)}/s.`,
+    '',
+    `**Service-wide: ${k(c.serviceWide.movementsPerSecond)} movements/s, set by ${c.serviceWide.bottleneck}.** The system accounts (${k(c.systemShard.worstCase)}/s at worst) are not the bottleneck. None of this was measured in AWS: the units are DynamoDB's billing rules applied to the measured item sizes.`,
+    '',
+  ];
 }
 
 export async function renderReport(r: BenchResults): Promise<string> {
@@ -249,6 +316,7 @@ export async function renderReport(r: BenchResults): Promise<string> {
       ...costSection(cost),
       '',
     );
+    if (r.sections.ceilings) out.push(...ceilingsSection(cost, r.sections.ceilings));
   } else {
     out.push('Not measured (see errors).', '');
   }

@@ -1,3 +1,4 @@
+import type { Ceilings } from './ceilings';
 import type { ColdStartResult } from './cold-start';
 import type { CostResult } from './cost';
 import type { Fidelity } from './floor';
@@ -84,6 +85,8 @@ export interface BenchResults {
       | { error: string }
       | { skipped: string };
     cost?: CostResult;
+    /** Derived from the cost section's units and the configured limits (bench/ceilings.ts). */
+    ceilings?: Ceilings;
     hotAccount?: HotAccountResult;
     scale?: ScaleResult;
     coldStart?: ColdStartResult;

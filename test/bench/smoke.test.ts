@@ -3,6 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { Ceilings } from '../../bench/ceilings';
+import type { CostResult } from '../../bench/cost';
+import { SYSTEM_SHARDS } from '../../lib/persistence/keys';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
@@ -29,7 +32,11 @@ describe('npm run bench:smoke', () => {
       string,
       unknown
     > & {
-      sections: { hotAccount: { successes: number; attempted: number; correct: boolean } };
+      sections: {
+        hotAccount: { successes: number; attempted: number; correct: boolean };
+        cost: CostResult;
+        ceilings: Ceilings;
+      };
       targets: Array<{ section: string; met: boolean }>;
     };
     for (const field of [
@@ -46,6 +53,21 @@ describe('npm run bench:smoke', () => {
     // Counted, not timed: one transaction and one consistent read per committed withdrawal.
     expect(results.roundTripsPerWithdrawal).toBe(2);
     expect(results.alternativeRoundTripsPerWithdrawal as number).toBeGreaterThan(2);
+    // A fee keeps the two round trips once the container has seen the schedule; the first costs a
+    // cancelled transaction more. With a fee, the chunk transaction posts to one more system shard.
+    const { cost, ceilings } = results.sections;
+    expect(cost.fee.committed.roundTrips).toBe(2);
+    expect(cost.fee.first.roundTrips).toBe(3);
+    expect(cost.sequencer.withFee.parts.chunkTransaction).toBeGreaterThan(
+      cost.sequencer.noFee.parts.chunkTransaction,
+    );
+    expect(cost.sequencer.noFee.parts.transactionRecord).toBeGreaterThan(0);
+    expect(ceilings.systemShard.worstCase).toBe(
+      ceilings.systemShard.chunksPerSecond * SYSTEM_SHARDS,
+    );
+    expect(ceilings.serviceWide.movementsPerSecond).toBeLessThanOrEqual(
+      ceilings.systemShard.worstCase,
+    );
     // 64 concurrent withdrawals on one funded account all commit, and the balance agrees.
     expect(results.sections.hotAccount).toMatchObject({
       successes: 64,
