@@ -10,6 +10,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { feeFor, type FeeSchedule } from '../lib/domain/fees';
 import { dynamoLedgerStore } from '../lib/persistence/dynamodb-store';
+import { withdrawalSwitchKey } from '../lib/persistence/keys';
 import { sequencerHandler } from '../lib/sequencer-stream';
 import { startStreamPoller } from '../local/stream-poller';
 import { createFloorClient } from './floor';
@@ -145,8 +146,11 @@ export async function measureCost(options: {
       detach();
       step.done();
     }
+    // The pause switch's item exactly: an account's fee schedule (CONTROL#<account> / FEES) is a
+    // read of the movement's own, counted.
+    const switchKey = Object.values(withdrawalSwitchKey).join(' | ');
     const isSwitchRead = (call: MeteredCall): boolean =>
-      call.command === 'GetItem' && call.items[0]?.key.startsWith('CONTROL') === true;
+      call.command === 'GetItem' && call.items[0]?.key === switchKey;
     const switchReads = perOperation.flat().filter(isSwitchRead).length;
     const steady = perOperation.map((calls) => calls.filter((call) => !isSwitchRead(call)));
     const all = steady.map(totals);

@@ -190,7 +190,8 @@ describe('POST /accounts/{id}/withdrawals (owner)', () => {
     expect(first.status).toBe(201);
     expectJsonNoStore(first);
     expect(first.headers.get('idempotent-replayed')).toBeNull();
-    expect(Object.keys(first.body).sort()).toEqual(['balance', 'transaction']);
+    expect(Object.keys(first.body).sort()).toEqual(['balance', 'fee', 'transaction']);
+    expect(first.body.fee).toBe(0); // no fee schedule on this account
     expectEntryShape(first.body.transaction);
     expect(first.body.transaction).toMatchObject({
       accountId: account.accountId,
@@ -344,7 +345,8 @@ describe('POST /accounts/{id}/deposits (operators)', () => {
     expect(first.status).toBe(201);
     expectJsonNoStore(first);
     expect(first.headers.get('idempotent-replayed')).toBeNull();
-    expect(Object.keys(first.body).sort()).toEqual(['balance', 'transaction']);
+    expect(Object.keys(first.body).sort()).toEqual(['balance', 'fee', 'transaction']);
+    expect(first.body.fee).toBe(0); // no fee schedule on this account
     expectEntryShape(first.body.transaction);
     expect(first.body.transaction).toMatchObject({
       accountId: account.accountId,

@@ -47,7 +47,7 @@ beforeAll(async () => {
   tokens = await signInAll();
 });
 
-const PAYOUT_RESULT_FIELDS = ['available', 'balance', 'payout', 'pending', 'transaction'];
+const PAYOUT_RESULT_FIELDS = ['available', 'balance', 'fee', 'payout', 'pending', 'transaction'];
 const TRANSFER_RESULT_FIELDS = ['available', 'balance', 'transaction', 'transfer'];
 
 function postPayout(

@@ -123,6 +123,7 @@ it('does not record a malformed request: the corrected one with the same key exe
       balanceAfter: 0,
     }),
     balance: 0,
+    fee: 0,
   });
 });
 
