@@ -252,8 +252,9 @@ function reversalCount(
       Key: transactionRecordKey(reversal.reversalOf),
       UpdateExpression:
         'SET reversals = list_append(if_not_exists(reversals, :none), :this) ADD reversed :amount',
-      ConditionExpression:
-        'attribute_exists(pk) AND (attribute_not_exists(reversed) OR reversed <= :room)',
+      // `reversed` exists from the record's first write (0): a first reversal past the original
+      // has room below zero, and is refused like any other.
+      ConditionExpression: 'attribute_exists(pk) AND reversed <= :room',
       ExpressionAttributeValues: {
         ':none': [],
         ':this': [

@@ -52,15 +52,23 @@ export function dynamoTransactionStore(table: TableRef): TransactionStore {
   };
 }
 
-/** Sets what the line says and leaves the reversals' count: a redelivered line changes nothing. */
+/**
+ * Sets what the line says and starts the reversals' count at 0 if it has none: a redelivered line
+ * changes nothing. The count always exists, so a reversal's cap is one comparison, for the first
+ * reversal as for the others.
+ */
 function recordUpdate(table: TableRef, record: TransactionRecord): UpdateCommand {
   const fields = Object.entries(record);
+  const sets = fields.map((_, i) => `#f${i} = :v${i}`);
   return new UpdateCommand({
     TableName: table.name,
     Key: transactionRecordKey(record.transactionId),
-    UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+    UpdateExpression: `SET ${[...sets, 'reversed = if_not_exists(reversed, :zero)'].join(', ')}`,
     ExpressionAttributeNames: Object.fromEntries(fields.map(([name], i) => [`#f${i}`, name])),
-    ExpressionAttributeValues: Object.fromEntries(fields.map(([, value], i) => [`:v${i}`, value])),
+    ExpressionAttributeValues: {
+      ...Object.fromEntries(fields.map(([, value], i) => [`:v${i}`, value])),
+      ':zero': 0,
+    },
   });
 }
 

@@ -309,6 +309,20 @@ describe('reversals', () => {
     expect(audit.ok ? 'ok' : formatAudit(audit)).toBe('ok');
   });
 
+  it('refuses a first reversal above the original amount and leaves the balance unchanged', async () => {
+    const a = await ledger.openAccount(alice, 500);
+    const original = await withdraw(ledger.deps, request(a.accountId, 100));
+    await ledger.drain();
+
+    await expect(
+      reverseTransaction(
+        ledger.deps,
+        reversal(original.transaction.transactionId, { amount: 101 }),
+      ),
+    ).rejects.toMatchObject({ code: 'REVERSAL_EXCEEDS_ORIGINAL' });
+    expect(await balanceOf(a)).toBe(400);
+  });
+
   it('refuses a reversal of a reversal, and of an id with no posted movement', async () => {
     const a = await ledger.openAccount(alice, 500);
     const original = await withdraw(ledger.deps, request(a.accountId, 100));

@@ -990,6 +990,22 @@ function reversalCases(store: Store, existing: Existing): void {
     expect((await store().getAccount(account.accountId))?.balance).toBe(1_000 - 300);
   });
 
+  it('refuses a first reversal larger than the original, and writes nothing', async () => {
+    const account = await existing();
+    const original = recordOf(account, 300);
+    await store().recordTransactions([original]);
+
+    await expect(store().writeMovement(reversalOf(account, original, 301))).resolves.toMatchObject({
+      committed: false,
+      reversalRefused: { reversed: 0 },
+    });
+    expect((await store().getAccount(account.accountId))?.balance).toBe(1_000);
+    await expect(store().getTransaction(original.transactionId)).resolves.toMatchObject({
+      reversed: 0,
+      reversals: [],
+    });
+  });
+
   it('refuses a reversal of a movement with no record, as not found', async () => {
     const account = await existing();
     const unknown = reversalOf(account, recordOf(account, 10), 10);
