@@ -1,9 +1,34 @@
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { AccountStore, ControlStore } from '../domain/ports';
+import type { ControlChange } from '../domain/types';
 import { accountControlKey, accountKey, withdrawalSwitchKey } from './keys';
 import { firstConditionFailed, guarded, translateError } from './store-errors';
 import type { TableRef } from './table-ref';
+
+/** An operator's change of an account, recorded beside it: what, who, when and why. */
+export function controlRecordPut(
+  table: TableRef,
+  accountId: string,
+  change: ControlChange & { id: string },
+  action: string,
+  detail: Record<string, unknown> = {},
+) {
+  return {
+    Put: {
+      TableName: table.name,
+      Item: {
+        ...accountControlKey(accountId, change.at, change.id),
+        accountId,
+        action,
+        ...detail,
+        by: change.by,
+        at: change.at,
+        reason: change.reason,
+      },
+    },
+  };
+}
 
 /** Operator controls: an account's freeze (with its audit record) and the withdrawal switch. */
 export function dynamoControlStore(
@@ -32,19 +57,7 @@ export function dynamoControlStore(
                   ExpressionAttributeValues: { ':frozen': frozen },
                 },
               },
-              {
-                Put: {
-                  TableName: table.name,
-                  Item: {
-                    ...accountControlKey(accountId, change.at, change.id),
-                    accountId,
-                    action: frozen ? 'FREEZE' : 'UNFREEZE',
-                    by: change.by,
-                    at: change.at,
-                    reason: change.reason,
-                  },
-                },
-              },
+              controlRecordPut(table, accountId, change, frozen ? 'FREEZE' : 'UNFREEZE'),
             ],
           }),
         );

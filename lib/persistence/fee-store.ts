@@ -6,7 +6,8 @@ import {
   type FeeStore,
   type StoredFees,
 } from '../domain/ports';
-import { accountControlKey, accountKey, feesKey } from './keys';
+import { controlRecordPut } from './control-store';
+import { accountKey, feesKey } from './keys';
 import { guarded, translateError } from './store-errors';
 import type { TableRef } from './table-ref';
 
@@ -67,18 +68,9 @@ export function dynamoFeeStore(
                   Item: { ...feesKey(accountId), version: stored.version, schedule, ...changed },
                 },
               },
-              {
-                Put: {
-                  TableName: table.name,
-                  Item: {
-                    ...accountControlKey(accountId, changed.at, id),
-                    accountId,
-                    action: 'SET_FEES',
-                    fees: schedule,
-                    ...changed,
-                  },
-                },
-              },
+              controlRecordPut(table, accountId, { id, ...changed }, 'SET_FEES', {
+                fees: schedule,
+              }),
             ],
           }),
         );

@@ -5,7 +5,15 @@
  * any field is. Path parts for a transaction id too (a payout's, a movement's to reverse).
  */
 import fc from 'fast-check';
-import { hopelessBodies, MAX_BODY, printable, ULID, type BodyValue, type Forms } from './parts';
+import {
+  hopelessBodies,
+  malformedIds,
+  MAX_BODY,
+  printable,
+  ULID,
+  type BodyValue,
+  type Forms,
+} from './parts';
 import type { Part } from './types';
 
 /** One field of a JSON object: absent, or the JSON text sent for it (not always a JSON value). */
@@ -615,34 +623,13 @@ export function transactionParts(
           ),
         ]
       : []),
-    fc
-      .constantFrom(
-        sample.toLowerCase(),
-        `${sample}0`,
-        sample.slice(1),
-        `${sample.slice(0, -1)}I`,
-        `${sample.slice(0, -1)}O`,
-        '%20',
-        '.',
-        `${sample}%2F`,
-        `${sample}%00`,
-        `${sample}%C3%A9`,
-        '%F0%9F%92%B8',
-        '%FF%FE',
-        '%',
-        'null',
-        '0',
-        '-1',
-        'P'.repeat(300),
-        '%7BtransactionId%7D',
-      )
-      .map(
-        (segment): Part<TransactionValue> => ({
-          value: { segment },
-          invalid: `transaction id ${JSON.stringify(segment.slice(0, 40))}`,
-          codes: [...missing, 'NOT_FOUND'],
-        }),
-      ),
+    fc.constantFrom(...malformedIds(sample, 'P'), '%7BtransactionId%7D').map(
+      (segment): Part<TransactionValue> => ({
+        value: { segment },
+        invalid: `transaction id ${JSON.stringify(segment.slice(0, 40))}`,
+        codes: [...missing, 'NOT_FOUND'],
+      }),
+    ),
     printable(1, 40).map(
       (text): Part<TransactionValue> => ({
         value: { segment: encodeURIComponent(text) },

@@ -191,6 +191,33 @@ export function authParts(
   };
 }
 
+/**
+ * Path segments an id of ours could never be, near `id`: a character off, the wrong case,
+ * encodings, dot segments, words, a very long one (of `filler`).
+ */
+export const malformedIds = (id: string, filler: string): string[] => [
+  id.toLowerCase(),
+  `${id}0`,
+  id.slice(1),
+  `${id.slice(0, -1)}I`,
+  `${id.slice(0, -1)}U`,
+  '%20',
+  '..',
+  '.',
+  '%2E%2E',
+  `${id}%2F`,
+  `${id}%00`,
+  `${id}%C3%A9`,
+  '%F0%9F%92%B8',
+  '%FF%FE',
+  '%',
+  'null',
+  'undefined',
+  '0',
+  '-1',
+  filler.repeat(300),
+];
+
 export type AccountValue = { segment: string; kind: 'own' | 'unknown' | 'malformed' | 'encoded' };
 
 export function accountParts(): {
@@ -209,36 +236,13 @@ export function accountParts(): {
             codes: ['ACCOUNT_NOT_FOUND'],
           }),
         ),
-      fc
-        .constantFrom(
-          id.toLowerCase(),
-          `${id}0`,
-          id.slice(1),
-          `${id.slice(0, -1)}I`,
-          `${id.slice(0, -1)}U`,
-          '%20',
-          '..',
-          '.',
-          '%2E%2E',
-          `${id}%2F`,
-          `${id}%00`,
-          `${id}%C3%A9`,
-          '%F0%9F%92%B8',
-          '%FF%FE',
-          '%',
-          'null',
-          'undefined',
-          '0',
-          '-1',
-          'A'.repeat(300),
-        )
-        .map(
-          (segment): Part<AccountValue> => ({
-            value: { segment, kind: 'malformed' },
-            invalid: `account id ${JSON.stringify(segment.slice(0, 40))}`,
-            codes: ['ACCOUNT_NOT_FOUND', 'NOT_FOUND'],
-          }),
-        ),
+      fc.constantFrom(...malformedIds(id, 'A')).map(
+        (segment): Part<AccountValue> => ({
+          value: { segment, kind: 'malformed' },
+          invalid: `account id ${JSON.stringify(segment.slice(0, 40))}`,
+          codes: ['ACCOUNT_NOT_FOUND', 'NOT_FOUND'],
+        }),
+      ),
       printable(1, 40).map(
         (text): Part<AccountValue> => ({
           value: { segment: encodeURIComponent(text), kind: 'malformed' },
