@@ -22,7 +22,7 @@ import {
   type MeteredCall,
   type MeteredItem,
 } from './lib/cost-meter';
-import { KEY_SCHEMAS, LEDGER_TABLE, createAccounts, type Dynamo } from './lib/env';
+import { INDEX_KEYS, KEY_SCHEMAS, LEDGER_TABLE, createAccounts, type Dynamo } from './lib/env';
 import type { Progress } from './lib/progress';
 import { round } from './lib/stats';
 
@@ -50,12 +50,7 @@ export interface CaseCost {
 }
 
 /** What the sequencer writes for one withdrawal, by purpose. */
-export type SequencerPart =
-  | 'line'
-  | 'pendingDelete'
-  | 'transactionRecord'
-  | 'chunkTransaction'
-  | 'other';
+export type SequencerPart = 'line' | 'pendingDelete' | 'indexes' | 'chunkTransaction' | 'other';
 
 /** Written by the sequencer after each committed withdrawal (asynchronous), per withdrawal. */
 export interface SequencerCost {
@@ -112,7 +107,7 @@ export async function measureCost(options: {
   progress: Progress;
 }): Promise<CostResult> {
   const { dynamo, token, ownerId, operations, progress } = options;
-  const meter = new CostMeter(dynamo.setup, KEY_SCHEMAS);
+  const meter = new CostMeter(dynamo.setup, KEY_SCHEMAS, INDEX_KEYS);
   const failures: string[] = [];
   const amount = 100;
 
@@ -299,7 +294,7 @@ export async function measureCost(options: {
  * own. `drain` sequences everything committed so far and returns what that cost.
  */
 function meteredSequencer(dynamo: Dynamo, failures: string[]) {
-  const meter = new CostMeter(dynamo.setup, KEY_SCHEMAS);
+  const meter = new CostMeter(dynamo.setup, KEY_SCHEMAS, INDEX_KEYS);
   const client = createFloorClient(dynamo.endpoint);
   const detach = meter.attach(client.client);
   const poller = startStreamPoller({
@@ -328,7 +323,6 @@ function partOf(call: MeteredCall, item: MeteredItem): SequencerPart {
   if (call.command === 'TransactWriteItems') return 'chunkTransaction';
   if (item.key.startsWith('LEDGER#') && item.key.includes('| L#')) return 'line';
   if (item.key.startsWith('PENDING#')) return 'pendingDelete';
-  if (item.key.startsWith('TXN#')) return 'transactionRecord';
   return 'other';
 }
 
@@ -337,12 +331,15 @@ function sequencerCost(perWithdrawal: MeteredCall[][]): SequencerCost {
   const parts: Record<SequencerPart, number> = {
     line: 0,
     pendingDelete: 0,
-    transactionRecord: 0,
+    indexes: 0,
     chunkTransaction: 0,
     other: 0,
   };
   for (const call of perWithdrawal.flat()) {
-    for (const item of call.items) parts[partOf(call, item)] += item.wcu;
+    for (const item of call.items) {
+      parts[partOf(call, item)] += item.wcu - item.indexWcu;
+      parts.indexes += item.indexWcu;
+    }
   }
   const per = (value: number): number => round(value / Math.max(1, all.length), 3);
   const byCommand: Record<string, number> = {};

@@ -109,7 +109,7 @@ function costSection(cost: CostResult): string[] {
 
 function sequencerCells(s: SequencerCost): string {
   const p = s.parts;
-  return `${s.wcu} | ${p.line} | ${p.pendingDelete} | ${p.transactionRecord} | ${p.chunkTransaction} | ${n(atFullChunks(s), 3)}`;
+  return `${s.wcu} | ${p.line} | ${p.pendingDelete} | ${p.indexes} | ${p.chunkTransaction} | ${n(atFullChunks(s), 3)}`;
 }
 
 function feeSection(cost: CostResult): string[] {
@@ -120,9 +120,9 @@ function feeSection(cost: CostResult): string[] {
   return [
     '### Without and with a fee',
     '',
-    `Ours again, in the same container, on an account with a fee schedule (\`${JSON.stringify(cost.fee.schedule)}\`, set through the store's \`setFees\` before the case): every answer was checked to charge ${cost.fee.charged} on 100. The container prices a fee from the schedule it last saw, so the first withdrawal from that account is priced with "no schedule": its transaction is cancelled and returns the account with the schedule's version in force, the schedule is read once (its own item), and the retry is priced right. That first withdrawal is its own line; the ${cost.fee.committed.operations} after it are the case. The sequencer (\`lib/sequencer-stream.ts\`, fed from the table's stream) runs after each withdrawal, so each is a chunk of one line: the most it costs per withdrawal (light traffic). Its writes by purpose: the statement line, the pending entry's delete, the transaction record (\`TXN#\`, for reversals) and the chunk's transaction (the account's posting watermark and one shard of each system account it posts to: \`clearing\`, and \`revenue\` for a fee).`,
+    `Ours again, in the same container, on an account with a fee schedule (\`${JSON.stringify(cost.fee.schedule)}\`, set through the store's \`setFees\` before the case): every answer was checked to charge ${cost.fee.charged} on 100. The container prices a fee from the schedule it last saw, so the first withdrawal from that account is priced with "no schedule": its transaction is cancelled and returns the account with the schedule's version in force, the schedule is read once (its own item), and the retry is priced right. That first withdrawal is its own line; the ${cost.fee.committed.operations} after it are the case. The sequencer (\`lib/sequencer-stream.ts\`, fed from the table's stream) runs after each withdrawal, so each is a chunk of one line: the most it costs per withdrawal (light traffic). Its writes by purpose: the statement line, the pending entry's delete, the line's entry in the sparse \`transactions\` index (by which a reversal finds the movement; a global secondary index's write is billed like a table write) and the chunk's transaction (the account's posting watermark and one shard of each system account it posts to: \`clearing\`, and \`revenue\` for a fee).`,
     '',
-    '| committed withdrawal | round trips | WCU | RCU | commands | sequencer after: WCU | line | pending delete | transaction record | chunk transaction | at chunks of 25 |',
+    '| committed withdrawal | round trips | WCU | RCU | commands | sequencer after: WCU | line | pending delete | index | chunk transaction | at chunks of 25 |',
     '|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|',
     row('no fee', cost.ours.committed, sequencerCells(noFee)),
     row('with a fee', cost.fee.committed, sequencerCells(withFee)),
@@ -150,7 +150,7 @@ function ceilingsSection(cost: CostResult, c: Ceilings): string[] {
   const { noFee, withFee } = cost.sequencer;
   const k = (v: number): string => v.toLocaleString('en-US');
   const parts = (s: SequencerCost): string =>
-    `${s.wcu} = ${s.parts.line} line + ${s.parts.pendingDelete} pending delete + ${s.parts.transactionRecord} record + ${s.parts.chunkTransaction} chunk transaction`;
+    `${s.wcu} = ${s.parts.line} line + ${s.parts.pendingDelete} pending delete + ${s.parts.indexes} index + ${s.parts.chunkTransaction} chunk transaction`;
   return [
     '## Double entry: cost and ceilings',
     '',

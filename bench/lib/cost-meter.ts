@@ -24,6 +24,10 @@ import { itemSizeBytes } from '../../lib/persistence/item-size';
  *   TransactWriteItems is charged the same for every item it names, at the item's existing
  *   size (DynamoDB prepares every item and checks every condition before it can cancel: we
  *   count the whole prepare as billed — an upper bound, applied alike to both designs);
+ * - a global secondary index: a write that puts an item carrying the index's key into it, takes it
+ *   out, or changes it in place costs 1 WCU more per started KB of the item (the projection is at
+ *   most the item: an upper bound); 2 when it moves the item from one index key to another. Not
+ *   doubled in a transaction;
  * - strongly consistent read: 1 RCU per started 4 KB (GetItem per item, also when the item
  *   is absent; Query per started 4 KB of all items read, minimum 1); eventually consistent: half.
  */
@@ -34,7 +38,10 @@ export interface MeteredItem {
   /** Bytes before and after (reads: the item's size in both). 0: no item. */
   before: number;
   after: number;
+  /** All of it, the indexes' writes included. */
   wcu: number;
+  /** Of `wcu`, what the table's global secondary indexes cost. */
+  indexWcu: number;
   rcu: number;
 }
 
@@ -70,6 +77,8 @@ export class CostMeter {
     /** Uncounted client used for the before/after lookups. */
     private readonly shadow: DynamoDBClient,
     private readonly keySchemas: Record<string, string[]>,
+    /** Per table, the partition key attribute of each global secondary index. */
+    private readonly indexKeys: Record<string, string[]> = {},
   ) {}
 
   /** Adds the meter to a client's middleware stack (shared with DocumentClients made from it). */
@@ -87,25 +96,27 @@ export class CostMeter {
         this.live.set(context, call);
         const input = args.input as Input;
         const targets = this.writeTargets(call.command, input);
-        const before = await Promise.all(targets.map((t) => this.sizeOf(t.table, t.key)));
+        const before = await Promise.all(targets.map((t) => this.itemOf(t.table, t.key)));
         try {
           return await next(args);
         } catch (error) {
           call.outcome = error instanceof Error ? error.name : 'error';
           throw error;
         } finally {
-          const after = await Promise.all(targets.map((t) => this.sizeOf(t.table, t.key)));
+          const after = await Promise.all(targets.map((t) => this.itemOf(t.table, t.key)));
           targets.forEach((target, i) => {
-            const b = before[i] ?? 0;
-            const a = after[i] ?? 0;
+            const b = sizeOfItem(before[i]);
+            const a = sizeOfItem(after[i]);
             const units = startedKb(Math.max(a, b));
+            const indexWcu = this.indexWrites(target.table, before[i], after[i]) * units;
             call.items.push({
               table: target.table,
               key: this.describeKey(target.key),
               action: target.action,
               before: b,
               after: a,
-              wcu: target.transactional ? 2 * units : units,
+              wcu: (target.transactional ? 2 * units : units) + indexWcu,
+              indexWcu,
               rcu: 0,
             });
           });
@@ -228,6 +239,7 @@ export class CostMeter {
           before: size,
           after: size,
           wcu: 0,
+          indexWcu: 0,
           rcu: started4Kb(size) * factor(input.ConsistentRead),
         },
       ];
@@ -243,6 +255,7 @@ export class CostMeter {
           before: bytes,
           after: bytes,
           wcu: 0,
+          indexWcu: 0,
           rcu: started4Kb(bytes) * factor(input.ConsistentRead),
         },
       ];
@@ -263,6 +276,7 @@ export class CostMeter {
             before: size,
             after: size,
             wcu: 0,
+            indexWcu: 0,
             rcu: started4Kb(size) * factor(request.ConsistentRead),
           });
         }
@@ -273,12 +287,38 @@ export class CostMeter {
   }
 
   private async sizeOf(table: string, key: Item): Promise<number> {
+    return sizeOfItem(await this.itemOf(table, key));
+  }
+
+  private async itemOf(table: string, key: Item): Promise<Item | undefined> {
     const result = await this.shadow.send(
       new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }),
     );
-    return result.Item ? itemSizeBytes(result.Item) : 0;
+    return result.Item;
+  }
+
+  /** Index writes of one item write, before and after it (see the billing rules above). */
+  private indexWrites(table: string, before: Item | undefined, after: Item | undefined): number {
+    // A write that changed nothing (its condition failed) leaves the indexes alone.
+    if (before !== undefined && after !== undefined && sameItem(before, after)) return 0;
+    let writes = 0;
+    for (const attribute of this.indexKeys[table] ?? []) {
+      const was = before?.[attribute]?.S;
+      const is = after?.[attribute]?.S;
+      if (was !== undefined && is !== undefined) writes += was === is ? 1 : 2;
+      else if (was !== undefined || is !== undefined) writes += 1;
+    }
+    return writes;
   }
 }
+
+const sizeOfItem = (item: Item | undefined): number => (item ? itemSizeBytes(item) : 0);
+
+const sameItem = (a: Item, b: Item): boolean => {
+  const sorted = (item: Item) =>
+    JSON.stringify(Object.entries(item).sort(([x], [y]) => x.localeCompare(y)));
+  return sorted(a) === sorted(b);
+};
 
 /** Sums of a set of calls. */
 export interface CostTotals {

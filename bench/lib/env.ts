@@ -13,7 +13,7 @@ import {
   type DynamoDbLocalProcess,
 } from '../../local/dynamodb-local';
 import { findFreePort } from '../../local/ports';
-import { ensureTable } from '../../local/table';
+import { ensureTable, tableSpecFromServerlessYml } from '../../local/table';
 
 export const LEDGER_TABLE = 'bench-ledger';
 /** Powertools Idempotency's own table (the usual alternative), partition key `id`. */
@@ -33,6 +33,17 @@ export interface Dynamo {
   setup: DynamoDBClient;
   setupDoc: DynamoDBDocumentClient;
 }
+
+/** Per table, the partition key attribute of each global secondary index (serverless.yml's). */
+export const INDEX_KEYS: Record<string, string[]> = {
+  [LEDGER_TABLE]: (
+    tableSpecFromServerlessYml(LEDGER_TABLE).createTableInput.GlobalSecondaryIndexes ?? []
+  ).flatMap((index) =>
+    (index.KeySchema ?? [])
+      .filter((key) => key.KeyType === 'HASH')
+      .map((key) => key.AttributeName ?? ''),
+  ),
+};
 
 /** One in-memory DynamoDB Local on a free port, the ledger table from serverless.yml, and Powertools' table. */
 export async function startDynamo(): Promise<Dynamo> {

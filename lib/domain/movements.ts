@@ -9,7 +9,6 @@ import {
   InsufficientFundsError,
   ReplayedRefusalError,
   ReversalExceedsOriginalError,
-  TransactionNotFoundError,
   ServiceUnavailableError,
   TransactionConflictError,
   ValidationError,
@@ -362,7 +361,6 @@ async function resolveCancellation(
     return 'retry';
   }
 
-  if (cancelled.reversalRefused === null) throw new TransactionNotFoundError();
   let refusal: DomainError | null = cancelled.reversalRefused
     ? new ReversalExceedsOriginalError()
     : null;

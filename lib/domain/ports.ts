@@ -140,11 +140,8 @@ export interface CancelledMovement {
   counterparty: Account | null;
   /** A marker already exists for this (account, key). */
   existingMarker: Marker | null;
-  /**
-   * A reversal's cap refused it: what the original's reversals took before it (null: the
-   * original has no record, it is not in the statement).
-   */
-  reversalRefused?: { reversed: number } | null;
+  /** A reversal's cap refused it: what the original's reversals took before it. */
+  reversalRefused?: { reversed: number };
 }
 
 export type MovementWriteResult = { committed: true } | CancelledMovement;
@@ -321,9 +318,11 @@ export interface TransactionRecordView extends TransactionRecord {
 }
 
 export interface TransactionStore {
-  /** Records posted movements by id (idempotent: their reversals' count is left as it is). */
-  recordTransactions(records: TransactionRecord[]): Promise<void>;
-  /** Strongly consistent; null when no posted movement has the id (yet). */
+  /**
+   * Null when no posted movement has the id (yet: a movement is found once its statement line is
+   * written, and the index it is found by may lag that by a moment). The count is strongly
+   * consistent.
+   */
   getTransaction(transactionId: string): Promise<TransactionRecordView | null>;
   /** The reversals of each of these movements that has any (history's link to them). */
   reversalsOf(transactionIds: string[]): Promise<Map<string, Reversal[]>>;

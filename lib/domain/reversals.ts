@@ -6,9 +6,9 @@ import type { Caller, MovementType } from './types';
 
 /**
  * Reversals (docs/double-entry.md): compensating postings that reference the original, in full or
- * in part. The original's record (written by the sequencer with its line) says which accounts it
+ * in part. The original's statement line (found by its transaction id) says which accounts it
  * moved; the reversal is then one movement like any other, whose transaction also counts it on
- * that record, on condition that the reversals' total stays within the original.
+ * the original's count item, on condition that the reversals' total stays within the original.
  */
 export interface ReversalRequest {
   caller: Caller;
@@ -96,11 +96,23 @@ const reversalTypeOf = (type: MovementType): RequestedMovement =>
 const isReversible = (record: TransactionRecord): boolean =>
   ruleOf(record.type).systemAccount !== 'reversed' && (record.status ?? 'POSTED') === 'POSTED';
 
+/** What a reversal needs of the statement line that started a movement. */
+export type StartingLine = Pick<
+  StatementLine,
+  | 'transactionId'
+  | 'accountId'
+  | 'type'
+  | 'amount'
+  | 'currency'
+  | 'status'
+  | 'counterpartyAccountId'
+>;
+
 /**
  * The record a statement line gives its movement, or null: only the side that started it (a
  * transfer's destination side is found through its source's).
  */
-export function transactionRecordOf(line: StatementLine): TransactionRecord | null {
+export function transactionRecordOf(line: StartingLine): TransactionRecord | null {
   const rule = ruleOf(line.type);
   if (isOtherSide(line)) return null;
   return {

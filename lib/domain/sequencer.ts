@@ -5,16 +5,13 @@ import {
   type StatementLine,
   type StatementStore,
   type SystemLedgerStore,
-  type TransactionStore,
 } from './ports';
-import { transactionRecordOf } from './reversals';
 import { systemAmounts } from './postings';
+import { realSleep, retry, type Sleep } from './retry';
 
 /** What the sequencer writes: statement lines, and their postings to the system accounts. */
 export type SequencerStore = Pick<StatementStore, 'writeStatementLines'> &
-  Pick<SystemLedgerStore, 'applySystemPostings'> &
-  Pick<TransactionStore, 'recordTransactions'>;
-import { realSleep, retry, type Sleep } from './retry';
+  Pick<SystemLedgerStore, 'applySystemPostings'>;
 
 /** Tries of one chunk when DynamoDB throttles or fails transiently, before the batch is failed. */
 const CHUNK_ATTEMPTS = 6;
@@ -103,10 +100,6 @@ async function writeChunk(
 ): Promise<void> {
   const write = async () => {
     await store.writeStatementLines(lines, now().toISOString());
-    // By id, for their reversals: after the lines, so a recorded movement is in the statement.
-    await store.recordTransactions(
-      lines.map(transactionRecordOf).filter((record) => record !== null),
-    );
     await postToSystemAccounts(store, lines);
   };
   await retry(write, {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isOtherSide, type MovementType } from '../domain/movement-types';
 
 /**
  * The table's key layout, and the only place key strings are built. Write units are what a hot
@@ -142,14 +143,28 @@ export const systemShardKey = (name: string, currency: string, spreadBy: string)
   sk: currency,
 });
 /**
- * A posted movement's record, by transaction id alone: which accounts it moved, written by the
- * sequencer with its line (off the money path), so a reversal can find it; its reversals count
- * on it.
+ * A reversed movement's count of what its reversals took, and their list, by transaction id
+ * alone: created by the first reversal's own transaction, so only reversed movements have one.
  */
 export const transactionRecordKey = (transactionId: string): Key => ({
   pk: `TXN#${transactionId}`,
   sk: 'TXN',
 });
+
+/**
+ * The sparse global secondary index of statement lines by the transaction they start: only the
+ * line of the side that started a movement carries its partition attribute (a transfer's
+ * destination side is found through its source's), so a reversal finds the original by id. It
+ * projects what a reversal needs of the line (serverless.yml), no more: +1 WCU per such line.
+ */
+export const TRANSACTIONS_INDEX = 'transactions';
+export const TRANSACTION_INDEX_ATTRIBUTE = 'transactionKey';
+export const transactionIndexAttributes = (line: {
+  transactionId: string;
+  type: MovementType;
+  counterpartyAccountId?: string;
+}): { transactionKey?: string } =>
+  isOtherSide(line) ? {} : { [TRANSACTION_INDEX_ATTRIBUTE]: line.transactionId };
 
 /** How far an account's statement lines have been posted to the system accounts. */
 export const postedWatermarkKey = (accountId: string): Key => ({

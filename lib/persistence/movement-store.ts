@@ -238,8 +238,10 @@ function pendingEntry(
 }
 
 /**
- * The reversed transaction's record counts what its reversals took, and refuses the one that would
- * pass the original: concurrent reversals serialise on this one item, inside their transactions.
+ * The reversed movement's count of what its reversals took, created by the first of them:
+ * concurrent reversals serialise on this one item, inside their transactions, and the one that
+ * would take the total past the original is refused (the first one too: its amount against the
+ * original's).
  */
 function reversalCount(
   table: TableRef,
@@ -251,11 +253,11 @@ function reversalCount(
       TableName: table.name,
       Key: transactionRecordKey(reversal.reversalOf),
       UpdateExpression:
-        'SET reversals = list_append(if_not_exists(reversals, :none), :this) ADD reversed :amount',
-      // `reversed` exists from the record's first write (0): a first reversal past the original
-      // has room below zero, and is refused like any other.
-      ConditionExpression: 'attribute_exists(pk) AND reversed <= :room',
+        'SET transactionId = :original, reversals = list_append(if_not_exists(reversals, :none), :this) ADD reversed :amount',
+      ConditionExpression:
+        '(attribute_not_exists(reversed) AND :amount <= :originalAmount) OR reversed <= :room',
       ExpressionAttributeValues: {
+        ':original': reversal.reversalOf,
         ':none': [],
         ':this': [
           {
@@ -265,6 +267,7 @@ function reversalCount(
           },
         ],
         ':amount': movement.amount,
+        ':originalAmount': reversal.originalAmount,
         ':room': reversal.originalAmount - movement.amount,
       },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -402,8 +405,8 @@ function readCancellation(
   };
 }
 
-/** What the reversed transaction's earlier reversals took, from its record as the write saw it. */
-function reversedSoFar(reason: CancellationReason | undefined): { reversed: number } | null {
-  const item = fromRaw(reason?.Item);
-  return item === null ? null : { reversed: Number(item.reversed ?? 0) };
+/** What the reversed movement's earlier reversals took, from its count as the write saw it. */
+function reversedSoFar(reason: CancellationReason | undefined): { reversed: number } {
+  // No count yet: this was the first reversal, and more than the original.
+  return { reversed: Number(fromRaw(reason?.Item)?.reversed ?? 0) };
 }

@@ -20,6 +20,7 @@ import {
   referenceIndexAttributes,
   referenceIndexKey,
   statementLineKey,
+  transactionIndexAttributes,
 } from './keys';
 import { guarded } from './store-errors';
 import { batchGetAll, queryAll, type TableRef } from './table-ref';
@@ -143,6 +144,7 @@ export function dynamoStatementStore(table: TableRef): StatementStore {
               ...line,
               sequencedAt,
               ...referenceIndexAttributes(line),
+              ...transactionIndexAttributes(line),
             },
           }),
         ),

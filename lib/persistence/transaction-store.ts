@@ -1,11 +1,12 @@
-import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   Reversal,
   TransactionRecord,
   TransactionRecordView,
   TransactionStore,
 } from '../domain/ports';
-import { transactionRecordKey } from './keys';
+import { transactionRecordOf, type StartingLine } from '../domain/reversals';
+import { TRANSACTIONS_INDEX, TRANSACTION_INDEX_ATTRIBUTE, transactionRecordKey } from './keys';
 import { guarded } from './store-errors';
 import type { TableRef } from './table-ref';
 
@@ -13,29 +14,42 @@ import type { TableRef } from './table-ref';
 const BATCH_GET_KEYS = 100;
 
 /**
- * Posted movements by transaction id, written by the sequencer beside their statement lines (off
- * the money path: 1 WCU per movement it can reverse). A reversal's transaction counts itself on
- * the record (`lib/persistence/movement-store.ts`), so the record is also the reversals' cap.
+ * Posted movements by transaction id, for their reversals: the statement line that started one,
+ * through the sparse `transactions` index (the sequencer writes nothing more for it), and the
+ * count its reversals keep on an item of its own, which the first reversal's transaction creates
+ * (`lib/persistence/movement-store.ts`).
  */
 export function dynamoTransactionStore(table: TableRef): TransactionStore {
   return {
-    async recordTransactions(records) {
-      await Promise.all(
-        records.map((record) => guarded(() => table.db.send(recordUpdate(table, record)))),
-      );
-    },
-
+    /** One round trip: the index (eventually consistent) and the count (strongly) side by side. */
     async getTransaction(transactionId) {
-      const result = await guarded(() =>
-        table.db.send(
-          new GetCommand({
-            TableName: table.name,
-            Key: transactionRecordKey(transactionId),
-            ConsistentRead: true,
-          }),
+      const [indexed, counted] = await Promise.all([
+        guarded(() =>
+          table.db.send(
+            new QueryCommand({
+              TableName: table.name,
+              IndexName: TRANSACTIONS_INDEX,
+              KeyConditionExpression: '#key = :id',
+              ExpressionAttributeNames: { '#key': TRANSACTION_INDEX_ATTRIBUTE },
+              ExpressionAttributeValues: { ':id': transactionId },
+            }),
+          ),
         ),
-      );
-      return result.Item ? toRecordView(result.Item) : null;
+        guarded(() =>
+          table.db.send(
+            new GetCommand({
+              TableName: table.name,
+              Key: transactionRecordKey(transactionId),
+              ConsistentRead: true,
+            }),
+          ),
+        ),
+      ]);
+      // One line starts a movement; the latest, should a payout ever have had two.
+      const line = (indexed.Items ?? []).sort((a, b) => Number(b.sequence) - Number(a.sequence))[0];
+      const record = line ? transactionRecordOf(line as StartingLine) : legacyRecord(counted.Item);
+      if (record === null) return null;
+      return { ...record, ...countOf(counted.Item) };
     },
 
     async reversalsOf(transactionIds) {
@@ -43,8 +57,8 @@ export function dynamoTransactionStore(table: TableRef): TransactionStore {
       const unique = [...new Set(transactionIds)];
       for (let start = 0; start < unique.length; start += BATCH_GET_KEYS) {
         for (const item of await batchGet(table, unique.slice(start, start + BATCH_GET_KEYS))) {
-          const view = toRecordView(item);
-          if (view.reversals.length > 0) found.set(view.transactionId, view.reversals);
+          const { reversals } = countOf(item);
+          if (reversals.length > 0) found.set(String(item.transactionId), reversals);
         }
       }
       return found;
@@ -53,23 +67,22 @@ export function dynamoTransactionStore(table: TableRef): TransactionStore {
 }
 
 /**
- * Sets what the line says and starts the reversals' count at 0 if it has none: a redelivered line
- * changes nothing. The count always exists, so a reversal's cap is one comparison, for the first
- * reversal as for the others.
+ * Lines sequenced before the index existed are not in it; the sequencer of that time wrote their
+ * movement's record (accounts, type, amount) on the count's item, and that still finds them.
  */
-function recordUpdate(table: TableRef, record: TransactionRecord): UpdateCommand {
-  const fields = Object.entries(record);
-  const sets = fields.map((_, i) => `#f${i} = :v${i}`);
-  return new UpdateCommand({
-    TableName: table.name,
-    Key: transactionRecordKey(record.transactionId),
-    UpdateExpression: `SET ${[...sets, 'reversed = if_not_exists(reversed, :zero)'].join(', ')}`,
-    ExpressionAttributeNames: Object.fromEntries(fields.map(([name], i) => [`#f${i}`, name])),
-    ExpressionAttributeValues: {
-      ...Object.fromEntries(fields.map(([, value], i) => [`:v${i}`, value])),
-      ':zero': 0,
-    },
-  });
+function legacyRecord(item: Record<string, unknown> | undefined): TransactionRecord | null {
+  if (item?.accountId === undefined) return null;
+  const { pk: _pk, sk: _sk, reversed: _count, reversals: _list, ...record } = item;
+  return record as unknown as TransactionRecord;
+}
+
+function countOf(
+  item: Record<string, unknown> | undefined,
+): Omit<TransactionRecordView, keyof TransactionRecord> {
+  return {
+    reversed: Number(item?.reversed ?? 0),
+    reversals: (item?.reversals as Reversal[] | undefined) ?? [],
+  };
 }
 
 /** Strongly consistent, retrying the keys DynamoDB left unprocessed. */
@@ -89,13 +102,4 @@ async function batchGet(table: TableRef, ids: string[]): Promise<Record<string, 
     keys = result.UnprocessedKeys?.[table.name]?.Keys ?? [];
   }
   return items;
-}
-
-function toRecordView(item: Record<string, unknown>): TransactionRecordView {
-  const { pk: _pk, sk: _sk, reversed, reversals, ...record } = item;
-  return {
-    ...(record as unknown as TransactionRecord),
-    reversed: Number(reversed ?? 0),
-    reversals: (reversals as Reversal[] | undefined) ?? [],
-  };
 }

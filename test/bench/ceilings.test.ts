@@ -14,6 +14,7 @@ const item = (key: string, wcu: number): MeteredItem => ({
   before: 100,
   after: 100,
   wcu,
+  indexWcu: 0,
   rcu: 0,
 });
 const transaction = (...items: MeteredItem[]): MeteredCall => ({
@@ -57,7 +58,7 @@ function sequenced(shardWcu: number, shards: number): SequencerCost {
     parts: {
       line: 1,
       pendingDelete: 0,
-      transactionRecord: 0,
+      indexes: 0,
       chunkTransaction: chunk.wcu,
       other: 0,
     },

@@ -116,7 +116,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     return dir;
   };
 
-  test('an older table (data kept by an earlier npm start) gets the open-payouts and references indexes and its accounts available = balance', async () => {
+  test('an older table (data kept by an earlier npm start) gets the open-payouts, references and transactions indexes and its accounts available = balance', async () => {
     const { client, tableName } = await freshTable('upgrade');
     // Replace it by the older shape: no index, and an account without available/pending.
     await client.send(new DeleteTableCommand({ TableName: tableName }));
@@ -146,6 +146,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     expect(table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus]).sort()).toEqual([
       ['open-payouts', 'ACTIVE'],
       ['references', 'ACTIVE'],
+      ['transactions', 'ACTIVE'],
     ]);
     const item = (await client.send(new GetItemCommand({ TableName: tableName, Key: key }))).Item;
     expect(item).toMatchObject({
@@ -155,7 +156,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     });
   });
 
-  test('the table from serverless.yml has pk/sk keys, the open-payouts and references indexes, a NEW_AND_OLD_IMAGES stream and TTL', async () => {
+  test('the table from serverless.yml has pk/sk keys, the open-payouts, references and transactions indexes, a NEW_AND_OLD_IMAGES stream and TTL', async () => {
     const { client, tableName } = await freshTable('definition');
     const definition = tableDefinitionFromServerlessYml('anything');
     expect(definition).toEqual({
@@ -167,6 +168,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
         { AttributeName: 'openPayoutShard', AttributeType: 'S' },
         { AttributeName: 'openPayoutDue', AttributeType: 'S' },
         { AttributeName: 'referenceKey', AttributeType: 'S' },
+        { AttributeName: 'transactionKey', AttributeType: 'S' },
       ],
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
@@ -189,6 +191,23 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
           ],
           Projection: { ProjectionType: 'ALL' },
         },
+        {
+          IndexName: 'transactions',
+          KeySchema: [{ AttributeName: 'transactionKey', KeyType: 'HASH' }],
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: [
+              'transactionId',
+              'accountId',
+              'type',
+              'amount',
+              'currency',
+              'status',
+              'counterpartyAccountId',
+              'sequence',
+            ],
+          },
+        },
       ],
       StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
     });
@@ -206,6 +225,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     expect(table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus]).sort()).toEqual([
       ['open-payouts', 'ACTIVE'],
       ['references', 'ACTIVE'],
+      ['transactions', 'ACTIVE'],
     ]);
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
     expect(ttl.TimeToLiveDescription).toEqual({

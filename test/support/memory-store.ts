@@ -21,7 +21,6 @@ import {
   type ReversalWrite,
   type StatementLine,
   type StoredFees,
-  type TransactionRecordView,
   SYSTEM_ACCOUNTS,
   type SystemAccount,
   type SystemLedgerStore,
@@ -39,6 +38,7 @@ import {
 } from '../../lib/domain/types';
 import { openPayoutIndexAttributes, openPayoutShards } from '../../lib/persistence/keys';
 // The contract's definition of the marker a commit leaves, which the adapter is held to as well.
+import { transactionRecordOf } from '../../lib/domain/reversals';
 import { markerOf } from './store-contract';
 
 export type StoreMethod = keyof LedgerStore;
@@ -111,8 +111,8 @@ class Tables {
   readonly applied = new Map<string, number>();
   /** By (currency, system account): the shards' sum (the fake keeps no shards). */
   readonly system = new Map<string, number>();
-  /** Posted movements by transaction id, with their reversals. */
-  readonly transactions = new Map<string, TransactionRecordView>();
+  /** A reversed movement's count of its reversals, by its transaction id (the first creates it). */
+  readonly reversalCounts = new Map<string, { reversed: number; reversals: Reversal[] }>();
   /** By account: its fee schedule and last change (the version is on the account too). */
   readonly fees = new Map<string, StoredFees>();
   withdrawals: { paused: boolean; changed: ControlChange } | undefined;
@@ -282,17 +282,16 @@ function writeMovement(tables: Tables, movement: MovementWrite): MovementWriteRe
   return { committed: true };
 }
 
-/** The reversal's cap, as the adapter's condition on the reversed movement's record. */
+/** The reversal's cap, as the adapter's condition on the reversed movement's count. */
 function reversalRefused(
   tables: Tables,
   movement: MovementWrite,
-): { reversalRefused: { reversed: number } | null } | undefined {
+): { reversalRefused: { reversed: number } } | undefined {
   const reversal = movement.reversal;
   if (reversal === undefined) return undefined;
-  const record = tables.transactions.get(reversal.reversalOf);
-  if (record === undefined) return { reversalRefused: null };
-  if (record.reversed + movement.amount > reversal.originalAmount) {
-    return { reversalRefused: { reversed: record.reversed } };
+  const reversed = tables.reversalCounts.get(reversal.reversalOf)?.reversed ?? 0;
+  if (reversed + movement.amount > reversal.originalAmount) {
+    return { reversalRefused: { reversed } };
   }
   return undefined;
 }
@@ -401,8 +400,10 @@ function commit(tables: Tables, movement: MovementWrite, sides: Side[]): void {
       ...(metadata !== undefined ? { metadata } : {}),
     });
   }
-  const record = movement.reversal && tables.transactions.get(movement.reversal.reversalOf);
-  if (record) {
+  if (movement.reversal) {
+    const id = movement.reversal.reversalOf;
+    const record = tables.reversalCounts.get(id) ?? { reversed: 0, reversals: [] };
+    tables.reversalCounts.set(id, record);
     record.reversed += movement.amount;
     record.reversals.push({
       transactionId: movement.transactionId,
@@ -659,29 +660,28 @@ function feePorts(tables: Tables): Pick<LedgerStore, 'setFees' | 'getFees'> {
   };
 }
 
-/** Posted movements by id; a record's reversals are left alone when it is written again. */
-function transactionPorts(
-  tables: Tables,
-): Pick<LedgerStore, 'recordTransactions' | 'getTransaction' | 'reversalsOf'> {
+/** Posted movements by id, from the statement line that started each (the adapter's index). */
+function transactionPorts(tables: Tables): Pick<LedgerStore, 'getTransaction' | 'reversalsOf'> {
   return {
-    async recordTransactions(records) {
-      for (const record of records) {
-        const known = tables.transactions.get(record.transactionId);
-        tables.transactions.set(record.transactionId, {
-          reversed: 0,
-          reversals: [],
-          ...known,
-          ...stored(record),
-        });
-      }
-    },
     async getTransaction(transactionId) {
-      return copyOrNull(tables.transactions.get(transactionId));
+      const starting = [...tables.lines.values()]
+        .flatMap((lines) => [...lines.values()])
+        .filter((line) => line.transactionId === transactionId)
+        .map(transactionRecordOf)
+        .filter((record) => record !== null);
+      const record = starting[starting.length - 1];
+      if (record === undefined) return null;
+      const count = tables.reversalCounts.get(transactionId);
+      return stored({
+        ...record,
+        reversed: count?.reversed ?? 0,
+        reversals: count?.reversals ?? [],
+      });
     },
     async reversalsOf(transactionIds) {
       const found = new Map<string, Reversal[]>();
       for (const id of transactionIds) {
-        const reversals = tables.transactions.get(id)?.reversals ?? [];
+        const reversals = tables.reversalCounts.get(id)?.reversals ?? [];
         if (reversals.length > 0) found.set(id, stored(reversals));
       }
       return found;

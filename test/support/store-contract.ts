@@ -931,13 +931,19 @@ function feeCases(store: Store, existing: Existing): void {
 }
 
 function reversalCases(store: Store, existing: Existing): void {
-  const recordOf = (account: Account, amount: number): TransactionRecord => ({
-    transactionId: nextId(),
-    accountId: account.accountId,
-    type: 'DEPOSIT',
-    amount,
-    currency: account.currency,
-  });
+  /** A deposit of `amount`, posted: its statement line written as the sequencer writes it. */
+  const posted = async (account: Account, amount: number): Promise<TransactionRecord> => {
+    const [line] = linesOf(account, 1, 1).map((l) => ({ ...l, amount, balanceAfter: amount }));
+    if (line === undefined) throw new Error('no line');
+    await store().writeStatementLines([line], NOW);
+    return {
+      transactionId: line.transactionId,
+      accountId: account.accountId,
+      type: 'DEPOSIT',
+      amount,
+      currency: account.currency,
+    };
+  };
   const reversalOf = (account: Account, original: TransactionRecord, amount: number) => {
     const movement = movementOf(account, 'REVERSAL_OUT', amount, {
       effect: 'debit',
@@ -952,14 +958,16 @@ function reversalCases(store: Store, existing: Existing): void {
     return { ...movement, reversal };
   };
 
-  it('records a posted movement by id, and writing it again leaves its reversals as they are', async () => {
+  it('finds a posted movement by id from its statement line, and counts its reversals there', async () => {
     const account = await existing();
-    const original = recordOf(account, 300);
-    await store().recordTransactions([original]);
+    const original = await posted(account, 300);
+    await expect(store().getTransaction(original.transactionId)).resolves.toEqual({
+      ...original,
+      reversed: 0,
+      reversals: [],
+    });
     const first = reversalOf(account, original, 100);
     await expect(store().writeMovement(first)).resolves.toEqual({ committed: true });
-
-    await store().recordTransactions([original]);
 
     const reversals = [{ transactionId: first.transactionId, amount: 100, reason: 'dispute' }];
     await expect(store().getTransaction(original.transactionId)).resolves.toEqual({
@@ -973,10 +981,52 @@ function reversalCases(store: Store, existing: Existing): void {
     await expect(store().getTransaction(nextId())).resolves.toBeNull();
   });
 
+  it("does not find a movement by its transfer's destination line, only by the source's", async () => {
+    const [source, destination] = [await existing(), await existing()];
+    const transactionId = nextId();
+    const side = {
+      transactionId,
+      amount: 40,
+      currency: 'USD',
+      createdAt: NOW,
+      status: 'POSTED' as const,
+    };
+    const incoming = {
+      ...side,
+      accountId: destination.accountId,
+      type: 'TRANSFER_IN' as const,
+      counterpartyAccountId: source.accountId,
+      balanceAfter: 40,
+      sequence: 1,
+      idempotencyKey: 'in',
+    };
+    await store().writeStatementLines([incoming], NOW);
+    await expect(store().getTransaction(transactionId)).resolves.toBeNull();
+
+    const outgoing = {
+      ...incoming,
+      accountId: source.accountId,
+      type: 'TRANSFER_OUT' as const,
+      counterpartyAccountId: destination.accountId,
+      idempotencyKey: 'out',
+    };
+    await store().writeStatementLines([outgoing], NOW);
+    await expect(store().getTransaction(transactionId)).resolves.toEqual({
+      transactionId,
+      accountId: source.accountId,
+      type: 'TRANSFER_OUT',
+      amount: 40,
+      currency: 'USD',
+      counterpartyAccountId: destination.accountId,
+      counterpartyType: 'TRANSFER_IN',
+      reversed: 0,
+      reversals: [],
+    });
+  });
+
   it('refuses the reversal that would pass the original, saying what was reversed, and writes nothing', async () => {
     const account = await existing();
-    const original = recordOf(account, 300);
-    await store().recordTransactions([original]);
+    const original = await posted(account, 300);
     await store().writeMovement(reversalOf(account, original, 250));
 
     const over = reversalOf(account, original, 51);
@@ -992,8 +1042,7 @@ function reversalCases(store: Store, existing: Existing): void {
 
   it('refuses a first reversal larger than the original, and writes nothing', async () => {
     const account = await existing();
-    const original = recordOf(account, 300);
-    await store().recordTransactions([original]);
+    const original = await posted(account, 300);
 
     await expect(store().writeMovement(reversalOf(account, original, 301))).resolves.toMatchObject({
       committed: false,
@@ -1004,15 +1053,5 @@ function reversalCases(store: Store, existing: Existing): void {
       reversed: 0,
       reversals: [],
     });
-  });
-
-  it('refuses a reversal of a movement with no record, as not found', async () => {
-    const account = await existing();
-    const unknown = reversalOf(account, recordOf(account, 10), 10);
-    await expect(store().writeMovement(unknown)).resolves.toMatchObject({
-      committed: false,
-      reversalRefused: null,
-    });
-    expect((await store().getAccount(account.accountId))?.balance).toBe(1_000);
   });
 }

@@ -14,8 +14,8 @@
  * - pending entry: retired, or a payout's entry marked POSTED or VOIDED;
  * - payout: only a PENDING one changes, to POSTED or VOIDED (attempts, references, the index);
  *   its fee, if any, was held with it and moves with it;
- * - transaction record (what a reversal finds): new only for a transaction from before, and
- *   never changed (its count of reversals moving is a reversal committed);
+ * - reversal count (what a movement's reversals took): created and moved only by a committed
+ *   reversal, so never added or changed;
  * - idempotency marker: new only as a recorded refusal; a committed one only gains its
  *   statement position; gone only once expired;
  * - owner links, freeze records, the withdrawals switch, and any item of a kind not named here
@@ -58,7 +58,7 @@ export type Kind =
   | 'freeze record'
   | 'withdrawals switch'
   | 'system posting'
-  | 'transaction record'
+  | 'reversal count'
   | 'other item';
 
 export function kindOf(item: Item): Kind {
@@ -71,7 +71,7 @@ export function kindOf(item: Item): Kind {
     return 'system posting';
   }
   if (pk.startsWith('LEDGER#')) return 'statement line';
-  if (pk.startsWith('TXN#')) return 'transaction record';
+  if (pk.startsWith('TXN#')) return 'reversal count';
   if (pk.startsWith('PENDING#')) return 'pending entry';
   if (pk.startsWith('PAYOUT#')) return 'payout';
   if (pk.startsWith('MARKER#')) return 'idempotency marker';
@@ -431,20 +431,6 @@ function judgeMarker({ before, after, item, tx, fromBefore, nowSeconds }: Change
   return unexplained(`the marker changed: ${describeChange(before, after, fields)}`);
 }
 
-/** Written once by the sequencer for a movement from before; a reversal would change it. */
-function judgeTransactionRecord({ before, after, item, tx, fromBefore }: Change): Judgement {
-  if (after === undefined) return unexplained('the transaction record is gone');
-  if (before === undefined) {
-    if (fromBefore) return explained('transaction records written');
-    return unexplained(
-      `a record of ${show(item.type)} ${String(tx)} (${show(item.amount)}), a transaction that did not exist before the fuzz`,
-    );
-  }
-  return unexplained(
-    `the transaction record changed: ${describeChange(before, after, changedFields(before, after))}`,
-  );
-}
-
 /** Items no refused request and no background work may add, change or remove. */
 const untouchable =
   (says: { added: (item: Item) => string; gone: string; changed: string }) =>
@@ -485,7 +471,6 @@ const JUDGES: Record<Kind, (change: Change) => Judgement> = {
   payout: judgePayout,
   'idempotency marker': judgeMarker,
   'system posting': judgeSystemPosting,
-  'transaction record': judgeTransactionRecord,
   'owner link': untouchable({
     added: (item) =>
       `a new owner link (${show(item.ownerId ?? item.pk)} -> ${show(item.accountId ?? item.sk)})`,
@@ -497,6 +482,12 @@ const JUDGES: Record<Kind, (change: Change) => Judgement> = {
       `a new ${show(item.action)} of ${show(item.accountId)} by ${show(item.by)}: ${show(item.reason)}`,
     gone: 'the freeze record is gone',
     changed: 'the freeze record changed',
+  }),
+  'reversal count': untouchable({
+    added: (item) =>
+      `a reversal of ${show(item.transactionId)} counted (${show(item.reversed)}): a reversal committed`,
+    gone: 'the reversal count is gone',
+    changed: 'the reversal count changed: a reversal committed',
   }),
   'withdrawals switch': untouchable({
     added: (item) =>
