@@ -6,7 +6,8 @@
  * real sequencer, fed from the table's stream by the local poller, drains the whole backlog.
  * Each rate is lines (or movements) over wall time; the target is their ratio.
  */
-import { FeeCache } from '../lib/domain/fees';
+import { DEFAULT_LIMITS } from '../lib/domain/limits';
+import { TermsCache } from '../lib/domain/terms';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ulid } from 'ulid';
@@ -150,7 +151,8 @@ async function commitMovements(
     newId: ulid,
     now: () => new Date(),
     idempotencyTtlSeconds: 86_400,
-    feeCache: new FeeCache(),
+    termsCache: new TermsCache(),
+    limitDefaults: DEFAULT_LIMITS,
     withdrawalSwitch: new WithdrawalSwitch(store, 60_000),
     metrics: noMetrics,
     // Contention on one item is retried, not refused: 32 writers on one account collide.

@@ -1,5 +1,5 @@
-import { accountFor } from '../lib/domain/accounts';
-import { accountIdOf } from '../lib/http-schemas';
+import { balanceAndLimits } from '../lib/domain/limits';
+import { accountIdOf, limitsStatusView } from '../lib/http-schemas';
 import { httpHandler, json } from '../lib/middleware/http';
 import { serviceDeps } from '../lib/service';
 import type { Balance } from '../lib/wire/types';
@@ -7,11 +7,12 @@ import type { Balance } from '../lib/wire/types';
 export const handler = httpHandler(
   { operation: 'get balance' },
   async ({ caller, pathParameters }) => {
-    const { accountId, currency, balance, available, pending, updatedAt } = await accountFor(
+    const { account, limits } = await balanceAndLimits(
       serviceDeps(),
       caller,
       accountIdOf(pathParameters),
     );
+    const { accountId, currency, balance, available, pending, updatedAt } = account;
     return json(200, {
       accountId,
       currency,
@@ -19,6 +20,7 @@ export const handler = httpHandler(
       available,
       pending,
       updatedAt,
+      limits: limitsStatusView(limits),
     } satisfies Balance);
   },
 );

@@ -1,4 +1,6 @@
 import * as z from 'zod/mini';
+import { isTimezone, type DailyLimits } from './domain/limits';
+import { MAX_AMOUNT } from './domain/money';
 
 /**
  * All configuration, read and checked once when a container loads. A missing or malformed
@@ -29,6 +31,22 @@ const schema = z.object({
   PAYOUT_HOLD_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(5), z.lte(604_800)), 900),
   /** An open payout not heard of for this long is asked again (same idempotency key). */
   PAYOUT_RETRY_SECONDS: z._default(z.coerce.number().check(z.gte(1), z.lte(3600)), 30),
+  /**
+   * Limits of an account whose operator set none (docs/limits.md), in minor units: what may leave
+   * it per calendar day in LIMITS_TIMEZONE, and per movement, fees included.
+   */
+  DAILY_LIMIT: z._default(
+    z.coerce.number().check(z.int(), z.gte(1), z.lte(MAX_AMOUNT)),
+    MAX_AMOUNT,
+  ),
+  PER_MOVEMENT_LIMIT: z._default(
+    z.coerce.number().check(z.int(), z.gte(1), z.lte(MAX_AMOUNT)),
+    MAX_AMOUNT,
+  ),
+  LIMITS_TIMEZONE: z._default(
+    z.string().check(z.refine(isTimezone, 'an IANA timezone such as UTC or Europe/Paris')),
+    'UTC',
+  ),
   /** How long a container trusts its last read of the withdrawals pause switch. */
   PAUSE_SWITCH_CACHE_SECONDS: z._default(z.coerce.number().check(z.gte(0), z.lte(300)), 5),
 });
@@ -48,6 +66,7 @@ export type Config = {
   payoutGatewayTimeoutMs: number;
   payoutHoldSeconds: number;
   payoutRetryMs: number;
+  limitDefaults: DailyLimits;
 };
 
 const splitList = (value: string): string[] =>
@@ -83,6 +102,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     payoutGatewayTimeoutMs: c.PAYOUT_GATEWAY_TIMEOUT_MS,
     payoutHoldSeconds: c.PAYOUT_HOLD_SECONDS,
     payoutRetryMs: c.PAYOUT_RETRY_SECONDS * 1000,
+    limitDefaults: {
+      daily: c.DAILY_LIMIT,
+      perMovement: c.PER_MOVEMENT_LIMIT,
+      timezone: c.LIMITS_TIMEZONE,
+    },
   };
 }
 

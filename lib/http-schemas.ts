@@ -6,6 +6,7 @@ import {
   ValidationError,
 } from './domain/errors';
 import { MAX_BPS, type FeeScheduleView } from './domain/fees';
+import { isTimezone, type LimitsStatus, type LimitsView } from './domain/limits';
 import { MAX_AMOUNT, amountSchema, currencySchema } from './domain/money';
 import { detailsFields, referenceSchema } from './domain/details';
 import type { Account, LedgerEntry, Payout } from './domain/types';
@@ -226,6 +227,52 @@ export const payoutView = (p: Payout): wire.Payout => ({
   voidReason: p.voidReason ?? null,
 });
 
+const limitAmount = (field: string) =>
+  z
+    .number({ error: `${field} must be a JSON integer count of minor units` })
+    .check(
+      z.gte(1, { error: `${field} must be at least 1` }),
+      z.lte(MAX_AMOUNT, { error: `${field} must be at most ${MAX_AMOUNT}` }),
+      z.int({ error: `${field} must be an integer count of minor units` }),
+    );
+
+const timezone = z
+  .string({ error: 'timezone must be a string' })
+  .check(
+    z.regex(/^[A-Za-z0-9_+/-]{1,64}$/, { error: 'timezone must be an IANA name such as UTC' }),
+    z.refine(isTimezone, { error: 'timezone must be an IANA name such as UTC or Europe/Paris' }),
+  );
+
+/** The limits to change (at least one); those left out stay as they are. */
+export const limitsBody = z
+  .strictObject({
+    daily: z.optional(limitAmount('daily')),
+    perMovement: z.optional(limitAmount('perMovement')),
+    timezone: z.optional(timezone),
+    reason,
+  })
+  .check(
+    z.refine((body) => Object.keys(body).length > 1, {
+      error: 'send at least one of daily, perMovement, timezone',
+    }),
+  );
+
+export const limitsStatusView = (status: LimitsStatus): wire.LimitsStatus => ({
+  daily: status.daily,
+  perMovement: status.perMovement,
+  timezone: status.timezone,
+  day: status.day,
+  usedToday: status.usedToday,
+  remainingToday: status.remainingToday,
+});
+
+export const limitsView = (view: LimitsView): wire.Limits => ({
+  accountId: view.accountId,
+  ...limitsStatusView(view),
+  version: view.version,
+  changed: view.changed,
+});
+
 /** Each request schema parses exactly the body openapi.yaml declares: no field more or less. */
 export type RequestSchemasMatchContract = [
   Expect<SameShape<z.infer<typeof openAccountBody>, wire.OpenAccountRequest>>,
@@ -236,4 +283,5 @@ export type RequestSchemasMatchContract = [
   Expect<SameShape<z.infer<typeof withdrawalSwitchBody>, wire.WithdrawalSwitchRequest>>,
   Expect<SameShape<z.infer<typeof feesBody>, wire.FeesRequest>>,
   Expect<SameShape<z.infer<typeof reversalBody>, wire.ReversalRequest>>,
+  Expect<SameShape<z.infer<typeof limitsBody>, wire.LimitsRequest>>,
 ];

@@ -1,9 +1,10 @@
-import { FeeCache } from './domain/fees';
 import { ulid } from 'ulid';
 import { config } from './config';
 import { logger } from './logger';
 import { cloudWatchMovementMetrics } from './metrics';
 import type { AccountDeps } from './domain/accounts';
+import type { LimitsDeps } from './domain/limits';
+import { TermsCache } from './domain/terms';
 import { WithdrawalSwitch, type ControlDeps } from './domain/controls';
 import type { HistoryDeps } from './domain/history';
 import type { MovementDeps } from './domain/movements';
@@ -20,7 +21,8 @@ import { createHttpPayoutGateway } from './payouts/gateway';
 export type ServiceDeps = AccountDeps &
   MovementDeps &
   ControlDeps &
-  HistoryDeps & { store: LedgerStore; payoutHoldSeconds: number };
+  HistoryDeps &
+  LimitsDeps & { store: LedgerStore; payoutHoldSeconds: number };
 
 let deps: ServiceDeps | undefined;
 let payouts: PayoutDeps | undefined;
@@ -36,7 +38,8 @@ export function serviceDeps(): ServiceDeps {
       newId: ulid,
       now: () => new Date(),
       idempotencyTtlSeconds: c.idempotencyTtlSeconds,
-      feeCache: new FeeCache(),
+      termsCache: new TermsCache(),
+      limitDefaults: c.limitDefaults,
       withdrawalSwitch: new WithdrawalSwitch(store, c.pauseSwitchCacheMs),
       metrics: cloudWatchMovementMetrics,
       payoutHoldSeconds: c.payoutHoldSeconds,

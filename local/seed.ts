@@ -1,4 +1,5 @@
-import { FeeCache } from '../lib/domain/fees';
+import { DEFAULT_LIMITS } from '../lib/domain/limits';
+import { TermsCache } from '../lib/domain/terms';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { decodeJwt } from 'jose';
 import { ulid } from 'ulid';
@@ -34,7 +35,8 @@ export async function seedDemoData(
     now: () => new Date(),
     idempotencyTtlSeconds: 3650 * 86_400,
     // Seeding only deposits: the pause switch concerns withdrawals.
-    feeCache: new FeeCache(),
+    termsCache: new TermsCache(),
+    limitDefaults: DEFAULT_LIMITS,
     withdrawalSwitch: { isPaused: async () => false, cacheMs: 0 },
     metrics: noMetrics,
   };

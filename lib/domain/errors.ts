@@ -1,3 +1,5 @@
+import type { LimitRefusal } from './limits';
+
 /**
  * The contract's error codes, in one table: each code's HTTP status and default message. The
  * domain's error classes, the error middleware, the web page, the OpenAPI checks and the bank
@@ -22,6 +24,11 @@ export const ERROR_CODES = {
   INSUFFICIENT_FUNDS: {
     status: 409,
     message: 'The available balance does not cover this amount.',
+  },
+  LIMIT_EXCEEDED: {
+    status: 409,
+    message:
+      "This would take more than the account's limit allows (per movement, or today in its timezone); `limit` says which and what remains.",
   },
   TRANSACTION_CONFLICT: {
     status: 409,
@@ -86,16 +93,19 @@ export class DomainError extends Error {
   readonly status: number;
   /** Seconds a client should wait before retrying, sent as `Retry-After`. */
   readonly retryAfterSeconds?: number;
+  /** LIMIT_EXCEEDED: which limit refused, and what the day had used and has left. */
+  readonly limit?: LimitRefusal;
 
   constructor(
     readonly code: ErrorCode,
     message: string = ERROR_CODES[code].message,
-    options: { status?: number; retryAfterSeconds?: number } = {},
+    options: { status?: number; retryAfterSeconds?: number; limit?: LimitRefusal } = {},
   ) {
     super(message);
     this.name = new.target.name;
     this.status = options.status ?? ERROR_CODES[code].status;
     if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+    if (options.limit !== undefined) this.limit = options.limit;
   }
 }
 
@@ -132,6 +142,17 @@ export class PayloadTooLargeError extends DomainError {
   }
 }
 
+export class LimitExceededError extends DomainError {
+  constructor(limit: LimitRefusal) {
+    const what = limit.kind === 'daily' ? 'the daily limit' : 'the per-movement limit';
+    super(
+      'LIMIT_EXCEEDED',
+      `This would pass ${what} of ${limit.limit}: used today ${limit.used}, remaining ${limit.remaining}.`,
+      { limit },
+    );
+  }
+}
+
 export class WithdrawalsPausedError extends DomainError {
   constructor(retryAfterSeconds: number) {
     super('WITHDRAWALS_PAUSED', undefined, { retryAfterSeconds });
@@ -159,7 +180,8 @@ export class ReplayedRefusalError extends DomainError {
     status: number,
     message: string,
     readonly originalRequestId: string,
+    limit?: LimitRefusal,
   ) {
-    super(code, message, { status });
+    super(code, message, { status, ...(limit ? { limit } : {}) });
   }
 }

@@ -1,14 +1,15 @@
 import { accountFor } from './accounts';
 import { AccountNotFoundError, ForbiddenError } from './errors';
-import { TransientStoreError, type AccountStore, type FeeStore, type Log } from './ports';
+import { TransientStoreError, type AccountStore, type Log, type TermsStore } from './ports';
 import { retry, type Sleep } from './retry';
 import { ruleOf, type FeeableMovement, type MovementType } from './movement-types';
 import type { Caller, ControlChange, MinorUnits } from './types';
 
 /**
  * A fee schedule per account (docs/double-entry.md): what a withdrawal or a payout costs on top of
- * its amount. The schedule rides on the account item with a version, so the money path never
- * reads it first: it guesses the version and the account's condition checks the guess.
+ * its amount. It is one of the account's terms (lib/domain/terms.ts), whose version rides on the
+ * account item, so the money path never reads it first: it guesses the version and the account's
+ * condition checks the guess.
  */
 export interface FeeRule {
   flat?: MinorUnits;
@@ -20,17 +21,12 @@ export interface FeeRule {
 
 export type FeeSchedule = Partial<Record<FeeableMovement, FeeRule>>;
 
-/** The schedule a movement was priced with: version 0 is "never set", no fee. */
-export interface PricedSchedule {
+/** The schedule as an operator sees it, with the last change. */
+export interface FeeScheduleView {
+  accountId: string;
+  /** The account's terms version the schedule was set at (0: never set, no fee). */
   version: number;
   schedule: FeeSchedule;
-}
-
-export const NO_FEES: PricedSchedule = { version: 0, schedule: {} };
-
-/** The schedule as an operator sees it, with the last change. */
-export interface FeeScheduleView extends PricedSchedule {
-  accountId: string;
   changed: ControlChange | null;
 }
 
@@ -48,42 +44,12 @@ export function feeFor(rule: FeeRule | undefined, amount: MinorUnits): MinorUnit
 }
 
 /** The fee a movement of this type and amount costs under a schedule. */
-export function feeOf(type: MovementType, amount: MinorUnits, priced: PricedSchedule): MinorUnits {
-  return ruleOf(type).feeable ? feeFor(priced.schedule[type as FeeableMovement], amount) : 0;
+export function feeOf(type: MovementType, amount: MinorUnits, schedule: FeeSchedule): MinorUnits {
+  return ruleOf(type).feeable ? feeFor(schedule[type as FeeableMovement], amount) : 0;
 }
-
-/**
- * The schedules this container last saw, per account: the money path prices a fee with its guess
- * and never reads first. A wrong guess costs one cancelled transaction, which returns the account
- * with the version in force, and one read of that schedule. Bounded: the oldest entry goes first.
- */
-export class FeeCache {
-  private readonly seen = new Map<string, PricedSchedule>();
-
-  constructor(private readonly maxAccounts = 10_000) {}
-
-  get(accountId: string): PricedSchedule {
-    return this.seen.get(accountId) ?? NO_FEES;
-  }
-
-  /** Remembers an account's schedule as read (null: never set). */
-  learn(accountId: string, fees: PricedSchedule | null): void {
-    this.seen.delete(accountId);
-    if (this.seen.size >= this.maxAccounts) {
-      const oldest = this.seen.keys().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
-    }
-    this.seen.set(accountId, fees === null ? NO_FEES : pricedOf(fees));
-  }
-}
-
-const pricedOf = (fees: PricedSchedule): PricedSchedule => ({
-  version: fees.version,
-  schedule: fees.schedule,
-});
 
 export interface FeeDeps {
-  store: FeeStore & Pick<AccountStore, 'getAccount'>;
+  store: TermsStore & Pick<AccountStore, 'getAccount'>;
   logger: Log;
   newId: () => string;
   now: () => Date;
@@ -103,8 +69,8 @@ export async function feeSchedule(
     deps.store.getFees(accountId),
   ]);
   return fees === null
-    ? { accountId, ...NO_FEES, changed: null }
-    : { accountId, ...pricedOf(fees), changed: fees.changed };
+    ? { accountId, version: 0, schedule: {}, changed: null }
+    : { accountId, version: fees.version, schedule: fees.schedule, changed: fees.changed };
 }
 
 /** An operator replaces the account's schedule; it applies to every movement committed after. */
@@ -128,7 +94,12 @@ export async function setFeeSchedule(
     },
   );
   if (stored === null) throw new AccountNotFoundError();
-  const view = { accountId: request.accountId, ...pricedOf(stored), changed: stored.changed };
+  const view = {
+    accountId: request.accountId,
+    version: stored.version,
+    schedule: stored.schedule,
+    changed: stored.changed,
+  };
   deps.logger.info('fees set', {
     accountId: request.accountId,
     by: caller.userId,

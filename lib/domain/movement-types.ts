@@ -30,6 +30,11 @@ export interface MovementRule {
    * `reversed` above: the system account of the movement it reverses (a reversal flips its legs).
    */
   feeable: boolean;
+  /**
+   * Counts against the account's daily and per-movement limits (lib/domain/limits.ts): money its
+   * owner sends out. An operator's reversal does not; it gives room back (docs/limits.md).
+   */
+  limited: boolean;
   /** The word for it in log lines and messages. */
   operation: string;
   /** The CloudWatch metric family (`<family>Committed`, `<family>Refused`, …). */
@@ -46,6 +51,7 @@ export const MOVEMENT_RULES = {
     counterparty: null,
     systemAccount: 'funding',
     feeable: false,
+    limited: false,
     operation: 'deposit',
     metricFamily: 'Deposits',
   },
@@ -58,6 +64,7 @@ export const MOVEMENT_RULES = {
     counterparty: null,
     systemAccount: 'clearing',
     feeable: true,
+    limited: true,
     operation: 'withdrawal',
     metricFamily: 'Withdrawals',
   },
@@ -71,6 +78,7 @@ export const MOVEMENT_RULES = {
     counterparty: 'TRANSFER_IN',
     systemAccount: null,
     feeable: false,
+    limited: true,
     operation: 'transfer',
     metricFamily: 'Transfers',
   },
@@ -83,6 +91,7 @@ export const MOVEMENT_RULES = {
     counterparty: null,
     systemAccount: null,
     feeable: false,
+    limited: false,
     operation: 'transfer',
     metricFamily: 'Transfers',
   },
@@ -96,6 +105,7 @@ export const MOVEMENT_RULES = {
     // Posted payouts only: a hold or a void moves no posted money.
     systemAccount: 'clearing',
     feeable: true,
+    limited: true,
     operation: 'payout',
     metricFamily: 'Payouts',
   },
@@ -111,6 +121,7 @@ export const MOVEMENT_RULES = {
     counterparty: 'REVERSAL_OUT',
     systemAccount: 'reversed',
     feeable: false,
+    limited: false,
     operation: 'reversal',
     metricFamily: 'Reversals',
   },
@@ -124,6 +135,7 @@ export const MOVEMENT_RULES = {
     counterparty: null,
     systemAccount: 'reversed',
     feeable: false,
+    limited: false,
     operation: 'reversal',
     metricFamily: 'Reversals',
   },

@@ -8,6 +8,7 @@ import {
   IdempotencyKeyReusedError,
   InsufficientFundsError,
   ReplayedRefusalError,
+  LimitExceededError,
   ReversalExceedsOriginalError,
   ServiceUnavailableError,
   TransactionConflictError,
@@ -16,7 +17,9 @@ import {
   type DomainError,
 } from './errors';
 import { detailsFingerprint, detailsOf } from './details';
-import { feeOf, type FeeCache } from './fees';
+import { feeOf } from './fees';
+import { dayOf, limitRefusal, limitsInForce, type DailyLimits } from './limits';
+import type { TermsCache } from './terms';
 import { MAX_BALANCE } from './money';
 import { requestEffect, ruleOf, type RequestedMovement } from './movement-types';
 import {
@@ -24,7 +27,7 @@ import {
   type AccountCondition,
   type AccountStore,
   type CancelledMovement,
-  type FeeStore,
+  type TermsStore,
   type Log,
   type Marker,
   type MovementMetrics,
@@ -52,13 +55,16 @@ export interface MovementDeps {
     Pick<AccountStore, 'getAccount'> &
     Pick<PayoutStore, 'getPayout'> &
     Pick<StatementStore, 'findRecentLine'> &
-    Pick<FeeStore, 'getFees'>;
+    Pick<TermsStore, 'getTerms'>;
   logger: Log;
   newId: () => string;
   now: () => Date;
   idempotencyTtlSeconds: number;
-  /** The fee schedules this container last saw: a fee is priced from it, never read first. */
-  feeCache: FeeCache;
+  /** The terms (fees, limits) this container last saw: a movement is priced and limited from
+   * them, never after a read. */
+  termsCache: TermsCache;
+  /** The limits of an account whose operator set none (configuration). */
+  limitDefaults: DailyLimits;
   /** The operators' pause switch for withdrawals, read through its cache. */
   withdrawalSwitch: { isPaused(): Promise<boolean>; readonly cacheMs: number };
   metrics: MovementMetrics;
@@ -187,8 +193,8 @@ export async function moveMoney(
   }
   const movement = await movementWrite(deps, type, request, options);
   try {
-    // Each attempt prices the fee with the schedule last seen: a cancelled one may have taught it.
-    return await retry(() => attemptMovement(deps, priced(deps.feeCache, movement), request), {
+    // Each attempt takes the terms last seen: a cancelled one may have taught newer ones.
+    return await retry(() => attemptMovement(deps, onTerms(deps, movement), request), {
       attempts: deps.maxAttempts ?? DEFAULT_ATTEMPTS,
       baseMs: BACKOFF_BASE_MS,
       capMs: BACKOFF_CAP_MS,
@@ -257,17 +263,41 @@ async function movementWrite(
   return movement;
 }
 
-/** The movement with its fee, priced with the schedule last seen for the account. */
-function priced(cache: FeeCache, movement: MovementWrite): MovementWrite {
-  if (!ruleOf(movement.type).feeable) return movement;
-  const schedule = cache.get(movement.accountId);
-  const fee = feeOf(movement.type, movement.amount, schedule);
+/**
+ * The movement on the account's terms as last seen: its fee priced with the schedule, its charge
+ * held to the day's limits, and the terms version both came from in its condition.
+ */
+function onTerms(
+  deps: Pick<MovementDeps, 'termsCache' | 'limitDefaults'>,
+  movement: MovementWrite,
+): MovementWrite {
+  const rule = ruleOf(movement.type);
+  if (!rule.feeable && !rule.limited) return movement;
+  const terms = deps.termsCache.get(movement.accountId);
+  const fee = feeOf(movement.type, movement.amount, terms.fees);
+  const limits = limitsInForce(deps.limitDefaults, terms.limits);
+  const limit = rule.limited
+    ? {
+        day: dayOf(new Date(movement.createdAt), limits.timezone),
+        daily: limits.daily,
+        perMovement: limits.perMovement,
+      }
+    : undefined;
   const { payout } = movement;
   return {
     ...movement,
     ...(fee > 0 ? { fee } : { fee: undefined }),
-    account: { ...movement.account, feeVersion: schedule.version },
-    ...(payout ? { payout: { ...payout, ...(fee > 0 ? { fee } : {}) } } : {}),
+    account: { ...movement.account, termsVersion: terms.version },
+    ...(limit ? { limit } : {}),
+    ...(payout
+      ? {
+          payout: {
+            ...payout,
+            ...(fee > 0 ? { fee } : {}),
+            ...(limit ? { limitDay: limit.day } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -355,9 +385,9 @@ async function resolveCancellation(
   // An operator's freeze is not the request's outcome: it is not recorded, so a retry after
   // the unfreeze executes.
   if (movement.account.frozenBlocks && account?.frozen === true) throw new AccountFrozenError();
-  if (account !== null && staleFee(movement, account)) {
-    // Priced again with the schedule in force: read once, then known to this container.
-    deps.feeCache.learn(movement.accountId, await deps.store.getFees(movement.accountId));
+  if (account !== null && staleTerms(movement, account)) {
+    // Priced and limited again with the terms in force: read once, then known to this container.
+    deps.termsCache.learn(movement.accountId, await deps.store.getTerms(movement.accountId));
     return 'retry';
   }
 
@@ -374,6 +404,9 @@ async function resolveCancellation(
     }
     refusal = businessRefusal(counterparty.type, movement, cancelled.counterparty, movement.amount);
   }
+  if (refusal === null && cancelled.limitRefused && movement.limit !== undefined) {
+    refusal = limitExceeded(movement, cancelled.limitRefused.used);
+  }
   if (refusal === null) return 'retry'; // The condition failed on a state that no longer holds.
 
   const recorded = await deps.store.recordRefusal(
@@ -384,7 +417,12 @@ async function resolveCancellation(
       requestHash: movement.requestHash,
       createdAt: movement.createdAt,
       status: refusal.status,
-      error: { code: refusal.code, message: refusal.message, requestId: request.requestId },
+      error: {
+        code: refusal.code,
+        message: refusal.message,
+        requestId: request.requestId,
+        ...(refusal.limit ? { limit: refusal.limit } : {}),
+      },
     },
     movement.expiresAt,
   );
@@ -404,10 +442,17 @@ async function resolveCancellation(
   return answerFromMarker(deps, movement, request, existing);
 }
 
-/** The fee was priced with a schedule the account no longer has. */
-const staleFee = (movement: MovementWrite, account: Account): boolean =>
-  movement.account.feeVersion !== undefined &&
-  movement.account.feeVersion !== (account.feeVersion ?? 0);
+/** The movement was priced or limited with terms the account no longer has. */
+const staleTerms = (movement: MovementWrite, account: Account): boolean =>
+  movement.account.termsVersion !== undefined &&
+  movement.account.termsVersion !== (account.termsVersion ?? 0);
+
+/** The day's counter refused it: which limit, and how the day stood (null: it no longer does). */
+function limitExceeded(movement: MovementWrite, used: number): LimitExceededError | null {
+  if (movement.limit === undefined) return null;
+  const refusal = limitRefusal(movement.limit, used, chargedOf(movement));
+  return refusal === null ? null : new LimitExceededError(refusal);
+}
 
 /**
  * Which business rule refused the movement on this account's state, if one did. `charged` is
@@ -450,6 +495,7 @@ async function answerFromMarker(
       marker.status,
       marker.error.message,
       marker.error.requestId,
+      marker.error.limit,
     );
   }
   // Our own earlier attempt committed and its answer was lost in transit: not a replay.

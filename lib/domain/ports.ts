@@ -18,6 +18,8 @@ import type {
 } from './types';
 import type { ErrorCode } from './errors';
 import type { FeeSchedule } from './fees';
+import type { LimitRefusal, LimitsChange, LimitsOverride } from './limits';
+import type { AccountTerms } from './terms';
 
 // ---------------------------------------------------------------------------------------------
 // Failures every port may report
@@ -73,7 +75,7 @@ export interface CommittedMarker extends MarkerBase {
 export interface RefusedMarker extends MarkerBase {
   outcome: 'REFUSED';
   status: number;
-  error: { code: ErrorCode; message: string; requestId: string };
+  error: { code: ErrorCode; message: string; requestId: string; limit?: LimitRefusal };
 }
 
 /** The conditions one account's update carries, derived from the movement type's rules. */
@@ -87,10 +89,11 @@ export interface AccountCondition {
   /** Only when the client named one: then the account's currency must match. */
   currency?: string;
   /**
-   * Fee-charging types: the fee schedule version the fee was priced with (0: never set). A stale
-   * guess fails the condition and the movement is priced again; it never commits a stale fee.
+   * Fee-charging and limited types: the account's terms version the fee and the limits were
+   * taken from (0: never set). A stale guess fails the condition and the movement is priced and
+   * limited again; it never commits with stale terms.
    */
-  feeVersion?: number;
+  termsVersion?: number;
   /** Debits: an operator let this one take the balance below zero (a reversal's). */
   allowNegative?: boolean;
 }
@@ -116,6 +119,17 @@ export interface MovementWrite {
   details?: MovementDetails;
   /** A reversal: what it reverses, and its cap, checked in the same write. */
   reversal?: ReversalWrite;
+  /** A limited type: the day's counter it adds what it charges to, within these limits. */
+  limit?: LimitWrite;
+  /** Room given back to a day's counter (a reversal of an outgoing movement of today). */
+  limitRelease?: { day: string; amount: number };
+}
+
+/** The day's counter a limited movement adds to, and the limits its condition holds it to. */
+export interface LimitWrite {
+  day: string;
+  daily: number;
+  perMovement: number;
 }
 
 /** A reversal's link to the original and the counter that caps all its reversals. */
@@ -142,6 +156,8 @@ export interface CancelledMovement {
   existingMarker: Marker | null;
   /** A reversal's cap refused it: what the original's reversals took before it. */
   reversalRefused?: { reversed: number };
+  /** The day's counter refused it (a limit): what the day had used before it. */
+  limitRefused?: { used: number };
 }
 
 export type MovementWriteResult = { committed: true } | CancelledMovement;
@@ -265,18 +281,25 @@ export interface SystemLedgerStore {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fee schedules (lib/domain/fees.ts)
+// An account's terms: fee schedules (lib/domain/fees.ts) and limits (lib/domain/limits.ts)
 
-/** An account's fee schedule as stored: its version is the account item's `feeVersion`. */
+/** An account's fee schedule as stored, with the terms version it was set at. */
 export interface StoredFees {
   version: number;
   schedule: FeeSchedule;
   changed: ControlChange;
 }
 
-export interface FeeStore {
+/** An account's limits override as stored, with the terms version it was set at. */
+export interface StoredLimits {
+  version: number;
+  limits: LimitsOverride;
+  changed: LimitsChange;
+}
+
+export interface TermsStore {
   /**
-   * Replaces the account's schedule and moves the account's `feeVersion` up by one, recording
+   * Replaces the account's schedule and moves the account's `termsVersion` up by one, recording
    * who changed it, when and why, atomically; null for no such account.
    */
   setFees(
@@ -286,6 +309,18 @@ export interface FeeStore {
   ): Promise<StoredFees | null>;
   /** Strongly consistent; null if the account's schedule was never set. */
   getFees(accountId: string): Promise<StoredFees | null>;
+  /** As `setFees`, for the limits override; the change carries the limits before and after. */
+  setLimits(
+    accountId: string,
+    limits: LimitsOverride,
+    change: LimitsChange & { id: string },
+  ): Promise<StoredLimits | null>;
+  /** Strongly consistent; null if the account's limits were never set. */
+  getLimits(accountId: string): Promise<StoredLimits | null>;
+  /** Both, in one round trip, strongly consistent: what a cancelled movement learns. */
+  getTerms(accountId: string): Promise<AccountTerms>;
+  /** What left the account on a day (its counter; 0 if none), strongly consistent. */
+  getLimitUsed(accountId: string, day: string): Promise<number>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,7 +384,7 @@ export interface HealthProbe {
 /** Every store port: what one adapter (DynamoDB, or the in-memory one in tests) provides. */
 export type LedgerStore = AccountStore &
   MovementStore &
-  FeeStore &
+  TermsStore &
   TransactionStore &
   PayoutStore &
   StatementStore &

@@ -95,11 +95,11 @@ export interface Account {
   /** The account's version when it was last frozen: no movement after it is a withdrawal. */
   frozenAtVersion?: number;
   /**
-   * The version of the account's fee schedule (absent: never set, 0). The schedule itself is an
-   * item of its own: the account item stays under 1 KB, and only the version is in every
-   * withdrawal's condition.
+   * The version of the account's terms, its fee schedule and limits (absent: never set, 0;
+   * lib/domain/terms.ts). They are items of their own: the account item stays under 1 KB, and
+   * only the version is in every withdrawal's condition.
    */
-  feeVersion?: number;
+  termsVersion?: number;
 }
 
 /** Who changed an operator control, when and why. */
@@ -194,6 +194,8 @@ export interface Payout extends DetailsMark {
   currency: string;
   /** Held with the amount and charged when the payout posts; absent means none. */
   fee?: MinorUnits;
+  /** The day whose limit counter the hold added to: a void gives the room back there. */
+  limitDay?: string;
   destination: string;
   status: PayoutStatus;
   idempotencyKey: string;

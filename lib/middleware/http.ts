@@ -140,6 +140,7 @@ const errorResponses = (operation: string): MiddlewareObj<Event, HttpResult> => 
           code: error.code,
           message: error.message,
           requestId: replayed ? error.originalRequestId : requestId,
+          ...(error.limit ? { limit: error.limit } : {}),
         },
       } satisfies ErrorBody,
       headers,

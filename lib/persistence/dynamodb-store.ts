@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LedgerStore } from '../domain/ports';
 import { dynamoAccountStore } from './account-store';
 import { dynamoControlStore } from './control-store';
-import { dynamoFeeStore } from './fee-store';
+import { dynamoTermsStore } from './terms-store';
 import { dynamoMovementStore } from './movement-store';
 import { dynamoPayoutStore } from './payout-store';
 import { dynamoStatementStore } from './statement-store';
@@ -20,7 +20,7 @@ export function dynamoLedgerStore(db: DynamoDBDocumentClient, tableName: string)
     ...dynamoStatementStore(table),
     ...dynamoSystemStore(table),
     ...dynamoControlStore(table, accounts),
-    ...dynamoFeeStore(table, accounts),
+    ...dynamoTermsStore(table, accounts),
     ...dynamoTransactionStore(table),
   };
 }

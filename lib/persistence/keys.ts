@@ -75,6 +75,22 @@ export const feesKey = (accountId: string): Key => ({
   sk: 'FEES',
 });
 
+/** An account's limits override and its last change (its version is on the account item too). */
+export const limitsKey = (accountId: string): Key => ({
+  pk: `CONTROL#${accountId}`,
+  sk: 'LIMITS',
+});
+
+/**
+ * What left an account on one day (its timezone's calendar day): the counter every limited
+ * movement adds to inside its own transaction. One item per account and day, written only by
+ * that account's outgoing movements: no hotter than the account item itself.
+ */
+export const limitCounterKey = (accountId: string, day: string): Key => ({
+  pk: `LIMIT#${accountId}`,
+  sk: day,
+});
+
 /** The one switch that pauses every withdrawal; read through a short cache, never per request. */
 export const withdrawalSwitchKey: Key = { pk: 'CONTROL', sk: 'WITHDRAWALS' };
 

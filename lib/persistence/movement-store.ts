@@ -14,12 +14,14 @@ import {
   type AccountCondition,
   type CancelledMovement,
   type CommittedMarker,
+  type LimitWrite,
   type MovementStore,
   type MovementWrite,
   type PendingEntry,
   type ReversalWrite,
 } from '../domain/ports';
 import {
+  chargedOf,
   detailsMarkOf,
   reversalDetailsOf,
   type LastMovement,
@@ -28,6 +30,7 @@ import {
 import { fromRaw, toAccount, toMarker } from './items';
 import {
   accountKey,
+  limitCounterKey,
   markerKey,
   movementDetailsKey,
   openPayoutIndexAttributes,
@@ -76,6 +79,10 @@ export function dynamoMovementStore(table: TableRef): MovementStore {
             counterparty: sides === 2 ? 1 : null,
             // Right after the accounts and their entries (movementItems' order).
             reversal: movement.reversal === undefined ? null : 2 * sides,
+            limit:
+              movement.limit === undefined
+                ? null
+                : 2 * sides + (movement.reversal === undefined ? 0 : 1),
             marker: items.length - 1,
           });
         }
@@ -158,7 +165,7 @@ const reversalDetails = (reversal: ReversalWrite, reversedType: MovementType) =>
 /**
  * In this order, which `readCancellation` relies on: the account updates (the named account,
  * then the counterparty), the entries, the reversal's count on the reversed transaction's record,
- * the payout record, the details item, the marker last.
+ * the day's limit counter, the payout record, the details item, the marker last.
  */
 function movementItems(table: TableRef, movement: MovementWrite): TransactItem[] {
   const sides = sidesOf(movement);
@@ -177,6 +184,10 @@ function movementItems(table: TableRef, movement: MovementWrite): TransactItem[]
   }
   if (movement.reversal !== undefined)
     items.push(reversalCount(table, movement, movement.reversal));
+  if (movement.limit !== undefined) items.push(limitCounter(table, movement, movement.limit));
+  if (movement.limitRelease !== undefined) {
+    items.push(limitCounterRelease(table, movement.accountId, movement.limitRelease));
+  }
   const payout = movement.payout;
   if (payout !== undefined) {
     items.push({
@@ -275,6 +286,55 @@ function reversalCount(
   };
 }
 
+/**
+ * The day's counter of what left the account: this movement's charge (amount and fee) is added
+ * on condition that it is within the per-movement limit and that the day's total stays within
+ * the daily one. The first movement of the day creates the counter (it has no total yet).
+ */
+function limitCounter(table: TableRef, movement: MovementWrite, limit: LimitWrite): TransactItem {
+  const charged = chargedOf(movement);
+  return {
+    Update: {
+      TableName: table.name,
+      Key: limitCounterKey(movement.accountId, limit.day),
+      UpdateExpression: 'SET expiresAt = if_not_exists(expiresAt, :expires) ADD used :charged',
+      ConditionExpression:
+        ':charged <= :perMovement AND ((attribute_not_exists(used) AND :charged <= :daily) OR used <= :room)',
+      ExpressionAttributeValues: {
+        ':charged': charged,
+        ':perMovement': limit.perMovement,
+        ':daily': limit.daily,
+        ':room': limit.daily - charged,
+        ':expires': counterExpiry(limit.day),
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
+/** Room given back to a day's counter (a void, a reversal): no condition, it never refuses. */
+export function limitCounterRelease(
+  table: TableRef,
+  accountId: string,
+  release: { day: string; amount: number },
+): TransactItem {
+  return {
+    Update: {
+      TableName: table.name,
+      Key: limitCounterKey(accountId, release.day),
+      UpdateExpression: 'SET expiresAt = if_not_exists(expiresAt, :expires) ADD used :minus',
+      ExpressionAttributeValues: {
+        ':minus': -release.amount,
+        ':expires': counterExpiry(release.day),
+      },
+    },
+  };
+}
+
+/** A day's counter is kept 40 days (TTL, seconds): long past any hold, and then deleted. */
+const counterExpiry = (day: string): number =>
+  Math.floor(Date.parse(`${day}T00:00:00Z`) / 1000) + 40 * 86_400;
+
 function markerPut(table: TableRef, movement: MovementWrite): TransactItem {
   const marker: CommittedMarker = {
     outcome: 'COMMITTED',
@@ -334,11 +394,11 @@ function accountUpdate(
   } else if (condition.allowNegative !== true) {
     conditions.push('available >= :amount');
   }
-  if (condition.feeVersion !== undefined) {
-    // The fee was priced with this schedule: a changed one cancels, and the domain prices again.
-    if (condition.feeVersion === 0) conditions.push('attribute_not_exists(feeVersion)');
-    else conditions.push('feeVersion = :feeVersion');
-    if (condition.feeVersion !== 0) values[':feeVersion'] = condition.feeVersion;
+  if (condition.termsVersion !== undefined) {
+    // Priced and limited with these terms: changed ones cancel, and the domain tries again.
+    if (condition.termsVersion === 0) conditions.push('attribute_not_exists(termsVersion)');
+    else conditions.push('termsVersion = :termsVersion');
+    if (condition.termsVersion !== 0) values[':termsVersion'] = condition.termsVersion;
   }
   if (condition.frozenBlocks) {
     conditions.push('(attribute_not_exists(frozen) OR frozen = :false)');
@@ -375,7 +435,12 @@ function accountUpdate(
 function readCancellation(
   reasons: CancellationReason[],
   error: Error,
-  index: { counterparty: number | null; reversal: number | null; marker: number },
+  index: {
+    counterparty: number | null;
+    reversal: number | null;
+    limit: number | null;
+    marker: number;
+  },
 ): CancelledMovement {
   const failed = (at: number | null) =>
     at !== null && reasons[at]?.Code === 'ConditionalCheckFailed';
@@ -387,7 +452,14 @@ function readCancellation(
   const counterpartyRefused = failed(index.counterparty);
   const markerExists = failed(index.marker);
   const reversalRefused = failed(index.reversal);
-  if (!accountRefused && !counterpartyRefused && !markerExists && !reversalRefused) {
+  const limitRefused = failed(index.limit);
+  if (
+    !accountRefused &&
+    !counterpartyRefused &&
+    !markerExists &&
+    !reversalRefused &&
+    !limitRefused
+  ) {
     // No condition of ours failed: a cancellation we do not understand is a bug, not a refusal.
     throw error;
   }
@@ -402,6 +474,9 @@ function readCancellation(
     counterparty: counterpartyItem ? toAccount(counterpartyItem) : null,
     existingMarker: markerItem ? toMarker(markerItem) : null,
     ...(reversalRefused ? { reversalRefused: reversedSoFar(reasons[index.reversal ?? 0]) } : {}),
+    ...(limitRefused
+      ? { limitRefused: { used: Number(fromRaw(reasons[index.limit ?? 0]?.Item)?.used ?? 0) } }
+      : {}),
   };
 }
 

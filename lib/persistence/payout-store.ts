@@ -21,6 +21,7 @@ import {
   pendingEntryKey,
 } from './keys';
 import { firstConditionFailed, guarded, translateError } from './store-errors';
+import { limitCounterRelease } from './movement-store';
 import type { TableRef } from './table-ref';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -52,6 +53,15 @@ export function dynamoPayoutStore(table: TableRef): PayoutStore {
                   ExpressionAttributeValues: { ':to': resolution.status },
                 },
               },
+              // A void gives its hold's room back to the day the hold counted in.
+              ...(resolution.status === 'VOIDED' && payout.limitDay !== undefined
+                ? [
+                    limitCounterRelease(table, payout.accountId, {
+                      day: payout.limitDay,
+                      amount: chargedOf(payout),
+                    }),
+                  ]
+                : []),
             ],
           }),
         );

@@ -356,6 +356,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/accounts/{accountId}/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's id (a ULID). Any other value names no account: 404 `ACCOUNT_NOT_FOUND`. */
+                accountId: components["parameters"]["AccountId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The account's withdrawal limits and today's use (its owner, or an operator).
+         * @description How much may leave the account per calendar day in its `timezone` (withdrawals, payouts
+         *     and outgoing transfers, fees included) and per movement, what left it today and what
+         *     remains. An account no operator set limits for has the service's defaults (`version: 0`,
+         *     `changed: null`). The day starts at midnight in the account's timezone: a movement counts
+         *     in the day its commit falls on there.
+         */
+        get: operations["getLimits"];
+        /**
+         * Change the account's withdrawal limits (operators only).
+         * @description Sets the limits sent (the others stay as they are) and records the change: who, when,
+         *     why, and the limits before and after. It applies from the next movement on: one in flight
+         *     either commits under the old limits or is tried again under the new ones. Lowering the
+         *     daily limit below what left the account today refuses further movements today; it does not
+         *     undo any.
+         */
+        put: operations["setLimits"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/transactions/{transactionId}/reversals": {
         parameters: {
             query?: never;
@@ -524,6 +559,7 @@ export interface components {
             available: components["schemas"]["Available"];
             pending: components["schemas"]["Pending"];
             updatedAt: components["schemas"]["Timestamp"];
+            limits: components["schemas"]["LimitsStatus"];
         };
         /**
          * @description One committed movement. `balanceAfter` and `sequence` are both null while the entry is
@@ -682,7 +718,8 @@ export interface components {
             PAYOUT?: components["schemas"]["FeeRule"];
             /**
              * Format: int64
-             * @description Goes up by one with every change; 0 while no schedule was ever set.
+             * @description The account's terms version at the schedule's last change (fees and limits share it,
+             *     so it only goes up); 0 while no schedule was ever set.
              */
             version: number;
             /** @description The last change; null if none. */
@@ -709,6 +746,66 @@ export interface components {
             transactions: components["schemas"]["LedgerEntry"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             nextCursor: string | null;
+        };
+        /** @description An IANA timezone name (`UTC`, `Europe/Paris`); the account's day is its calendar day there. */
+        Timezone: string;
+        DailyLimits: {
+            /** @description Most that may leave the account in one day, fees included (minor units). */
+            daily: components["schemas"]["Amount"];
+            /** @description Most one movement may take, its fee included (minor units). */
+            perMovement: components["schemas"]["Amount"];
+            timezone: components["schemas"]["Timezone"];
+        };
+        /**
+         * @description The account's limits and today's use. `usedToday` is what withdrawals, payouts (held or
+         *     posted) and outgoing transfers took today with their fees, less what voided payouts and
+         *     reversals gave back; `remainingToday` is what the daily limit still allows (one movement
+         *     is also capped by `perMovement`).
+         */
+        LimitsStatus: {
+            daily: components["schemas"]["Amount"];
+            perMovement: components["schemas"]["Amount"];
+            timezone: components["schemas"]["Timezone"];
+            /**
+             * Format: date
+             * @description Today in the account's timezone (YYYY-MM-DD).
+             */
+            day: string;
+            usedToday: components["schemas"]["MinorUnits"];
+            remainingToday: components["schemas"]["MinorUnits"];
+        };
+        Limits: {
+            accountId: components["schemas"]["AccountId"];
+            daily: components["schemas"]["Amount"];
+            perMovement: components["schemas"]["Amount"];
+            timezone: components["schemas"]["Timezone"];
+            /** Format: date */
+            day: string;
+            usedToday: components["schemas"]["MinorUnits"];
+            remainingToday: components["schemas"]["MinorUnits"];
+            /**
+             * Format: int64
+             * @description The account's terms version at the last change of its limits (fees and limits share
+             *     it, so it only goes up); 0 while no operator set any: the service's defaults.
+             */
+            version: number;
+            /** @description The last change, with the limits before and after it; null if none. */
+            changed: components["schemas"]["LimitsChange"] | null;
+        };
+        LimitsChange: {
+            by: string;
+            at: components["schemas"]["Timestamp"];
+            reason: string;
+            previous: components["schemas"]["DailyLimits"];
+            limits: components["schemas"]["DailyLimits"];
+        };
+        /** @description Which limit refused a movement, and how the account's day stood. */
+        LimitRefusal: {
+            /** @enum {unknown} */
+            kind: "daily" | "perMovement";
+            limit: components["schemas"]["Amount"];
+            used: components["schemas"]["MinorUnits"];
+            remaining: components["schemas"]["MinorUnits"];
         };
         ControlChange: {
             /**
@@ -807,6 +904,13 @@ export interface components {
             PAYOUT?: components["schemas"]["FeeRule"];
             reason: components["schemas"]["Reason"];
         };
+        /** @description At least one of the limits; those left out stay as they are. */
+        LimitsRequest: {
+            daily?: components["schemas"]["Amount"];
+            perMovement?: components["schemas"]["Amount"];
+            timezone?: components["schemas"]["Timezone"];
+            reason: components["schemas"]["Reason"];
+        };
         ReversalRequest: {
             /** @description Default, what is left to reverse. */
             amount?: components["schemas"]["Amount"];
@@ -818,7 +922,7 @@ export interface components {
          * @description Stable, machine-readable; the status it comes with is fixed per code.
          * @enum {unknown}
          */
-        ErrorCode: "VALIDATION_ERROR" | "IDEMPOTENCY_KEY_REQUIRED" | "UNAUTHORIZED" | "FORBIDDEN" | "ACCOUNT_NOT_FOUND" | "NOT_FOUND" | "INSUFFICIENT_FUNDS" | "TRANSACTION_CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "CURRENCY_MISMATCH" | "SERVICE_UNAVAILABLE" | "BALANCE_LIMIT_EXCEEDED" | "ACCOUNT_FROZEN" | "WITHDRAWALS_PAUSED" | "PAYOUT_NOT_FOUND" | "TRANSACTION_NOT_FOUND" | "REVERSAL_EXCEEDS_ORIGINAL" | "NOT_REVERSIBLE" | "RATE_LIMITED" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "IDEMPOTENCY_KEY_REQUIRED" | "UNAUTHORIZED" | "FORBIDDEN" | "ACCOUNT_NOT_FOUND" | "NOT_FOUND" | "INSUFFICIENT_FUNDS" | "LIMIT_EXCEEDED" | "TRANSACTION_CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "CURRENCY_MISMATCH" | "SERVICE_UNAVAILABLE" | "BALANCE_LIMIT_EXCEEDED" | "ACCOUNT_FROZEN" | "WITHDRAWALS_PAUSED" | "PAYOUT_NOT_FOUND" | "TRANSACTION_NOT_FOUND" | "REVERSAL_EXCEEDS_ORIGINAL" | "NOT_REVERSIBLE" | "RATE_LIMITED" | "INTERNAL_ERROR";
         Error: {
             error: {
                 code: components["schemas"]["ErrorCode"];
@@ -830,6 +934,7 @@ export interface components {
                  *     carries the first request's.
                  */
                 requestId: string;
+                limit?: components["schemas"]["LimitRefusal"];
             };
         };
         /** @description API Gateway's own 401 body (AWS only, before the handler runs). */
@@ -903,6 +1008,17 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Movement"];
+            };
+        };
+        /** @description The account's limits as they are now, today's use, and their last change. */
+        Limits: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Limits"];
             };
         };
         /** @description The account's fee schedule as it is now. */
@@ -1087,6 +1203,27 @@ export interface components {
          *     recorded). Contention is never reported as `INSUFFICIENT_FUNDS`.
          */
         WithdrawalConflict: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Retry-After": components["headers"]["RetryAfterOnConflict"];
+                "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description `INSUFFICIENT_FUNDS`: the persisted balance, read in the same atomic step, does not cover
+         *     the amount. `LIMIT_EXCEEDED`: the amount with its fee is above the account's per-movement
+         *     limit, or would take what left the account today (in its timezone) above its daily limit;
+         *     `error.limit` says which, and what was used and remains. Both are checked in the same
+         *     atomic step as the debit and recorded under the key, so a retry gets this same answer
+         *     (same `requestId`, `Idempotent-Replayed: true`). Or `TRANSACTION_CONFLICT` (with
+         *     `Retry-After`, not recorded). Contention is never reported as either refusal.
+         */
+        LimitedConflict: {
             headers: {
                 "Cache-Control": components["headers"]["CacheControl"];
                 "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
@@ -1304,6 +1441,11 @@ export interface components {
         Fees: {
             content: {
                 "application/json": components["schemas"]["FeesRequest"];
+            };
+        };
+        Limits: {
+            content: {
+                "application/json": components["schemas"]["LimitsRequest"];
             };
         };
         Reversal: {
@@ -1527,7 +1669,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AccountNotFound"];
-            409: components["responses"]["WithdrawalConflict"];
+            409: components["responses"]["LimitedConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["WithdrawalUnprocessable"];
@@ -1595,7 +1737,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AccountNotFound"];
-            409: components["responses"]["WithdrawalConflict"];
+            409: components["responses"]["LimitedConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["TransferUnprocessable"];
@@ -1631,7 +1773,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AccountNotFound"];
-            409: components["responses"]["WithdrawalConflict"];
+            409: components["responses"]["LimitedConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["WithdrawalUnprocessable"];
@@ -1804,6 +1946,51 @@ export interface operations {
         requestBody: components["requestBodies"]["Fees"];
         responses: {
             200: components["responses"]["FeeSchedule"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AccountNotFound"];
+            409: components["responses"]["TransactionConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's id (a ULID). Any other value names no account: 404 `ACCOUNT_NOT_FOUND`. */
+                accountId: components["parameters"]["AccountId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Limits"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["AccountNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    setLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's id (a ULID). Any other value names no account: 404 `ACCOUNT_NOT_FOUND`. */
+                accountId: components["parameters"]["AccountId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["Limits"];
+        responses: {
+            200: components["responses"]["Limits"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];

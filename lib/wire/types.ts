@@ -31,6 +31,9 @@ export type Health = Schemas['Health'];
 export type LedgerSummary = Schemas['LedgerSummary'];
 export type FeeRule = Schemas['FeeRule'];
 export type FeeSchedule = Schemas['FeeSchedule'];
+export type Limits = Schemas['Limits'];
+export type LimitsStatus = Schemas['LimitsStatus'];
+export type LimitRefusal = Schemas['LimitRefusal'];
 /** 201 of POST /transactions/{transactionId}/reversals. */
 export type ReversalResult = Schemas['ReversalResult'];
 export type ErrorBody = Schemas['Error'];
@@ -45,6 +48,7 @@ export type PayoutRequest = Schemas['PayoutRequest'];
 export type FreezeRequest = Schemas['FreezeRequest'];
 export type WithdrawalSwitchRequest = Schemas['WithdrawalSwitchRequest'];
 export type FeesRequest = Schemas['FeesRequest'];
+export type LimitsRequest = Schemas['LimitsRequest'];
 export type ReversalRequest = Schemas['ReversalRequest'];
 
 /** True when A and B have the same fields and each is assignable to the other. */

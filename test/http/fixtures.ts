@@ -107,6 +107,7 @@ export const BALANCE_FIELDS = keysOf<Balance>({
   accountId: true,
   currency: true,
   balance: true,
+  limits: true,
   available: true,
   pending: true,
   updatedAt: true,

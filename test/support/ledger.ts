@@ -1,4 +1,5 @@
-import { FeeCache } from '../../lib/domain/fees';
+import { DEFAULT_LIMITS } from '../../lib/domain/limits';
+import { TermsCache } from '../../lib/domain/terms';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -114,7 +115,8 @@ export async function createTestLedger(
     now: () => new Date(),
     idempotencyTtlSeconds: 86_400,
     // Read on every withdrawal in tests, so a flip is seen at once.
-    feeCache: new FeeCache(),
+    termsCache: new TermsCache(),
+    limitDefaults: DEFAULT_LIMITS,
     withdrawalSwitch: new WithdrawalSwitch(store, 0),
     metrics: noMetrics,
     payoutHoldSeconds: 300,

@@ -21,6 +21,7 @@ import {
   type ReversalWrite,
   type StatementLine,
   type StoredFees,
+  type StoredLimits,
   SYSTEM_ACCOUNTS,
   type SystemAccount,
   type SystemLedgerStore,
@@ -115,6 +116,10 @@ class Tables {
   readonly reversalCounts = new Map<string, { reversed: number; reversals: Reversal[] }>();
   /** By account: its fee schedule and last change (the version is on the account too). */
   readonly fees = new Map<string, StoredFees>();
+  /** By account: its limits override and last change. */
+  readonly limits = new Map<string, StoredLimits>();
+  /** By (account, day): what left the account that day. */
+  readonly limitUsed = new Map<string, number>();
   withdrawals: { paused: boolean; changed: ControlChange } | undefined;
 
   account(accountId: string): Account {
@@ -143,7 +148,7 @@ export function memoryLedgerStore(options: MemoryStoreOptions = {}): MemoryLedge
     ...statementPorts(tables),
     ...controlPorts(tables),
     ...systemPorts(tables),
-    ...feePorts(tables),
+    ...termsPorts(tables),
     ...transactionPorts(tables),
   };
   return {
@@ -271,8 +276,9 @@ function writeMovement(tables: Tables, movement: MovementWrite): MovementWriteRe
   );
   const marker = tables.markers.get(pair(movement.accountId, movement.idempotencyKey));
   const reversal = reversalRefused(tables, movement);
-  if (refused.includes(true) || marker !== undefined || reversal !== undefined) {
-    return { ...cancellation(tables, sides, refused, marker), ...reversal };
+  const limit = limitRefused(tables, movement);
+  if (refused.includes(true) || marker !== undefined || reversal !== undefined || limit) {
+    return { ...cancellation(tables, sides, refused, marker), ...reversal, ...limit };
   }
   if (movement.payout && tables.payouts.has(pair(movement.accountId, movement.transactionId))) {
     // No condition the adapter reads failed: it rethrows the cancellation as the bug it is.
@@ -294,6 +300,26 @@ function reversalRefused(
     return { reversalRefused: { reversed } };
   }
   return undefined;
+}
+
+/** The day's limit counter, as the adapter's condition on it. */
+function limitRefused(
+  tables: Tables,
+  movement: MovementWrite,
+): { limitRefused: { used: number } } | undefined {
+  const { limit } = movement;
+  if (limit === undefined) return undefined;
+  const used = tables.limitUsed.get(pair(movement.accountId, limit.day));
+  const charged = chargedOf(movement);
+  const fits =
+    charged <= limit.perMovement &&
+    (used === undefined ? charged <= limit.daily : used <= limit.daily - charged);
+  return fits ? undefined : { limitRefused: { used: used ?? 0 } };
+}
+
+function addToLimit(tables: Tables, accountId: string, day: string, amount: number): void {
+  const key = pair(accountId, day);
+  tables.limitUsed.set(key, (tables.limitUsed.get(key) ?? 0) + amount);
 }
 
 function sidesOf(movement: MovementWrite): Side[] {
@@ -351,7 +377,8 @@ function meets(account: Account | undefined, condition: AccountCondition, amount
       ? account.balance <= Number.MAX_SAFE_INTEGER - amount
       : condition.allowNegative === true || account.available >= amount;
   const priced =
-    condition.feeVersion === undefined || condition.feeVersion === (account.feeVersion ?? 0);
+    condition.termsVersion === undefined ||
+    condition.termsVersion === (account.termsVersion ?? 0);
   return (
     funded &&
     priced &&
@@ -392,6 +419,13 @@ function commit(tables: Tables, movement: MovementWrite, sides: Side[]): void {
   }
   if (movement.payout) {
     tables.payouts.set(pair(movement.accountId, movement.transactionId), movement.payout);
+  }
+  if (movement.limit) {
+    addToLimit(tables, movement.accountId, movement.limit.day, chargedOf(movement));
+  }
+  if (movement.limitRelease) {
+    const { day, amount } = movement.limitRelease;
+    addToLimit(tables, movement.accountId, day, -amount);
   }
   const { description, metadata } = movement.details ?? {};
   if (description !== undefined || metadata !== undefined) {
@@ -496,6 +530,9 @@ function resolvePayout(tables: Tables, payout: Payout, resolution: PayoutResolut
   });
   tables.accounts.set(payout.accountId, released(account, payout, resolution));
   entry.status = resolution.status;
+  if (!posted && payout.limitDay !== undefined) {
+    addToLimit(tables, payout.accountId, payout.limitDay, -chargedOf(payout));
+  }
   return true;
 }
 
@@ -643,19 +680,52 @@ function systemPorts(tables: Tables): SystemLedgerStore {
   };
 }
 
-/** Fee schedules: on the account, the last change beside it. */
-function feePorts(tables: Tables): Pick<LedgerStore, 'setFees' | 'getFees'> {
+/** An account's terms: the version on the account, fees and limits with their last change. */
+function termsPorts(
+  tables: Tables,
+): Pick<
+  LedgerStore,
+  'setFees' | 'getFees' | 'setLimits' | 'getLimits' | 'getTerms' | 'getLimitUsed'
+> {
+  const nextVersion = (accountId: string): number | null => {
+    const account = tables.accounts.get(accountId);
+    if (account === undefined) return null;
+    const version = (account.termsVersion ?? 0) + 1;
+    tables.accounts.set(accountId, { ...account, termsVersion: version });
+    return version;
+  };
   return {
     async setFees(accountId, schedule, { id: _id, ...changed }) {
-      const account = tables.accounts.get(accountId);
-      if (account === undefined) return null;
-      const fees: StoredFees = { version: (account.feeVersion ?? 0) + 1, schedule, changed };
-      tables.accounts.set(accountId, { ...account, feeVersion: fees.version });
+      const version = nextVersion(accountId);
+      if (version === null) return null;
+      const fees: StoredFees = { version, schedule, changed };
       tables.fees.set(accountId, stored(fees));
       return stored(fees);
     },
     async getFees(accountId) {
       return copyOrNull(tables.fees.get(accountId));
+    },
+    async setLimits(accountId, limits, { id: _id, ...changed }) {
+      const version = nextVersion(accountId);
+      if (version === null) return null;
+      const set: StoredLimits = { version, limits, changed };
+      tables.limits.set(accountId, stored(set));
+      return stored(set);
+    },
+    async getLimits(accountId) {
+      return copyOrNull(tables.limits.get(accountId));
+    },
+    async getTerms(accountId) {
+      const fees = tables.fees.get(accountId);
+      const limits = tables.limits.get(accountId);
+      return stored({
+        version: Math.max(fees?.version ?? 0, limits?.version ?? 0),
+        fees: fees?.schedule ?? {},
+        limits: limits?.limits ?? {},
+      });
+    },
+    async getLimitUsed(accountId, day) {
+      return tables.limitUsed.get(pair(accountId, day)) ?? 0;
     },
   };
 }

@@ -906,16 +906,16 @@ function feeCases(store: Store, existing: Existing): void {
     // The account item carries the version only: its size does not grow with the schedule.
     await expect(store().getAccount(account.accountId)).resolves.toEqual({
       ...account,
-      feeVersion: 2,
+      termsVersion: 2,
     });
     await expect(store().setFees(nextId(), {}, change('typo'))).resolves.toBeNull();
   });
 
   it('commits a debit of amount + fee priced with the version in force, and refuses another version', async () => {
-    const account = await existing(accountOf({ feeVersion: 1 }));
-    const priced = (feeVersion: number): MovementWrite => {
+    const account = await existing(accountOf({ termsVersion: 1 }));
+    const priced = (termsVersion: number): MovementWrite => {
       const movement = debit(account, 100);
-      return { ...movement, fee: 7, account: { ...movement.account, feeVersion } };
+      return { ...movement, fee: 7, account: { ...movement.account, termsVersion } };
     };
 
     const stale = await store().writeMovement(priced(0));

@@ -126,6 +126,8 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
     ListTransactions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
     GetFees: ['dynamodb:GetItem'],
     SetFees: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    GetLimits: ['dynamodb:GetItem'],
+    SetLimits: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     ReverseTransaction: [
       'dynamodb:GetItem',
       'dynamodb:PutItem',

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DETAILS_BOUNDS } from '../../lib/domain/details';
 import { IdempotencyKeyReusedError, ValidationError } from '../../lib/domain/errors';
-import { FeeCache } from '../../lib/domain/fees';
+import { DEFAULT_LIMITS } from '../../lib/domain/limits';
+import { TermsCache } from '../../lib/domain/terms';
 import { listTransactions } from '../../lib/domain/history';
 import * as money from '../../lib/domain/movements';
 import type { MovementDeps, MovementRequest } from '../../lib/domain/movements';
@@ -164,7 +165,8 @@ function ledger() {
     sleep: async () => undefined,
     withdrawalSwitch: { isPaused: async () => false, cacheMs: 5000 },
     metrics: noMetrics,
-    feeCache: new FeeCache(),
+    termsCache: new TermsCache(),
+    limitDefaults: DEFAULT_LIMITS,
     payoutHoldSeconds: 600,
   };
   /** The sequencer's work for the accounts' last movements: their statement lines. */

@@ -1,12 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
-  FeeCache,
   feeFor,
   feeSchedule,
   setFeeSchedule,
   type FeeSchedule,
 } from '../../lib/domain/fees';
+import { DEFAULT_LIMITS } from '../../lib/domain/limits';
 import { withdraw, type MovementDeps } from '../../lib/domain/movements';
+import { TermsCache } from '../../lib/domain/terms';
 import { TransientStoreError } from '../../lib/domain/ports';
 import type { Account } from '../../lib/domain/types';
 import { noMetrics } from '../../lib/metrics';
@@ -30,7 +31,7 @@ const account = (extra: Partial<Account> = {}): Account => ({
   ...extra,
 });
 
-function ledger(accounts: Account[], feeCache = new FeeCache()) {
+function ledger(accounts: Account[], feeCache = new TermsCache()) {
   const store = memoryLedgerStore({ accounts });
   let ids = 0;
   const deps: MovementDeps & { store: typeof store } = {
@@ -40,7 +41,8 @@ function ledger(accounts: Account[], feeCache = new FeeCache()) {
     now: () => new Date(NOW),
     idempotencyTtlSeconds: 86_400,
     sleep: async () => undefined,
-    feeCache,
+    termsCache: feeCache,
+    limitDefaults: DEFAULT_LIMITS,
     withdrawalSwitch: { isPaused: async () => false, cacheMs: 5000 },
     metrics: noMetrics,
   };
@@ -77,57 +79,57 @@ describe('feeFor', () => {
 
 describe('a withdrawal under a fee schedule', () => {
   /** Alice's account with `schedule` set by an operator (version 1), as the store holds it. */
-  async function pricedLedger(schedule: FeeSchedule, cache = new FeeCache()) {
+  async function pricedLedger(schedule: FeeSchedule, cache = new TermsCache()) {
     const built = ledger([account()], cache);
     await built.store.setFees(ACCOUNT_ID, schedule, { id: 'c1', by: 'ops', at: NOW, reason: 'x' });
     return built;
   }
 
   it('prices with the schedule this container saw and commits in one write', async () => {
-    const cache = new FeeCache();
-    cache.learn(ACCOUNT_ID, { version: 1, schedule: { WITHDRAWAL: { flat: 25 } } });
+    const cache = new TermsCache();
+    cache.learn(ACCOUNT_ID, { version: 1, fees: { WITHDRAWAL: { flat: 25 } }, limits: {} });
     const { store, deps } = await pricedLedger({ WITHDRAWAL: { flat: 25 } }, cache);
 
     const result = await withdraw(deps, withdrawal(1_000, 'k1'));
 
     expect(result).toMatchObject({ fee: 25, balance: 8_975 });
     expect(store.calls('writeMovement')).toHaveLength(1);
-    expect(store.calls('getFees')).toHaveLength(0);
+    expect(store.calls('getTerms')).toHaveLength(0);
     expect(store.calls('writeMovement')[0]?.[0]).toMatchObject({
       fee: 25,
-      account: { feeVersion: 1 },
+      account: { termsVersion: 1 },
     });
   });
 
-  it('learns from the cancelled write that the schedule changed, reads it once, and prices again', async () => {
+  it('learns from the cancelled write that the terms changed, reads them once, and prices again', async () => {
     const { store, deps } = await pricedLedger({ WITHDRAWAL: { flat: 25 } });
 
     const result = await withdraw(deps, withdrawal(1_000, 'k1'));
 
     expect(result.fee).toBe(25);
     const writes = store.calls('writeMovement').map(([movement]) => movement);
-    expect(writes.map((w) => [w.fee ?? 0, w.account.feeVersion])).toEqual([
+    expect(writes.map((w) => [w.fee ?? 0, w.account.termsVersion])).toEqual([
       [0, 0],
       [25, 1],
     ]);
-    expect(store.calls('getFees')).toHaveLength(1);
+    expect(store.calls('getTerms')).toHaveLength(1);
     expect(store.calls('getAccount')).toHaveLength(1); // the answer's read, after the commit
     // The next one is priced right the first time.
     await withdraw(deps, withdrawal(1_000, 'k2'));
     expect(store.calls('writeMovement')).toHaveLength(3);
-    expect(store.calls('getFees')).toHaveLength(1);
+    expect(store.calls('getTerms')).toHaveLength(1);
   });
 
   it('never charges a fee the operator replaced before the commit', async () => {
-    const cache = new FeeCache();
-    cache.learn(ACCOUNT_ID, { version: 1, schedule: { WITHDRAWAL: { flat: 99 } } });
+    const cache = new TermsCache();
+    cache.learn(ACCOUNT_ID, { version: 1, fees: { WITHDRAWAL: { flat: 99 } }, limits: {} });
     const { store, deps } = await pricedLedger({ WITHDRAWAL: { flat: 99 } }, cache);
     await setFeeSchedule(deps, ops, { accountId: ACCOUNT_ID, schedule: {}, reason: 'promo' });
 
     const result = await withdraw(deps, withdrawal(1_000, 'k1'));
 
     expect(result.fee).toBe(0);
-    expect(await store.getAccount(ACCOUNT_ID)).toMatchObject({ balance: 9_000, feeVersion: 2 });
+    expect(await store.getAccount(ACCOUNT_ID)).toMatchObject({ balance: 9_000, termsVersion: 2 });
   });
 
   it('refuses amount + fee above available as INSUFFICIENT_FUNDS and changes nothing', async () => {

@@ -1,4 +1,5 @@
-import { FeeCache } from '../../lib/domain/fees';
+import { DEFAULT_LIMITS } from '../../lib/domain/limits';
+import { TermsCache } from '../../lib/domain/terms';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   deposit,
@@ -70,7 +71,8 @@ function ledger(accounts: Account[], markers: Marker[] = []) {
     now: () => new Date(NOW),
     idempotencyTtlSeconds: 86_400,
     sleep: async () => undefined,
-    feeCache: new FeeCache(),
+    termsCache: new TermsCache(),
+    limitDefaults: DEFAULT_LIMITS,
     withdrawalSwitch: { isPaused: async () => false, cacheMs: 5000 },
     metrics: noMetrics,
   };
@@ -341,7 +343,8 @@ describe('withdraw', () => {
 describe('operator controls on withdrawals', () => {
   const paused = (deps: MovementDeps) => ({
     ...deps,
-    feeCache: new FeeCache(),
+    termsCache: new TermsCache(),
+    limitDefaults: DEFAULT_LIMITS,
     withdrawalSwitch: { isPaused: async () => true, cacheMs: 5000 },
   });
 

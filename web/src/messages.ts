@@ -19,6 +19,8 @@ const MESSAGES: Record<ErrorCode, string> = {
     'That would reverse more than the movement moved. Nothing was changed.',
   NOT_REVERSIBLE: 'That movement cannot be reversed. Nothing was changed.',
   INSUFFICIENT_FUNDS: 'Insufficient funds: the available balance does not cover this withdrawal.',
+  LIMIT_EXCEEDED:
+    "This is over the account's limit (per movement, or what may still leave it today). Nothing was changed.",
   TRANSACTION_CONFLICT:
     'The account was busy and nothing was changed. Press Withdraw again to retry safely.',
   PAYLOAD_TOO_LARGE: 'The request was too large and was refused. Nothing was changed.',

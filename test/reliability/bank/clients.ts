@@ -265,7 +265,7 @@ function newOperation(
   const fee =
     schedule === undefined
       ? 0
-      : feeOf(entryTypeOf(type) as MovementType, amount, { version: 1, schedule });
+      : feeOf(entryTypeOf(type) as MovementType, amount, schedule);
   const op: Operation = {
     id: ctx.ops.length + 1,
     client,
