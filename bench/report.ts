@@ -419,7 +419,7 @@ export async function renderReport(r: BenchResults): Promise<string> {
   out.push('## 9. Sequencer', '');
   if (sequencer) {
     out.push(
-      `Movements (withdrawals and deposits alternating, 8 in flight, the domain's own functions on the real store) commit into a table of their own with the sequencer off; then the real sequencer (\`lib/sequencer-stream.ts\`), fed by the local stream poller in batches of up to ${sequencer.batch} records, drains the whole backlog. Both rates are over wall time on the same DynamoDB Local. The sequencer writes each account's lines in chunks of 25 (the chunk's line puts side by side, then its pending-entry deletes side by side), one chunk after another per account and accounts in parallel, so one account's rate is its ceiling.`,
+      `Movements (withdrawals and deposits alternating, 8 in flight, the domain's own functions on the real store) commit into a table of their own with the sequencer off; then the real sequencer (\`lib/sequencer-stream.ts\`), fed by the local stream poller in batches of up to ${sequencer.batch} records, drains the whole backlog. Both rates are over wall time on the same DynamoDB Local, one started for this section alone (the emulator slows down with what earlier sections left in it: after sections 1-5 it committed 6 movements/s where a fresh one commits 60). The sequencer writes each account's lines in chunks of 25 (the chunk's line puts side by side, then its pending-entry deletes side by side), one chunk after another per account and accounts in parallel, so one account's rate is its ceiling.`,
       '',
       '| load | movements | committed per s | lines written per s | ratio | drain s | complete |',
       '|---|--:|--:|--:|--:|--:|---|',
