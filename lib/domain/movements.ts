@@ -177,6 +177,8 @@ export interface MovementOptions {
   currency?: string;
   holdSeconds?: number;
   reversal?: ReversalWrite;
+  /** Room given back to a day's limit counter with this movement (a reversal's). */
+  limitRelease?: { day: string; amount: number };
 }
 
 /** One movement of any type, as its row in MOVEMENT_RULES says: the money path's one entry. */
@@ -260,6 +262,7 @@ async function movementWrite(
     movement.payout = await payoutRecord(deps, movement, request, options.holdSeconds ?? 0);
   }
   if (options.reversal !== undefined) movement.reversal = options.reversal;
+  if (options.limitRelease !== undefined) movement.limitRelease = options.limitRelease;
   return movement;
 }
 

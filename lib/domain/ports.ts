@@ -338,6 +338,8 @@ export interface TransactionRecord {
   counterpartyType?: MovementType;
   /** A payout's outcome (a voided one is not reversed); absent means POSTED. */
   status?: EntryStatus;
+  /** When it committed (absent on records of the first design): its day's limit room. */
+  createdAt?: string;
 }
 
 export interface Reversal {

@@ -1,7 +1,8 @@
 import { ForbiddenError, NotReversibleError, TransactionNotFoundError } from './errors';
 import { moveMoney, type MovementDeps, type MovementResult } from './movements';
 import { isOtherSide, ruleOf, signOf, type RequestedMovement } from './movement-types';
-import type { StatementLine, TransactionRecord, TransactionStore } from './ports';
+import { dayOf, limitsInForce } from './limits';
+import type { StatementLine, TermsStore, TransactionRecord, TransactionStore } from './ports';
 import type { Caller, MovementType } from './types';
 
 /**
@@ -26,7 +27,9 @@ export interface ReversalResult extends MovementResult {
 }
 
 export type ReversalDeps = MovementDeps & {
-  store: MovementDeps['store'] & Pick<TransactionStore, 'getTransaction'>;
+  store: MovementDeps['store'] &
+    Pick<TransactionStore, 'getTransaction'> &
+    Pick<TermsStore, 'getLimits'>;
 };
 
 export async function reverseTransaction(
@@ -40,6 +43,7 @@ export async function reverseTransaction(
   // With nothing left, 1 is refused by the cap inside the transaction (and recorded), unless the
   // key's first attempt committed: then the marker answers.
   const amount = request.amount ?? Math.max(1, original.amount - original.reversed);
+  const limitRelease = await roomGivenBack(deps, original, amount);
   const result = await moveMoney(
     deps,
     reversalTypeOf(original.type),
@@ -62,6 +66,7 @@ export async function reverseTransaction(
     },
     {
       currency: original.currency,
+      ...(limitRelease ? { limitRelease } : {}),
       reversal: {
         reversalOf: original.transactionId,
         reversedType: original.type,
@@ -88,6 +93,23 @@ export async function reverseTransaction(
   };
 }
 
+/**
+ * A reversal of money the owner sent out today (in the account's timezone) gives that room back
+ * to today's limit counter, in the reversal's own transaction. Of an earlier day's movement it
+ * gives nothing: that day is over.
+ */
+async function roomGivenBack(
+  deps: ReversalDeps,
+  original: TransactionRecord,
+  amount: number,
+): Promise<{ day: string; amount: number } | null> {
+  if (!ruleOf(original.type).limited || original.createdAt === undefined) return null;
+  const stored = await deps.store.getLimits(original.accountId);
+  const { timezone } = limitsInForce(deps.limitDefaults, stored?.limits ?? {});
+  const day = dayOf(new Date(original.createdAt), timezone);
+  return day === dayOf(deps.now(), timezone) ? { day, amount } : null;
+}
+
 /** A reversal gives back what the original took, or takes back what it gave. */
 const reversalTypeOf = (type: MovementType): RequestedMovement =>
   signOf(type) < 0 ? 'REVERSAL_IN' : 'REVERSAL_OUT';
@@ -106,6 +128,7 @@ export type StartingLine = Pick<
   | 'currency'
   | 'status'
   | 'counterpartyAccountId'
+  | 'createdAt'
 >;
 
 /**
@@ -121,6 +144,7 @@ export function transactionRecordOf(line: StartingLine): TransactionRecord | nul
     type: line.type,
     amount: line.amount,
     currency: line.currency,
+    createdAt: line.createdAt,
     ...(line.status !== undefined && line.status !== 'POSTED' ? { status: line.status } : {}),
     ...(line.counterpartyAccountId !== undefined && rule.counterparty !== null
       ? { counterpartyAccountId: line.counterpartyAccountId, counterpartyType: rule.counterparty }

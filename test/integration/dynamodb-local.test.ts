@@ -205,6 +205,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
               'status',
               'counterpartyAccountId',
               'sequence',
+              'createdAt',
             ],
           },
         },

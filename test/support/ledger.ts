@@ -114,9 +114,9 @@ export async function createTestLedger(
     newId: ulid,
     now: () => new Date(),
     idempotencyTtlSeconds: 86_400,
-    // Read on every withdrawal in tests, so a flip is seen at once.
     termsCache: new TermsCache(),
     limitDefaults: DEFAULT_LIMITS,
+    // Read on every withdrawal in tests, so a flip is seen at once.
     withdrawalSwitch: new WithdrawalSwitch(store, 0),
     metrics: noMetrics,
     payoutHoldSeconds: 300,

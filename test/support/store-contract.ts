@@ -942,6 +942,7 @@ function reversalCases(store: Store, existing: Existing): void {
       type: 'DEPOSIT',
       amount,
       currency: account.currency,
+      createdAt: NOW,
     };
   };
   const reversalOf = (account: Account, original: TransactionRecord, amount: number) => {
@@ -1019,6 +1020,7 @@ function reversalCases(store: Store, existing: Existing): void {
       currency: 'USD',
       counterpartyAccountId: destination.accountId,
       counterpartyType: 'TRANSFER_IN',
+      createdAt: NOW,
       reversed: 0,
       reversals: [],
     });
