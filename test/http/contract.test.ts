@@ -132,7 +132,7 @@ describe('POST /accounts (operators)', () => {
 });
 
 describe('GET /accounts/{id} and /accounts/{id}/balance', () => {
-  it('answers the Account to its owner and operators, and the balance view with exactly its six fields', async () => {
+  it('answers the Account to its owner and operators, and the balance view with exactly its seven fields', async () => {
     const account = await openFundedAccount(tokens.ops, tokens.alice, 1234);
 
     const read = await call<Account>('GET', `/accounts/${account.accountId}`, {
@@ -173,6 +173,15 @@ describe('GET /accounts/{id} and /accounts/{id}/balance', () => {
       available: 1234,
       pending: 0,
       updatedAt: read.body.updatedAt,
+      // No operator set any: the service's defaults, nothing used today.
+      limits: {
+        daily: 1_000_000_000_000,
+        perMovement: 1_000_000_000_000,
+        timezone: 'UTC',
+        day: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+        usedToday: 0,
+        remainingToday: 1_000_000_000_000,
+      },
     });
   });
 });

@@ -464,7 +464,22 @@ export function expectError(res: ApiResponse<unknown>, status: number, code: str
   expect({ status: res.status, body: res.body }).toEqual({
     status,
     body: {
-      error: { code, message: expect.any(String), requestId: expect.any(String) },
+      error: {
+        code,
+        message: expect.any(String),
+        requestId: expect.any(String),
+        // LIMIT_EXCEEDED alone says which limit refused, and how the day stood.
+        ...(code === 'LIMIT_EXCEEDED'
+          ? {
+              limit: {
+                kind: expect.stringMatching(/^(daily|perMovement)$/),
+                limit: expect.any(Number),
+                used: expect.any(Number),
+                remaining: expect.any(Number),
+              },
+            }
+          : {}),
+      },
     },
   });
   const { error } = res.body as wire.ErrorBody;

@@ -27,7 +27,7 @@ import {
   type Obj,
 } from '../support/openapi';
 import { ERROR_CODES } from '../../lib/domain/errors';
-import type { FeeSchedule, ReversalResult } from '../../lib/wire/types';
+import type { Balance, ErrorBody, FeeSchedule, Limits, ReversalResult } from '../../lib/wire/types';
 import {
   call,
   newDestination,
@@ -428,6 +428,7 @@ describe('live responses conform to openapi.yaml', () => {
       'GET /accounts/{accountId}',
       'GET /accounts/{accountId}/balance',
       'GET /accounts/{accountId}/fees',
+      'GET /accounts/{accountId}/limits',
     ])('%s: 200 to the owner and to operators', async (route) => {
       for (const token of [customer, ops]) {
         expectAnswer(await hit(route, { accountId: account.accountId, token }), 200);
@@ -789,6 +790,62 @@ describe('live responses conform to openapi.yaml', () => {
       expect(
         oracle.acceptsBody('post', '/controls/withdrawals', { paused: true, reason: 'x' }),
       ).toBe(true);
+    });
+  });
+
+  describe('limits', () => {
+    const LIMITS = 'GET /accounts/{accountId}/limits';
+    const SET_LIMITS = 'PUT /accounts/{accountId}/limits';
+
+    it('PUT .../limits: 200 (operator), the limits as set with the change before and after; a withdrawal past them: 409 LIMIT_EXCEEDED with the room', async () => {
+      const { accountId } = await open(customer);
+      await depositTo(accountId, 10_000);
+      const reason = 'openapi conformance: limits';
+      const res = await hit<Limits>(SET_LIMITS, {
+        accountId,
+        token: ops,
+        body: { daily: 1_000, perMovement: 600, reason },
+      });
+      expectAnswer(res, 200);
+      expect(res.body).toMatchObject({
+        accountId,
+        daily: 1_000,
+        perMovement: 600,
+        timezone: 'UTC',
+        usedToday: 0,
+        remainingToday: 1_000,
+        changed: { by: subOf(ops), reason, previous: { daily: 1_000_000_000_000 } },
+      });
+      for (const amount of [600, 300]) {
+        expectAnswer(
+          await hit(W, { accountId, token: customer, body: { amount }, headers: key('lim') }),
+          201,
+        );
+      }
+      const over = await hit<ErrorBody>(W, {
+        accountId,
+        token: customer,
+        body: { amount: 101 },
+        headers: key('lim'),
+      });
+      expectAnswer(over, 409, 'LIMIT_EXCEEDED');
+      expect(over.body.error).toMatchObject({
+        code: 'LIMIT_EXCEEDED',
+        limit: { kind: 'daily', limit: 1_000, used: 900, remaining: 100 },
+      });
+      const read = await hit<Limits>(LIMITS, { accountId, token: customer });
+      expectAnswer(read, 200);
+      expect(read.body).toMatchObject({ usedToday: 900, remainingToday: 100 });
+      const balance = await hit<Balance>('GET /accounts/{accountId}/balance', {
+        accountId,
+        token: customer,
+      });
+      expectAnswer(balance, 200);
+      expect(balance.body.limits).toMatchObject({
+        daily: 1_000,
+        usedToday: 900,
+        remainingToday: 100,
+      });
     });
   });
 

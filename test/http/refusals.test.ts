@@ -22,6 +22,7 @@ import { SignJWT, UnsecuredJWT, generateKeyPair, type JWTPayload } from 'jose';
 import { ulid } from 'ulid';
 import { openAccount } from '../../lib/domain/accounts';
 import { setAccountFrozen, setWithdrawalsPaused } from '../../lib/domain/controls';
+import { setAccountLimits } from '../../lib/domain/limits';
 import type { ErrorCode } from '../../lib/domain/errors';
 import { MAX_BALANCE } from '../../lib/domain/money';
 import { deposit, requestPayout, withdraw } from '../../lib/domain/movements';
@@ -87,6 +88,8 @@ interface World {
   controlled: string;
   /** A key alice's account used for a withdrawal of 2: another request with it is refused. */
   usedKey: string;
+  /** alice's per-movement limit (an operator's), below what is available to her. */
+  perMovement: number;
 }
 
 let issuer: TestIssuer;
@@ -158,6 +161,12 @@ async function openWorld(): Promise<World> {
   const withdrawn = await withdraw(deps, { ...by(ALICE, alice, usedKey), amount: 2 });
   const account = await ledger.store.getAccount(alice);
   if (!account || account.available + 1 > account.balance) throw new Error('no hold on alice');
+  const perMovement = account.available - 10;
+  await setAccountLimits(deps, operator, {
+    accountId: alice,
+    limits: { perMovement },
+    reason: 'matrix',
+  });
   return {
     alice,
     available: account.available,
@@ -172,6 +181,7 @@ async function openWorld(): Promise<World> {
     full,
     controlled,
     usedKey,
+    perMovement,
   };
 }
 
@@ -490,6 +500,13 @@ const moneyOutRows = (from: (accountId: (w: World) => string) => Change): Row[] 
     { recorded: true },
   ),
   refused(
+    "available, but over the account's per-movement limit",
+    409,
+    'LIMIT_EXCEEDED',
+    field('amount', (w) => w.perMovement + 1),
+    { recorded: true },
+  ),
+  refused(
     'a frozen account',
     423,
     'ACCOUNT_FROZEN',
@@ -764,6 +781,41 @@ const ROUTES: Record<string, Route> = {
         reason: 'matrix',
       }),
     rows: [...FEE_RULE_ROWS, ...REASON_ROWS],
+  },
+  getLimits: {
+    serves: 'reader',
+    valid: (w) => get(`/accounts/${w.alice}/limits`, 'alice'),
+    rows: [],
+  },
+  setLimits: {
+    serves: 'operators',
+    valid: (w) =>
+      put(`/accounts/${w.controlled}/limits`, 'ops', {
+        daily: 5_000,
+        perMovement: 1_000,
+        timezone: 'Europe/Paris',
+        reason: 'matrix',
+      }),
+    rows: [
+      ...REASON_ROWS,
+      ...invalids([
+        [
+          'no limit, a reason alone',
+          both(
+            both(set('daily', undefined), set('perMovement', undefined)),
+            set('timezone', undefined),
+          ),
+        ],
+        ['daily 0', set('daily', 0)],
+        ['daily 1.5', set('daily', 1.5)],
+        ['daily "100" (a string)', set('daily', '100')],
+        ['perMovement 10^12 + 1', set('perMovement', 1_000_000_000_001)],
+        ['perMovement null', set('perMovement', null)],
+        ['a timezone no one knows', set('timezone', 'Mars/Olympus_Mons')],
+        ['a timezone that is not a name', set('timezone', 'UTC; DROP')],
+        ['a timezone of 65 characters', set('timezone', 'A'.repeat(65))],
+      ]),
+    ],
   },
   reverseTransaction: {
     serves: 'operators',
