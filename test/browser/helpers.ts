@@ -288,11 +288,21 @@ export async function apiNumbers(accountId: string): Promise<ApiNumbers> {
   return { balance, available, pending };
 }
 
+/** The numbers a card shows, by test id: its balance, and its limits with today's use. */
+type ShownNumber =
+  | 'balance'
+  | 'available'
+  | 'pending'
+  | 'daily-limit'
+  | 'used-today'
+  | 'remaining-today'
+  | 'per-movement';
+
 /** Waits until the card shows exactly these numbers (as formatted, "$12.34"). */
 export async function expectNumbers(
   page: Page,
   accountId: string,
-  expected: { balance?: string; available?: string; pending?: string },
+  expected: Partial<Record<ShownNumber, string>>,
   timeout = SLOW_STACK_MS,
 ): Promise<void> {
   for (const [testId, text] of Object.entries(expected)) {

@@ -1,16 +1,18 @@
 /**
- * One account: its balance (posted, available, pending), withdraw, payout and transfer forms,
- * its payouts and its history. Every number on it comes from the API as it is: the card never
- * adds or subtracts money. After every attempt to move money, answered or not, and whenever a
- * payout resolves, it reads the balance and the history again and shows those.
+ * One account: its balance (posted, available, pending) and limits, withdraw, payout and
+ * transfer forms, its payouts and its history. Every number on it comes from the API as it is:
+ * the card never adds or subtracts money. After every attempt to move money, answered or not,
+ * and whenever a payout resolves, it reads the balance (with the limits) and the history again
+ * and shows those.
  */
-import type { Account, Balance } from '../../lib/wire/types';
-import { endsSession, type Api, type ReceivedEntry } from './api';
+import type { Account } from '../../lib/wire/types';
+import { endsSession, type Api, type ReceivedBalance, type ReceivedEntry } from './api';
 import { AttemptStore } from './attempts';
 import { BalanceView } from './balance-view';
 import { amountField, h, refuseField, say, setFormBusy, showNote, uid } from './dom';
 import { FeeQuote, feePreview, withFee } from './fees';
 import { AutoRefresh, HistoryTable } from './history';
+import { knownFee, LimitsRoom, refusalMessage } from './limits';
 import { isRetryable, messageFor } from './messages';
 import { amountExample, formatMinor, parseAmount } from './money';
 import { PayoutPanel } from './payouts';
@@ -30,6 +32,8 @@ export class AccountCard {
   readonly element: HTMLElement;
   private readonly numbers: BalanceView;
   private readonly fees: FeeQuote;
+  /** The limits as last read with the balance: a movement above them is not sent. */
+  private readonly room: LimitsRoom;
   private readonly payouts: PayoutPanel;
   private readonly transfers: TransferForm;
   private readonly form: HTMLFormElement;
@@ -62,6 +66,7 @@ export class AccountCard {
 
     this.numbers = new BalanceView(currency);
     this.fees = new FeeQuote(context.api, account.accountId);
+    this.room = new LimitsRoom(() => this.refresh());
     // With several accounts the visible label is the same in each card; the section tells
     // them apart, and the name stays exactly "Amount".
     this.amountInput = amountField(currency, {
@@ -121,6 +126,7 @@ export class AccountCard {
     const host = {
       api: context.api,
       account,
+      room: this.room,
       alert: this.alert,
       status: this.status,
       refresh: () => this.refresh(),
@@ -157,6 +163,8 @@ export class AccountCard {
       this.history.element,
     );
     this.showPendingNote();
+    // The list's numbers, shown until the card's first read brings them with the limits.
+    this.numbers.show(account);
   }
 
   get accountId(): string {
@@ -171,11 +179,8 @@ export class AccountCard {
     this.transfers.close();
   }
 
-  /**
-   * Reads the balance and the first page of history from the API and shows exactly those.
-   * `justRead`: a balance the API sent a moment ago (GET /accounts, on load), not read again.
-   */
-  async refresh(justRead?: Balance): Promise<boolean> {
+  /** Reads the balance (with the limits) and the first page of history, and shows exactly those. */
+  async refresh(): Promise<boolean> {
     const generation = ++this.generation;
     this.settled = null;
     this.autoRefresh.cancel();
@@ -184,11 +189,11 @@ export class AccountCard {
     void this.fees.load();
     try {
       const [balance, page] = await Promise.all([
-        justRead ?? this.context.api.balance(this.account.accountId),
+        this.context.api.balance(this.account.accountId),
         this.context.api.transactions(this.account.accountId),
       ]);
       if (generation !== this.generation || this.closed) return true;
-      this.numbers.show(balance);
+      this.showBalance(balance);
       this.history.show(page);
       this.payouts.sawHistory(page.transactions);
       this.transfers.sawHistory(page.transactions);
@@ -218,8 +223,14 @@ export class AccountCard {
     const parsed = parseAmount(this.amountInput.value, currency);
     if (!parsed.ok) return refuseField(this.alert, this.amountInput, parsed.message);
     this.amountInput.removeAttribute('aria-invalid');
-    const attempt = this.attempts.begin({ amount: parsed.minor.toString() });
     this.setWithdrawing(true);
+    const overLimit = await this.limitRefusal(parsed.minor);
+    if (this.closed) return;
+    if (overLimit) {
+      this.setWithdrawing(false);
+      return refuseField(this.alert, this.amountInput, overLimit);
+    }
+    const attempt = this.attempts.begin({ amount: parsed.minor.toString() });
 
     const shown = formatMinor(parsed.minor, currency);
     let alertText = '';
@@ -240,7 +251,7 @@ export class AccountCard {
     } catch (error) {
       if (this.sessionEnded(error)) return;
       if (!isRetryable(error)) this.attempts.set(null);
-      alertText = messageFor(error);
+      alertText = refusalMessage(error, 'withdrawal', currency);
     }
     // Whatever happened, show what the service holds now, not what we expect it to hold.
     const fresh = await this.refresh();
@@ -254,6 +265,23 @@ export class AccountCard {
     if (alertText) say(this.alert, fresh ? alertText : `${alertText} ${this.alert.textContent}`);
     if (statusText && fresh) say(this.status, statusText);
     else if (statusText) say(this.status, `${statusText} The new balance could not be loaded yet.`);
+  }
+
+  private showBalance(balance: ReceivedBalance): void {
+    this.numbers.show(balance);
+    this.numbers.showLimits(balance.limits ?? null);
+    this.room.saw(balance.limits);
+  }
+
+  /**
+   * Why this withdrawal is not sent (above the limits as last read), or null. Not asked when it
+   * retries an unanswered attempt: that one may have gone through and used the room itself, and
+   * the server answers the retry as it answered the attempt.
+   */
+  private async limitRefusal(amount: bigint): Promise<string | null> {
+    if (this.attempts.get()?.amount === amount.toString()) return null;
+    const fee = knownFee(this.fees.feeOf('WITHDRAWAL', amount));
+    return this.room.refusal({ action: 'withdrawal', amount, fee }, this.account.currency);
   }
 
   /** Entries still pending settle within moments: look again a few times while only page 1 shows. */

@@ -11,6 +11,10 @@ import type {
   HistoryPage,
   LedgerEntry,
   LedgerSummary,
+  LimitRefusal,
+  Limits,
+  LimitsRequest,
+  LimitsStatus,
   Movement,
   Payout,
   PayoutResult,
@@ -47,6 +51,15 @@ const FEEABLE: Record<FeeableMovement, true> = { WITHDRAWAL: true, PAYOUT: true 
 export const FEE_TYPES = Object.keys(FEEABLE) as FeeableMovement[];
 export type FeeType = FeeableMovement;
 export type { FeeRule, FeeSchedule, FeesRequest, ReversalRequest };
+export type { LimitRefusal, Limits, LimitsRequest, LimitsStatus };
+/** The last change of an account's limits: who, when, why, and the limits before and after. */
+export type LimitsChange = NonNullable<Limits['changed']>;
+
+/**
+ * A balance as the page takes it: an API older than limits (issue 20) sends none, and limits
+ * nothing; the page then shows no limits and checks none.
+ */
+export type ReceivedBalance = Omit<Balance, 'limits'> & { limits?: LimitsStatus };
 
 /** 201 of POST /transactions/{transactionId}/reversals, and whether it was a replay. */
 export type ReversalAnswer = Omit<ReversalResult, 'transaction'> & {
@@ -79,6 +92,8 @@ export class ApiError extends Error {
     message: string,
     readonly requestId?: string,
     readonly retryAfterSeconds?: number,
+    /** LIMIT_EXCEEDED's `error.limit`: which limit refused, and how the account's day stood. */
+    readonly limit?: LimitRefusal,
   ) {
     super(message);
   }
@@ -168,13 +183,20 @@ const isPayout = (value: unknown): value is Payout =>
 const accountList: Check<{ accounts: Account[] }> = (body): body is { accounts: Account[] } =>
   isObject(body) && Array.isArray(body.accounts) && body.accounts.every(isAccount);
 
-const balanceBody: Check<Balance> = (body): body is Balance =>
+const isLimitsStatus = (value: unknown): value is LimitsStatus =>
+  isObject(value) &&
+  [value.daily, value.perMovement, value.usedToday, value.remainingToday].every(isMinor) &&
+  isString(value.timezone) &&
+  isString(value.day);
+
+const balanceBody: Check<ReceivedBalance> = (body): body is ReceivedBalance =>
   isObject(body) &&
   typeof body.currency === 'string' &&
   isMinor(body.balance) &&
   isMinor(body.available) &&
   isMinor(body.pending) &&
-  typeof body.updatedAt === 'string';
+  typeof body.updatedAt === 'string' &&
+  optional(body.limits, isLimitsStatus);
 
 const transactionPage: Check<TransactionPage> = (body): body is TransactionPage =>
   isObject(body) &&
@@ -209,6 +231,27 @@ const feeScheduleBody: Check<FeeSchedule> = (body): body is FeeSchedule =>
   isMinor(body.version) &&
   (body.changed === null || isChange(body.changed)) &&
   FEE_TYPES.every((type) => optional(body[type], isFeeRule));
+
+const isDailyLimits = (value: unknown): boolean =>
+  isObject(value) && isMinor(value.daily) && isMinor(value.perMovement) && isString(value.timezone);
+
+const isLimitsChange = (value: unknown): value is LimitsChange =>
+  isObject(value) &&
+  isDailyLimits(value.previous) &&
+  isDailyLimits(value.limits) &&
+  isChange(value);
+
+const limitsBody: Check<Limits> = (body): body is Limits =>
+  isObject(body) &&
+  isString(body.accountId) &&
+  isMinor(body.version) &&
+  (body.changed === null || isLimitsChange(body.changed)) &&
+  isLimitsStatus(body);
+
+const isLimitRefusal = (value: unknown): value is LimitRefusal =>
+  isObject(value) &&
+  isOneOf(['daily', 'perMovement'], value.kind) &&
+  [value.limit, value.used, value.remaining].every(isMinor);
 
 const summaryBody: Check<LedgerSummary> = (body): body is LedgerSummary =>
   isObject(body) &&
@@ -265,7 +308,7 @@ export class Api {
     return (await this.request('GET', '/accounts', accountList)).body.accounts;
   }
 
-  async balance(accountId: string): Promise<Balance> {
+  async balance(accountId: string): Promise<ReceivedBalance> {
     return (await this.request('GET', `${this.accountPath(accountId)}/balance`, balanceBody)).body;
   }
 
@@ -348,6 +391,17 @@ export class Api {
   async setFees(accountId: string, request: FeesRequest): Promise<FeeSchedule> {
     const path = `${this.accountPath(accountId)}/fees`;
     return (await this.request('PUT', path, feeScheduleBody, request)).body;
+  }
+
+  /** GET /accounts/{id}/limits: the account's limits, today's use and their last change. */
+  async limits(accountId: string): Promise<Limits> {
+    return (await this.request('GET', `${this.accountPath(accountId)}/limits`, limitsBody)).body;
+  }
+
+  /** PUT /accounts/{id}/limits (operators): sets the limits sent, with the reason. */
+  async setLimits(accountId: string, request: LimitsRequest): Promise<Limits> {
+    const path = `${this.accountPath(accountId)}/limits`;
+    return (await this.request('PUT', path, limitsBody, request)).body;
   }
 
   /** GET /ledger/summary (operators): the system accounts per currency. */
@@ -449,6 +503,7 @@ export class Api {
           : `The service answered ${response.status}.`,
         typeof error.requestId === 'string' ? error.requestId : undefined,
         Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+        isLimitRefusal(error.limit) ? error.limit : undefined,
       );
     }
     // A success status with a body that is not the contract's (a proxy's page, an emulator's

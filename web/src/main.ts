@@ -188,21 +188,10 @@ class App {
           }),
       );
       replaceChildren(list, ...this.cards.map((card) => card.element));
-      // The list just came from the API with each balance: show those, and read each history,
-      // a few accounts at a time so a customer with many accounts does not flood the API.
-      await eachLimited(this.cards, LOAD_CONCURRENCY, (card, i) => {
-        const account = accounts[i];
-        return card.refresh(
-          account && {
-            accountId: account.accountId,
-            currency: account.currency,
-            balance: account.balance,
-            available: account.available,
-            pending: account.pending,
-            updatedAt: account.updatedAt,
-          },
-        );
-      });
+      // Each card shows the list's numbers at once; it then reads its balance (which alone has
+      // the limits) and its history, a few accounts at a time so that a customer with many
+      // accounts does not flood the API.
+      await eachLimited(this.cards, LOAD_CONCURRENCY, (card) => card.refresh());
     }
     list.setAttribute('aria-busy', 'false');
   }

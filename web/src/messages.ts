@@ -55,7 +55,7 @@ const hasMessage = (code: string): code is MessageCode =>
   Object.prototype.hasOwnProperty.call(DEFAULTS, code);
 
 /** What a message is about (a money movement, or an operator's change): some codes differ. */
-export type Action = 'withdrawal' | 'payout' | 'transfer' | 'reversal' | 'fees' | 'read';
+export type Action = 'withdrawal' | 'payout' | 'transfer' | 'reversal' | 'fees' | 'limits' | 'read';
 
 const BY_ACTION: Record<Exclude<Action, 'withdrawal'>, Partial<Record<MessageCode, string>>> = {
   payout: {
@@ -134,6 +134,18 @@ const BY_ACTION: Record<Exclude<Action, 'withdrawal'>, Partial<Record<MessageCod
       'Too many requests right now, and nothing was saved. Wait a few seconds, then save again.',
     BAD_RESPONSE:
       'The service sent an answer this page could not read. Check the fees below before saving again.',
+  },
+  limits: {
+    VALIDATION_ERROR:
+      'The service did not accept those limits. Check each amount (more than zero), the timezone and the reason.',
+    TRANSACTION_CONFLICT:
+      'The limits were changed by someone else at the same moment, and yours were not saved. Check them below and save again.',
+    SERVICE_UNAVAILABLE:
+      'The service is temporarily unavailable, and the limits may not have been saved. Check them below, then save again.',
+    RATE_LIMITED:
+      'Too many requests right now, and nothing was saved. Wait a few seconds, then save again.',
+    BAD_RESPONSE:
+      'The service sent an answer this page could not read. Check the limits below before saving again.',
   },
 };
 

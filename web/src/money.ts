@@ -96,6 +96,17 @@ export function parseFee(
   return parseDigits(text, currency, 'a fee is');
 }
 
+/** A limit an operator typed (daily, per movement): more than zero, at most 10^12 minor units. */
+export function parseLimit(input: string, currency: string): ParsedAmount {
+  const text = input.trim();
+  if (text === '') return { ok: false, message: 'Enter the limit.' };
+  const parsed = /^[-−–]/.test(text) ? null : parseDigits(text, currency, 'a limit is');
+  if (!parsed || (parsed.ok && parsed.minor === 0n)) {
+    return { ok: false, message: 'A limit must be more than zero.' };
+  }
+  return parsed;
+}
+
 /** A non-negative decimal string in major units to minor units, exactly; `limit` words the cap. */
 function parseDigits(text: string, currency: string, limit: string): ParsedAmount {
   const digits = minorDigits(currency);

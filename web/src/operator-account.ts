@@ -1,14 +1,15 @@
 /**
- * One account as an operator sees it: its numbers, its fee schedule (to set), and its history
- * with a Reverse control on every line that can still be reversed. Like the customer's card, it
- * shows only what the API sent and reads everything again after every change.
+ * One account as an operator sees it: its numbers and limits, its fee schedule and limits (to
+ * set), and its history with a Reverse control on every line that can still be reversed. Like
+ * the customer's card, it shows only what the API sent and reads everything again after every
+ * change.
  */
-import type { Balance } from '../../lib/wire/types';
-import { endsSession, type Api, type ReceivedEntry } from './api';
+import { endsSession, type Api, type ReceivedBalance, type ReceivedEntry } from './api';
 import { BalanceView } from './balance-view';
 import { h, say, uid } from './dom';
 import { FeesForm } from './fees-form';
 import { AutoRefresh, HistoryTable, typeLabel } from './history';
+import { LimitsForm } from './limits-form';
 import { messageWithDetail } from './messages';
 import { formatMinor } from './money';
 import { isReversible, ReverseForm } from './reverse-form';
@@ -26,6 +27,7 @@ export class OperatorAccountView {
   /** What a reversal did, said above the history it changed. */
   private readonly status: HTMLElement;
   private readonly fees: FeesForm;
+  private readonly limits: LimitsForm;
   private readonly history: HistoryTable;
   private readonly reverse: ReverseForm;
   private readonly autoRefresh: AutoRefresh;
@@ -34,7 +36,7 @@ export class OperatorAccountView {
 
   /** `balance`: the account's numbers just read, which also name its currency. */
   constructor(
-    private readonly balance: Balance,
+    private readonly balance: ReceivedBalance,
     private readonly context: OperatorContext,
   ) {
     const { accountId, currency } = balance;
@@ -49,6 +51,10 @@ export class OperatorAccountView {
       sessionEnded: (error: unknown) => this.sessionEnded(error),
     };
     this.fees = new FeesForm(host);
+    this.limits = new LimitsForm({
+      ...host,
+      showLimits: (limits) => this.numbers.showLimits(limits),
+    });
     this.reverse = new ReverseForm({
       ...host,
       status: this.status,
@@ -90,7 +96,13 @@ export class OperatorAccountView {
       ),
       this.numbers.element,
       this.alert,
-      h('div', { class: 'movements' }, this.fees.element, this.reverse.element),
+      h(
+        'div',
+        { class: 'movements' },
+        this.fees.element,
+        this.limits.element,
+        this.reverse.element,
+      ),
       this.status,
       this.history.element,
     );
@@ -100,9 +112,9 @@ export class OperatorAccountView {
     return this.balance.accountId;
   }
 
-  /** Shows the numbers just read, then reads the fees and the history. */
+  /** Shows the numbers just read, then reads the fees, the limits and the history. */
   async start(): Promise<void> {
-    await Promise.all([this.fees.load(), this.refresh(this.balance)]);
+    await Promise.all([this.fees.load(), this.limits.load(), this.refresh(this.balance)]);
   }
 
   close(): void {
@@ -111,7 +123,7 @@ export class OperatorAccountView {
   }
 
   /** Reads the balance and the first page of history again and shows exactly those. */
-  async refresh(justRead?: Balance): Promise<boolean> {
+  async refresh(justRead?: ReceivedBalance): Promise<boolean> {
     const generation = ++this.generation;
     this.autoRefresh.cancel();
     this.element.setAttribute('aria-busy', 'true');
@@ -122,6 +134,7 @@ export class OperatorAccountView {
       ]);
       if (generation !== this.generation || this.closed) return true;
       this.numbers.show(balance);
+      this.numbers.showLimits(balance.limits ?? null);
       this.history.show(page);
       const pending = page.transactions.some((entry) => entry.balanceAfter === null);
       this.autoRefresh.after(pending, this.history.pagesShown === 1);

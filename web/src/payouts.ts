@@ -18,6 +18,7 @@ import {
   uid,
 } from './dom';
 import { FeeQuote, feePreview, withFee } from './fees';
+import { knownFee, type LimitsRoom, refusalMessage } from './limits';
 import { isRetryable, messageFor } from './messages';
 import { amountExample, formatMinor, parseAmount } from './money';
 
@@ -30,6 +31,8 @@ export interface PayoutHost {
   status: HTMLElement;
   /** The account's fee schedule, for the fee shown before the request. */
   fees: FeeQuote;
+  /** The account's limits as last read: a payout above them is not requested. */
+  room: LimitsRoom;
   /** The numbers of a money answer from the API, shown until the next read. */
   showNumbers(numbers: Pick<Balance, 'balance' | 'available' | 'pending' | 'updatedAt'>): void;
   /** Reads the balance and history again; false when they could not be read. */
@@ -226,8 +229,14 @@ export class PayoutPanel {
     }
     this.destinationInput.removeAttribute('aria-invalid');
 
-    const attempt = this.attempts.begin({ amount: parsed.minor.toString(), destination });
     this.setSending(true);
+    const overLimit = await this.limitRefusal(parsed.minor, destination);
+    if (this.closed) return;
+    if (overLimit) {
+      this.setSending(false);
+      return refuseField(alert, this.amountInput, overLimit);
+    }
+    const attempt = this.attempts.begin({ amount: parsed.minor.toString(), destination });
     const shown = formatMinor(parsed.minor, account.currency);
     let alertText = '';
     let statusText = '';
@@ -275,7 +284,7 @@ export class PayoutPanel {
       } else {
         // A definite refusal: nothing was held. Said at once.
         this.attempts.set(null);
-        say(alert, messageFor(error, 'payout'));
+        say(alert, refusalMessage(error, 'payout', account.currency));
       }
     }
     // Whatever happened, show what the service holds now.
@@ -290,6 +299,17 @@ export class PayoutPanel {
     if (this.closed) return;
     if (alertText) say(alert, alertText);
     if (statusText) say(status, statusText);
+  }
+
+  /**
+   * Why this payout is not requested (above the limits as last read), or null. Not asked when it
+   * retries an unanswered request, which may have used the room itself: the server answers it.
+   */
+  private async limitRefusal(amount: bigint, destination: string): Promise<string | null> {
+    const pending = this.attempts.get();
+    if (pending?.amount === amount.toString() && pending.destination === destination) return null;
+    const fee = knownFee(this.host.fees.feeOf('PAYOUT', amount));
+    return this.host.room.refusal({ action: 'payout', amount, fee }, this.host.account.currency);
   }
 
   private schedulePoll(transactionId: string, delayMs: number): void {

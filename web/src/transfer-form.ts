@@ -16,12 +16,15 @@ import {
   showNote,
   uid,
 } from './dom';
+import { type LimitsRoom, refusalMessage } from './limits';
 import { isRetryable, messageFor } from './messages';
 import { amountExample, formatMinor, parseAmount } from './money';
 
 export interface TransferHost {
   api: Api;
   account: Account;
+  /** The account's limits as last read: a transfer above them is not sent. */
+  room: LimitsRoom;
   alert: HTMLElement;
   status: HTMLElement;
   refresh(): Promise<boolean>;
@@ -137,8 +140,14 @@ export class TransferForm {
     }
     this.toInput.removeAttribute('aria-invalid');
 
-    const attempt = this.attempts.begin({ amount: parsed.minor.toString(), to });
     this.setSending(true);
+    const overLimit = await this.limitRefusal(parsed.minor, to);
+    if (this.closed) return;
+    if (overLimit) {
+      this.setSending(false);
+      return refuseField(alert, this.amountInput, overLimit);
+    }
+    const attempt = this.attempts.begin({ amount: parsed.minor.toString(), to });
     const shown = formatMinor(parsed.minor, account.currency);
     const toShown = `•••• ${to.slice(-4)}`;
     let alertText = '';
@@ -166,7 +175,7 @@ export class TransferForm {
       } else {
         // A definite refusal: nothing moved. Said at once.
         this.attempts.set(null);
-        say(alert, messageFor(error, 'transfer'));
+        say(alert, refusalMessage(error, 'transfer', account.currency));
       }
     }
     await this.host.refresh();
@@ -181,6 +190,19 @@ export class TransferForm {
     if (arrived) this.host.onTransferred(to);
     if (alertText) say(alert, alertText);
     if (statusText) say(status, statusText);
+  }
+
+  /**
+   * Why this transfer is not sent (above the limits as last read; a transfer has no fee), or
+   * null. Not asked when it retries an unanswered transfer, which may have used the room itself.
+   */
+  private async limitRefusal(amount: bigint, to: string): Promise<string | null> {
+    const pending = this.attempts.get();
+    if (pending?.amount === amount.toString() && pending.to === to) return null;
+    return this.host.room.refusal(
+      { action: 'transfer', amount, fee: 0n },
+      this.host.account.currency,
+    );
   }
 
   private setSending(on: boolean): void {
