@@ -1,14 +1,15 @@
 /**
  * Section 1, the floor: the raw SDK (DynamoDBClient + DocumentClient, no middy, no domain) making
  * exactly the DynamoDB calls of one withdrawal: the TransactWriteItems of LedgerStore.writeMovement
- * (same three items, same conditions) and the strongly consistent GetItem of the account.
+ * (same four items, same conditions: the account, its pending entry, the day's limit counter, the marker) and the strongly consistent GetItem of the account.
  * checkFloorFidelity compares both, command by command, before anything is measured.
  */
 import { createHash } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
-import { accountKey, markerKey, pendingEntryKey } from '../lib/persistence/keys';
+import { MAX_AMOUNT } from '../lib/domain/money';
+import { accountKey, limitCounterKey, markerKey, pendingEntryKey } from '../lib/persistence/keys';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/dynamodb-local';
 import { captureCommands, shapeOf } from './lib/capture';
 import type { Operation } from './lib/load';
@@ -67,8 +68,8 @@ export async function floorWithdrawal(
             UpdateExpression:
               'SET balance = balance - :amount, available = available - :amount, version = version + :one, updatedAt = :now, lastMovement = :last',
             ConditionExpression:
-              // An account without a fee schedule: the withdrawal's guess is "never set".
-              'attribute_exists(pk) AND available >= :amount AND attribute_not_exists(feeVersion) AND (attribute_not_exists(frozen) OR frozen = :false) AND ownerId = :owner',
+              // An account without terms set: the withdrawal's guess is "never set".
+              'attribute_exists(pk) AND available >= :amount AND attribute_not_exists(termsVersion) AND (attribute_not_exists(frozen) OR frozen = :false) AND ownerId = :owner',
             ExpressionAttributeValues: {
               ':amount': request.amount,
               ':one': 1,
@@ -98,6 +99,26 @@ export async function floorWithdrawal(
               idempotencyKey: request.idempotencyKey,
               createdAt,
             },
+          },
+        },
+        {
+          // The day's limit counter (issue 20), under the configured defaults.
+          Update: {
+            TableName: tableName,
+            Key: limitCounterKey(request.accountId, createdAt.slice(0, 10)),
+            UpdateExpression:
+              'SET expiresAt = if_not_exists(expiresAt, :expires) ADD used :charged',
+            ConditionExpression:
+              ':charged <= :perMovement AND ((attribute_not_exists(used) AND :charged <= :daily) OR used <= :room)',
+            ExpressionAttributeValues: {
+              ':charged': request.amount,
+              ':perMovement': MAX_AMOUNT,
+              ':daily': MAX_AMOUNT,
+              ':room': MAX_AMOUNT - request.amount,
+              ':expires':
+                Math.floor(Date.parse(`${createdAt.slice(0, 10)}T00:00:00Z`) / 1000) + 40 * 86_400,
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
         },
         {

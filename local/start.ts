@@ -21,7 +21,7 @@ import { startProcess } from './processes';
 import type { SeededUser } from './seed';
 import { stackSettings, type StackSettings } from './settings';
 import { startStreamPoller } from './stream-poller';
-import { backfillAccountBalances, ensureTable } from './table';
+import { backfillAccountBalances, backfillTermsVersion, ensureTable } from './table';
 import { waitFor } from './wait';
 import { startWebServer } from './web-server';
 
@@ -112,6 +112,7 @@ async function startStorage(s: StackSettings, stack: Stack): Promise<string> {
   stack.add('DynamoDB Local', () => dynamo.stop());
   await ensureTable(localDynamoDbClient(dynamo.endpoint), s.tableName);
   await backfillAccountBalances(localDynamoDbClient(dynamo.endpoint), s.tableName);
+  await backfillTermsVersion(localDynamoDbClient(dynamo.endpoint), s.tableName);
   return dynamo.endpoint;
 }
 

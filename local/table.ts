@@ -260,17 +260,46 @@ async function enableTtl(
  * older npm start) get them: available = balance, nothing pending. Conditional, so it never
  * overwrites an account that has them.
  */
-export async function backfillAccountBalances(
+export const backfillAccountBalances = (client: DynamoDBClient, tableName: string) =>
+  backfillAccounts(client, tableName, {
+    missing: 'available',
+    update: 'SET available = balance, pending = :zero',
+    values: { ':zero': { N: '0' } },
+  });
+
+/**
+ * Accounts whose fee schedule was set before fees and limits shared one version (`feeVersion`,
+ * data kept on disk by an older npm start) carry it on as `termsVersion`, so their schedule is
+ * still charged. Its item keeps the version it was set at.
+ */
+export const backfillTermsVersion = (client: DynamoDBClient, tableName: string) =>
+  backfillAccounts(client, tableName, {
+    missing: 'termsVersion',
+    present: 'feeVersion',
+    update: 'SET termsVersion = feeVersion REMOVE feeVersion',
+  });
+
+/** Updates every account item that lacks `missing` (and has `present`), each conditionally. */
+async function backfillAccounts(
   client: DynamoDBClient,
   tableName: string,
+  change: {
+    missing: string;
+    present?: string;
+    update: string;
+    values?: Record<string, AttributeValue>;
+  },
 ): Promise<number> {
+  const lacking = `attribute_not_exists(${change.missing})${
+    change.present ? ` AND attribute_exists(${change.present})` : ''
+  }`;
   let updated = 0;
   let start: Record<string, AttributeValue> | undefined;
   do {
     const page = await client.send(
       new ScanCommand({
         TableName: tableName,
-        FilterExpression: 'sk = :account AND attribute_not_exists(available)',
+        FilterExpression: `sk = :account AND ${lacking}`,
         ExpressionAttributeValues: { ':account': { S: 'ACCOUNT' } },
         ProjectionExpression: 'pk, sk',
         ExclusiveStartKey: start,
@@ -282,9 +311,9 @@ export async function backfillAccountBalances(
           new UpdateItemCommand({
             TableName: tableName,
             Key: key,
-            UpdateExpression: 'SET available = balance, pending = :zero',
-            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(available)',
-            ExpressionAttributeValues: { ':zero': { N: '0' } },
+            UpdateExpression: change.update,
+            ConditionExpression: `attribute_exists(pk) AND ${lacking}`,
+            ...(change.values ? { ExpressionAttributeValues: change.values } : {}),
           }),
         );
         updated += 1;

@@ -25,6 +25,7 @@ import { assertPortFree, findFreePort } from '../../local/ports';
 import { startStreamPoller, type StreamPoller } from '../../local/stream-poller';
 import {
   backfillAccountBalances,
+  backfillTermsVersion,
   ensureTable,
   tableDefinitionFromServerlessYml,
 } from '../../local/table';
@@ -116,7 +117,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     return dir;
   };
 
-  test('an older table (data kept by an earlier npm start) gets the open-payouts, references and transactions indexes and its accounts available = balance', async () => {
+  test('an older table (data kept by an earlier npm start) gets the open-payouts, references and transactions indexes, its accounts available = balance, and a fee version carried on as the terms version', async () => {
     const { client, tableName } = await freshTable('upgrade');
     // Replace it by the older shape: no index, and an account without available/pending.
     await client.send(new DeleteTableCommand({ TableName: tableName }));
@@ -138,9 +139,31 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
       }),
     );
 
+    // A fee schedule set before fees and limits shared one version.
+    const priced = { pk: { S: 'ACCOUNT#01JOLDPRICED00000000000000' }, sk: { S: 'ACCOUNT' } };
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          ...priced,
+          balance: { N: '10' },
+          available: { N: '10' },
+          pending: { N: '0' },
+          version: { N: '1' },
+          feeVersion: { N: '3' },
+        },
+      }),
+    );
+
     await ensureTable(client, tableName);
     expect(await backfillAccountBalances(client, tableName)).toBe(1);
     expect(await backfillAccountBalances(client, tableName)).toBe(0);
+    expect(await backfillTermsVersion(client, tableName)).toBe(1);
+    expect(await backfillTermsVersion(client, tableName)).toBe(0);
+    const repriced = (await client.send(new GetItemCommand({ TableName: tableName, Key: priced })))
+      .Item;
+    expect(repriced?.termsVersion).toEqual({ N: '3' });
+    expect(repriced?.feeVersion).toBeUndefined();
 
     const table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
     expect(table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus]).sort()).toEqual([

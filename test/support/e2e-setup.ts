@@ -39,6 +39,8 @@ async function warmUp(apiUrl: string): Promise<void> {
     ['GET', '/ledger/summary'],
     ['GET', `/accounts/${id}/fees`],
     ['PUT', `/accounts/${id}/fees`],
+    ['GET', `/accounts/${id}/limits`],
+    ['PUT', `/accounts/${id}/limits`],
     ['POST', `/transactions/${id}/reversals`],
     ['POST', '/transfers'],
     ['POST', `/accounts/${id}/payouts`],
