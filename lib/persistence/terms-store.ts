@@ -11,7 +11,7 @@ import type { ControlChange } from '../domain/types';
 import { controlRecordPut } from './control-store';
 import { accountKey, feesKey, limitCounterKey, limitsKey } from './keys';
 import { guarded, translateError } from './store-errors';
-import type { TableRef } from './table-ref';
+import { batchGetAll, type TableRef } from './table-ref';
 
 type Key = { pk: string; sk: string };
 
@@ -110,12 +110,11 @@ export function dynamoTermsStore(
       return { version, limits, changed };
     },
 
-    /** Both items side by side (one round trip); the version in force is the later one's. */
+    /** Both items in one BatchGetItem; the version in force is the later one's. */
     async getTerms(accountId) {
-      const [fees, limits] = await Promise.all([
-        get(feesKey(accountId)).then(feesOf),
-        get(limitsKey(accountId)).then(limitsOf),
-      ]);
+      const items = await batchGetAll(table, [feesKey(accountId), limitsKey(accountId)]);
+      const fees = feesOf(items.find((item) => item.sk === 'FEES'));
+      const limits = limitsOf(items.find((item) => item.sk === 'LIMITS'));
       return {
         version: Math.max(fees?.version ?? 0, limits?.version ?? 0),
         fees: fees?.schedule ?? {},

@@ -118,8 +118,15 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
     OpenAccount: ['dynamodb:PutItem'],
     GetAccount: ['dynamodb:GetItem'],
     GetBalance: ['dynamodb:GetItem'],
-    // Query: a replay reads its movement's statement line among the newest.
-    Withdraw: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    // Query: a replay reads its movement's statement line among the newest. BatchGetItem: the
+    // account's terms (fees and limits), read once after a cancelled stale guess.
+    Withdraw: [
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ],
     Deposit: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     // BatchGetItem: the reversals of the page's movements, from their records,
     // and the details items (description, metadata) of its entries.
