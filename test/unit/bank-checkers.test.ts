@@ -742,6 +742,7 @@ describe('verifyLimits: no day’s outgoing total above its limit, LIMIT_EXCEEDE
     expect(result.checks[LIMIT_INVARIANTS.within]).toBeGreaterThan(5);
     expect(result.checks[LIMIT_INVARIANTS.refused]).toBe(2);
     expect(result.refused).toEqual({ daily: 1, perMovement: 1 });
+    expect(result.givenBack).toBe(100);
     expect(result.accounts).toEqual([
       expect.objectContaining({ label: 'A', byDay: { [DAY]: 510 }, usedToday: 510 }),
     ]);

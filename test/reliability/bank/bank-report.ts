@@ -121,6 +121,8 @@ export interface BankReport {
    */
   limits: {
     refused: LimitsVerdict['refused'];
+    /** Room the operator's reversals of outgoing movements gave back the same day. */
+    givenBack: number;
     accounts: LimitsVerdict['accounts'];
     checks: { beforeReversals: number; atEnd: number };
   } | null;
@@ -321,6 +323,7 @@ function limitsSummary(r: RunRecord): BankReport['limits'] {
   const total = (v: LimitsVerdict) => Object.values(v.checks).reduce((a, b) => a + b, 0);
   return {
     refused: atEnd.refused,
+    givenBack: atEnd.givenBack,
     accounts: atEnd.accounts,
     checks: { beforeReversals: total(beforeReversals), atEnd: total(atEnd) },
   };
@@ -469,9 +472,9 @@ function probeLines(r: BankReport): string[] {
 /** LIMIT_EXCEEDED answered, and each account with limits of its own. */
 function limitLines(r: BankReport): string[] {
   if (r.limits === null) return [];
-  const { refused, accounts, checks } = r.limits;
+  const { refused, accounts, checks, givenBack } = r.limits;
   return [
-    `  limits       LIMIT_EXCEEDED ${refused.daily + refused.perMovement}: daily ${refused.daily}, per movement ${refused.perMovement}; ${accounts.length} accounts with limits of their own; ${checks.beforeReversals} checks before the reversals, ${checks.atEnd} after`,
+    `  limits       LIMIT_EXCEEDED ${refused.daily + refused.perMovement}: daily ${refused.daily}, per movement ${refused.perMovement}; ${accounts.length} accounts with limits of their own; ${checks.beforeReversals} checks before the reversals, ${checks.atEnd} after (reversals gave back ${givenBack})`,
     ...accounts.map(
       (a) =>
         `               ${a.label.padEnd(8)} daily ${a.limits.daily}, per movement ${a.limits.perMovement}, ${a.limits.timezone}: refused daily ${a.refused.daily}, per movement ${a.refused.perMovement}; left it ${fmt(a.byDay) || 'nothing'}; used today (${a.day}) ${a.usedToday}`,

@@ -156,6 +156,15 @@ const chargedOf = (e: Pick<LedgerEntry, 'amount' | 'fee'>): number => e.amount +
 
 /** What left the account per day in `timezone`, from its statement lines (see the file's top). */
 export function outgoingByDay(entries: LedgerEntry[], timezone: string): Map<string, number> {
+  return dayTotals(entries, timezone).byDay;
+}
+
+/** The days' totals, and how much of them same-day reversals gave back. */
+function dayTotals(
+  entries: LedgerEntry[],
+  timezone: string,
+): { byDay: Map<string, number>; givenBack: number } {
+  let givenBack = 0;
   const byDay = new Map<string, number>();
   const add = (day: string, amount: number) => byDay.set(day, (byDay.get(day) ?? 0) + amount);
   const outgoing = new Map<string, LedgerEntry>();
@@ -170,9 +179,11 @@ export function outgoingByDay(entries: LedgerEntry[], timezone: string): Map<str
     if (e.type !== 'REVERSAL_IN' || original === undefined) continue;
     const day = dayOf(new Date(original.createdAt), timezone);
     // Only a reversal the same day gives room back; an earlier day is over.
-    if (dayOf(new Date(e.createdAt), timezone) === day) add(day, -e.amount);
+    if (dayOf(new Date(e.createdAt), timezone) !== day) continue;
+    add(day, -e.amount);
+    givenBack += e.amount;
   }
-  return byDay;
+  return { byDay, givenBack };
 }
 
 type Check = (invariant: string, ok: boolean, violation: Omit<Violation, 'invariant'>) => void;
@@ -182,7 +193,11 @@ const limitsOf = (model: Map<string, DailyLimits>, accountId: string): DailyLimi
   model.get(accountId) ?? DEFAULT_LIMITS;
 
 /** Totals within the limits, each movement within the per-movement one, counters equal to totals. */
-function checkAccount(e: LimitsEvidence, limits: DailyLimits, check: Check): Map<string, number> {
+function checkAccount(
+  e: LimitsEvidence,
+  limits: DailyLimits,
+  check: Check,
+): ReturnType<typeof dayTotals> {
   const where = { accountId: e.account.accountId };
   const I = LIMIT_INVARIANTS.within;
   check(
@@ -203,7 +218,8 @@ function checkAccount(e: LimitsEvidence, limits: DailyLimits, check: Check): Map
       detail: `${entry.type} ${entry.transactionId} took ${chargedOf(entry)} (fee ${entry.fee ?? 0}), the per-movement limit is ${limits.perMovement}`,
     });
   }
-  const totals = outgoingByDay(e.entries, limits.timezone);
+  const days = dayTotals(e.entries, limits.timezone);
+  const totals = days.byDay;
   for (const [day, total] of totals) {
     check(I, total <= limits.daily, {
       ...where,
@@ -224,7 +240,7 @@ function checkAccount(e: LimitsEvidence, limits: DailyLimits, check: Check): Map
     if (e.counters === undefined || e.counters.has(day) || total === 0) continue;
     check(I, false, { ...where, detail: `${total} left the account on ${day}, and no counter` });
   }
-  return totals;
+  return days;
 }
 
 /** The refusal's body: which limit, and how the day stood. */
@@ -321,6 +337,8 @@ export interface LimitsVerdict {
     usedToday: number;
   }>;
   refused: { daily: number; perMovement: number };
+  /** Room same-day reversals of outgoing movements gave back, over every account. */
+  givenBack: number;
 }
 
 /**
@@ -344,11 +362,13 @@ export function verifyLimits(
     checks,
     accounts: [],
     refused: { daily: 0, perMovement: 0 },
+    givenBack: 0,
   };
   for (const e of evidence) {
     const limits = limitsOf(model, e.account.accountId);
     const own = ops.filter((op) => op.account.accountId === e.account.accountId);
-    const totals = checkAccount(e, limits, check);
+    const { byDay, givenBack } = checkAccount(e, limits, check);
+    verdict.givenBack += givenBack;
     checkRefusals(own, e, limits, wallOf, check);
     const refused = { daily: 0, perMovement: 0 };
     for (const op of own) {
@@ -363,7 +383,7 @@ export function verifyLimits(
       accountId: e.account.accountId,
       limits,
       refused,
-      byDay: Object.fromEntries(totals),
+      byDay: Object.fromEntries(byDay),
       day: e.read.day,
       usedToday: e.read.usedToday,
     });
