@@ -10,7 +10,8 @@ const ROOT = path.resolve(__dirname, '../..');
  * The reduced bank run (`npm run check:bank`) on every `npm test`: a fresh local stack behind
  * the fault proxy, 2,000 withdrawals, deposits, transfers and payouts from 16 clients through
  * every fault kind (responses lost after commit included), one kill -9 of DynamoDB Local and
- * the API mid-run, 1,000 fuzzed requests, then every invariant and the table audit. A violated
+ * the API mid-run, 1,000 fuzzed requests, withdrawal limits on some accounts, then every
+ * invariant and the table audit. A violated
  * invariant fails this test with the run's report: the violations and the operations around them.
  */
 describe('the bank run (npm run check:bank)', () => {
@@ -53,6 +54,12 @@ describe('the bank run (npm run check:bank)', () => {
       expect(r.audit.system.balances.USD?.revenue).toBeGreaterThan(0);
       expect(r.reversals?.committed).toBeGreaterThan(0);
       expect(r.reversals?.answers.REVERSAL_EXCEEDS_ORIGINAL).toBeGreaterThan(0);
+      // Limits on some accounts (issue 20): both limits refused movements, and no day's outgoing
+      // total passed its limit, checked before the operator's reversals and after them.
+      expect(r.limits?.refused.daily).toBeGreaterThan(0);
+      expect(r.limits?.refused.perMovement).toBeGreaterThan(0);
+      expect(r.limits?.checks.beforeReversals).toBeGreaterThan(0);
+      expect(r.limits?.checks.atEnd).toBeGreaterThan(0);
       const usd = r.audit.system.totals.USD;
       expect(usd && usd.customers + usd.system).toBe(0);
       process.stderr.write(`${report.split('\n').slice(0, 3).join('\n')}\n`);

@@ -32,6 +32,14 @@ import {
 } from '../reliability/bank/payouts';
 import { historyAround } from '../reliability/bank/history';
 import { INVARIANTS, verify, type AccountState } from '../reliability/bank/verify';
+import {
+  LIMIT_INVARIANTS,
+  outgoingByDay,
+  verifyLimits,
+  type LimitsEvidence,
+} from '../reliability/bank/limits';
+import type { DailyLimits } from '../../lib/domain/limits';
+import type { LimitRefusal } from '../../lib/wire/types';
 
 // ---- fixtures ------------------------------------------------------------------------------
 
@@ -70,7 +78,7 @@ function committed(
   };
 }
 
-/** A recorded refusal (INSUFFICIENT_FUNDS is a 409, the others a 422). */
+/** A recorded refusal (INSUFFICIENT_FUNDS and LIMIT_EXCEEDED are 409s, the others 422s). */
 function refused(code: string, sentAt: number, more: Partial<Attempt> = {}): Attempt {
   return {
     role: 'first',
@@ -78,7 +86,7 @@ function refused(code: string, sentAt: number, more: Partial<Attempt> = {}): Att
     sentAt,
     endedAt: sentAt + ANSWER_MS,
     kind: 'response',
-    status: code === 'INSUFFICIENT_FUNDS' ? 409 : 422,
+    status: code === 'INSUFFICIENT_FUNDS' || code === 'LIMIT_EXCEEDED' ? 409 : 422,
     code,
     requestId: `req-${sentAt}`,
     replayed: false,
@@ -95,6 +103,10 @@ interface OpSpec {
   at?: number;
   /** Refused with this code instead of committed. */
   refusedWith?: string;
+  /** LIMIT_EXCEEDED: the refusal's `limit`. */
+  limit?: LimitRefusal;
+  /** What the account's fee schedule charges on top of the amount. */
+  fee?: number;
   /** What the 201 carried besides the transaction (balance, balanceAfter, sequence, ...). */
   answer?: Partial<Attempt>;
   /** Attempts after the first (replays), in order. */
@@ -113,7 +125,7 @@ function op(spec: OpSpec): Operation {
   const first =
     spec.refusedWith === undefined
       ? committed(spec.type, `TX-${spec.id}`, at, { amount: spec.amount, ...spec.answer })
-      : refused(spec.refusedWith, at);
+      : refused(spec.refusedWith, at, spec.limit ? { limit: spec.limit } : {});
   const operation: Operation = {
     id: spec.id,
     client: 1,
@@ -121,6 +133,7 @@ function op(spec: OpSpec): Operation {
     type: spec.type,
     amount: spec.amount,
     key: `${spec.account.label}-${spec.id}`,
+    ...(spec.fee ? { fee: spec.fee } : {}),
     toAccount: spec.toAccount,
     destination: spec.destination,
     phase: spec.phase ?? 'traffic',
@@ -641,6 +654,236 @@ describe('verify: the run’s history against the ledger', () => {
 
     expect(invariantsOf(result)).toEqual(new Set([INVARIANTS.fresh]));
     expect(result.violations).toHaveLength(1);
+  });
+});
+
+// ---- withdrawal limits (test/reliability/bank/limits.ts) -----------------------------------
+
+const DAY = '2025-01-01';
+const LIMITS: DailyLimits = { daily: 1000, perMovement: 400, timezone: 'UTC' };
+/** The run's clock (performance.now()) as the wall clock: operation times fall on DAY. */
+const wallOf = (t: number): number => Date.parse(`${DAY}T00:00:00.000Z`) + t;
+
+/**
+ * A, limited to 1000 a day and 400 a movement: opened with 2000, then a withdrawal of 300 (fee
+ * 10), a transfer of 200 to B, a payout of 100 posted and one of 150 voided; a withdrawal of 500
+ * refused per movement, one of 350 refused for the day (760 used, 240 left), and the withdrawal
+ * reversed in part (100) the same day. What left A that day: 310 + 200 + 100 − 100 = 510.
+ */
+function limitedHistory(over: { usedToday?: number; counters?: Map<string, number> } = {}) {
+  const openA = opening(1, A, 2000);
+  const withdrawal = op({ id: 2, account: A, type: 'WITHDRAWAL', amount: 300, fee: 10 });
+  const transfer = op({ id: 3, account: A, type: 'TRANSFER', amount: 200, toAccount: B });
+  const posted = op({ id: 4, account: A, type: 'PAYOUT', amount: 100, destination: SUCCEED });
+  const voided = op({ id: 5, account: A, type: 'PAYOUT', amount: 150, destination: SUCCEED });
+  const perMovement = op({
+    id: 6,
+    account: A,
+    type: 'WITHDRAWAL',
+    amount: 500,
+    refusedWith: 'LIMIT_EXCEEDED',
+    limit: { kind: 'perMovement', limit: 400, used: 760, remaining: 240 },
+  });
+  const daily = op({
+    id: 7,
+    account: A,
+    type: 'WITHDRAWAL',
+    amount: 350,
+    refusedWith: 'LIMIT_EXCEEDED',
+    limit: { kind: 'daily', limit: 1000, used: 760, remaining: 240 },
+  });
+  const reversal = entry(
+    A,
+    'REVERSAL_IN',
+    100,
+    { key: 'reverse-2', transactionId: 'TX-reversal' },
+    { reversalOf: 'TX-2', createdAt: `${DAY}T00:00:05.000Z` },
+  );
+  const linesA = chain(
+    entryOf(openA),
+    entryOf(withdrawal, { fee: 10 }),
+    entryOf(transfer),
+    entryOf(posted),
+    entryOf(voided, { status: 'VOIDED' }),
+    reversal,
+  );
+  const ops = [openA, withdrawal, transfer, posted, voided, perMovement, daily];
+  const read = (used: number) => ({ ...LIMITS, day: DAY, usedToday: used });
+  const evidence: LimitsEvidence[] = [
+    {
+      account: A,
+      entries: linesA,
+      read: read(over.usedToday ?? 510),
+      counters: over.counters ?? new Map([[DAY, 510]]),
+    },
+    {
+      account: B,
+      entries: chain(creditOf(transfer)),
+      read: { daily: 1e12, perMovement: 1e12, timezone: 'UTC', day: DAY, usedToday: 0 },
+      counters: new Map(),
+    },
+  ];
+  return { ops, evidence, linesA, model: new Map([[A.accountId, LIMITS]]) };
+}
+
+const limitsOf = (
+  ops: Operation[],
+  evidence: LimitsEvidence[],
+  model: Map<string, DailyLimits> = new Map([[A.accountId, LIMITS]]),
+) => verifyLimits(ops, evidence, model, wallOf);
+
+describe('verifyLimits: no day’s outgoing total above its limit, LIMIT_EXCEEDED only when reached', () => {
+  it('reports nothing for a clean history, having checked both invariants', () => {
+    const h = limitedHistory();
+
+    const result = limitsOf(h.ops, h.evidence);
+
+    expect(result.violations).toEqual([]);
+    expect(result.checks[LIMIT_INVARIANTS.within]).toBeGreaterThan(5);
+    expect(result.checks[LIMIT_INVARIANTS.refused]).toBe(2);
+    expect(result.refused).toEqual({ daily: 1, perMovement: 1 });
+    expect(result.givenBack).toBe(100);
+    expect(result.accounts).toEqual([
+      expect.objectContaining({ label: 'A', byDay: { [DAY]: 510 }, usedToday: 510 }),
+    ]);
+  });
+
+  it('reports a day whose outgoing total passed the daily limit, each movement within its own', () => {
+    // Two more withdrawals of 300 (each within 400) take the day to 1110, and the counter with it.
+    const h = limitedHistory({ usedToday: 1110, counters: new Map([[DAY, 1110]]) });
+    const more = [8, 9].map((id) => op({ id, account: A, type: 'WITHDRAWAL', amount: 300 }));
+    const [limited, other] = h.evidence;
+    if (limited === undefined || other === undefined) throw new Error();
+    const entries = chain(...h.linesA, ...more.map((m) => entryOf(m)));
+
+    const result = limitsOf([...h.ops, ...more], [{ ...limited, entries }, other]);
+
+    expect(invariantsOf(result)).toEqual(new Set([LIMIT_INVARIANTS.within]));
+    expect(result.violations.map((v) => v.detail)).toEqual([
+      '1110 left the account on 2025-01-01 (UTC), the daily limit is 1000',
+    ]);
+  });
+
+  it('reports a movement that took more than the per-movement limit', () => {
+    const h = limitedHistory({ usedToday: 911, counters: new Map([[DAY, 911]]) });
+    const big = op({ id: 8, account: A, type: 'TRANSFER', amount: 400, toAccount: B });
+    const [limited, other] = h.evidence;
+    if (limited === undefined || other === undefined) throw new Error();
+    // 400 is the limit itself: allowed; with a fee of 1 it is not.
+    const entries = chain(...h.linesA, entryOf(big, { fee: 1 }));
+
+    const result = limitsOf([...h.ops, big], [{ ...limited, entries }, other]);
+
+    expect(invariantsOf(result)).toEqual(new Set([LIMIT_INVARIANTS.within]));
+    expect(result.violations.map((v) => v.detail)).toEqual([
+      'TRANSFER_OUT TX-8 took 401 (fee 1), the per-movement limit is 400',
+    ]);
+  });
+
+  it('reports a counter that does not hold what left the account (a void that gave nothing back)', () => {
+    const h = limitedHistory({ usedToday: 660, counters: new Map([[DAY, 660]]) });
+
+    const result = limitsOf(h.ops, h.evidence);
+
+    expect(invariantsOf(result)).toEqual(new Set([LIMIT_INVARIANTS.within]));
+    expect(result.violations.map((v) => v.detail)).toEqual([
+      'GET limits answers usedToday 660 on 2025-01-01; the statement says 510 left the account that day',
+      'the counter of 2025-01-01 holds 660; the statement says 510 left the account that day',
+    ]);
+  });
+
+  it('reports limits the service answers other than the operator set', () => {
+    const h = limitedHistory();
+    const [limited, other] = h.evidence;
+    if (limited === undefined || other === undefined) throw new Error();
+
+    const result = limitsOf(h.ops, [{ ...limited, read: { ...limited.read, daily: 2000 } }, other]);
+
+    expect(invariantsOf(result)).toEqual(new Set([LIMIT_INVARIANTS.within]));
+    expect(result.violations[0]?.detail).toMatch(/^GET limits answers daily 2000, .* set 1000/);
+  });
+
+  it.each([
+    [
+      'a daily refusal that says more was used than could have been',
+      { kind: 'daily', limit: 1000, used: 900, remaining: 100 },
+      /at most 760 could have left the account that day/,
+    ],
+    [
+      'a per-movement refusal of an amount within the limit',
+      { kind: 'perMovement', limit: 400, used: 760, remaining: 240 },
+      /the per-movement limit in force is 400/,
+    ],
+    [
+      'a refusal naming another limit than the one in force',
+      { kind: 'daily', limit: 500, used: 760, remaining: 0 },
+      /the daily limit in force is 1000/,
+    ],
+  ] as Array<[string, LimitRefusal, RegExp]>)('reports %s', (_, limit, why) => {
+    const h = limitedHistory();
+    const small = op({
+      id: 8,
+      account: A,
+      type: 'WITHDRAWAL',
+      amount: 150,
+      refusedWith: 'LIMIT_EXCEEDED',
+      limit,
+    });
+
+    const result = limitsOf([...h.ops, small], h.evidence);
+
+    expect(invariantsOf(result)).toEqual(new Set([LIMIT_INVARIANTS.refused]));
+    expect(result.violations).toHaveLength(1);
+    expect(result.violations[0]).toMatchObject({
+      operation: 8,
+      detail: expect.stringMatching(why),
+    });
+  });
+
+  it('reports a daily refusal before anything had left the account that day', () => {
+    const openA = opening(1, A, 2000);
+    const early = op({
+      id: 2,
+      account: A,
+      type: 'WITHDRAWAL',
+      amount: 350,
+      refusedWith: 'LIMIT_EXCEEDED',
+      limit: { kind: 'daily', limit: 1000, used: 700, remaining: 300 },
+    });
+    const evidence: LimitsEvidence[] = [
+      {
+        account: A,
+        entries: chain(entryOf(openA)),
+        read: { ...LIMITS, day: DAY, usedToday: 0 },
+        counters: new Map(),
+      },
+    ];
+
+    const result = limitsOf([openA, early], evidence);
+
+    expect(invariantsOf(result)).toEqual(new Set([LIMIT_INVARIANTS.refused]));
+    expect(result.violations[0]?.detail).toContain('at most 0 could have left the account');
+  });
+
+  it('counts each movement in its own day in the account’s timezone, and a reversal only the same day', () => {
+    const at = (iso: string) => ({ createdAt: iso });
+    const ids = (n: number) => ({ key: `k-${n}`, transactionId: `T-${n}` });
+    const lines = [
+      entry(A, 'WITHDRAWAL', 100, ids(1), at('2025-01-01T18:00:00.000Z')), // Kolkata: Jan 1, 23:30
+      entry(A, 'WITHDRAWAL', 200, ids(2), at('2025-01-01T18:31:00.000Z')), // Kolkata: Jan 2
+      entry(A, 'PAYOUT', 50, ids(3), { ...at('2025-01-01T19:00:00.000Z'), fee: 5 }),
+      entry(A, 'PAYOUT', 70, ids(4), { ...at('2025-01-01T19:00:00.000Z'), status: 'VOIDED' }),
+      entry(A, 'DEPOSIT', 1000, ids(5), at('2025-01-01T19:00:00.000Z')),
+      // Reversals: of T-1 the next day (gives nothing back), of T-2 the same day (gives 60 back).
+      entry(A, 'REVERSAL_IN', 40, ids(6), { ...at('2025-01-02T19:00:00.000Z'), reversalOf: 'T-1' }),
+      entry(A, 'REVERSAL_IN', 60, ids(7), { ...at('2025-01-02T10:00:00.000Z'), reversalOf: 'T-2' }),
+    ];
+
+    expect(Object.fromEntries(outgoingByDay(lines, 'Asia/Kolkata'))).toEqual({
+      '2025-01-01': 100,
+      '2025-01-02': 200 + 55 - 60,
+    });
+    expect(Object.fromEntries(outgoingByDay(lines, 'UTC'))).toEqual({ '2025-01-01': 355 });
   });
 });
 

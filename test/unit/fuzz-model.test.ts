@@ -13,6 +13,8 @@ import {
   accountControlKey,
   accountKey,
   feesKey,
+  limitCounterKey,
+  limitsKey,
   markerKey,
   ownerLinkKey,
   payoutKey,
@@ -34,10 +36,16 @@ import {
   type FuzzSetup,
 } from '../reliability/bank/fuzz';
 import { loadContract } from '../reliability/bank/fuzz/contract';
-import { detailsFields, type Field } from '../reliability/bank/fuzz/fields';
+import {
+  atLeastOneLimit,
+  detailsFields,
+  limitAmountField,
+  timezoneField,
+  type Field,
+} from '../reliability/bank/fuzz/fields';
 import { routeMatcher } from '../reliability/bank/fuzz/routes';
 import type { Part } from '../reliability/bank/fuzz/types';
-import { movementBody } from '../../lib/http-schemas';
+import { limitsBody, movementBody } from '../../lib/http-schemas';
 import type { Item, Snapshot } from '../reliability/bank/fuzz/state';
 import type { RawResponse } from '../reliability/bank/raw-http';
 
@@ -205,6 +213,7 @@ describe('the fuzz model', () => {
       'GET /ledger/summary',
       'POST /accounts',
       'PUT /accounts/{accountId}/fees',
+      'PUT /accounts/{accountId}/limits',
       'POST /transactions/{transactionId}/reversals',
     ]) {
       expect(some(route, (c) => has(c, /^a customer /) && c.allowed.includes('FORBIDDEN'))).toBe(
@@ -338,6 +347,54 @@ describe('the fuzz model', () => {
         .filter(onReal)
         .every((c) => c.invalid.length > 0 && c.allowed.includes('NOT_REVERSIBLE')),
     ).toBe(true);
+  });
+
+  it('sets limits only in forms that are refused, and reads them like fees', () => {
+    const LIMITS = 'PUT /accounts/{accountId}/limits';
+    const READ = 'GET /accounts/{accountId}/limits';
+    expect(some(READ, (c) => c.expectOk)).toBe(true);
+    expect(some(READ, (c) => has(c, /^bob reading on alice's account$/))).toBe(true);
+    expect(some(READ, (c) => has(c, /^no such account$/))).toBe(true);
+    expect(sampleOf(LIMITS).every((c) => c.request.method === 'PUT' && c.mutating)).toBe(true);
+    expect(alone(LIMITS, /^a customer setting limits \(their own account\)$/, 'FORBIDDEN')).toBe(
+      true,
+    );
+    expect(alone(LIMITS, /^timezone .* \(unknown\)$/, 'VALIDATION_ERROR')).toBe(true);
+    expect(alone(LIMITS, /^no daily, perMovement or timezone$/, 'VALIDATION_ERROR')).toBe(true);
+    expect(alone(LIMITS, /^daily .* \(out of range\)$/, 'VALIDATION_ERROR')).toBe(true);
+    expect(alone(LIMITS, /^perMovement .* \(out of range\)$/, 'VALIDATION_ERROR')).toBe(true);
+    expect(alone(LIMITS, /^(no reason|reason .*)$/, 'VALIDATION_ERROR')).toBe(true);
+    expect(alone(LIMITS, /^no such account$/, 'ACCOUNT_NOT_FOUND')).toBe(true);
+    expect(alone(LIMITS, /^token: /, 'UNAUTHORIZED')).toBe(true);
+    // A body with a limit of each kind, sent by an operator, refused for something else.
+    expect(
+      some(
+        LIMITS,
+        (c) => /"daily":\d+/.test(c.request.body?.toString() ?? '') && has(c, /^no such account$/),
+      ),
+    ).toBe(true);
+  });
+
+  it("draws the limits the service's schema accepts as valid, and those it refuses as bad", () => {
+    const parsed = (name: string, part: Part<Field>) =>
+      limitsBody.safeParse(JSON.parse(`{"reason":"r","${name}":${part.value.raw ?? 'null'}}`))
+        .success;
+    for (const model of [
+      limitAmountField('daily'),
+      limitAmountField('perMovement'),
+      timezoneField(),
+    ]) {
+      const valid = fc.sample(model.valid, { numRuns: 300, seed: 7 });
+      const present = valid.filter((p) => p.value.raw !== undefined);
+      expect(present.length).toBeGreaterThan(100);
+      expect(present.filter((p) => !parsed(model.name, p))).toEqual([]);
+      const bad = fc.sample(model.bad, { numRuns: 300, seed: 7 });
+      expect(bad.filter((p) => parsed(model.name, p))).toEqual([]);
+    }
+    // A reason alone changes nothing: the service refuses it, and so does the model.
+    expect(limitsBody.safeParse({ reason: 'r' }).success).toBe(false);
+    expect(atLeastOneLimit(new Set(['reason']))).toMatchObject({ codes: ['VALIDATION_ERROR'] });
+    expect(atLeastOneLimit(new Set(['reason', 'timezone']))).toBeUndefined();
   });
 
   it('generates the same requests from the same seed', async () => {
@@ -762,7 +819,7 @@ describe('the state comparison', () => {
         /^account ACCOUNT#01JACCOUNTA.*frozen \(none\) -> true, frozenAtVersion \(none\) -> 6/,
       ),
       expect.stringMatching(
-        /^freeze record CONTROL#01JACCOUNTA.*a new "FREEZE" of .* by "alice-sub"/,
+        /^control record CONTROL#01JACCOUNTA.*a new "FREEZE" of .* by "alice-sub"/,
       ),
     ]);
   });
@@ -849,14 +906,14 @@ describe('the state comparison, fees and reversals', () => {
     const ak = accountKey(A);
     const change = { by: 'ops-sub', at: T1, reason: 'fuzz' };
     const after = [
-      ...changed(backgroundOnly(), ak.pk, ak.sk, { feeVersion: 1 }),
+      ...changed(backgroundOnly(), ak.pk, ak.sk, { termsVersion: 1 }),
       item(feesKey(A), { version: 1, schedule: { WITHDRAWAL: { flat: 5 } }, ...change }),
       item(accountControlKey(A, T1, 'c2'), { accountId: A, action: 'SET_FEES', ...change }),
     ];
     expect(compare(after).unexplained).toEqual([
-      expect.stringMatching(/^account ACCOUNT#01JACCOUNTA.*feeVersion \(none\) -> 1/),
-      expect.stringMatching(/^freeze record CONTROL#01JACCOUNTA.*a new "SET_FEES" of /),
-      expect.stringMatching(/^freeze record CONTROL#01JACCOUNTA0+ FEES: /),
+      expect.stringMatching(/^account ACCOUNT#01JACCOUNTA.*termsVersion \(none\) -> 1/),
+      expect.stringMatching(/^control record CONTROL#01JACCOUNTA.*a new "SET_FEES" of /),
+      expect.stringMatching(/^fee schedule CONTROL#01JACCOUNTA0+ FEES: a fee schedule set/),
     ]);
   });
 
@@ -880,6 +937,129 @@ describe('the state comparison, fees and reversals', () => {
     const after = [...backgroundOnly(), count(W1, 20)];
     expect(compareSnapshots(snapshot(before), snapshot(after)).unexplained).toEqual([
       expect.stringMatching(/^reversal count TXN#01JWITHDRAW.*reversed 10 -> 20/),
+    ]);
+  });
+});
+
+describe('the state comparison, limits', () => {
+  const DAY = '2026-12-01';
+  const counter = (id: string, used: number): Item =>
+    item(limitCounterKey(id, DAY), { used, expiresAt: 2_000_000_000 });
+  /** P2 (B's payout of 300, voided meanwhile) counted on DAY; so did A's earlier movements. */
+  const countedBefore = (): Item[] => [
+    ...beforeFuzz().map((i) =>
+      i.pk === payoutKey(B, P2).pk
+        ? payout(B, P2, { openPayoutShard: 'OPEN#2', limitDay: DAY })
+        : i,
+    ),
+    counter(A, 350),
+    counter(B, 300),
+  ];
+  const afterwards = (counters: Item[]): Item[] => [
+    ...backgroundOnly().map((i) =>
+      i.pk === payoutKey(B, P2).pk
+        ? payout(B, P2, { status: 'VOIDED', updatedAt: T1, voidReason: 'refused', limitDay: DAY })
+        : i,
+    ),
+    ...counters,
+  ];
+  const judged = (after: Item[]) => compareSnapshots(snapshot(countedBefore()), snapshot(after));
+
+  it("accepts a day's room given back by a payout held before and voided meanwhile", () => {
+    const result = judged(afterwards([counter(A, 350), counter(B, 0)]));
+    expect(result.unexplained).toEqual([]);
+    expect(result.awaiting).toEqual([]);
+    expect(result.explained).toMatchObject({ 'limit room given back by voids': 1 });
+  });
+
+  it('reports a counter a refused request added to', () => {
+    expect(judged(afterwards([counter(A, 360), counter(B, 0)])).unexplained).toEqual([
+      expect.stringMatching(
+        /^limit counter LIMIT#01JACCOUNTA0+ 2026-12-01: the counter of 2026-12-01 changed: used 350 -> 360/,
+      ),
+    ]);
+  });
+
+  it('reports a counter a refused request created', () => {
+    const after = afterwards([counter(A, 350), counter(B, 0)]).map((i) =>
+      i.pk === `LIMIT#${A}` ? item(limitCounterKey(A, '2026-12-02'), { used: 10 }) : i,
+    );
+    expect(judged([...after, counter(A, 350)]).unexplained).toEqual([
+      expect.stringMatching(
+        /^limit counter LIMIT#01JACCOUNTA0+ 2026-12-02: a new counter for 2026-12-02: 10 left/,
+      ),
+    ]);
+  });
+
+  it('reports room given back that no void explains (a refused reversal, a void of the wrong day)', () => {
+    // A's payout P1 was posted, not voided: nothing gives A room back.
+    expect(judged(afterwards([counter(A, 300), counter(B, 0)])).unexplained).toEqual([
+      expect.stringMatching(
+        /^limit counter LIMIT#01JACCOUNTA.*gave back 50 \(used 350 -> 300\); payouts voided meanwhile that counted that day: none/,
+      ),
+    ]);
+    // B's void gives back what P2 held (300), not more.
+    expect(judged(afterwards([counter(A, 350), counter(B, -10)])).unexplained).toEqual([
+      expect.stringMatching(/^limit counter LIMIT#01JACCOUNTB.*gave back 310 .*01JPAY2\w+ 300/),
+    ]);
+  });
+
+  it('reports a counter that is gone, and waits for a void the scan saw on the counter first', () => {
+    const gone = afterwards([counter(B, 0)]);
+    expect(judged(gone).unexplained).toEqual([
+      expect.stringMatching(/^limit counter LIMIT#01JACCOUNTA.*the counter of 2026-12-01 is gone/),
+    ]);
+    // The scan read B's counter after the void, P2's record before it.
+    const early = afterwards([counter(A, 350), counter(B, 0)]).map((i) =>
+      i.pk === payoutKey(B, P2).pk ? payout(B, P2, { limitDay: DAY }) : i,
+    );
+    const result = judged(early);
+    expect(result.unexplained).toEqual([]);
+    // Its account waits on the void's statement line the same way.
+    expect(result.awaiting).toEqual([
+      expect.stringMatching(/^account ACCOUNT#01JACCOUNTB.*no statement line yet at version 3/),
+      expect.stringMatching(/^limit counter LIMIT#01JACCOUNTB.*gave back 300.*: none/),
+    ]);
+  });
+
+  it('reports limits an operator set through a refused request: the override, its record, the account', () => {
+    const ak = accountKey(A);
+    const change = { by: 'ops-sub', at: T1, reason: 'fuzz' };
+    const limits = { daily: 100, perMovement: 50, timezone: 'UTC' };
+    const defaults = { daily: 1e12, perMovement: 1e12, timezone: 'UTC' };
+    const after = [
+      ...changed(afterwards([counter(A, 350), counter(B, 0)]), ak.pk, ak.sk, { termsVersion: 1 }),
+      item(limitsKey(A), { version: 1, override: { daily: 100, perMovement: 50 }, ...change }),
+      item(accountControlKey(A, T1, 'c3'), {
+        accountId: A,
+        action: 'SET_LIMITS',
+        previous: defaults,
+        limits,
+        ...change,
+      }),
+    ];
+    expect(judged(after).unexplained).toEqual([
+      expect.stringMatching(/^account ACCOUNT#01JACCOUNTA.*termsVersion \(none\) -> 1/),
+      expect.stringMatching(
+        /^control record CONTROL#01JACCOUNTA.*a new "SET_LIMITS" of .* by "ops-sub": "fuzz" \(limits .*"daily":1000000000000.* -> .*"daily":100,/,
+      ),
+      expect.stringMatching(
+        /^limits override CONTROL#01JACCOUNTA0+ LIMITS: limits set: .*"daily":100/,
+      ),
+    ]);
+  });
+
+  it('reports a limits override a refused request changed', () => {
+    const set = { version: 1, override: { daily: 100 }, by: 'ops-sub', at: T0, reason: 'run' };
+    const before = [...countedBefore(), item(limitsKey(A), set)];
+    const after = [
+      ...afterwards([counter(A, 350), counter(B, 0)]),
+      item(limitsKey(A), { ...set, override: { daily: 1e12 } }),
+    ];
+    expect(compareSnapshots(snapshot(before), snapshot(after)).unexplained).toEqual([
+      expect.stringMatching(
+        /^limits override CONTROL#01JACCOUNTA0+ LIMITS: the limits override changed: override \{"daily":100\} -> \{"daily":1000000000000\}/,
+      ),
     ]);
   });
 });

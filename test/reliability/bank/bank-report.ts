@@ -10,6 +10,7 @@ import type { FuzzResult } from './fuzz';
 import { REVERSALS_INVARIANT, type ReversalRun } from './ledger-ops';
 import { historyAround } from './history';
 import type { Spread } from './lag';
+import { LIMIT_INVARIANTS, type LimitsVerdict } from './limits';
 import type { Operation, Violation } from './model';
 import {
   SETTLEMENT_INVARIANTS,
@@ -114,6 +115,17 @@ export interface BankReport {
   fuzz: (Omit<FuzzResult, 'violations'> & { violations: number }) | null;
   /** The operator's reversals after the traffic (issue 19). */
   reversals: (Omit<ReversalRun, 'violations'> & { violations: number }) | null;
+  /**
+   * Withdrawal limits (issue 20): LIMIT_EXCEEDED answered, by kind; each account with limits of
+   * its own at the end; checked once before the operator's reversals and once after them.
+   */
+  limits: {
+    refused: LimitsVerdict['refused'];
+    /** Room the operator's reversals of outgoing movements gave back the same day. */
+    givenBack: number;
+    accounts: LimitsVerdict['accounts'];
+    checks: { beforeReversals: number; atEnd: number };
+  } | null;
   findings: string[];
   reportFiles?: { json: string; text: string };
 }
@@ -141,6 +153,8 @@ export interface RunRecord {
   audit: AuditResult;
   fuzz: FuzzResult | null;
   reversals: ReversalRun | null;
+  /** The limits invariants once the traffic was verified, and again after the reversals. */
+  limits: { beforeReversals: LimitsVerdict; atEnd: LimitsVerdict } | null;
 }
 
 export function countBy(values: string[]): Record<string, number> {
@@ -166,6 +180,18 @@ function allViolations(r: RunRecord): Violation[] {
     ...r.lateViolations,
     ...(r.fuzz?.violations ?? []),
     ...(r.reversals?.violations ?? []),
+    ...limitViolations(r),
+  ];
+}
+
+/** Both checks of the limits, each violation saying which. */
+function limitViolations(r: RunRecord): Violation[] {
+  if (r.limits === null) return [];
+  const { beforeReversals, atEnd } = r.limits;
+  const when = (v: Violation, at: string): Violation => ({ ...v, detail: `${v.detail} (${at})` });
+  return [
+    ...beforeReversals.violations.map((v) => when(v, 'before the reversals')),
+    ...atEnd.violations.map((v) => when(v, 'after the reversals')),
   ];
 }
 
@@ -196,6 +222,14 @@ function invariantTable(r: RunRecord, violations: Violation[]): BankReport['inva
   if (r.reversals !== null) {
     const entry = invariants[REVERSALS_INVARIANT] ?? { checks: 0, violations: 0 };
     invariants[REVERSALS_INVARIANT] = { ...entry, checks: r.reversals.checks };
+  }
+  if (r.limits !== null) {
+    for (const name of Object.values(LIMIT_INVARIANTS)) {
+      const entry = invariants[name] ?? { checks: 0, violations: 0 };
+      const checks =
+        (r.limits.beforeReversals.checks[name] ?? 0) + (r.limits.atEnd.checks[name] ?? 0);
+      invariants[name] = { ...entry, checks };
+    }
   }
   return invariants;
 }
@@ -283,6 +317,18 @@ function auditSummary(audit: AuditResult): BankReport['audit'] {
   };
 }
 
+function limitsSummary(r: RunRecord): BankReport['limits'] {
+  if (r.limits === null) return null;
+  const { beforeReversals, atEnd } = r.limits;
+  const total = (v: LimitsVerdict) => Object.values(v.checks).reduce((a, b) => a + b, 0);
+  return {
+    refused: atEnd.refused,
+    givenBack: atEnd.givenBack,
+    accounts: atEnd.accounts,
+    checks: { beforeReversals: total(beforeReversals), atEnd: total(atEnd) },
+  };
+}
+
 export function buildReport(r: RunRecord): BankReport {
   const violations = allViolations(r);
   const counted = r.ctx.ops.filter((op) => op.phase !== 'setup');
@@ -325,6 +371,7 @@ export function buildReport(r: RunRecord): BankReport {
     fuzz: r.fuzz === null ? null : { ...r.fuzz, violations: r.fuzz.violations.length },
     reversals:
       r.reversals === null ? null : { ...r.reversals, violations: r.reversals.violations.length },
+    limits: limitsSummary(r),
     findings: findingsOf(r),
   };
 }
@@ -409,6 +456,7 @@ function probeLines(r: BankReport): string[] {
       `               refused by serverless-offline's HTTP layer before the service (not held against it): ${fmt(r.fuzz.emulatorRefusals) || 'none'}`,
     );
   }
+  lines.push(...limitLines(r));
   if (r.reversals !== null) {
     lines.push(
       `  reversals    ${r.reversals.committed} committed over ${r.reversals.originals} movements (some in part, some in full), answers ${fmt(r.reversals.answers)}, violations ${r.reversals.violations}`,
@@ -419,6 +467,19 @@ function probeLines(r: BankReport): string[] {
     `  system       ${formatSystemAudit(r.audit.system)}`,
   );
   return lines;
+}
+
+/** LIMIT_EXCEEDED answered, and each account with limits of its own. */
+function limitLines(r: BankReport): string[] {
+  if (r.limits === null) return [];
+  const { refused, accounts, checks, givenBack } = r.limits;
+  return [
+    `  limits       LIMIT_EXCEEDED ${refused.daily + refused.perMovement}: daily ${refused.daily}, per movement ${refused.perMovement}; ${accounts.length} accounts with limits of their own; ${checks.beforeReversals} checks before the reversals, ${checks.atEnd} after (reversals gave back ${givenBack})`,
+    ...accounts.map(
+      (a) =>
+        `               ${a.label.padEnd(8)} daily ${a.limits.daily}, per movement ${a.limits.perMovement}, ${a.limits.timezone}: refused daily ${a.refused.daily}, per movement ${a.refused.perMovement}; left it ${fmt(a.byDay) || 'nothing'}; used today (${a.day}) ${a.usedToday}`,
+    ),
+  ];
 }
 
 /** Every invariant's checks, the violations and the operations around them. */

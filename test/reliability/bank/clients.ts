@@ -10,6 +10,7 @@ import { retry } from '../../../lib/domain/retry';
 import { sleep } from '../../../local/wait';
 import { call, callUntil, type Exchange } from './http';
 import { feeOf, type FeeSchedule } from '../../../lib/domain/fees';
+import type { DailyLimits } from '../../../lib/domain/limits';
 import type { MovementType } from '../../../lib/domain/types';
 import {
   classify,
@@ -60,6 +61,8 @@ export interface RunContext {
   gatewayUrl: string;
   /** The fee schedules operators set before the traffic, per account; fixed for the run. */
   feeSchedules: Map<string, FeeSchedule>;
+  /** The limits operators set before the traffic, per account (others: the defaults). */
+  accountLimits: Map<string, DailyLimits>;
 }
 
 export type Random = () => number;
@@ -263,9 +266,7 @@ function newOperation(
 ): Operation {
   const schedule = ctx.feeSchedules.get(account.accountId);
   const fee =
-    schedule === undefined
-      ? 0
-      : feeOf(entryTypeOf(type) as MovementType, amount, schedule);
+    schedule === undefined ? 0 : feeOf(entryTypeOf(type) as MovementType, amount, schedule);
   const op: Operation = {
     id: ctx.ops.length + 1,
     client,

@@ -3,6 +3,7 @@
  * attempt of it and what came back, classified. The verifier compares it with the ledger.
  */
 import type { MovementType } from '../../../lib/domain/types';
+import type { LimitRefusal } from '../../../lib/wire/types';
 import { errorOf, isRecord, type Exchange } from './http';
 
 /** The movements on one account the clients ask for (the domain's types, narrowed). */
@@ -57,6 +58,7 @@ export const RECORDED_REFUSALS = new Set([
   'INSUFFICIENT_FUNDS',
   'CURRENCY_MISMATCH',
   'BALANCE_LIMIT_EXCEEDED',
+  'LIMIT_EXCEEDED',
 ]);
 const TRANSIENT_CODES = new Set(['TRANSACTION_CONFLICT', 'SERVICE_UNAVAILABLE']);
 
@@ -86,6 +88,8 @@ export interface Attempt {
   payoutStatus?: string;
   balanceAfter?: number | null;
   sequence?: number | null;
+  /** LIMIT_EXCEEDED: which limit refused, and how the account's day stood. */
+  limit?: LimitRefusal;
   /** The raw body, kept for 201s (byte-for-byte replay checks). */
   text?: string;
   error?: string;
@@ -163,6 +167,8 @@ export function classify(exchange: Exchange, role: AttemptRole, successStatus = 
   const error = errorOf(body);
   attempt.code = error?.code;
   attempt.requestId = error?.requestId;
+  const limit = limitOf(body);
+  if (limit !== undefined) attempt.limit = limit;
   if (error !== undefined && RECORDED_REFUSALS.has(error.code)) attempt.cls = 'refused';
   else if (error?.code === 'IDEMPOTENCY_KEY_REUSED' && status === 422) attempt.cls = 'key-reused';
   else if (error !== undefined && TRANSIENT_CODES.has(error.code)) attempt.cls = 'indeterminate';
@@ -171,6 +177,19 @@ export function classify(exchange: Exchange, role: AttemptRole, successStatus = 
   else attempt.cls = 'unexpected';
   if (attempt.cls === 'unexpected') attempt.text = exchange.text?.slice(0, 500);
   return attempt;
+}
+
+/** A refusal's `error.limit`, read field by field: a malformed one is left out (and judged so). */
+function limitOf(body: unknown): LimitRefusal | undefined {
+  const error = isRecord(body) ? body.error : undefined;
+  const limit = isRecord(error) ? error.limit : undefined;
+  if (!isRecord(limit)) return undefined;
+  const { kind, limit: most, used, remaining } = limit;
+  if (kind !== 'daily' && kind !== 'perMovement') return undefined;
+  if (typeof most !== 'number' || typeof used !== 'number' || typeof remaining !== 'number') {
+    return undefined;
+  }
+  return { kind, limit: most, used, remaining };
 }
 
 export const isDefinitive = (attempt: Attempt): boolean =>

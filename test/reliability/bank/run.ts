@@ -6,7 +6,9 @@
  * Besides withdrawals and deposits, the hot clients transfer among the hot accounts and request
  * payouts to the simulated gateway's destinations (succeed, refuse, lose, timeout); after the
  * traffic the run waits until every payout is POSTED or VOIDED, then checks them against the
- * gateway's records and money against what the service answered.
+ * gateway's records and money against what the service answered. Some accounts have withdrawal
+ * limits their traffic reaches (limits.ts): no day's outgoing total may pass them, checked before
+ * and after the operator's reversals.
  */
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -15,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { auditLedger, formatAudit, type AuditResult } from '../../../lib/audit/ledger-audit';
 import { REPORT_DIR, writeReport } from '../../../lib/audit/report';
-import type { HistoryPage } from '../../../lib/wire/types';
+import type { HistoryPage, LedgerEntry } from '../../../lib/wire/types';
 import { pendingPartitions } from '../../../lib/persistence/keys';
 import { localDynamoDbClient } from '../../../local/dynamodb-local';
 import { sleep } from '../../../local/wait';
@@ -61,6 +63,15 @@ import {
   type ReversalRun,
 } from './ledger-ops';
 import { payoutLatencies, sequencerLags, spread, unsequencedBefore } from './lag';
+import {
+  limitCounters,
+  limitsToSet,
+  readLimits,
+  setLimits,
+  verifyLimits,
+  type LimitsEvidence,
+  type LimitsVerdict,
+} from './limits';
 import type { BankAccount, SingleAccountMovement, Operation, Owner, Violation } from './model';
 import {
   gatewayRecords,
@@ -175,12 +186,15 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
     const faultStats = await timed(run, 'settle', () => settleUnresolved(run, faults));
     const { settlement, gateway } = await timed(run, 'payoutSettle', () => settlePayouts(run));
     const fuzz = await fuzzEveryRoute(run, accounts);
-    const checked = await timed(run, 'verify', () =>
+    const { limitsBeforeReversals, ...checked } = await timed(run, 'verify', () =>
       verifyRun(run, accounts, traffic, { settlement, gateway, unplaced }, faults),
     );
     const reversals = await timed(run, 'reversals', () =>
       reverseAfterTraffic(run, accounts, settlement),
     );
+    // At the end, the operator's reversals included: what they gave back, the same day.
+    const limitsAtEnd = await timed(run, 'limits', () => checkLimits(run, accounts.all));
+    logLimits(run, limitsAtEnd);
     const audit = await timed(run, 'audit', () => auditTable(run));
     const record: RunRecord = {
       options: run.reported,
@@ -200,6 +214,7 @@ export async function runBank(options: BankOptions): Promise<BankReport> {
       audit,
       fuzz,
       reversals,
+      limits: { beforeReversals: limitsBeforeReversals, atEnd: limitsAtEnd },
     };
     const report = buildReport(record);
     run.durations.total = Math.round(performance.now() - started);
@@ -279,6 +294,7 @@ function runContext(options: BankOptions, running: ProxiedStack, runId: string):
     runId,
     gatewayUrl: running.stack.info.gatewayUrl,
     feeSchedules: new Map(),
+    accountLimits: new Map(),
   };
 }
 
@@ -384,6 +400,10 @@ async function openAccounts(run: Run): Promise<Accounts> {
   for (const account of hot) await openingDeposit(run, account, 50_000);
   // The hot accounts pay fees on withdrawals and payouts; the dedicated ones keep exact models.
   for (const account of hot) await setFees(ctx, account, HOT_ACCOUNT_FEES);
+  // Some accounts get limits their traffic reaches: the others keep the defaults.
+  for (const [account, limits] of limitsToSet(hot, dedicated, options.ops)) {
+    await setLimits(ctx, account, limits);
+  }
   for (const account of dedicated) await openingDeposit(run, account, 20_000);
   if (probe !== null) await openingDeposit(run, probe, 10_000);
   return { hot, dedicated, probe, all: [...hot, ...dedicated, ...(probe === null ? [] : [probe])] };
@@ -669,7 +689,7 @@ async function verifyRun(
   Pick<
     RunRecord,
     'verdict' | 'settled' | 'lateViolations' | 'late' | 'phases' | 'sequencer' | 'payoutLatency'
-  >
+  > & { limitsBeforeReversals: LimitsVerdict }
 > {
   const { ctx, options } = run;
   await waitSequenced(ctx, accounts.all, Math.max(300_000, options.ops * 150));
@@ -677,7 +697,9 @@ async function verifyRun(
   run.durations.sequencerCatchUp = Math.round(performance.now() - traffic.ended);
   const states = await accountStates(ctx, accounts.all);
   const late = await after.unplaced;
+  const entriesOf = new Map(states.map((s) => [s.account.accountId, s.entries]));
   return {
+    limitsBeforeReversals: await checkLimits(run, accounts.all, entriesOf),
     verdict: verify(ctx.ops, ctx.samples, states),
     settled: verifySettlement(ctx.ops, states, after.settlement, after.gateway),
     lateViolations: lateViolations(late),
@@ -765,6 +787,36 @@ async function reverseAfterTraffic(
     violations: [...done.violations, ...links.violations],
     checks: done.checks + links.checks,
   };
+}
+
+/**
+ * The limits invariants on every account (limits.ts): its statement (read again unless given),
+ * its limits and today's use as GET .../limits answers, and its day counters in the table.
+ */
+async function checkLimits(
+  run: Run,
+  accounts: BankAccount[],
+  entriesOf?: Map<string, LedgerEntry[]>,
+): Promise<LimitsVerdict> {
+  const evidence: LimitsEvidence[] = [];
+  for (const account of accounts) {
+    const { accountId } = account;
+    evidence.push({
+      account,
+      entries: entriesOf?.get(accountId) ?? (await fullHistory(run.ctx, accountId)),
+      read: await readLimits(run.ctx, accountId),
+      counters: await withTable(run, (client) => limitCounters(client, TABLE_NAME, accountId)),
+    });
+  }
+  return verifyLimits(run.ctx.ops, evidence, run.ctx.accountLimits);
+}
+
+function logLimits(run: Run, verdict: LimitsVerdict): void {
+  for (const a of verdict.accounts) {
+    run.log(
+      `limits of ${a.label}: daily ${a.limits.daily}, per movement ${a.limits.perMovement}, ${a.limits.timezone}; LIMIT_EXCEEDED daily ${a.refused.daily}, per movement ${a.refused.perMovement}; used ${a.usedToday} on ${a.day}`,
+    );
+  }
 }
 
 async function auditTable(run: Run): Promise<AuditResult> {

@@ -1,6 +1,7 @@
 /**
  * Request bodies built field by field, for the routes whose bodies have more than an amount
- * (transfers, payouts, freeze and unfreeze, the withdrawals switch, fee schedules, reversals):
+ * (transfers, payouts, freeze and unfreeze, the withdrawals switch, fee schedules, limits,
+ * reversals):
  * each field is valid, absent or wrong in a way the contract names, and the body is refused if
  * any field is. Path parts for a transaction id too (a payout's, a movement's to reverse).
  */
@@ -426,6 +427,98 @@ export function feeRuleField(name: 'WITHDRAWAL' | 'PAYOUT'): FieldModel {
   };
 }
 
+// ---- an account's limits: {daily?, perMovement?, timezone?, reason}, at least one limit ---------
+
+/** The largest limit: the largest amount, 10^12 minor units. */
+const MAX_LIMIT = 1_000_000_000_000;
+
+/** A limit in minor units (`daily`, `perMovement`): absent (unchanged), or 1 to 10^12, an integer. */
+export function limitAmountField(name: 'daily' | 'perMovement'): FieldModel {
+  return {
+    name,
+    valid: fc.oneof(
+      fc.constant(absent(name, false)),
+      fc
+        .oneof(fc.integer({ min: 1, max: 1_000_000 }), fc.constantFrom(1, MAX_LIMIT))
+        .map(value(name)),
+      fc.integer({ min: 1, max: 9 }).map((n) => ({ value: { name, raw: `${n}e3` } })),
+    ),
+    bad: fc.oneof(
+      fc
+        .oneof(
+          fc.constantFrom<unknown>(0, -1, 1.5, '5', null, true, [], {}, MAX_LIMIT + 1),
+          fc.integer({ min: -1_000_000, max: 0 }),
+          fc.integer({ min: MAX_LIMIT + 1, max: Number.MAX_SAFE_INTEGER }),
+          fc.double({ noInteger: true, noNaN: true, noDefaultInfinity: true }),
+        )
+        .map(wrong(name, [V], (t) => `${name} ${t.slice(0, 40)} (out of range)`)),
+      fc.constantFrom('1e13', '1e400', '-0', '0.0', '1.5e0').map(literal(name)),
+    ),
+  };
+}
+
+/** IANA names this runtime knows (its day is a calendar day there); case is not significant. */
+const KNOWN_TIMEZONES = [
+  'UTC',
+  'utc',
+  'GMT',
+  'Europe/Paris',
+  'europe/paris',
+  'America/New_York',
+  'Asia/Kolkata',
+  'Australia/Lord_Howe',
+  'America/Argentina/Buenos_Aires',
+  'Pacific/Kiritimati',
+  'Etc/GMT-14',
+];
+/**
+ * Names no runtime knows, or that the contract's pattern refuses. Not offsets such as `+0200`:
+ * the pattern lets them through, and Node 24's Intl takes them as zones (Node 20's does not).
+ */
+const UNKNOWN_TIMEZONES = [
+  'Mars/Olympus_Mons',
+  'Europe/Pariss',
+  'Paris',
+  'UTC+1',
+  'GMT+25',
+  'Etc/GMT+13',
+  'Etc/Unknown',
+  'Europe//Paris',
+  'UTC0',
+  'Local',
+  'Z',
+  '+02:00',
+  'Europe/../UTC',
+  'America/New York',
+  '',
+  ' UTC',
+  'UTC\n',
+  'Zürich',
+  'x'.repeat(65),
+];
+
+/** An account's timezone: absent (unchanged), or an IANA name. */
+export function timezoneField(): FieldModel {
+  const name = 'timezone';
+  return {
+    name,
+    valid: fc.oneof(
+      fc.constant(absent(name, false)),
+      fc.constantFrom(...KNOWN_TIMEZONES).map(value(name)),
+    ),
+    bad: fc
+      .oneof(fc.constantFrom<unknown>(...UNKNOWN_TIMEZONES), notAString)
+      .map(wrong(name, [V], (t) => `timezone ${t.slice(0, 30)} (unknown)`)),
+  };
+}
+
+/** A limits change names at least one limit: a body with none of them is refused. */
+export const LIMIT_FIELDS = ['daily', 'perMovement', 'timezone'];
+export const atLeastOneLimit: BodyRule = (present) =>
+  LIMIT_FIELDS.some((f) => present.has(f))
+    ? undefined
+    : { invalid: 'no daily, perMovement or timezone', codes: [V] };
+
 /**
  * An account id in a body (a transfer's two sides): `valid` is the id given; a value that is
  * not a ULID names no account (404), an empty or non-string one is a validation error.
@@ -506,12 +599,23 @@ function unknownField(known: string[]): fc.Arbitrary<Part<Field>> {
     );
 }
 
-function render(fields: Array<Part<Field>>): Part<BodyValue> {
+/** A rule over a body's fields together (which are present): a fault, or undefined. */
+export type BodyRule = (present: Set<string>) => { invalid: string; codes: string[] } | undefined;
+
+/** The JSON object of these fields, with every fault its fields and `rules` find. */
+export function renderBody(fields: Array<Part<Field>>, rules: BodyRule[] = []): Part<BodyValue> {
   const present = fields.filter((f) => f.value.raw !== undefined);
   const text = `{${present.map((f) => `${JSON.stringify(f.value.name)}:${f.value.raw}`).join(',')}}`;
   const invalid = fields.flatMap((f) => (f.invalid === undefined ? [] : [f.invalid]));
   const uncertain = fields.flatMap((f) => (f.uncertain === undefined ? [] : [f.uncertain]));
   const codes = new Set(fields.flatMap((f) => f.codes ?? []));
+  const names = new Set(present.map((f) => f.value.name));
+  for (const rule of rules) {
+    const fault = rule(names);
+    if (fault === undefined) continue;
+    invalid.push(fault.invalid);
+    for (const code of fault.codes) codes.add(code);
+  }
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_BODY) {
     invalid.push(`a body of ${bytes} bytes`);
@@ -528,9 +632,10 @@ function render(fields: Array<Part<Field>>): Part<BodyValue> {
 /**
  * Object bodies from field models: `any` mixes valid and bad fields (and, now and then, an
  * unknown field or a body no route accepts); `valid` has only valid fields; `bad` always has at
- * least one fault.
+ * least one fault. `rules` judge the fields together (a body with none of several optional ones).
  */
-export function objectBodies(fields: FieldModel[]): Forms<BodyValue> {
+export function objectBodies(fields: FieldModel[], rules: BodyRule[] = []): Forms<BodyValue> {
+  const render = (parts: Array<Part<Field>>) => renderBody(parts, rules);
   const known = fields.map((f) => f.name);
   const mixed = fields.map((f) =>
     fc.oneof({ weight: 4, arbitrary: f.valid }, { weight: 1, arbitrary: f.bad }),
@@ -566,7 +671,11 @@ export function objectBodies(fields: FieldModel[]): Forms<BodyValue> {
     },
     { weight: 2, arbitrary: hopelessBodies() },
   );
-  const valid = fc.tuple(...fields.map((f) => f.valid)).map(render);
+  // Valid fields may still break a rule together: those bodies are not valid ones.
+  const valid = fc
+    .tuple(...fields.map((f) => f.valid))
+    .map(render)
+    .filter((body) => body.invalid === undefined);
   return { any, valid, bad };
 }
 

@@ -10,6 +10,7 @@ import { loadContract, routeKey, type Contract } from './contract';
 import {
   accountIdField,
   amountField,
+  atLeastOneLimit,
   BEYOND_FUNDS,
   BEYOND_ORIGINAL,
   booleanField,
@@ -17,8 +18,11 @@ import {
   destinationField,
   detailsFields,
   feeRuleField,
+  limitAmountField,
   objectBodies,
   reasonField,
+  renderBody,
+  timezoneField,
   transactionParts,
 } from './fields';
 import {
@@ -73,6 +77,8 @@ export const ROUTES = {
   setWithdrawalSwitch: 'POST /controls/withdrawals',
   getFees: 'GET /accounts/{accountId}/fees',
   setFees: 'PUT /accounts/{accountId}/fees',
+  getLimits: 'GET /accounts/{accountId}/limits',
+  setLimits: 'PUT /accounts/{accountId}/limits',
   reverseTransaction: 'POST /transactions/{transactionId}/reversals',
 } as const;
 
@@ -297,6 +303,43 @@ function feesSet(kit: Kit): fc.Arbitrary<FuzzCase> {
   return perOwner(ofOwner);
 }
 
+// ---- limits: read by the owner or an operator, changed by operators -------------------------
+
+/**
+ * A limits change's bodies: the fields each valid or not, at least one limit among them, and now
+ * and then a body with a reason alone (no limit to change).
+ */
+function limitsBodies(): Forms<BodyValue> {
+  const fields = [
+    limitAmountField('daily'),
+    limitAmountField('perMovement'),
+    timezoneField(),
+    reasonField(),
+  ];
+  const built = objectBodies(fields, [atLeastOneLimit]);
+  const reasonOnly = reasonField().valid.map((reason) => renderBody([reason], [atLeastOneLimit]));
+  const bad = fc.oneof({ weight: 6, arbitrary: built.bad }, { weight: 1, arbitrary: reasonOnly });
+  return {
+    any: fc.oneof({ weight: 6, arbitrary: built.any }, { weight: 1, arbitrary: reasonOnly }),
+    valid: built.valid,
+    bad,
+  };
+}
+
+/** A PUT of an account's limits, always refused (a lower limit would refuse the run's movements). */
+function limitsSet(kit: Kit): fc.Arbitrary<FuzzCase> {
+  const body = limitsBodies();
+  return perOwner((owner) => {
+    const auth = callers(kit, 'ops');
+    const spec = accountPostSpec(kit, auth, kit.accounts[owner], body, ignoredKey(kit));
+    return alwaysRefused(spec, (p) => {
+      const role = roleFault('operator', p.auth.value.user, owner, 'setting limits');
+      const path = `/accounts/${p.account.value.segment}/limits`;
+      return put(ROUTES.setLimits, path, p, role, [p.account, p.body, p.ct]);
+    });
+  });
+}
+
 // ---- reversals: operators reverse a posted movement by its transaction id ---------------------
 
 /** Movements of the fuzz's accounts, to name in a reversal's path. */
@@ -418,6 +461,7 @@ const ACCOUNT_SUFFIXES = [
   'payouts',
   'freeze',
   'fees',
+  'limits',
   'history',
   'withdraw',
   'WITHDRAWALS',
@@ -502,6 +546,8 @@ function routeModels(kit: Kit): Record<string, Weighted> {
     [ROUTES.setWithdrawalSwitch]: { weight: 2, arbitrary: switchSet(kit) },
     [ROUTES.getFees]: { weight: 2, arbitrary: accountRead(kit, ROUTES.getFees, '/fees') },
     [ROUTES.setFees]: { weight: 3, arbitrary: feesSet(kit) },
+    [ROUTES.getLimits]: { weight: 2, arbitrary: accountRead(kit, ROUTES.getLimits, '/limits') },
+    [ROUTES.setLimits]: { weight: 3, arbitrary: limitsSet(kit) },
     [ROUTES.reverseTransaction]: { weight: 4, arbitrary: reversal(kit) },
   };
 }

@@ -16,9 +16,13 @@
  *   its fee, if any, was held with it and moves with it;
  * - reversal count (what a movement's reversals took): created and moved only by a committed
  *   reversal, so never added or changed;
+ * - a day's limit counter (what left an account that day): only a committed movement adds to
+ *   it and only a void or a reversal gives room back, so it may only go down, by exactly what
+ *   payouts held before the fuzz and voided meanwhile had counted on that day;
  * - idempotency marker: new only as a recorded refusal; a committed one only gains its
  *   statement position; gone only once expired;
- * - owner links, freeze records, the withdrawals switch, and any item of a kind not named here
+ * - owner links, an account's control records (freeze, unfreeze, fee and limits changes), its fee
+ *   schedule and limits override, the withdrawals switch, and any item of a kind not named here
  *   without a transaction from before: never added, changed or removed.
  *
  * A scan is not a point-in-time read, so one scan may show a payout resolved and its account not
@@ -55,7 +59,10 @@ export type Kind =
   | 'pending entry'
   | 'payout'
   | 'idempotency marker'
-  | 'freeze record'
+  | 'control record'
+  | 'fee schedule'
+  | 'limits override'
+  | 'limit counter'
   | 'withdrawals switch'
   | 'system posting'
   | 'reversal count'
@@ -76,7 +83,10 @@ export function kindOf(item: Item): Kind {
   if (pk.startsWith('PAYOUT#')) return 'payout';
   if (pk.startsWith('MARKER#')) return 'idempotency marker';
   if (pk === 'CONTROL' && sk === 'WITHDRAWALS') return 'withdrawals switch';
-  if (pk.startsWith('CONTROL')) return 'freeze record';
+  if (pk.startsWith('CONTROL#') && sk === 'FEES') return 'fee schedule';
+  if (pk.startsWith('CONTROL#') && sk === 'LIMITS') return 'limits override';
+  if (pk.startsWith('CONTROL')) return 'control record';
+  if (pk.startsWith('LIMIT#')) return 'limit counter';
   return 'other item';
 }
 
@@ -454,6 +464,63 @@ function judgeOther({ kind, before, after, fromBefore }: Change): Judgement {
   );
 }
 
+/** Payouts of an account held before the fuzz and voided since, that counted on `day`. */
+function voidedOn(ctx: Context, accountId: string, day: string): Item[] {
+  const out: Item[] = [];
+  for (const [key, held] of ctx.payoutsBefore) {
+    if (!key.startsWith(`${accountId} `) || held.status !== 'PENDING' || held.limitDay !== day) {
+      continue;
+    }
+    if (ctx.payoutsAfter.get(key)?.status === 'VOIDED') out.push(held);
+  }
+  return out;
+}
+
+/** Whether some of `amounts` add up to exactly `total`. */
+function someAddUpTo(amounts: number[], total: number): boolean {
+  let sums = new Set([0]);
+  for (const amount of amounts) {
+    const more = [...sums].map((s) => s + amount).filter((s) => s <= total);
+    sums = new Set([...sums, ...more]);
+  }
+  return sums.has(total);
+}
+
+/** Payouts of the account still PENDING after: a void the scan saw on the counter, not yet there. */
+const stillHeldOn = (ctx: Context, accountId: string, day: string): boolean =>
+  [...ctx.payoutsAfter].some(
+    ([key, p]) => key.startsWith(`${accountId} `) && p.status === 'PENDING' && p.limitDay === day,
+  );
+
+/**
+ * What left an account on one day: a refused request adds nothing to it; it only goes down, by
+ * the charges (amount and fee) of payouts held before the fuzz that were voided meanwhile.
+ */
+function judgeLimitCounter({ before, after, item, ctx, nowSeconds }: Change): Judgement {
+  const accountId = String(item.pk).slice('LIMIT#'.length);
+  const day = String(item.sk);
+  if (after === undefined) {
+    if (num(item.expiresAt) <= nowSeconds) return explained('limit counters expired');
+    return unexplained(`the counter of ${day} is gone (used ${show(item.used)})`);
+  }
+  if (before === undefined) {
+    return unexplained(`a new counter for ${day}: ${show(after.used)} left the account`);
+  }
+  const fields = changedFields(before, after);
+  const given = num(before.used) - num(after.used);
+  if (fields.some((f) => f !== 'used') || !(given > 0)) {
+    return unexplained(`the counter of ${day} changed: ${describeChange(before, after, fields)}`);
+  }
+  const voided = voidedOn(ctx, accountId, day);
+  if (someAddUpTo(voided.map(charged), given)) return explained('limit room given back by voids');
+  const why = `the counter of ${day} gave back ${given} (used ${show(before.used)} -> ${show(after.used)}); payouts voided meanwhile that counted that day: ${voided.map((p) => `${String(p.transactionId)} ${charged(p)}`).join(', ') || 'none'}`;
+  return stillHeldOn(ctx, accountId, day) ? { awaiting: why } : unexplained(why);
+}
+
+/** An account's control record: what an operator did, by whom, why (with the limits set). */
+const controlRecordAdded = (item: Item): string =>
+  `a new ${show(item.action)} of ${show(item.accountId)} by ${show(item.by)}: ${show(item.reason)}${item.action === 'SET_LIMITS' ? ` (limits ${show(item.previous)} -> ${show(item.limits)})` : ''}`;
+
 /**
  * Only the sequencer writes the system accounts' shards and watermarks, as it places lines (which
  * are judged on their own): one may grow or move while the fuzz runs, never go.
@@ -477,12 +544,23 @@ const JUDGES: Record<Kind, (change: Change) => Judgement> = {
     gone: 'the owner link is gone',
     changed: 'the owner link changed',
   }),
-  'freeze record': untouchable({
-    added: (item) =>
-      `a new ${show(item.action)} of ${show(item.accountId)} by ${show(item.by)}: ${show(item.reason)}`,
-    gone: 'the freeze record is gone',
-    changed: 'the freeze record changed',
+  'control record': untouchable({
+    added: controlRecordAdded,
+    gone: 'the control record is gone',
+    changed: 'the control record changed',
   }),
+  'fee schedule': untouchable({
+    added: (item) => `a fee schedule set: ${show(item.schedule)} by ${show(item.by)}`,
+    gone: 'the fee schedule is gone',
+    changed: 'the fee schedule changed',
+  }),
+  'limits override': untouchable({
+    added: (item) =>
+      `limits set: ${show(item.override)} by ${show(item.by)} (${show(item.reason)})`,
+    gone: 'the limits override is gone',
+    changed: 'the limits override changed',
+  }),
+  'limit counter': judgeLimitCounter,
   'reversal count': untouchable({
     added: (item) =>
       `a reversal of ${show(item.transactionId)} counted (${show(item.reversed)}): a reversal committed`,
