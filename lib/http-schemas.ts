@@ -236,12 +236,12 @@ const limitAmount = (field: string) =>
       z.int({ error: `${field} must be an integer count of minor units` }),
     );
 
-const timezone = z
-  .string({ error: 'timezone must be a string' })
-  .check(
-    z.regex(/^[A-Za-z0-9_+/-]{1,64}$/, { error: 'timezone must be an IANA name such as UTC' }),
-    z.refine(isTimezone, { error: 'timezone must be an IANA name such as UTC or Europe/Paris' }),
-  );
+const timezone = z.string({ error: 'timezone must be a string' }).check(
+  z.regex(/^[A-Za-z][A-Za-z0-9_+/-]{0,63}$/, {
+    error: 'timezone must be an IANA name such as UTC',
+  }),
+  z.refine(isTimezone, { error: 'timezone must be an IANA name such as UTC or Europe/Paris' }),
+);
 
 /** The limits to change (at least one); those left out stay as they are. */
 export const limitsBody = z

@@ -62,8 +62,13 @@ export function dayOf(at: Date, timezone: string): string {
   return format.format(at);
 }
 
-/** A timezone this runtime knows by its IANA name (e.g. `Europe/Paris`, `UTC`). */
+/**
+ * A timezone this runtime knows by its IANA name (e.g. `Europe/Paris`, `UTC`). A name starts
+ * with a letter: newer runtimes also take offsets such as `+0200`, which are not names and do not
+ * follow a place's clock changes.
+ */
 export function isTimezone(name: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+/-]{0,63}$/.test(name)) return false;
   try {
     dayOf(new Date(0), name);
     return true;

@@ -813,6 +813,7 @@ const ROUTES: Record<string, Route> = {
         ['perMovement null', set('perMovement', null)],
         ['a timezone no one knows', set('timezone', 'Mars/Olympus_Mons')],
         ['a timezone that is not a name', set('timezone', 'UTC; DROP')],
+        ['a UTC offset, not a timezone name', set('timezone', '+0200')],
         ['a timezone of 65 characters', set('timezone', 'A'.repeat(65))],
       ]),
     ],
