@@ -23,7 +23,8 @@ import {
   type DynamoDBClient,
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { dayOf, type DailyLimits } from '../../../lib/domain/limits';
+import { DEFAULT_LIMITS, dayOf, type DailyLimits } from '../../../lib/domain/limits';
+import { MOVEMENT_TYPES, ruleOf } from '../../../lib/domain/movement-types';
 import { limitCounterKey } from '../../../lib/persistence/keys';
 import type { LedgerEntry, LimitRefusal } from '../../../lib/wire/types';
 import type { RunContext } from './clients';
@@ -37,15 +38,8 @@ export const LIMIT_INVARIANTS = {
     'LIMIT_EXCEEDED only when the limit was reached (the limit in force, more than remained of it)',
 } as const;
 
-/** The configured defaults of the local stack (lib/config.ts): nothing limited in practice. */
-export const DEFAULT_LIMITS: DailyLimits = {
-  daily: 1_000_000_000_000,
-  perMovement: 1_000_000_000_000,
-  timezone: 'UTC',
-};
-
 /** Entry types that take money out of the account at its owner's request (MOVEMENT_RULES). */
-const LIMITED = new Set(['WITHDRAWAL', 'PAYOUT', 'TRANSFER_OUT']);
+const LIMITED = new Set<string>(MOVEMENT_TYPES.filter((type) => ruleOf(type).limited));
 
 /** Room per hot-account operation: the limited hot accounts reach their day's limit early on. */
 const HOT_DAILY_PER_OP = 270;
