@@ -377,8 +377,7 @@ function meets(account: Account | undefined, condition: AccountCondition, amount
       ? account.balance <= Number.MAX_SAFE_INTEGER - amount
       : condition.allowNegative === true || account.available >= amount;
   const priced =
-    condition.termsVersion === undefined ||
-    condition.termsVersion === (account.termsVersion ?? 0);
+    condition.termsVersion === undefined || condition.termsVersion === (account.termsVersion ?? 0);
   return (
     funded &&
     priced &&

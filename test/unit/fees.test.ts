@@ -1,10 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import {
-  feeFor,
-  feeSchedule,
-  setFeeSchedule,
-  type FeeSchedule,
-} from '../../lib/domain/fees';
+import { feeFor, feeSchedule, setFeeSchedule, type FeeSchedule } from '../../lib/domain/fees';
 import { DEFAULT_LIMITS } from '../../lib/domain/limits';
 import { withdraw, type MovementDeps } from '../../lib/domain/movements';
 import { TermsCache } from '../../lib/domain/terms';
