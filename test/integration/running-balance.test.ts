@@ -52,7 +52,13 @@ it('commits 64 concurrent withdrawals on one account each in one transaction, wi
   );
 
   expect(results).toHaveLength(64);
+  // The movements' transactions (their first item is the account), not the sequencer's, which
+  // posts the lines it writes meanwhile to the system accounts.
   const transactions =
+    (ledger.calls.commands['TransactWriteItemsCommand ACCOUNT'] ?? 0) -
+    (before['TransactWriteItemsCommand ACCOUNT'] ?? 0);
+  // Every transaction sent, the sequencer's too, and every HTTP attempt of them.
+  const sent =
     (ledger.calls.commands.TransactWriteItemsCommand ?? 0) -
     (before.TransactWriteItemsCommand ?? 0);
   const attempts =
@@ -65,7 +71,7 @@ it('commits 64 concurrent withdrawals on one account each in one transaction, wi
   const emulatorOnly = Object.keys(ledger.calls.failures).every((kind) =>
     /InternalServerError: This action timed out/.test(kind),
   );
-  expect({ extraAttempts: attempts - 64, emulatorOnly }).toEqual({
+  expect({ extraAttempts: attempts - sent, emulatorOnly }).toEqual({
     extraAttempts: Object.values(ledger.calls.failures).reduce((a, b) => a + b, 0),
     emulatorOnly: true,
   });

@@ -32,6 +32,20 @@ export interface CallCounts {
   failures: Record<string, number>;
 }
 
+type KeyOf = { pk?: string | { S?: string } };
+type TransactItemKeys = Partial<
+  Record<'Put', { Item?: KeyOf }> & Record<'Update' | 'Delete' | 'ConditionCheck', { Key?: KeyOf }>
+>;
+
+function pkOf(item: TransactItemKeys): string | undefined {
+  const pk =
+    item.Put?.Item?.pk ??
+    item.Update?.Key?.pk ??
+    item.Delete?.Key?.pk ??
+    item.ConditionCheck?.Key?.pk;
+  return typeof pk === 'string' ? pk : pk?.S;
+}
+
 export function countCalls(client: DynamoDBClient): CallCounts {
   const counts: CallCounts = { commands: {}, attempts: {}, failures: {} };
   client.middlewareStack.add(
@@ -43,6 +57,14 @@ export function countCalls(client: DynamoDBClient): CallCounts {
       const key = typeof pk === 'string' ? pk : pk?.S;
       if (name === 'GetItemCommand' && key) {
         const kind = `GetItemCommand ${key.split('#')[0]}`;
+        counts.commands[kind] = (counts.commands[kind] ?? 0) + 1;
+      }
+      // Transactions by the kind of their first item: a movement's is its account's, the
+      // sequencer's (system postings) its statement's watermark.
+      const first = (args.input as { TransactItems?: TransactItemKeys[] }).TransactItems?.[0];
+      const firstKey = first && pkOf(first);
+      if (name === 'TransactWriteItemsCommand' && firstKey) {
+        const kind = `TransactWriteItemsCommand ${firstKey.split('#')[0]}`;
         counts.commands[kind] = (counts.commands[kind] ?? 0) + 1;
       }
       return next(args);
