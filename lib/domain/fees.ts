@@ -1,7 +1,8 @@
 import { accountFor } from './accounts';
 import { AccountNotFoundError, ForbiddenError } from './errors';
-import { TransientStoreError, type AccountStore, type Log, type TermsStore } from './ports';
-import { retry, type Sleep } from './retry';
+import type { AccountStore, Log, TermsStore } from './ports';
+import type { Sleep } from './retry';
+import { changeTerms } from './terms';
 import { ruleOf, type FeeableMovement, type MovementType } from './movement-types';
 import type { Caller, ControlChange, MinorUnits } from './types';
 
@@ -56,8 +57,6 @@ export interface FeeDeps {
   sleep?: Sleep;
 }
 
-const SET_ATTEMPTS = 6;
-
 /** The account's schedule and its last change, for its owner or an operator. */
 export async function feeSchedule(
   deps: Pick<FeeDeps, 'store'>,
@@ -82,16 +81,8 @@ export async function setFeeSchedule(
   if (!caller.isOperator) throw new ForbiddenError();
   const change = { by: caller.userId, at: deps.now().toISOString(), reason: request.reason };
   const id = deps.newId();
-  // Like a freeze, a change on an account being drained races its withdrawals: retried.
-  const stored = await retry(
-    () => deps.store.setFees(request.accountId, request.schedule, { id, ...change }),
-    {
-      attempts: SET_ATTEMPTS,
-      baseMs: 20,
-      capMs: 1280,
-      retryable: (error) => error instanceof TransientStoreError && error.kind === 'conflict',
-      ...(deps.sleep ? { sleep: deps.sleep } : {}),
-    },
+  const stored = await changeTerms(deps, () =>
+    deps.store.setFees(request.accountId, request.schedule, { id, ...change }),
   );
   if (stored === null) throw new AccountNotFoundError();
   const view = {

@@ -1,7 +1,8 @@
 import { accountFor } from './accounts';
 import { AccountNotFoundError, ForbiddenError, ValidationError } from './errors';
-import { TransientStoreError, type AccountStore, type Log, type TermsStore } from './ports';
-import { retry, type Sleep } from './retry';
+import type { AccountStore, Log, TermsStore } from './ports';
+import type { Sleep } from './retry';
+import { changeTerms } from './terms';
 import { MAX_AMOUNT } from './money';
 import type { Account, Caller, ControlChange, MinorUnits } from './types';
 
@@ -181,8 +182,6 @@ export async function balanceAndLimits(
   return { account, limits: await limitsStatus(deps, accountId, limits) };
 }
 
-const SET_ATTEMPTS = 6;
-
 /**
  * An operator changes an account's limits (the fields sent; the others stay as they are). It
  * takes effect on the next movement: the account's terms version moves, so a movement priced
@@ -199,27 +198,18 @@ export async function setAccountLimits(
   }
   const at = deps.now().toISOString();
   const id = deps.newId();
-  const stored = await retry(
-    async () => {
-      const current = await deps.store.getLimits(request.accountId);
-      const override = { ...current?.limits, ...request.limits };
-      const change: LimitsChange = {
-        by: caller.userId,
-        at,
-        reason: request.reason,
-        previous: limitsInForce(deps.limitDefaults, current?.limits ?? {}),
-        limits: limitsInForce(deps.limitDefaults, override),
-      };
-      return deps.store.setLimits(request.accountId, override, { id, ...change });
-    },
-    {
-      attempts: SET_ATTEMPTS,
-      baseMs: 20,
-      capMs: 1280,
-      retryable: (error) => error instanceof TransientStoreError && error.kind === 'conflict',
-      ...(deps.sleep ? { sleep: deps.sleep } : {}),
-    },
-  );
+  const stored = await changeTerms(deps, async () => {
+    const current = await deps.store.getLimits(request.accountId);
+    const override = { ...current?.limits, ...request.limits };
+    const change: LimitsChange = {
+      by: caller.userId,
+      at,
+      reason: request.reason,
+      previous: limitsInForce(deps.limitDefaults, current?.limits ?? {}),
+      limits: limitsInForce(deps.limitDefaults, override),
+    };
+    return deps.store.setLimits(request.accountId, override, { id, ...change });
+  });
   if (stored === null) throw new AccountNotFoundError();
   deps.logger.info('limits set', {
     accountId: request.accountId,

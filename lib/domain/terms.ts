@@ -1,5 +1,7 @@
 import type { FeeSchedule } from './fees';
 import type { LimitsOverride } from './limits';
+import { TransientStoreError } from './ports';
+import { retry, type Sleep } from './retry';
 
 /**
  * An account's terms: its fee schedule and its limits override, under one version that rides on
@@ -38,3 +40,16 @@ export class TermsCache {
     this.seen.set(accountId, terms);
   }
 }
+
+/**
+ * An operator's change of an account's terms (its fees, its limits): like a freeze, a change on an
+ * account being drained races its movements for the account item, so a conflict is tried again.
+ */
+export const changeTerms = <T>(deps: { sleep?: Sleep }, change: () => Promise<T>): Promise<T> =>
+  retry(change, {
+    attempts: 6,
+    baseMs: 20,
+    capMs: 1280,
+    retryable: (error) => error instanceof TransientStoreError && error.kind === 'conflict',
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
