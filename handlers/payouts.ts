@@ -1,11 +1,13 @@
 import { detailsOf } from '../lib/domain/details';
 import { requestPayout } from '../lib/domain/movements';
 import { payoutFor, sweepPayouts } from '../lib/domain/payouts';
+import { consumePayoutReturns } from '../lib/domain/returns';
 import { accountIdOf, entryView, payoutBody, payoutIdOf, payoutView } from '../lib/http-schemas';
 import { httpHandler, idempotencyKeyOf, json } from '../lib/middleware/http';
 import { payoutDispatcher } from '../lib/payout-stream';
 import { logger } from '../lib/logger';
-import { payoutDeps, serviceDeps } from '../lib/service';
+import { metrics } from '../lib/metrics';
+import { payoutDeps, returnDeps, serviceDeps } from '../lib/service';
 import type { PayoutResult } from '../lib/wire/types';
 
 /** POST /accounts/{accountId}/payouts: holds the funds; 202, the gateway is called after. */
@@ -63,5 +65,16 @@ export const sweep = async (): Promise<void> => {
   // Each change was logged where it happened; the pass itself only when it found work.
   if (Object.entries(counts).some(([what, n]) => what !== 'WAITING' && n > 0)) {
     logger.info('payout sweep', counts);
+  }
+};
+
+/** Scheduled: payouts the gateway reports returned are reversed (the money goes back). */
+export const returns = async (): Promise<void> => {
+  try {
+    const counts = await consumePayoutReturns(returnDeps());
+    if (Object.values(counts).some((n) => n > 0)) logger.info('payout returns', counts);
+  } finally {
+    // The reversals' metrics, as the HTTP middleware flushes a request's.
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 };

@@ -32,6 +32,14 @@ const schema = z.object({
   /** An open payout not heard of for this long is asked again (same idempotency key). */
   PAYOUT_RETRY_SECONDS: z._default(z.coerce.number().check(z.gte(1), z.lte(3600)), 30),
   /**
+   * A payout the gateway reports returned, still not found posted this long after the return was
+   * first read, is dropped with an error log (lib/domain/returns.ts).
+   */
+  PAYOUT_RETURN_WAIT_SECONDS: z._default(
+    z.coerce.number().check(z.int(), z.gte(60), z.lte(2_592_000)),
+    86_400,
+  ),
+  /**
    * Limits of an account whose operator set none (docs/limits.md), in minor units: what may leave
    * it per calendar day in LIMITS_TIMEZONE, and per movement, fees included.
    */
@@ -66,6 +74,7 @@ export type Config = {
   payoutGatewayTimeoutMs: number;
   payoutHoldSeconds: number;
   payoutRetryMs: number;
+  payoutReturnWaitMs: number;
   limitDefaults: DailyLimits;
 };
 
@@ -102,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     payoutGatewayTimeoutMs: c.PAYOUT_GATEWAY_TIMEOUT_MS,
     payoutHoldSeconds: c.PAYOUT_HOLD_SECONDS,
     payoutRetryMs: c.PAYOUT_RETRY_SECONDS * 1000,
+    payoutReturnWaitMs: c.PAYOUT_RETURN_WAIT_SECONDS * 1000,
     limitDefaults: {
       daily: c.DAILY_LIMIT,
       perMovement: c.PER_MOVEMENT_LIMIT,

@@ -9,7 +9,8 @@ import { WithdrawalSwitch, type ControlDeps } from './domain/controls';
 import type { HistoryDeps } from './domain/history';
 import type { MovementDeps } from './domain/movements';
 import type { PayoutDeps } from './domain/payouts';
-import type { LedgerStore } from './domain/ports';
+import type { LedgerStore, PayoutGateway, PayoutReturnsFeed } from './domain/ports';
+import type { ReturnDeps } from './domain/returns';
 import { documentClient } from './persistence/dynamodb-client';
 import { dynamoLedgerStore } from './persistence/dynamodb-store';
 import { createHttpPayoutGateway } from './payouts/gateway';
@@ -25,7 +26,9 @@ export type ServiceDeps = AccountDeps &
   LimitsDeps & { store: LedgerStore; payoutHoldSeconds: number };
 
 let deps: ServiceDeps | undefined;
+let gateway: (PayoutGateway & PayoutReturnsFeed) | undefined;
 let payouts: PayoutDeps | undefined;
+let returns: ReturnDeps | undefined;
 
 /** The domain's collaborators for the HTTP handlers. */
 export function serviceDeps(): ServiceDeps {
@@ -48,23 +51,39 @@ export function serviceDeps(): ServiceDeps {
   return deps;
 }
 
-/** The payout dispatcher's and sweeper's collaborators: the store and the gateway client. */
-export function payoutDeps(): PayoutDeps {
-  if (payouts === undefined) {
+/** The payout gateway's HTTP client, one per container. */
+function gatewayClient(): PayoutGateway & PayoutReturnsFeed {
+  if (gateway === undefined) {
     const c = config();
     if (c.payoutGatewayUrl === undefined) {
       throw new Error('PAYOUT_GATEWAY_URL is not set: payouts cannot be dispatched');
     }
-    payouts = {
-      store: serviceDeps().store,
-      gateway: createHttpPayoutGateway({
-        baseUrl: c.payoutGatewayUrl,
-        timeoutMs: c.payoutGatewayTimeoutMs,
-      }),
-      logger,
-      now: () => new Date(),
-      retryAfterMs: c.payoutRetryMs,
-    };
+    gateway = createHttpPayoutGateway({
+      baseUrl: c.payoutGatewayUrl,
+      timeoutMs: c.payoutGatewayTimeoutMs,
+    });
   }
+  return gateway;
+}
+
+/** The payout dispatcher's and sweeper's collaborators: the store and the gateway client. */
+export function payoutDeps(): PayoutDeps {
+  payouts ??= {
+    store: serviceDeps().store,
+    gateway: gatewayClient(),
+    logger,
+    now: () => new Date(),
+    retryAfterMs: config().payoutRetryMs,
+  };
   return payouts;
+}
+
+/** The returns reader's: the money path's (a return is reversed as any reversal) and the feed. */
+export function returnDeps(): ReturnDeps {
+  returns ??= {
+    ...serviceDeps(),
+    gateway: gatewayClient(),
+    returnWaitMs: config().payoutReturnWaitMs,
+  };
+  return returns;
 }

@@ -9,7 +9,10 @@
  * - `lose`: SUCCEEDED, then the connection is destroyed without an answer; later requests with
  *   the key answer SUCCEEDED;
  * - `unavailable`: 503 and nothing recorded, for every request naming the destination (a repeated
- *   send and a cancel of a known key included).
+ *   send and a cancel of a known key included);
+ * - `return`: paid as `succeed` (SUCCEEDED after its delay), then, after a further random delay in
+ *   [returnDelayMs.min, returnDelayMs.max], reported as returned (`account_closed`) in the returns
+ *   feed. The payout's own answers stay SUCCEEDED: it was paid; the money came back later.
  *
  * One record per idempotency key: a repeated send with the same body answers the first outcome
  * (`requests` counts them, `executions` — money actually sent — stays 0 or 1); another body gets
@@ -17,11 +20,17 @@
  * nothing was sent yet); a cancel then stops it. A cancel of an unknown key leaves a CANCELLED
  * tombstone, so a later send with that key answers REFUSED `cancelled`.
  *
+ * The returns feed, `GET /v1/returns?limit=<1-100>&after=<cursor>` (the protocol in
+ * `lib/payouts/gateway.ts`), lists the returned payouts in the order they came back; a cursor is
+ * `<epoch>.<position>`, and one of another epoch (the state was reset since) reads from the first.
+ * A return enters the feed when it is first asked for after its delay (the feed, or the control
+ * API's payout reads): no timer, so a restart loses none.
+ *
  * Control API, on the same port:
- *   PUT  /_control/destinations/{destination}  {"mode":"succeed|refuse|timeout|lose|unavailable"} → 204
+ *   PUT  /_control/destinations/{destination}  {"mode":"succeed|refuse|timeout|lose|unavailable|return"} → 204
  *   GET  /_control/payouts                     → 200 [record, …] (oldest first)
  *   GET  /_control/payouts/{key}               → 200 record | 404
- *   POST /_control/reset                       → 204 (forgets every payout and every mode)
+ *   POST /_control/reset                       → 204 (forgets every payout, return and mode)
  *   GET  /health                               → 200 {"status":"ok"}
  *
  * Run alone: `node scripts/run.js local/payout-gateway.ts [--port 8300] [--state-file F]`.
@@ -33,7 +42,14 @@ import type { Socket } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
-export const DESTINATION_MODES = ['succeed', 'refuse', 'timeout', 'lose', 'unavailable'] as const;
+export const DESTINATION_MODES = [
+  'succeed',
+  'refuse',
+  'timeout',
+  'lose',
+  'unavailable',
+  'return',
+] as const;
 export type DestinationMode = (typeof DESTINATION_MODES)[number];
 
 export interface SimulatedPayout {
@@ -50,6 +66,10 @@ export interface SimulatedPayout {
   /** How many times the money was actually sent: 0 or 1, never more. */
   executions: number;
   createdAt: string;
+  /** `return` mode: when the paid money comes back (set when it is paid). */
+  returnDueAt?: string;
+  /** Once in the returns feed: its position there, when and why it came back. */
+  returned?: { sequence: number; returnedAt: string; reason: string };
 }
 
 export interface SimulatedGateway {
@@ -71,6 +91,8 @@ export interface SimulatedGatewayOptions {
   host?: string;
   /** The `succeed` mode's delay, drawn uniformly. Default {min: 500, max: 1500}. */
   delayMs?: { min: number; max: number };
+  /** The `return` mode's delay from paid to returned, drawn uniformly. Default {min: 1000, max: 2000}. */
+  returnDelayMs?: { min: number; max: number };
   /** If set: loaded at start, written (synchronously, via tmp + rename) after each change. */
   stateFile?: string;
   /** How long a `timeout` destination holds its first answer. Default 60 s. */
@@ -80,6 +102,9 @@ export interface SimulatedGatewayOptions {
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** Why a `return` destination sends the money back. */
+export const RETURN_REASON = 'account_closed';
+const RETURNS_PAGE_MAX = 100;
 
 const payoutBodySchema = z
   .object({
@@ -103,11 +128,17 @@ const recordSchema = z.object({
   requests: z.number().int().min(0),
   executions: z.number().int().min(0).max(1),
   createdAt: z.string(),
+  returnDueAt: z.string().optional(),
+  returned: z
+    .object({ sequence: z.number().int().min(1), returnedAt: z.string(), reason: z.string() })
+    .optional(),
 });
 const stateSchema = z.object({
   version: z.literal(1),
   payouts: z.array(recordSchema),
   modes: z.record(z.string(), z.enum(DESTINATION_MODES)),
+  /** Absent in files written before the returns feed: a new epoch is drawn. */
+  returnsEpoch: z.string().optional(),
 });
 type StateFile = z.infer<typeof stateSchema>;
 
@@ -135,14 +166,20 @@ class Gateway {
   /** Timers still to fire (the `succeed` delays, held `timeout` answers), cleared at close. */
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly delay: { min: number; max: number };
+  private readonly returnDelay: { min: number; max: number };
   private readonly holdMs: number;
+  /** Names this state's returns feed: a cursor of another epoch reads from the first. */
+  private returnsEpoch: string = randomUUID();
+  /** The last position given in the returns feed. */
+  private returnSequence = 0;
   readonly log: (line: string) => void;
 
   constructor(private readonly options: SimulatedGatewayOptions) {
-    this.delay = options.delayMs ?? { min: 500, max: 1500 };
-    if (!(this.delay.min >= 0 && this.delay.max >= this.delay.min)) {
-      throw new TypeError('delayMs needs 0 <= min <= max');
-    }
+    this.delay = checkedRange('delayMs', options.delayMs ?? { min: 500, max: 1500 });
+    this.returnDelay = checkedRange(
+      'returnDelayMs',
+      options.returnDelayMs ?? { min: 1000, max: 2000 },
+    );
     this.holdMs = options.holdMs ?? 60_000;
     this.log = options.log ?? (() => undefined);
     if (options.stateFile !== undefined) {
@@ -150,6 +187,8 @@ class Gateway {
       for (const record of state.payouts) this.records.set(record.idempotencyKey, record);
       for (const [destination, mode] of Object.entries(state.modes))
         this.modes.set(destination, mode);
+      this.returnsEpoch = state.returnsEpoch ?? this.returnsEpoch;
+      this.returnSequence = Math.max(0, ...state.payouts.map((p) => p.returned?.sequence ?? 0));
     }
   }
 
@@ -159,6 +198,7 @@ class Gateway {
       version: 1,
       payouts: [...this.records.values()].filter(isSettled),
       modes: Object.fromEntries(this.modes),
+      returnsEpoch: this.returnsEpoch,
     };
     writeAtomically(this.options.stateFile, `${JSON.stringify(state, null, 2)}\n`);
   }
@@ -199,7 +239,7 @@ class Gateway {
     if (mode === 'refuse') this.refuse(res, record);
     else if (mode === 'timeout') this.holdAnswer(res, record);
     else if (mode === 'lose') this.loseAnswer(req, record);
-    else await this.succeedLater(res, record);
+    else await this.succeedLater(res, record, mode === 'return');
   }
 
   /**
@@ -241,23 +281,39 @@ class Gateway {
     req.socket.destroy();
   }
 
-  /** `succeed`: PENDING for a random delay, then SUCCEEDED unless cancelled (or reset) first. */
-  private async succeedLater(res: http.ServerResponse, record: SimulatedPayout): Promise<void> {
+  /**
+   * `succeed`: PENDING for a random delay, then SUCCEEDED unless cancelled (or reset) first.
+   * `return` as well, and the paid money is due back a random delay later.
+   */
+  private async succeedLater(
+    res: http.ServerResponse,
+    record: SimulatedPayout,
+    returns = false,
+  ): Promise<void> {
     const key = record.idempotencyKey;
-    const ms = this.delay.min + Math.random() * (this.delay.max - this.delay.min);
-    const settled = new Promise<void>((resolve) => this.after(ms, resolve)).then(() => {
-      if (record.status === 'PENDING') {
-        if (this.records.get(key) === record) succeed(record);
-        else record.status = 'CANCELLED';
-      }
-      this.settling.delete(key);
-      this.persist();
-    });
+    const settled = new Promise<void>((resolve) => this.after(drawMs(this.delay), resolve)).then(
+      () => this.settle(record, returns),
+    );
     this.settling.set(key, settled);
     await settled;
     const answer = sendAnswer(record);
     this.log(`payout ${key}: -> ${answer.status}`);
     sendJson(res, 200, answer);
+  }
+
+  /** The end of a `succeed` (or `return`) delay: paid, unless cancelled or reset meanwhile. */
+  private settle(record: SimulatedPayout, returns: boolean): void {
+    const key = record.idempotencyKey;
+    if (record.status === 'PENDING' && this.records.get(key) !== record) {
+      record.status = 'CANCELLED';
+    } else if (record.status === 'PENDING') {
+      succeed(record);
+      if (returns) {
+        record.returnDueAt = new Date(Date.now() + drawMs(this.returnDelay)).toISOString();
+      }
+    }
+    this.settling.delete(key);
+    this.persist();
   }
 
   /** POST /v1/payouts/{key}/cancel: stops a PENDING payout; an unknown key leaves a tombstone. */
@@ -290,13 +346,53 @@ class Gateway {
     this.log(`destination ${destination}: ${mode}`);
   }
 
+  /** GET /v1/returns: the returns after the cursor, oldest first, and the cursor past them. */
+  returnsFeed(res: http.ServerResponse, query: URLSearchParams): void {
+    const limit = pageLimitOf(query.get('limit'));
+    this.reportDueReturns();
+    const after = this.positionOf(query.get('after'));
+    const page = [...this.records.values()]
+      .filter((record) => (record.returned?.sequence ?? 0) > after)
+      .sort((a, b) => (a.returned?.sequence ?? 0) - (b.returned?.sequence ?? 0))
+      .slice(0, limit);
+    const last = page.at(-1)?.returned?.sequence ?? after;
+    sendJson(res, 200, { returns: page.map(feedEntryOf), next: `${this.returnsEpoch}.${last}` });
+  }
+
+  /** A cursor's position; another epoch's (the state was reset since), or none, reads from the first. */
+  private positionOf(cursor: string | null): number {
+    const match = /^([^.]+)\.(\d+)$/.exec(cursor ?? '');
+    return match !== null && match[1] === this.returnsEpoch ? Number(match[2]) : 0;
+  }
+
+  /** `return` payouts whose delay is over enter the feed, in the order they came back. */
+  reportDueReturns(): void {
+    const now = new Date().toISOString();
+    const due = [...this.records.values()]
+      .filter((record) => record.returned === undefined && (record.returnDueAt ?? now) < now)
+      .sort((a, b) => (a.returnDueAt ?? '').localeCompare(b.returnDueAt ?? ''));
+    for (const record of due) {
+      this.returnSequence += 1;
+      record.returned = {
+        sequence: this.returnSequence,
+        returnedAt: record.returnDueAt ?? now,
+        reason: RETURN_REASON,
+      };
+      this.log(`payout ${record.idempotencyKey}: returned (${RETURN_REASON})`);
+    }
+    if (due.length > 0) this.persist();
+  }
+
   payouts(): SimulatedPayout[] {
+    this.reportDueReturns();
     return [...this.records.values()].map((record) => ({ ...record }));
   }
 
   reset(): void {
     this.records.clear();
     this.modes.clear();
+    this.returnsEpoch = randomUUID();
+    this.returnSequence = 0;
     this.persist();
     this.log('reset');
   }
@@ -317,6 +413,37 @@ function newRecord(key: string, body: PayoutBody | null): SimulatedPayout {
     requests: 0,
     executions: 0,
     createdAt: new Date().toISOString(),
+  };
+}
+
+function checkedRange(name: string, range: { min: number; max: number }) {
+  if (!(range.min >= 0 && range.max >= range.min))
+    throw new TypeError(`${name} needs 0 <= min <= max`);
+  return range;
+}
+
+const drawMs = (range: { min: number; max: number }): number =>
+  range.min + Math.random() * (range.max - range.min);
+
+function pageLimitOf(value: string | null): number {
+  const limit = value === null ? RETURNS_PAGE_MAX : Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > RETURNS_PAGE_MAX) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `limit must be an integer from 1 to ${RETURNS_PAGE_MAX}`,
+    );
+  }
+  return limit;
+}
+
+/** A returned payout as the feed reports it. */
+function feedEntryOf(record: SimulatedPayout) {
+  return {
+    idempotencyKey: record.idempotencyKey,
+    ...(record.reference !== undefined ? { reference: record.reference } : {}),
+    returnedAt: record.returned?.returnedAt,
+    reason: record.returned?.reason,
   };
 }
 
@@ -344,6 +471,7 @@ interface Request {
   res: http.ServerResponse;
   method: string;
   segments: string[];
+  query: URLSearchParams;
   body: string;
 }
 
@@ -384,6 +512,7 @@ function routeControl(gateway: Gateway, request: Request): void {
     sendJson(res, 200, gateway.payouts());
   } else if (what === 'payouts' && name !== undefined) {
     only(request, 'GET');
+    gateway.reportDueReturns();
     const record = gateway.records.get(name);
     if (record === undefined) throw new HttpError(404, 'not_found');
     sendJson(res, 200, { ...record });
@@ -413,6 +542,7 @@ async function route(
     res,
     method: req.method ?? 'GET',
     segments,
+    query: url.searchParams,
     body: await readBody(req),
   };
   const [first, second] = segments;
@@ -421,6 +551,9 @@ async function route(
     sendJson(res, 200, { status: 'ok' });
   } else if (first === 'v1' && second === 'payouts') {
     await routePayouts(gateway, request);
+  } else if (first === 'v1' && second === 'returns' && segments.length === 2) {
+    only(request, 'GET');
+    gateway.returnsFeed(res, request.query);
   } else if (first === '_control') {
     routeControl(gateway, request);
   } else {

@@ -2,8 +2,9 @@
  * `npm start`: the whole local stack in one command. DynamoDB Local (data kept in DATA_DIR),
  * cognito-local as the token issuer, the table from serverless.yml, demo users and funded
  * accounts, the statement sequencer and the payout dispatcher fed from the table's stream, the
- * payout sweeper on a timer, a simulated payout gateway, the HTTP API through serverless-offline,
- * and the web page. Ctrl-C stops everything it started, java included.
+ * payout sweeper and the returns reader on timers, a simulated payout gateway, the HTTP API
+ * through serverless-offline, and the web page. Ctrl-C stops everything it started, java
+ * included.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -166,8 +167,8 @@ function configureHandlers(
 
 /**
  * The same functions that run in AWS behind the table's stream: the sequencer, the payout
- * dispatcher (new payout records only, as serverless.yml filters them), and the sweeper on a
- * timer (AWS: every minute). Imported only now: they read the configuration set before.
+ * dispatcher (new payout records only, as serverless.yml filters them), and the sweeper and the
+ * returns reader on timers (AWS: every minute). Imported only now: they read the configuration set before.
  */
 async function startBackgroundWork(
   s: StackSettings,
@@ -192,6 +193,11 @@ async function startBackgroundWork(
     payouts.sweep().catch((error: unknown) => console.error('payout sweeper:', error)),
   );
   stack.add('payout sweeper', () => sweeper.stop());
+  // As often as the sweeper (AWS: every minute too).
+  const returns = startTimer(sweepSeconds() * 1000, () =>
+    payouts.returns().catch((error: unknown) => console.error('payout returns:', error)),
+  );
+  stack.add('payout returns', () => returns.stop());
 }
 
 const isAccountChange = (record: DynamoDBRecord): boolean =>
@@ -322,7 +328,7 @@ ${users}
 Press Ctrl-C to stop.`;
 }
 
-/** How often the local sweeper runs (AWS: every minute); short, so demos resolve quickly. */
+/** How often the local sweeper and returns reader run (AWS: every minute); short, for demos. */
 function sweepSeconds(): number {
   const value = Number(process.env.PAYOUT_SWEEP_SECONDS ?? '5');
   if (!Number.isFinite(value) || value <= 0) throw new Error('PAYOUT_SWEEP_SECONDS must be > 0');

@@ -383,6 +383,34 @@ export interface HealthProbe {
   ping(): Promise<void>;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Returned payouts: how far the gateway's feed was read (lib/domain/returns.ts)
+
+/** A return read from the feed that could not be settled yet, kept to be tried again. */
+export interface WaitingReturn extends PayoutReturn {
+  /** When this service first read it: how long it has waited. */
+  firstSeenAt: string;
+}
+
+export interface ReturnsProgress {
+  /** The feed's cursor past every return settled or kept below (absent: from the start). */
+  cursor?: string;
+  waiting: WaitingReturn[];
+  /** 0 until first saved, then one more per save. */
+  version: number;
+}
+
+export interface ReturnsStore {
+  /** Strongly consistent; `{waiting: [], version: 0}` before the first save. */
+  getReturnsProgress(): Promise<ReturnsProgress>;
+  /**
+   * Stores the cursor and the waiting returns as version `progress.version + 1`, on condition
+   * that the stored version is still `progress.version`; false (nothing written) otherwise:
+   * another pass saved first.
+   */
+  saveReturnsProgress(progress: ReturnsProgress): Promise<boolean>;
+}
+
 /** Every store port: what one adapter (DynamoDB, or the in-memory one in tests) provides. */
 export type LedgerStore = AccountStore &
   MovementStore &
@@ -392,6 +420,7 @@ export type LedgerStore = AccountStore &
   StatementStore &
   SystemLedgerStore &
   ControlStore &
+  ReturnsStore &
   HealthProbe;
 
 // ---------------------------------------------------------------------------------------------
@@ -421,6 +450,33 @@ export interface PayoutGateway {
    * answers its outcome instead; a cancelled key can never pay later.
    */
   cancel(idempotencyKey: string): Promise<CancelOutcome>;
+}
+
+/** A payout the gateway paid, then reported as returned: the money came back to it. */
+export interface PayoutReturn {
+  /** The payout's key at the gateway: its transaction id here. */
+  idempotencyKey: string;
+  /** The gateway's reference of the payout, when it gives one. */
+  reference?: string;
+  returnedAt: string;
+  reason: string;
+}
+
+export interface ReturnsPage {
+  /** Oldest first. */
+  returns: PayoutReturn[];
+  /** The cursor past this page's returns: where the next read starts. */
+  next: string;
+}
+
+/**
+ * The gateway's feed of returned payouts. Replayable: a return stays in the feed, and a read
+ * from an earlier cursor (or from the start) reports it again, so whoever reads it keeps its own
+ * cursor and settles each return idempotently.
+ */
+export interface PayoutReturnsFeed {
+  /** The returns reported after `after` (from the first, without one). */
+  returns(after?: string): Promise<ReturnsPage>;
 }
 
 /**

@@ -25,6 +25,14 @@
  *                                   answers {"status":"REFUSED","reason":"cancelled"}
  *   → 200 {"status":"SUCCEEDED",…} | {"status":"REFUSED",…}   it had already finished
  *
+ *   GET {baseUrl}/v1/returns?limit=<1-100>[&after=<cursor>]
+ *   → 200 {"returns":[{"idempotencyKey":"<key>","reference"?:"<gateway's reference>",
+ *          "returnedAt":"<ISO 8601>","reason":"<why>"}, …], "next":"<cursor>"}
+ *     Payouts the gateway paid and then saw come back, oldest first, at most `limit` of them,
+ *     after `after` (from the first without it). `next` is the cursor past this page. The feed is
+ *     replayable: a return stays in it, and a cursor the gateway no longer knows (its state
+ *     reset) reads from the first; the reader settles each return idempotently.
+ *
  * How the client reads answers (a wrong "definite" answer loses money; an "unknown" one only
  * delays, so whatever is not definite is unknown):
  * - 200 with a well-formed body: the outcome. A body of another shape: unknown
@@ -37,9 +45,19 @@
  *   an operator looks.
  * - 408, 429, 5xx, any other status, redirects (not followed), timeouts and network errors:
  *   `GatewayUnavailableError`.
+ * - `returns`: a page is read whole or not at all: a 200 whose body, or any return in it, is not
+ *   of the shape above (or has more than `limit` returns) is `malformed_response`, so no return
+ *   is skipped past; any other status is read as for `cancel`.
  */
 
-import { GatewayUnavailableError, type GatewayOutcome, type PayoutGateway } from '../domain/ports';
+import {
+  GatewayUnavailableError,
+  type GatewayOutcome,
+  type PayoutGateway,
+  type PayoutReturn,
+  type PayoutReturnsFeed,
+  type ReturnsPage,
+} from '../domain/ports';
 
 /**
  * The gateway answered, but not within the protocol (a reused idempotency key, an unexpected 4xx):
@@ -60,8 +78,12 @@ export interface HttpPayoutGatewayOptions {
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** Returns asked for per page of the feed. */
+export const RETURNS_PAGE_LIMIT = 100;
 
-export function createHttpPayoutGateway(options: HttpPayoutGatewayOptions): PayoutGateway {
+export function createHttpPayoutGateway(
+  options: HttpPayoutGatewayOptions,
+): PayoutGateway & PayoutReturnsFeed {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   if (!/^https?:\/\//.test(baseUrl)) {
     throw new TypeError(`payout gateway baseUrl must be an http(s) URL, got "${options.baseUrl}"`);
@@ -71,11 +93,16 @@ export function createHttpPayoutGateway(options: HttpPayoutGatewayOptions): Payo
   }
   const fetchImpl = options.fetch ?? fetch;
 
-  const post = async (path: string, headers: Record<string, string>, body?: string) => {
+  const call = async (
+    method: 'GET' | 'POST',
+    path: string,
+    headers: Record<string, string>,
+    body?: string,
+  ) => {
     const signal = AbortSignal.timeout(options.timeoutMs);
     try {
       const response = await fetchImpl(`${baseUrl}${path}`, {
-        method: 'POST',
+        method,
         headers: { accept: 'application/json', ...headers },
         body,
         // A redirected money call is not followed: fetch would replay it, as a GET, elsewhere.
@@ -95,7 +122,8 @@ export function createHttpPayoutGateway(options: HttpPayoutGatewayOptions): Payo
   return {
     async send(instruction) {
       assertKey(instruction.idempotencyKey);
-      const { status, body } = await post(
+      const { status, body } = await call(
+        'POST',
         '/v1/payouts',
         { 'content-type': 'application/json', 'idempotency-key': instruction.idempotencyKey },
         JSON.stringify({
@@ -116,7 +144,8 @@ export function createHttpPayoutGateway(options: HttpPayoutGatewayOptions): Payo
 
     async cancel(idempotencyKey) {
       assertKey(idempotencyKey);
-      const { status, body } = await post(
+      const { status, body } = await call(
+        'POST',
         `/v1/payouts/${encodeURIComponent(idempotencyKey)}/cancel`,
         {},
       );
@@ -128,7 +157,36 @@ export function createHttpPayoutGateway(options: HttpPayoutGatewayOptions): Payo
       // A refused cancel says nothing about the payout itself: never read it as REFUSED.
       throw unknownOutcome(status, body);
     },
+
+    async returns(after) {
+      const query = new URLSearchParams({ limit: String(RETURNS_PAGE_LIMIT) });
+      if (after !== undefined) query.set('after', after);
+      const { status, body } = await call('GET', `/v1/returns?${query.toString()}`, {});
+      if (status !== 200) throw unknownOutcome(status, body);
+      const page = returnsPageOf(body);
+      if (page === null) throw new GatewayUnavailableError('malformed_response', { status });
+      return page;
+    },
   };
+}
+
+/** The page, only the protocol's fields of it; null if it or any return in it is malformed. */
+function returnsPageOf(body: unknown): ReturnsPage | null {
+  if (!isRecord(body) || !Array.isArray(body.returns) || !isNonEmptyString(body.next)) return null;
+  if (body.returns.length > RETURNS_PAGE_LIMIT) return null;
+  const returns = body.returns.map(payoutReturnOf);
+  if (returns.some((returned) => returned === null)) return null;
+  return { returns: returns as PayoutReturn[], next: body.next };
+}
+
+function payoutReturnOf(value: unknown): PayoutReturn | null {
+  if (!isRecord(value)) return null;
+  const { idempotencyKey, reference, returnedAt, reason } = value;
+  if (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey)) return null;
+  if (typeof returnedAt !== 'string' || Number.isNaN(Date.parse(returnedAt))) return null;
+  if (!isNonEmptyString(reason)) return null;
+  if (reference !== undefined && !isNonEmptyString(reference)) return null;
+  return { idempotencyKey, ...(reference !== undefined ? { reference } : {}), returnedAt, reason };
 }
 
 function assertKey(key: string): void {

@@ -5,6 +5,7 @@ import { dynamoControlStore } from './control-store';
 import { dynamoTermsStore } from './terms-store';
 import { dynamoMovementStore } from './movement-store';
 import { dynamoPayoutStore } from './payout-store';
+import { dynamoReturnsStore } from './returns-store';
 import { dynamoStatementStore } from './statement-store';
 import { dynamoSystemStore } from './system-store';
 import { dynamoTransactionStore } from './transaction-store';
@@ -22,5 +23,6 @@ export function dynamoLedgerStore(db: DynamoDBDocumentClient, tableName: string)
     ...dynamoControlStore(table, accounts),
     ...dynamoTermsStore(table, accounts),
     ...dynamoTransactionStore(table),
+    ...dynamoReturnsStore(table),
   };
 }

@@ -94,6 +94,12 @@ export const limitCounterKey = (accountId: string, day: string): Key => ({
 /** The one switch that pauses every withdrawal; read through a short cache, never per request. */
 export const withdrawalSwitchKey: Key = { pk: 'CONTROL', sk: 'WITHDRAWALS' };
 
+/**
+ * How far the gateway's feed of returned payouts was read, and the returns kept to be tried
+ * again: one item, written by the returns reader only (once a minute at most, per page read).
+ */
+export const payoutReturnsKey: Key = { pk: 'CONTROL', sk: 'PAYOUT_RETURNS' };
+
 /** A payout's record (the gateway instruction and its status), beside its account's others. */
 export const payoutKey = (accountId: string, transactionId: string): Key => ({
   pk: `PAYOUT#${accountId}`,

@@ -573,7 +573,8 @@ export interface components {
              * @description `TRANSFER_OUT`/`TRANSFER_IN`: the two sides of one transfer (same `transactionId`).
              *     `PAYOUT`: money paid out through the gateway.
              *     `REVERSAL_IN`/`REVERSAL_OUT`: a reversal giving money back to the account or taking it
-             *     back (`reversalOf` names the original).
+             *     back (`reversalOf` names the original): an operator's, or the service's own for a
+             *     posted payout the gateway reports returned (`reason` `returned by the gateway: …`).
              * @enum {unknown}
              */
             type: "DEPOSIT" | "WITHDRAWAL" | "TRANSFER_IN" | "TRANSFER_OUT" | "PAYOUT" | "REVERSAL_IN" | "REVERSAL_OUT";

@@ -237,6 +237,48 @@ describe('POST /accounts/{id}/payouts (owner)', () => {
     expect(all.body.balance).toBe(0);
   });
 
+  it('gives back a posted payout the gateway reports returned: a REVERSAL_IN linked both ways', async () => {
+    const { accountId } = await openFundedAccount(tokens.ops, tokens.alice, 1000);
+    await snapshot(tokens.alice, accountId, 1);
+    const destination = newDestination('returning');
+    await setDestinationMode(destination, 'return');
+
+    const res = await requestPayout(tokens.alice, accountId, 300, destination);
+    const { transactionId } = res.body.payout;
+    const posted = await waitForPayoutResolved(tokens.alice, accountId, transactionId);
+    expect(posted.status).toBe('POSTED');
+
+    // The deposit, the payout, then its reversal by the returns reader (every few seconds here).
+    const [reversal, payout] = await waitForStatement(tokens.alice, accountId, 3, {
+      timeoutMs: 60_000,
+    });
+    expect(reversal).toMatchObject({
+      type: 'REVERSAL_IN',
+      amount: 300,
+      reversalOf: transactionId,
+      reason: 'returned by the gateway: account_closed',
+      balanceAfter: 1000,
+      sequence: 3,
+    });
+    expect(payout).toMatchObject({
+      transactionId,
+      type: 'PAYOUT',
+      status: 'POSTED',
+      balanceAfter: 700,
+      reversedBy: [{ transactionId: reversal?.transactionId, amount: 300 }],
+    });
+    expect(await balanceOf(tokens.alice, accountId)).toMatchObject({
+      balance: 1000,
+      available: 1000,
+      pending: 0,
+    });
+    expect(await gatewayRecord(transactionId)).toMatchObject({
+      status: 'SUCCEEDED',
+      executions: 1,
+      returned: { reason: 'account_closed' },
+    });
+  });
+
   it('answers the same payout to the same Idempotency-Key (Idempotent-Replayed: true); the gateway pays once', async () => {
     const account = await openFundedAccount(tokens.ops, tokens.alice, 1000);
     const { accountId } = account;

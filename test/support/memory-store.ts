@@ -17,6 +17,7 @@ import {
   type MovementWriteResult,
   type PayoutResolution,
   type PendingEntry,
+  type ReturnsProgress,
   type Reversal,
   type ReversalWrite,
   type StatementLine,
@@ -121,6 +122,8 @@ class Tables {
   /** By (account, day): what left the account that day. */
   readonly limitUsed = new Map<string, number>();
   withdrawals: { paused: boolean; changed: ControlChange } | undefined;
+  /** The returns reader's progress (one item). */
+  returnsProgress: ReturnsProgress | undefined;
 
   account(accountId: string): Account {
     const account = this.accounts.get(accountId);
@@ -150,6 +153,7 @@ export function memoryLedgerStore(options: MemoryStoreOptions = {}): MemoryLedge
     ...systemPorts(tables),
     ...termsPorts(tables),
     ...transactionPorts(tables),
+    ...returnsPorts(tables),
   };
   return {
     ...instrumented(ports),
@@ -782,6 +786,21 @@ function controlPorts(
     },
     async setWithdrawalControl({ paused, changed: { by, at, reason } }) {
       tables.withdrawals = { paused, changed: { by, at, reason } };
+    },
+  };
+}
+
+function returnsPorts(
+  tables: Tables,
+): Pick<LedgerStore, 'getReturnsProgress' | 'saveReturnsProgress'> {
+  return {
+    async getReturnsProgress() {
+      return stored(tables.returnsProgress ?? { waiting: [], version: 0 });
+    },
+    async saveReturnsProgress(progress) {
+      if ((tables.returnsProgress?.version ?? 0) !== progress.version) return false;
+      tables.returnsProgress = stored({ ...progress, version: progress.version + 1 });
+      return true;
     },
   };
 }

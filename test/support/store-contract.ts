@@ -186,6 +186,7 @@ export function ledgerStoreContract(subject: StoreUnderContract): void {
   describe('movement details', () => detailsCases(store, existing));
   describe('fee schedules', () => feeCases(store, existing));
   describe('reversals', () => reversalCases(store, existing));
+  describe('payout returns', () => returnsCases(store));
 }
 
 type Store = () => LedgerStore;
@@ -812,6 +813,43 @@ function controlCases(store: Store, existing: Existing): void {
     await expect(store().getWithdrawalControl()).resolves.toEqual({
       paused: false,
       changed: resumed,
+    });
+  });
+}
+
+function returnsCases(store: Store): void {
+  it("keeps the returns reader's cursor and waiting returns, and saves only over the version read", async () => {
+    const waiting = [
+      {
+        idempotencyKey: nextId(),
+        reference: 'sim_1',
+        returnedAt: NOW,
+        reason: 'account_closed',
+        firstSeenAt: LATER,
+      },
+    ];
+    await expect(store().getReturnsProgress()).resolves.toEqual({ waiting: [], version: 0 });
+
+    await expect(store().saveReturnsProgress({ cursor: 'c.1', waiting, version: 0 })).resolves.toBe(
+      true,
+    );
+    // A pass that read version 0 too finds it taken, and writes nothing.
+    await expect(
+      store().saveReturnsProgress({ cursor: 'c.9', waiting: [], version: 0 }),
+    ).resolves.toBe(false);
+    await expect(store().getReturnsProgress()).resolves.toEqual({
+      cursor: 'c.1',
+      waiting,
+      version: 1,
+    });
+
+    await expect(
+      store().saveReturnsProgress({ cursor: 'c.2', waiting: [], version: 1 }),
+    ).resolves.toBe(true);
+    await expect(store().getReturnsProgress()).resolves.toEqual({
+      cursor: 'c.2',
+      waiting: [],
+      version: 2,
     });
   });
 }

@@ -141,6 +141,13 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
       'dynamodb:Query',
       'dynamodb:UpdateItem',
     ],
+    // A reversal per returned payout, as ReverseTransaction's, and the feed's cursor item.
+    ConsumePayoutReturns: [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ],
     FreezeAccount: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     UnfreezeAccount: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     GetWithdrawalSwitch: ['dynamodb:GetItem'],
@@ -227,7 +234,11 @@ describe('payouts', () => {
       ],
     });
     expect(mapping?.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
-    for (const id of ['DispatchPayoutsLambdaFunction', 'SweepPayoutsLambdaFunction']) {
+    for (const id of [
+      'DispatchPayoutsLambdaFunction',
+      'SweepPayoutsLambdaFunction',
+      'ConsumePayoutReturnsLambdaFunction',
+    ]) {
       expect(
         (fn(id).Properties.Environment as { Variables: Record<string, unknown> }).Variables
           .PAYOUT_GATEWAY_URL,
@@ -247,6 +258,22 @@ describe('payouts', () => {
     );
     expect(JSON.stringify(queries.map((s) => s.Resource))).toContain('open-payouts');
     expect(JSON.stringify(queries.map((s) => s.Resource))).toContain('index');
+  });
+
+  it('read the returns feed every minute in AWS, finding returned payouts by the transactions index', () => {
+    const rules = ofType('AWS::Events::Rule').filter(([id]) =>
+      id.startsWith('ConsumePayoutReturns'),
+    );
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.[1].Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+    });
+    const onIndexes = statementsOf(fn('ConsumePayoutReturnsIamRoleLambdaExecution')).filter((s) =>
+      JSON.stringify(s.Resource).includes('index'),
+    );
+    expect(onIndexes.map((s) => s.Action)).toEqual([['dynamodb:Query']]);
+    expect(JSON.stringify(onIndexes[0]?.Resource)).toContain('transactions');
   });
 });
 

@@ -259,7 +259,7 @@ describe('HTTP payout gateway against the simulated gateway', () => {
 });
 
 describe('HTTP payout gateway reading answers', () => {
-  const clientAnswering = (status: number, body: string): PayoutGateway =>
+  const clientAnswering = (status: number, body: string) =>
     createHttpPayoutGateway({
       baseUrl: 'http://gateway.invalid',
       timeoutMs: TIMEOUT_MS,
@@ -357,6 +357,216 @@ describe('HTTP payout gateway reading answers', () => {
   });
 });
 
+describe('HTTP payout gateway reading the returns feed', () => {
+  const clientAnswering = (status: number, body: unknown) =>
+    createHttpPayoutGateway({
+      baseUrl: 'http://gateway.invalid',
+      timeoutMs: TIMEOUT_MS,
+      fetch: responseFetch(status, typeof body === 'string' ? body : JSON.stringify(body)),
+    });
+  const returned = {
+    idempotencyKey: '01JPAYOUT00000000000000000',
+    reference: 'sim_1',
+    returnedAt: '2026-12-01T10:00:00.000Z',
+    reason: 'account_closed',
+  };
+
+  it('asks for a page of at most 100 with a GET, after the cursor given, URL-encoded', async () => {
+    const calls: { url: string; method: string | undefined }[] = [];
+    const recording: typeof fetch = async (url, init) => {
+      calls.push({ url: String(url), method: init?.method });
+      return new Response('{"returns":[],"next":"e.0"}', { status: 200 });
+    };
+    const client = createHttpPayoutGateway({
+      baseUrl: 'http://gateway.invalid/',
+      timeoutMs: TIMEOUT_MS,
+      fetch: recording,
+    });
+
+    await client.returns();
+    await client.returns('e/1 2');
+
+    expect(calls).toEqual([
+      { url: 'http://gateway.invalid/v1/returns?limit=100', method: 'GET' },
+      { url: 'http://gateway.invalid/v1/returns?limit=100&after=e%2F1+2', method: 'GET' },
+    ]);
+  });
+
+  it('reads a page, passing on only the protocol fields of each return', async () => {
+    const { reference: _none, ...withoutReference } = returned;
+    const client = clientAnswering(200, {
+      returns: [{ ...returned, amount: 5 }, withoutReference],
+      next: 'e.2',
+      extra: true,
+    });
+
+    expect(await client.returns()).toEqual({ returns: [returned, withoutReference], next: 'e.2' });
+  });
+
+  it.each([
+    ['not JSON', 'returns'],
+    ['no next', { returns: [] }],
+    ['an empty next', { returns: [], next: '' }],
+    ['returns not a list', { returns: {}, next: 'e.1' }],
+    [
+      'a return without its key',
+      { returns: [{ ...returned, idempotencyKey: undefined }], next: 'e.1' },
+    ],
+    ['a key with a space', { returns: [{ ...returned, idempotencyKey: 'a b' }], next: 'e.1' }],
+    [
+      'a key of 256 characters',
+      { returns: [{ ...returned, idempotencyKey: 'k'.repeat(256) }], next: 'e.1' },
+    ],
+    [
+      'a returnedAt that is no date',
+      { returns: [{ ...returned, returnedAt: 'soon' }], next: 'e.1' },
+    ],
+    ['an empty reason', { returns: [{ ...returned, reason: '' }], next: 'e.1' }],
+    ['a reference that is no string', { returns: [{ ...returned, reference: 7 }], next: 'e.1' }],
+    ['more returns than asked for', { returns: Array(101).fill(returned), next: 'e.101' }],
+  ])('reads a 200 with %s as malformed, the whole page unread', async (_label, body) => {
+    await expect(clientAnswering(200, body).returns()).rejects.toMatchObject({
+      name: 'GatewayUnavailableError',
+      reason: 'malformed_response',
+    });
+  });
+
+  it.each([
+    [503, GatewayUnavailableError, 'status_503'],
+    [429, GatewayUnavailableError, 'status_429'],
+    [404, GatewayProtocolError, 'unexpected_status_404'],
+  ])('reads a %i as the feed unavailable', async (status, kind, reason) => {
+    const error = await clientAnswering(status, '{}')
+      .returns()
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(kind);
+    expect(error).toMatchObject({ reason });
+  });
+});
+
+describe('simulated gateway returns', () => {
+  let simulator: SimulatedGateway;
+  let client: ReturnType<typeof createHttpPayoutGateway>;
+  /** Pays `payouts` to `return` destinations, in turn, and waits until the feed has them all. */
+  const paidAndReturned = async (...payouts: PayoutInstruction[]) => {
+    const paid: string[] = [];
+    for (const payout of payouts) {
+      simulator.setMode(payout.destination, 'return');
+      const outcome = await client.send(payout);
+      if (outcome.status !== 'SUCCEEDED') throw new Error('a return destination refused');
+      paid.push(outcome.reference);
+    }
+    await waitFor('the returns in the feed', async () => {
+      const { returns } = await client.returns();
+      return returns.length === payouts.length;
+    });
+    return paid;
+  };
+
+  beforeAll(async () => {
+    // A fixed return delay: payouts come back in the order they were paid.
+    simulator = await startSimulatedGateway({
+      port: 0,
+      delayMs: FAST,
+      returnDelayMs: { min: 10, max: 10 },
+    });
+    client = createHttpPayoutGateway({ baseUrl: simulator.url, timeoutMs: 5000 });
+  });
+
+  afterEach(() => simulator.reset());
+
+  afterAll(async () => {
+    await simulator.close();
+  });
+
+  it('pays a `return` destination once, then reports it returned in the feed, in order', async () => {
+    const [first, second, kept] = [instruction(), instruction(), instruction()];
+    await client.send(kept); // `succeed`: never returned
+    const [firstRef, secondRef] = await paidAndReturned(first, second);
+
+    const page = await client.returns();
+
+    expect(page.returns).toEqual([
+      {
+        idempotencyKey: first.idempotencyKey,
+        reference: firstRef,
+        returnedAt: expect.any(String),
+        reason: 'account_closed',
+      },
+      {
+        idempotencyKey: second.idempotencyKey,
+        reference: secondRef,
+        returnedAt: expect.any(String),
+        reason: 'account_closed',
+      },
+    ]);
+    // The payout was made: a repeated send answers it, and nothing is paid again.
+    expect(await client.send(first)).toEqual({ status: 'SUCCEEDED', reference: firstRef });
+    expect(recordOf(simulator, first.idempotencyKey)).toMatchObject({
+      status: 'SUCCEEDED',
+      executions: 1,
+      returned: { sequence: 1, reason: 'account_closed' },
+    });
+  });
+
+  it('reads on from a cursor, replays from an earlier one, and from the first for a cursor it does not know', async () => {
+    const [first, second] = [instruction(), instruction()];
+    await paidAndReturned(first, second);
+    const { next } = await client.returns();
+    const keysAfter = async (cursor?: string) =>
+      (await client.returns(cursor)).returns.map((r) => r.idempotencyKey);
+
+    expect(await client.returns(next)).toEqual({ returns: [], next });
+    expect(await keysAfter(next.replace(/\.\d+$/, '.1'))).toEqual([second.idempotencyKey]);
+    expect(await keysAfter('another-epoch.2')).toEqual([
+      first.idempotencyKey,
+      second.idempotencyKey,
+    ]);
+
+    // A reset forgets the returns: the old cursor is of another epoch now.
+    simulator.reset();
+    expect(await keysAfter(next)).toEqual([]);
+  });
+
+  it('answers pages of the limit asked for, and refuses a limit out of 1-100', async () => {
+    const [first, second] = [instruction(), instruction()];
+    await paidAndReturned(first, second);
+
+    const one = await fetch(`${simulator.url}/v1/returns?limit=1`);
+    const zero = await fetch(`${simulator.url}/v1/returns?limit=0`);
+    const tooMany = await fetch(`${simulator.url}/v1/returns?limit=101`);
+
+    expect(((await one.json()) as { returns: unknown[] }).returns).toHaveLength(1);
+    expect([zero.status, tooMany.status]).toEqual([400, 400]);
+  });
+
+  it('never returns a `return` payout cancelled before it was paid', async () => {
+    const slow = await startSimulatedGateway({
+      port: 0,
+      delayMs: { min: 60_000, max: 60_000 },
+      returnDelayMs: { min: 0, max: 0 },
+    });
+    try {
+      const slowClient = createHttpPayoutGateway({ baseUrl: slow.url, timeoutMs: 5000 });
+      const payout = instruction();
+      slow.setMode(payout.destination, 'return');
+      const sending = slowClient.send(payout);
+      await waitFor(
+        'the payout pending',
+        () => recordOf(slow, payout.idempotencyKey) !== undefined,
+      );
+
+      expect(await slowClient.cancel(payout.idempotencyKey)).toEqual({ status: 'CANCELLED' });
+      await slow.close();
+      await sending.catch(() => undefined);
+      expect(recordOf(slow, payout.idempotencyKey)?.returned).toBeUndefined();
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
 describe('simulated gateway with a state file', () => {
   let dir: string;
 
@@ -413,6 +623,38 @@ describe('simulated gateway with a state file', () => {
 
       expect(await client.send(refused)).toMatchObject({ status: 'REFUSED' });
       expect(await client.send(cancelled)).toEqual({ status: 'REFUSED', reason: 'cancelled' });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('keeps the returns feed and its cursors across a restart', async () => {
+    const stateFile = path.join(dir, 'gateway.json');
+    const [before, after] = [instruction(), instruction()];
+    const options = { port: 0, delayMs: FAST, returnDelayMs: { min: 0, max: 0 }, stateFile };
+
+    const first = await startSimulatedGateway(options);
+    first.setMode(before.destination, 'return');
+    first.setMode(after.destination, 'return');
+    await createHttpPayoutGateway({ baseUrl: first.url, timeoutMs: 5000 }).send(before);
+    const { next } = await createHttpPayoutGateway({
+      baseUrl: first.url,
+      timeoutMs: 5000,
+    }).returns();
+    await first.close();
+
+    const second = await startSimulatedGateway(options);
+    try {
+      const client = createHttpPayoutGateway({ baseUrl: second.url, timeoutMs: 5000 });
+      await client.send(after);
+
+      expect((await client.returns()).returns.map((r) => r.idempotencyKey)).toEqual([
+        before.idempotencyKey,
+        after.idempotencyKey,
+      ]);
+      expect((await client.returns(next)).returns.map((r) => r.idempotencyKey)).toEqual([
+        after.idempotencyKey,
+      ]);
     } finally {
       await second.close();
     }
