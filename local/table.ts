@@ -153,6 +153,9 @@ export interface EnsureTableResult {
   streamArn: string | undefined;
 }
 
+/** How long one index added to an existing table may take to become ACTIVE. */
+const INDEX_TIMEOUT_MS = 180_000;
+
 /**
  * Creates the table from serverless.yml if it does not exist (idempotent, also under concurrent
  * callers), waits until it is ACTIVE, then enables TTL as serverless.yml declares it.
@@ -160,7 +163,7 @@ export interface EnsureTableResult {
 export async function ensureTable(
   client: DynamoDBClient,
   tableName: string,
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; indexTimeoutMs?: number } = {},
 ): Promise<EnsureTableResult> {
   const spec = tableSpecFromServerlessYml(tableName);
   const wait = { timeoutMs: opts.timeoutMs ?? 30_000 };
@@ -171,7 +174,11 @@ export async function ensureTable(
     (described) => described?.TableStatus === 'ACTIVE',
     wait,
   );
-  await addMissingIndexes(client, spec.createTableInput, table, wait);
+  // An index added to a table that has data is built from it: slower than a table, and on a
+  // busy machine DynamoDB Local took more than 30 s for the first of three (CI).
+  await addMissingIndexes(client, spec.createTableInput, table, {
+    timeoutMs: opts.indexTimeoutMs ?? INDEX_TIMEOUT_MS,
+  });
   if (spec.ttlAttributeName !== undefined) {
     await enableTtl(client, tableName, spec.ttlAttributeName);
   }

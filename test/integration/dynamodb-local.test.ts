@@ -177,7 +177,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
       available: { N: '4200' },
       pending: { N: '0' },
     });
-  });
+  }, 400_000); // three indexes built on a table with data, each within 180 s
 
   test('the table from serverless.yml has pk/sk keys, the open-payouts, references and transactions indexes, a NEW_AND_OLD_IMAGES stream and TTL', async () => {
     const { client, tableName } = await freshTable('definition');
