@@ -118,9 +118,21 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
   };
 
   test('an older table (data kept by an earlier npm start) gets the open-payouts, references and transactions indexes, its accounts available = balance, and a fee version carried on as the terms version', async () => {
-    const { client, tableName } = await freshTable('upgrade');
-    // Replace it by the older shape: no index, and an account without available/pending.
-    await client.send(new DeleteTableCommand({ TableName: tableName }));
+    // A DynamoDB Local of its own, as npm start's is: on the shared one, busy with the other
+    // suites, an index added to a table stayed CREATING past 180 s twice in CI.
+    const own = await startDynamoDbLocal({ port: await findFreePort() });
+    const client = localDynamoDbClient(own.endpoint);
+    const tableName = 'upgrade';
+    try {
+      await upgradeOlderTable(client, tableName);
+    } finally {
+      client.destroy();
+      await own.stop();
+    }
+  }, 400_000); // three indexes built on a table with data, each within 180 s
+
+  /** The older shape, no index and an account without available/pending, then npm start's upgrade. */
+  async function upgradeOlderTable(client: DynamoDBClient, tableName: string): Promise<void> {
     const { GlobalSecondaryIndexes: _index, ...older } =
       tableDefinitionFromServerlessYml(tableName);
     await client.send(
@@ -177,7 +189,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
       available: { N: '4200' },
       pending: { N: '0' },
     });
-  }, 400_000); // three indexes built on a table with data, each within 180 s
+  }
 
   test('the table from serverless.yml has pk/sk keys, the open-payouts, references and transactions indexes, a NEW_AND_OLD_IMAGES stream and TTL', async () => {
     const { client, tableName } = await freshTable('definition');
