@@ -78,6 +78,16 @@ export const ERROR_CODES = {
     status: 503,
     message: 'Withdrawals are paused by an operator; nothing was changed. Retry later.',
   },
+  EXPORT_TOO_LARGE: {
+    status: 406,
+    message:
+      'This CSV is larger than one answer may be uncompressed: ask with Accept-Encoding: gzip, or for a shorter range.',
+  },
+  STATEMENT_CATCHING_UP: {
+    status: 503,
+    message:
+      'A movement that may count before this instant is committed but not in the statement yet (about a second). Retry after the Retry-After delay.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -135,6 +145,8 @@ export class CurrencyMismatchError extends errorClass('CURRENCY_MISMATCH') {}
 export class ServiceUnavailableError extends errorClass('SERVICE_UNAVAILABLE', 1) {}
 export class BalanceLimitExceededError extends errorClass('BALANCE_LIMIT_EXCEEDED') {}
 export class AccountFrozenError extends errorClass('ACCOUNT_FROZEN') {}
+export class ExportTooLargeError extends errorClass('EXPORT_TOO_LARGE') {}
+export class StatementCatchingUpError extends errorClass('STATEMENT_CATCHING_UP', 1) {}
 
 export class PayloadTooLargeError extends DomainError {
   constructor(limitBytes: number) {

@@ -90,6 +90,13 @@ export interface paths {
          * The account's balance, read strongly consistently (its owner, or an operator).
          * @description `balance` is the posted balance, `pending` what payouts hold, `available` what withdrawals,
          *     payouts and transfers may take. Another customer's account answers 404, like a missing one.
+         *
+         *     With `at`: the posted balance at that instant, from the statement (`BalanceAt`): the
+         *     `balanceAfter` of the last line whose `postedAt` is at or before `at` (0 and `sequence` 0
+         *     before the first line; the current balance and `version` for an instant not in the past).
+         *     Two or three reads whatever the history's length (docs/statements.md). While the sequencer
+         *     has not yet placed a movement that may count before `at` (it promises about a second):
+         *     503 `STATEMENT_CATCHING_UP`, retry after `Retry-After`.
          */
         get: operations["getBalance"];
         put?: never;
@@ -266,8 +273,57 @@ export interface paths {
          *     their lines, or if more than 100 later ones were placed before the index caught up. Any
          *     `nextCursor` of the history may be passed: the lookup goes on below its place in the
          *     statement.
+         *
+         *     With any of `from`, `to`, `type`, `status`: only the statement lines that match, newest
+         *     first (by `postedAt`, then `sequence`), `limit` per page, from an index of the statement
+         *     by (account, type, status, `postedAt`): a page costs the same whatever the history's
+         *     length. A movement is listed once the sequencer has placed it (about a second after its
+         *     commit) and the index has it (about a second more). With `reference` too: that
+         *     reference's lines that match.
+         *
+         *     With `Accept: text/csv`: every line that matches (not one page; `limit` and `cursor` are
+         *     not taken), as CSV (docs/statements.md): RFC 4180, a header row, newest first. Formula
+         *     characters that start a field are neutralised. Sent gzip-compressed when the request
+         *     accepts it (`Accept-Encoding: gzip`); a plain answer above 5 MB is refused with 406
+         *     `EXPORT_TOO_LARGE`.
          */
         get: operations["listTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/accounts/{accountId}/statements/{period}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's id (a ULID). Any other value names no account: 404 `ACCOUNT_NOT_FOUND`. */
+                accountId: components["parameters"]["AccountId"];
+                /** @description A calendar month, `YYYY-MM` (years 2000 to 9998); anything else 400 `VALIDATION_ERROR`. */
+                period: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * A monthly statement (its owner, or an operator).
+         * @description The month in the account's timezone (its limits' `timezone`, `UTC` unless an operator set
+         *     one): from the first instant of its first day (`from`, included) to the first instant of
+         *     the next month (`to`, excluded), by the lines' `postedAt`. `openingBalance` is the balance
+         *     after the last line before `from`, `closingBalance` the balance after the month's last line, and
+         *     `openingBalance` + the lines' effects = `closingBalance`. `totals` and `fees` come from
+         *     running figures the statement keeps on every line: the answer costs a few reads whatever
+         *     the month's size. The lines come oldest first, `limit` per page (`cursor`). A month not
+         *     over yet is the statement so far. While the sequencer has not placed a movement that may
+         *     belong before `to`: 503 `STATEMENT_CATCHING_UP`.
+         *
+         *     With `Accept: text/csv`: every line of the month as CSV (as the history's export, oldest
+         *     first).
+         */
+        get: operations["getStatement"];
         put?: never;
         post?: never;
         delete?: never;
@@ -561,6 +617,67 @@ export interface components {
             updatedAt: components["schemas"]["Timestamp"];
             limits: components["schemas"]["LimitsStatus"];
         };
+        /** @description An ISO 8601 instant with a timezone, e.g. `2026-03-01T00:00:00Z` or `2026-03-01T00:00:00-05:00`. */
+        InstantParameter: string;
+        /** @description The posted balance at an instant (`GET …/balance?at=`). */
+        BalanceAt: {
+            accountId: components["schemas"]["AccountId"];
+            currency: components["schemas"]["Currency"];
+            balance: components["schemas"]["MinorUnits"];
+            at: components["schemas"]["Timestamp"];
+            /**
+             * Format: int64
+             * @description The `sequence` of the last line counted; 0 when none.
+             */
+            sequence: number;
+        };
+        /**
+         * @description What each type of movement moved in the period (their `amount`s, posted lines only; fees
+         *     are in `fees`); types with none are absent.
+         */
+        MovementTotals: {
+            DEPOSIT?: components["schemas"]["MinorUnits"];
+            WITHDRAWAL?: components["schemas"]["MinorUnits"];
+            TRANSFER_IN?: components["schemas"]["MinorUnits"];
+            TRANSFER_OUT?: components["schemas"]["MinorUnits"];
+            PAYOUT?: components["schemas"]["MinorUnits"];
+            REVERSAL_IN?: components["schemas"]["MinorUnits"];
+            REVERSAL_OUT?: components["schemas"]["MinorUnits"];
+        };
+        Statement: {
+            accountId: components["schemas"]["AccountId"];
+            currency: components["schemas"]["Currency"];
+            period: string;
+            timezone: components["schemas"]["Timezone"];
+            /** @description The month's first instant in `timezone`, included. */
+            from: components["schemas"]["Timestamp"];
+            /** @description The next month's first instant in `timezone`, excluded. */
+            to: components["schemas"]["Timestamp"];
+            openingBalance: components["schemas"]["MinorUnits"];
+            closingBalance: components["schemas"]["MinorUnits"];
+            totals: components["schemas"]["MovementTotals"];
+            /** @description The fees charged with the period's posted lines. */
+            fees: components["schemas"]["MinorUnits"];
+            /**
+             * Format: int64
+             * @description The period's lines, every page together.
+             */
+            count: number;
+            /** @description At most `limit` of the period's lines, oldest first (by `sequence`). */
+            transactions: components["schemas"]["LedgerEntry"][];
+            /** @description Pass as `cursor` for the next page of lines; null on the last page. */
+            nextCursor: string | null;
+        };
+        /**
+         * @description RFC 4180 (CRLF line ends, fields quoted when they hold a comma, a quote or a line break),
+         *     UTF-8, a header row: `sequence,postedAt,createdAt,transactionId,type,status,amount,fee,
+         *     currency,amountDecimal,feeDecimal,balanceAfter,balanceAfterDecimal,counterpartyAccountId,
+         *     destination,reference,description,reversalOf`. Amounts in minor units and as decimals in
+         *     the currency's major unit (`-12.50` for a debit of 1250 cents; signed by the line's effect
+         *     on the balance). A text field that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+         *     return is prefixed with `'` so a spreadsheet shows it instead of running it.
+         */
+        StatementCsv: string;
         /**
          * @description One committed movement. `balanceAfter` and `sequence` are both null while the entry is
          *     pending (committed, not yet sequenced); never a guessed balance.
@@ -578,6 +695,13 @@ export interface components {
              * @enum {unknown}
              */
             type: "DEPOSIT" | "WITHDRAWAL" | "TRANSFER_IN" | "TRANSFER_OUT" | "PAYOUT" | "REVERSAL_IN" | "REVERSAL_OUT";
+            /**
+             * @description Statement lines only: the instant the line counts at in statements, filters and
+             *     `?at=`. Its `createdAt`, or the previous line's `postedAt` when that is later (a
+             *     movement stamped before another but committed after it), so it never decreases with
+             *     `sequence`.
+             */
+            postedAt?: components["schemas"]["Timestamp"];
             /**
              * @description `POSTED`: moved the balance. A payout is `PENDING` while its funds are held (shown on
              *     the first history page, not yet in the statement), then `POSTED`, or `VOIDED` (its
@@ -923,7 +1047,7 @@ export interface components {
          * @description Stable, machine-readable; the status it comes with is fixed per code.
          * @enum {unknown}
          */
-        ErrorCode: "VALIDATION_ERROR" | "IDEMPOTENCY_KEY_REQUIRED" | "UNAUTHORIZED" | "FORBIDDEN" | "ACCOUNT_NOT_FOUND" | "NOT_FOUND" | "INSUFFICIENT_FUNDS" | "LIMIT_EXCEEDED" | "TRANSACTION_CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "CURRENCY_MISMATCH" | "SERVICE_UNAVAILABLE" | "BALANCE_LIMIT_EXCEEDED" | "ACCOUNT_FROZEN" | "WITHDRAWALS_PAUSED" | "PAYOUT_NOT_FOUND" | "TRANSACTION_NOT_FOUND" | "REVERSAL_EXCEEDS_ORIGINAL" | "NOT_REVERSIBLE" | "RATE_LIMITED" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "IDEMPOTENCY_KEY_REQUIRED" | "UNAUTHORIZED" | "FORBIDDEN" | "ACCOUNT_NOT_FOUND" | "NOT_FOUND" | "INSUFFICIENT_FUNDS" | "LIMIT_EXCEEDED" | "TRANSACTION_CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "CURRENCY_MISMATCH" | "SERVICE_UNAVAILABLE" | "BALANCE_LIMIT_EXCEEDED" | "ACCOUNT_FROZEN" | "WITHDRAWALS_PAUSED" | "PAYOUT_NOT_FOUND" | "TRANSACTION_NOT_FOUND" | "REVERSAL_EXCEEDS_ORIGINAL" | "NOT_REVERSIBLE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "EXPORT_TOO_LARGE" | "STATEMENT_CATCHING_UP";
         Error: {
             error: {
                 code: components["schemas"]["ErrorCode"];
@@ -1342,8 +1466,25 @@ export interface components {
             };
         };
         /**
+         * @description `EXPORT_TOO_LARGE`: the CSV would be larger than one answer may be (6 MB in AWS Lambda)
+         *     uncompressed. Ask with `Accept-Encoding: gzip` (about a tenth of the size) or a shorter range.
+         */
+        ExportTooLarge: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
          * @description `SERVICE_UNAVAILABLE`: DynamoDB (or the token issuer's keys) failed or throttled after
          *     retries. Not recorded; retry after `Retry-After` (with the same `Idempotency-Key`).
+         *     `STATEMENT_CATCHING_UP` (balances at an instant, statements): a movement that may count
+         *     before the instant asked is committed but not in the statement yet; retry after
+         *     `Retry-After`.
          */
         ServiceUnavailable: {
             headers: {
@@ -1384,6 +1525,13 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description Lines whose `postedAt` is at or after this instant (ISO 8601 with a timezone, `Z` or
+         *     `±hh:mm`; anything else 400 `VALIDATION_ERROR`).
+         */
+        From: components["schemas"]["InstantParameter"];
+        /** @description Lines whose `postedAt` is before this instant (excluded); after `from`, or 400. */
+        To: components["schemas"]["InstantParameter"];
         /** @description The account's id (a ULID). Any other value names no account: 404 `ACCOUNT_NOT_FOUND`. */
         AccountId: string;
         /**
@@ -1616,7 +1764,10 @@ export interface operations {
     };
     getBalance: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description An ISO 8601 instant with a timezone (`Z` or `±hh:mm`); anything else 400 `VALIDATION_ERROR`. */
+                at?: components["schemas"]["InstantParameter"];
+            };
             header?: never;
             path: {
                 /** @description The account's id (a ULID). Any other value names no account: 404 `ACCOUNT_NOT_FOUND`. */
@@ -1634,9 +1785,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Balance"];
+                    "application/json": components["schemas"]["Balance"] | components["schemas"]["BalanceAt"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["AccountNotFound"];
             429: components["responses"]["TooManyRequests"];
@@ -1831,6 +1983,23 @@ export interface operations {
                  */
                 cursor?: components["parameters"]["Cursor"];
                 /**
+                 * @description Lines whose `postedAt` is at or after this instant (ISO 8601 with a timezone, `Z` or
+                 *     `±hh:mm`; anything else 400 `VALIDATION_ERROR`).
+                 */
+                from?: components["parameters"]["From"];
+                /** @description Lines whose `postedAt` is before this instant (excluded); after `from`, or 400. */
+                to?: components["parameters"]["To"];
+                /**
+                 * @description One or more movement types, comma-separated (`WITHDRAWAL,PAYOUT`); the parameter may
+                 *     also be repeated.
+                 */
+                type?: string;
+                /**
+                 * @description `POSTED` or `VOIDED`, comma-separated for both. Statement lines only: a payout still
+                 *     `PENDING` is in the unfiltered history and `GET …/payouts/{transactionId}`.
+                 */
+                status?: string;
+                /**
                  * @description Only the movements with this `reference` (the same bounds as a movement's; anything
                  *     else: 400 `VALIDATION_ERROR`).
                  */
@@ -1854,11 +2023,57 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HistoryPage"];
+                    "text/csv": components["schemas"]["StatementCsv"];
                 };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["AccountNotFound"];
+            406: components["responses"]["ExportTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getStatement: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque: the `nextCursor` of the previous page, unchanged. It names a position in the
+                 *     history; the account always comes from the path. Anything else: 400 `VALIDATION_ERROR`
+                 *     (a cursor is base64url, at most 200 characters).
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description The account's id (a ULID). Any other value names no account: 404 `ACCOUNT_NOT_FOUND`. */
+                accountId: components["parameters"]["AccountId"];
+                /** @description A calendar month, `YYYY-MM` (years 2000 to 9998); anything else 400 `VALIDATION_ERROR`. */
+                period: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement and one page of its lines. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"];
+                    "text/csv": components["schemas"]["StatementCsv"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["AccountNotFound"];
+            406: components["responses"]["ExportTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -18,6 +18,11 @@ export type EntryStatus = LedgerEntry['status'];
 /** 201 of a deposit or a withdrawal: the entry and the balance right after it. */
 export type Movement = Schemas['Movement'];
 export type HistoryPage = Schemas['HistoryPage'];
+/** GET /accounts/{accountId}/balance?at= */
+export type BalanceAt = Schemas['BalanceAt'];
+/** GET /accounts/{accountId}/statements/{period} */
+export type Statement = Schemas['Statement'];
+export type MovementTotals = Schemas['MovementTotals'];
 export type Payout = Schemas['Payout'];
 export type PayoutStatus = Payout['status'];
 /** 202 of POST /accounts/{accountId}/payouts. */

@@ -79,6 +79,7 @@ export const ENTRY_FIELDS = keysOf<
     | 'reason'
     | 'negativeAllowed'
     | 'reversedBy'
+    | 'postedAt'
     | 'reference'
     | 'description'
     | 'metadata'
