@@ -104,8 +104,10 @@ export function instantOf(
   if (raw === undefined) return undefined;
   const ms = INSTANT.test(raw) ? Date.parse(raw) : Number.NaN;
   // Date.parse rolls 2026-02-30 over to March: an instant must read back as it was written.
-  const sameDay = raw.slice(0, 10) === new Date(ms + offsetMs(raw)).toISOString().slice(0, 10);
-  if (!Number.isFinite(ms) || !sameDay || ms < 0 || ms > Date.UTC(9999, 11, 31)) {
+  const sameDay =
+    Number.isFinite(ms) &&
+    raw.slice(0, 10) === new Date(ms + offsetMs(raw)).toISOString().slice(0, 10);
+  if (!sameDay || ms < 0 || ms > Date.UTC(9999, 11, 31)) {
     throw new ValidationError(
       `${name} must be an ISO 8601 instant with a timezone, e.g. 2026-03-01T00:00:00Z`,
     );

@@ -99,6 +99,25 @@ export async function figuresBefore(
 }
 
 /**
+ * Completes an account's statement through its line `through` (its version), once, for lines
+ * written before figures existed: the sequencer does it when the account next moves, this for
+ * accounts that may not move again (`npm run complete-statements`, and `npm start` on its data).
+ * Returns whether there was anything to complete.
+ */
+export async function completeStatement(
+  store: Pick<StatementStore, 'readStatement' | 'listStatement' | 'setLineFigures'>,
+  accountId: string,
+  through: number,
+): Promise<boolean> {
+  if (through < 1) return false;
+  const [last] = await store.readStatement(accountId, through, 1, through);
+  // Not written yet: the sequencer will, with figures.
+  if (last === undefined || hasFigures(last)) return false;
+  await completeFigures(store, accountId, through);
+  return true;
+}
+
+/**
  * Gives figures to an account's lines written before they existed, up to `through`: back from
  * there to the last line that has them (or the first line), then forward a page at a time. Once
  * per account; an interrupted run goes on from where it stopped.
