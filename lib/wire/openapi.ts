@@ -284,8 +284,9 @@ export interface paths {
          *     With `Accept: text/csv`: every line that matches (not one page; `limit` and `cursor` are
          *     not taken), as CSV (docs/statements.md): RFC 4180, a header row, newest first. Formula
          *     characters that start a field are neutralised. Sent gzip-compressed when the request
-         *     accepts it (`Accept-Encoding: gzip`); a plain answer above 5 MB is refused with 406
-         *     `EXPORT_TOO_LARGE`.
+         *     accepts it (`Accept-Encoding: gzip`). Refused with 406 `EXPORT_TOO_LARGE` when it would
+         *     not fit in one answer: plain, above 5 MiB of text; gzip, above what AWS Lambda answers
+         *     (about 6 MiB in base64).
          */
         get: operations["listTransactions"];
         put?: never;
@@ -669,13 +670,22 @@ export interface components {
             nextCursor: string | null;
         };
         /**
-         * @description RFC 4180 (CRLF line ends, fields quoted when they hold a comma, a quote or a line break),
-         *     UTF-8, a header row: `sequence,postedAt,createdAt,transactionId,type,status,amount,fee,
-         *     currency,amountDecimal,feeDecimal,balanceAfter,balanceAfterDecimal,counterpartyAccountId,
-         *     destination,reference,description,reversalOf`. Amounts in minor units and as decimals in
-         *     the currency's major unit (`-12.50` for a debit of 1250 cents; signed by the line's effect
-         *     on the balance). A text field that starts with `=`, `+`, `-`, `@`, a tab or a carriage
-         *     return is prefixed with `'` so a spreadsheet shows it instead of running it.
+         * @description RFC 4180 (CRLF line ends, fields quoted when they hold a comma, a quote, a CR or a LF,
+         *     quotes doubled), UTF-8 without a byte order mark, a header row:
+         *     `sequence,postedAt,createdAt,transactionId,type,status,amount,fee,currency,amountDecimal,
+         *     feeDecimal,balanceAfter,balanceAfterDecimal,counterpartyAccountId,destination,reference,
+         *     description,reversalOf,reason`; a field the line does not have is empty. `amount` and
+         *     `fee` are integer minor units signed by the line's effect on the balance (`-1250` and
+         *     `-25` for a withdrawal of 1250 cents with a fee of 25; `fee` 0 when none), so
+         *     `amount + fee` is what a `POSTED` line moved: the balance before it plus that is its
+         *     `balanceAfter`. A `VOIDED` payout keeps its signs and moved nothing (its `balanceAfter` is
+         *     the balance before it). `amountDecimal`, `feeDecimal` and `balanceAfterDecimal` are the same in
+         *     the currency's major unit with its decimal places (`-12.50` USD, `-1250` JPY, `-1.250`
+         *     KWD), written from the integers, never rounded. A text column (`counterpartyAccountId`,
+         *     `destination`, `reference`, `description`, `reason`: what clients, operators and the
+         *     gateway wrote) that starts with `=`, `+`, `-`, `@`, a tab or a carriage return (or the full-width `＝`,
+         *     `＋`, `－`, `＠`) is prefixed with `'`, so a spreadsheet shows it instead of running it;
+         *     the numbers, ids and instants are never prefixed.
          */
         StatementCsv: string;
         /**
@@ -1466,8 +1476,10 @@ export interface components {
             };
         };
         /**
-         * @description `EXPORT_TOO_LARGE`: the CSV would be larger than one answer may be (6 MB in AWS Lambda)
-         *     uncompressed. Ask with `Accept-Encoding: gzip` (about a tenth of the size) or a shorter range.
+         * @description `EXPORT_TOO_LARGE`: the CSV would not fit in one answer (AWS Lambda answers at most 6 MiB):
+         *     plain, above 5 MiB of text (some 20,000 lines with a reference and a description); gzip,
+         *     above 6 MiB less the headers in base64 (some 70,000 such lines). Ask with `Accept-Encoding: gzip`, or for
+         *     a shorter range.
          */
         ExportTooLarge: {
             headers: {
