@@ -103,6 +103,12 @@ function csvLine(line: StatementCsvLine): string {
   return csvRecord(STATEMENT_CSV_COLUMNS.map((column) => row[column]));
 }
 
+/** The header row every CSV answer starts with. */
+export const csvHeaderRow = (): string => csvRecord(STATEMENT_CSV_COLUMNS);
+
+/** The rows of a page of lines. */
+export const csvRows = (lines: readonly StatementCsvLine[]): string => lines.map(csvLine).join('');
+
 /**
  * The CSV of `pages`, one chunk per page after the header row. Lazy: the next page is read
  * only when the previous chunk has been taken, so memory holds one page and its text.
@@ -110,9 +116,16 @@ function csvLine(line: StatementCsvLine): string {
 export async function* statementCsv(
   pages: AsyncIterable<readonly StatementCsvLine[]>,
 ): AsyncGenerator<string, void, undefined> {
-  yield csvRecord(STATEMENT_CSV_COLUMNS);
+  yield csvHeaderRow();
   for await (const page of pages) {
     if (page.length === 0) continue;
-    yield page.map(csvLine).join('');
+    yield csvRows(page);
   }
+}
+
+/** Pages of an export as CSV rows, each with the cursor that resumes after it. */
+export async function* csvPagesOf(
+  pages: AsyncIterable<{ entries: readonly StatementCsvLine[]; resume: string }>,
+): AsyncGenerator<{ rows: string; resume: string }> {
+  for await (const page of pages) yield { rows: csvRows(page.entries), resume: page.resume };
 }

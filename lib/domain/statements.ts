@@ -288,12 +288,7 @@ export async function filteredHistory(
   const last = shown[shown.length - 1];
   return {
     transactions: await shownEntries(deps, shown),
-    nextCursor:
-      lines.length > page.limit && last !== undefined
-        ? Buffer.from(
-            JSON.stringify({ postedAt: last.postedAt, sequence: last.sequence }),
-          ).toString('base64url')
-        : null,
+    nextCursor: lines.length > page.limit && last !== undefined ? encodePosition(last) : null,
   };
 }
 
@@ -351,15 +346,27 @@ function letsThrough(filter: HistoryFilter): (line: StoredLine) => boolean {
 /** Lines read per page of an export (DynamoDB answers at most 1 MB a Query: about 2,000 lines). */
 const EXPORT_PAGE = 500;
 
-/** Every line of a month, oldest first. The statement is found before the first page is asked. */
+/** A page of an export, and the cursor that asks for the lines after it. */
+export interface ExportPage {
+  entries: LedgerEntry[];
+  resume: string;
+}
+
+/**
+ * Every line of a month from `cursor` on (one this export returned), oldest first. The statement
+ * is found before the first page is asked for, so a refusal comes before any line.
+ */
 export async function statementExport(
   deps: StatementsDeps,
   caller: Caller,
   accountId: string,
   period: string,
-): Promise<{ range: StatementRange; pages: AsyncIterable<LedgerEntry[]> }> {
+  cursor?: string,
+): Promise<{ range: StatementRange; pages: AsyncIterable<ExportPage> }> {
   const range = await statementRange(deps, caller, accountId, period);
-  return { range, pages: linesBetween(deps, accountId, range.first, range.last) };
+  const after = cursor === undefined ? range.first - 1 : decodeAfter(cursor);
+  const first = Math.max(after + 1, range.first);
+  return { range, pages: linesBetween(deps, accountId, first, range.last) };
 }
 
 async function* linesBetween(
@@ -367,33 +374,38 @@ async function* linesBetween(
   accountId: string,
   first: number,
   last: number,
-): AsyncGenerator<LedgerEntry[]> {
+): AsyncGenerator<ExportPage> {
   for (let next = first; next <= last; ) {
     const lines = await deps.store.readStatement(accountId, next, EXPORT_PAGE, last);
     const end = lines[lines.length - 1];
     if (end === undefined) return;
-    yield await shownEntries(deps, lines);
+    yield { entries: await shownEntries(deps, lines), resume: encodeAfter(end.sequence) };
     next = end.sequence + 1;
   }
 }
 
 /**
- * Every line a filter lets through, newest first as the history lists them. Instants alone are
- * a range of the statement by sequence (its two ends found as a statement's are); types,
- * statuses or a reference go through the filtered history's pages.
+ * Every line a filter lets through from `cursor` on, newest first as the history lists them.
+ * Instants alone are a range of the statement by sequence (its two ends found as a statement's
+ * are); types, statuses or a reference go through the filtered history's pages.
  */
 export async function historyExport(
   deps: StatementsDeps,
   caller: Caller,
   accountId: string,
   filter: HistoryFilter,
-): Promise<{ currency: string; pages: AsyncIterable<LedgerEntry[]> }> {
+  cursor?: string,
+): Promise<{ currency: string; pages: AsyncIterable<ExportPage> }> {
   const account = await accountFor(deps, caller, accountId);
   const byInstants =
     filter.types === undefined && filter.statuses === undefined && filter.reference === undefined;
   if (!byInstants) {
-    return { currency: account.currency, pages: filteredPages(deps, caller, accountId, filter) };
+    return {
+      currency: account.currency,
+      pages: filteredPages(deps, caller, accountId, filter, cursor),
+    };
   }
+  const below = cursor === undefined ? undefined : decodePosition(cursor).sequence;
   const [opening, closing] = await Promise.all([
     filter.from === undefined
       ? null
@@ -402,10 +414,10 @@ export async function historyExport(
       settled: false,
     }),
   ]);
-  const first = (opening?.sequence ?? 0) + 1;
+  const last = Math.min(closing?.sequence ?? 0, below === undefined ? Infinity : below - 1);
   return {
     currency: account.currency,
-    pages: linesNewestFirst(deps, accountId, first, closing?.sequence ?? 0),
+    pages: linesNewestFirst(deps, accountId, (opening?.sequence ?? 0) + 1, last),
   };
 }
 
@@ -414,14 +426,14 @@ async function* linesNewestFirst(
   accountId: string,
   first: number,
   last: number,
-): AsyncGenerator<LedgerEntry[]> {
+): AsyncGenerator<ExportPage> {
   for (let before = last + 1; before > first; ) {
     const lines = (await deps.store.listStatement(accountId, EXPORT_PAGE, before))
       .slice(0, EXPORT_PAGE)
-      .filter((line) => (line.sequence ?? 0) >= first);
+      .filter((line) => (line.sequence ?? 0) >= first) as StoredLine[];
     const end = lines[lines.length - 1];
-    if (end?.sequence == null) return;
-    yield await shownEntries(deps, lines);
+    if (end === undefined) return;
+    yield { entries: await shownEntries(deps, lines), resume: encodePosition(end) };
     before = end.sequence;
   }
 }
@@ -431,17 +443,28 @@ async function* filteredPages(
   caller: Caller,
   accountId: string,
   filter: HistoryFilter,
-): AsyncGenerator<LedgerEntry[]> {
-  let cursor: string | undefined;
-  do {
+  from: string | undefined,
+): AsyncGenerator<ExportPage> {
+  let cursor = from;
+  for (;;) {
     const page = await filteredHistory(deps, caller, accountId, filter, {
       limit: EXPORT_PAGE,
       ...(cursor === undefined ? {} : { cursor }),
     });
-    if (page.transactions.length > 0) yield page.transactions;
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor !== undefined);
+    if (page.nextCursor === null) {
+      // The last page: nothing comes after it, so its cursor is never asked for.
+      if (page.transactions.length > 0) yield { entries: page.transactions, resume: '' };
+      return;
+    }
+    yield { entries: page.transactions, resume: page.nextCursor };
+    cursor = page.nextCursor;
+  }
 }
+
+const encodePosition = (line: { postedAt?: string; sequence: number }): string =>
+  Buffer.from(JSON.stringify({ postedAt: line.postedAt ?? '', sequence: line.sequence })).toString(
+    'base64url',
+  );
 
 function decodePosition(cursor: string): { postedAt: string; sequence: number } {
   try {

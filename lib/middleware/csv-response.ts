@@ -1,5 +1,5 @@
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { once } from 'node:events';
+import { constants, createGzip, type Gzip } from 'node:zlib';
 import Negotiator from 'negotiator';
 import { ExportTooLargeError } from '../domain/errors';
 import type { HttpResult } from './http';
@@ -14,8 +14,8 @@ type Headers = Record<string, string | undefined>;
 export const LAMBDA_BODY_ROOM_BYTES = 6 * 1024 * 1024 - 64 * 1024;
 
 /**
- * The plain CSV's own cap, a round figure a client can plan for (openapi.yaml, EXPORT_TOO_LARGE);
- * a gzip answer has only Lambda's (its base64 needs no escaping).
+ * The plain CSV's own cap per answer, a round figure a client can plan for (openapi.yaml); a
+ * gzip answer has only Lambda's (its base64 needs no escaping).
  */
 export const MAX_PLAIN_CSV_BYTES = 5 * 1024 * 1024;
 
@@ -36,67 +36,130 @@ const acceptsGzip = (headers: Headers): boolean =>
 /** Only characters a Content-Disposition filename needs no escaping for. */
 const safeFilename = (filename: string): string => filename.replace(/[^A-Za-z0-9._-]/g, '_');
 
+/** One page of an export: its CSV rows, and the cursor that resumes after it. */
+export interface CsvPage {
+  rows: string;
+  resume: string;
+}
+
+export interface CsvPartOptions {
+  headers: Headers;
+  filename: string;
+  header: string;
+  /** The link that asks for the lines after `cursor` (a reference relative to this request). */
+  nextLink: (cursor: string) => string;
+}
+
 /**
- * A 200 with the CSV `chunks` as an attachment, gzip-compressed when the request accepts it.
- * Refuses with ExportTooLargeError as soon as the body would pass its cap, reading no further.
+ * One answer of a CSV export: the header row, then whole pages while they fit in one Lambda
+ * answer (gzip-compressed when the request accepts it). When the next page would not fit, the
+ * answer ends before it and names the rest with `Link: <…>; rel="next"` (RFC 8288): an export of
+ * any length is a few answers of a few MB, and memory holds one page and one answer.
  */
-export async function csvResponse(
-  chunks: AsyncIterable<string>,
-  options: { headers: Headers; filename: string },
+export async function csvPart(
+  pages: AsyncIterable<CsvPage>,
+  options: CsvPartOptions,
 ): Promise<HttpResult> {
-  const headers: Record<string, string> = {
-    'content-type': CSV_TYPE,
-    'content-disposition': `attachment; filename="${safeFilename(options.filename)}"`,
-    'cache-control': 'no-store',
-    vary: 'accept, accept-encoding',
-  };
-  if (!acceptsGzip(options.headers)) {
-    return { statusCode: 200, headers, body: await plainBody(chunks) };
+  const body = acceptsGzip(options.headers) ? new GzipBody() : new PlainBody();
+  body.add(options.header);
+  let resumeBefore: string | null = null;
+  let next: string | null = null;
+  for await (const page of pages) {
+    if (!(await body.fits(page.rows))) {
+      // A page is at most 500 lines of at most a few KB: it always fits an answer of its own.
+      if (resumeBefore === null) throw new ExportTooLargeError();
+      next = resumeBefore;
+      break;
+    }
+    body.add(page.rows);
+    resumeBefore = page.resume;
   }
   return {
     statusCode: 200,
-    headers: { ...headers, 'content-encoding': 'gzip' },
-    body: await gzipBase64Body(chunks),
-    isBase64Encoded: true,
+    headers: {
+      'content-type': CSV_TYPE,
+      'content-disposition': `attachment; filename="${safeFilename(options.filename)}"`,
+      'cache-control': 'no-store',
+      vary: 'accept, accept-encoding',
+      ...(next === null ? {} : { link: `<${options.nextLink(next)}>; rel="next"` }),
+      ...body.headers,
+    },
+    ...(await body.finish()),
   };
 }
 
-/** The text, within 5 MiB and within what Lambda carries once JSON-escaped. */
-async function plainBody(chunks: AsyncIterable<string>): Promise<string> {
-  const parts: string[] = [];
-  let bytes = 0;
-  let escapedBytes = 0;
-  for await (const chunk of chunks) {
-    bytes += Buffer.byteLength(chunk);
-    escapedBytes += Buffer.byteLength(JSON.stringify(chunk)) - 2;
-    // Leaving the loop ends the source (its return()): no further page is read.
-    if (bytes > MAX_PLAIN_CSV_BYTES || escapedBytes > LAMBDA_BODY_ROOM_BYTES) {
-      throw new ExportTooLargeError();
-    }
-    parts.push(chunk);
-  }
-  return parts.join('');
+interface Body {
+  readonly headers: Record<string, string>;
+  fits(text: string): Promise<boolean>;
+  add(text: string): void;
+  finish(): Promise<{ body: string; isBase64Encoded?: boolean }>;
 }
 
+/** The text as it is: within 5 MiB, and within Lambda's room once JSON-escaped. */
+class PlainBody implements Body {
+  readonly headers = {};
+  private readonly parts: string[] = [];
+  private bytes = 0;
+  private escapedBytes = 0;
+
+  async fits(text: string): Promise<boolean> {
+    return (
+      this.bytes + Buffer.byteLength(text) <= MAX_PLAIN_CSV_BYTES &&
+      this.escapedBytes + escapedLength(text) <= LAMBDA_BODY_ROOM_BYTES
+    );
+  }
+
+  add(text: string): void {
+    this.parts.push(text);
+    this.bytes += Buffer.byteLength(text);
+    this.escapedBytes += escapedLength(text);
+  }
+
+  async finish() {
+    return { body: this.parts.join('') };
+  }
+}
+
+const escapedLength = (text: string): number => Buffer.byteLength(JSON.stringify(text)) - 2;
 const base64Length = (bytes: number): number => 4 * Math.ceil(bytes / 3);
 
 /**
- * The text through one gzip stream as it comes; only the compressed bytes are kept. A throw in
- * the sink makes the pipeline destroy the gzip stream and end the source.
+ * One gzip stream, flushed after each page so what is compressed so far is known exactly. A page
+ * is added only if it fits even uncompressed (compression never grows text by more than a few
+ * bytes per block), so the answer never passes Lambda's room.
  */
-async function gzipBase64Body(chunks: AsyncIterable<string>): Promise<string> {
-  const parts: Buffer[] = [];
-  let bytes = 0;
-  await pipeline(chunks, createGzip(), async (compressed: AsyncIterable<Buffer>) => {
-    for await (const part of compressed) {
-      bytes += part.length;
-      if (base64Length(bytes) > LAMBDA_BODY_ROOM_BYTES) {
-        throw new ExportTooLargeError(
-          'This CSV is larger than one answer may be, even compressed: ask for a shorter range.',
-        );
-      }
-      parts.push(part);
-    }
-  });
-  return Buffer.concat(parts, bytes).toString('base64');
+class GzipBody implements Body {
+  readonly headers = { 'content-encoding': 'gzip' };
+  private readonly gzip: Gzip = createGzip();
+  private readonly parts: Buffer[] = [];
+  private bytes = 0;
+
+  constructor() {
+    this.gzip.on('data', (part: Buffer) => {
+      this.parts.push(part);
+      this.bytes += part.length;
+    });
+  }
+
+  async fits(text: string): Promise<boolean> {
+    await new Promise<void>((flushed) => this.gzip.flush(constants.Z_SYNC_FLUSH, () => flushed()));
+    // The flushed bytes reach the 'data' listener on the next turn.
+    await new Promise((turn) => setImmediate(turn));
+    const worstCase = this.bytes + Buffer.byteLength(text) + 1024;
+    return base64Length(worstCase) <= LAMBDA_BODY_ROOM_BYTES;
+  }
+
+  add(text: string): void {
+    this.gzip.write(text);
+  }
+
+  async finish() {
+    const ended = once(this.gzip, 'end');
+    this.gzip.end();
+    await ended;
+    return {
+      body: Buffer.concat(this.parts, this.bytes).toString('base64'),
+      isBase64Encoded: true,
+    };
+  }
 }

@@ -281,12 +281,12 @@ export interface paths {
          *     commit) and the index has it (about a second more). With `reference` too: that
          *     reference's lines that match.
          *
-         *     With `Accept: text/csv`: every line that matches (not one page; `limit` and `cursor` are
-         *     not taken), as CSV (docs/statements.md): RFC 4180, a header row, newest first. Formula
-         *     characters that start a field are neutralised. Sent gzip-compressed when the request
-         *     accepts it (`Accept-Encoding: gzip`). Refused with 406 `EXPORT_TOO_LARGE` when it would
-         *     not fit in one answer: plain, above 5 MiB of text; gzip, above what AWS Lambda answers
-         *     (about 6 MiB in base64).
+         *     With `Accept: text/csv`: every line that matches, newest first, as CSV (`StatementCsv`,
+         *     docs/statements.md; `limit` is not taken). An answer holds whole pages of lines up to what
+         *     one AWS Lambda answer carries (5 MiB of text; gzip-compressed when the request accepts
+         *     it, `Accept-Encoding: gzip`, about 80,000 lines); when more lines follow, it ends with a
+         *     header `Link: <…>; rel="next"` (RFC 8288, relative to this request's URL) that asks for
+         *     the rest with the same filters and a `cursor`. Each answer starts with the header row.
          */
         get: operations["listTransactions"];
         put?: never;
@@ -321,8 +321,8 @@ export interface paths {
          *     over yet is the statement so far. While the sequencer has not placed a movement that may
          *     belong before `to`: 503 `STATEMENT_CATCHING_UP`.
          *
-         *     With `Accept: text/csv`: every line of the month as CSV (as the history's export, oldest
-         *     first).
+         *     With `Accept: text/csv`: every line of the month as CSV, oldest first, in one answer or
+         *     a few linked by `Link: <…>; rel="next"`, as the history's export (`limit` is not taken).
          */
         get: operations["getStatement"];
         put?: never;
@@ -1476,10 +1476,9 @@ export interface components {
             };
         };
         /**
-         * @description `EXPORT_TOO_LARGE`: the CSV would not fit in one answer (AWS Lambda answers at most 6 MiB):
-         *     plain, above 5 MiB of text (some 20,000 lines with a reference and a description); gzip,
-         *     above 6 MiB less the headers in base64 (some 70,000 such lines). Ask with `Accept-Encoding: gzip`, or for
-         *     a shorter range.
+         * @description `EXPORT_TOO_LARGE`: one page of 500 lines would not fit in an answer (AWS Lambda answers
+         *     at most 6 MiB). Lines are bounded well below that, so an export never sees it; it exists
+         *     so that an answer is never cut short silently.
          */
         ExportTooLarge: {
             headers: {

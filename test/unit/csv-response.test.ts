@@ -1,16 +1,22 @@
 /**
  * The CSV answer (lib/middleware/csv-response.ts): chosen by Accept, JSON staying the default;
- * gzip-compressed when the request allows it; refused with EXPORT_TOO_LARGE before it passes
- * what AWS Lambda can answer, without reading the rest of the source.
+ * gzip-compressed when the request allows it; ended before a page that would pass what AWS
+ * Lambda can answer, with a link to the rest, without reading further.
  */
-import { createGzip, gunzipSync } from 'node:zlib';
-import { pipeline } from 'node:stream/promises';
+import { gunzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
+import { parse } from 'csv-parse/sync';
 import { encodeTime } from 'ulid';
 import { ExportTooLargeError } from '../../lib/domain/errors';
-import { statementCsv, type StatementCsvLine } from '../../lib/domain/statement-csv';
 import {
-  csvResponse,
+  csvHeaderRow,
+  csvPagesOf,
+  STATEMENT_CSV_COLUMNS,
+  type StatementCsvLine,
+} from '../../lib/domain/statement-csv';
+import {
+  csvPart,
+  type CsvPage,
   LAMBDA_BODY_ROOM_BYTES,
   MAX_PLAIN_CSV_BYTES,
   wantsCsv,
@@ -18,27 +24,36 @@ import {
 
 const MiB = 1024 * 1024;
 
-async function* textOf(...chunks: string[]): AsyncGenerator<string> {
-  yield* chunks;
+/** Pages of the given rows; each resumes after its own number. */
+async function* pagesOf(...rows: string[]): AsyncGenerator<CsvPage> {
+  for (const [n, text] of rows.entries()) yield { rows: text, resume: `after-${n + 1}` };
 }
 
-/** An endless source of `make()` chunks that records how many were read and whether it was ended. */
+/** An endless source of `make()` pages that records how many were read and whether it was ended. */
 function recordingSource(make: () => string) {
   const state = { pulled: 0, closed: false };
-  async function* chunks(): AsyncGenerator<string> {
+  async function* pages(): AsyncGenerator<CsvPage> {
     try {
       for (;;) {
         state.pulled += 1;
-        yield make();
+        yield { rows: make(), resume: `after-${state.pulled}` };
       }
     } finally {
       state.closed = true;
     }
   }
-  return { state, chunks: chunks() };
+  return { state, pages: pages() };
 }
 
-type Answer = Awaited<ReturnType<typeof csvResponse>>;
+const part = (pages: AsyncIterable<CsvPage>, headers: Record<string, string> = {}) =>
+  csvPart(pages, {
+    headers,
+    filename: 'x.csv',
+    header: 'a,b\r\n',
+    nextLink: (cursor) => `x?cursor=${cursor}`,
+  });
+
+type Answer = Awaited<ReturnType<typeof csvPart>>;
 
 /** The text a client reads: the body, unzipped when it is gzip. */
 const bodyText = (result: Answer): string =>
@@ -69,13 +84,15 @@ describe('wantsCsv', () => {
   });
 });
 
-describe('csvResponse', () => {
+describe('csvPart', () => {
   const text = 'a,b\r\n"x, y",é☕\r\n';
 
-  it('answers the text as an attachment that no one caches', async () => {
-    const result = await csvResponse(textOf('a,b\r\n', '"x, y",é☕\r\n'), {
+  it('answers the header and the pages as an attachment that no one caches', async () => {
+    const result = await csvPart(pagesOf('"x, y",é☕\r\n'), {
       headers: {},
       filename: 'statement-2025-03.csv',
+      header: 'a,b\r\n',
+      nextLink: () => 'never',
     });
     expect(result).toEqual({
       statusCode: 200,
@@ -90,9 +107,11 @@ describe('csvResponse', () => {
   });
 
   it('names the file with safe characters only', async () => {
-    const result = await csvResponse(textOf(text), {
+    const result = await csvPart(pagesOf(), {
       headers: {},
       filename: 'a "b"\r\nc;d/é.csv',
+      header: 'a\r\n',
+      nextLink: () => 'never',
     });
     expect(result.headers?.['content-disposition']).toBe('attachment; filename="a__b___c_d__.csv"');
   });
@@ -100,9 +119,8 @@ describe('csvResponse', () => {
   it.each(['gzip', 'gzip, deflate, br, zstd', 'br;q=1, gzip;q=0.5', '*'])(
     'compresses with gzip for Accept-Encoding %j, and the body unzips to the text',
     async (acceptEncoding) => {
-      const result = await csvResponse(textOf('a,b\r\n', '"x, y",é☕\r\n'), {
-        headers: { 'accept-encoding': acceptEncoding },
-        filename: 'x.csv',
+      const result = await part(pagesOf('"x, y",', 'é☕\r\n'), {
+        'accept-encoding': acceptEncoding,
       });
       expect(result.isBase64Encoded).toBe(true);
       expect(result.headers).toMatchObject({
@@ -117,57 +135,46 @@ describe('csvResponse', () => {
   it.each(['', 'br', 'gzip;q=0', 'gzip;q=0, *', 'identity'])(
     'answers plain text for Accept-Encoding %j',
     async (acceptEncoding) => {
-      const result = await csvResponse(textOf(text), {
-        headers: { 'accept-encoding': acceptEncoding },
-        filename: 'x.csv',
-      });
+      const result = await part(pagesOf('"x, y",é☕\r\n'), { 'accept-encoding': acceptEncoding });
       expect(result.isBase64Encoded).toBeUndefined();
       expect(result.headers?.['content-encoding']).toBeUndefined();
       expect(result.body).toBe(text);
     },
   );
 
-  it('answers a plain CSV of 5 MiB', async () => {
-    const line = `${'x'.repeat(1022)}\r\n`;
-    const chunk = line.repeat(1024);
-    const result = await csvResponse(textOf(...Array.from({ length: 5 }, () => chunk)), {
-      headers: {},
-      filename: 'x.csv',
-    });
-    expect(Buffer.byteLength(result.body ?? '')).toBe(MAX_PLAIN_CSV_BYTES);
-  });
-
-  it('refuses a plain CSV above 5 MiB and stops reading its source', async () => {
-    const { state, chunks } = recordingSource(() => 'y'.repeat(MiB));
-    await expect(csvResponse(chunks, { headers: {}, filename: 'x.csv' })).rejects.toThrow(
-      ExportTooLargeError,
-    );
-    expect(state.pulled).toBe(6);
+  it('ends a plain answer before the page that would pass 5 MiB, links to the rest and reads no further', async () => {
+    const { state, pages } = recordingSource(() => 'y'.repeat(MiB));
+    const result = await part(pages);
+    // The header and four pages: a fifth would pass 5 MiB.
+    expect(Buffer.byteLength(result.body ?? '')).toBe(4 * MiB + 5);
+    expect(result.headers?.link).toBe('<x?cursor=after-4>; rel="next"');
+    expect(state.pulled).toBe(5);
     expect(state.closed).toBe(true);
   });
 
-  it('refuses a plain CSV under 5 MiB whose escaped JSON Lambda could not send', async () => {
-    // Quotes double in a CSV field, and each becomes \" in the JSON of Lambda's answer.
-    const { state, chunks } = recordingSource(() => '"'.repeat(MiB / 2));
-    await expect(csvResponse(chunks, { headers: {}, filename: 'x.csv' })).rejects.toThrow(
-      ExportTooLargeError,
-    );
-    expect(state.pulled * (MiB / 2)).toBeLessThan(MAX_PLAIN_CSV_BYTES);
+  it('ends a plain answer whose escaped JSON Lambda could not send, under 5 MiB of text', async () => {
+    // Quotes double in a CSV field, and each becomes \\" in the JSON of Lambda's answer.
+    const { state, pages } = recordingSource(() => '"'.repeat(MiB / 2));
+    const result = await part(pages);
+    const escaped = Buffer.byteLength(JSON.stringify(result.body)) - 2;
+    expect(escaped).toBeLessThanOrEqual(LAMBDA_BODY_ROOM_BYTES);
+    expect(Buffer.byteLength(result.body ?? '')).toBeLessThan(MAX_PLAIN_CSV_BYTES);
+    expect(result.headers?.link).toBe(`<x?cursor=after-${state.pulled - 1}>; rel="next"`);
     expect(state.closed).toBe(true);
   });
 
-  it('refuses a gzip answer whose base64 Lambda could not send, and stops reading its source', async () => {
-    // Random hex: gzip can only halve it, so about 12 MiB of text passes the cap.
-    const { state, chunks } = recordingSource(() => randomBytes(MiB / 4).toString('hex'));
-    const answer = csvResponse(chunks, {
-      headers: { 'accept-encoding': 'gzip' },
-      filename: 'x.csv',
-    });
-    await expect(answer).rejects.toThrow(ExportTooLargeError);
-    await expect(answer).rejects.toThrow(/even compressed/);
+  it('ends a gzip answer before its base64 would pass what Lambda can send', async () => {
+    // Random hex: gzip can only halve it, so about 8 MiB of text fills the answer.
+    const { state, pages } = recordingSource(() => randomBytes(MiB / 8).toString('hex'));
+    const result = await part(pages, { 'accept-encoding': 'gzip' });
+    expect((result.body ?? '').length).toBeLessThanOrEqual(LAMBDA_BODY_ROOM_BYTES);
+    expect(bodyText(result)).toHaveLength(5 + (state.pulled - 1) * (MiB / 4));
+    expect(result.headers?.link).toBe(`<x?cursor=after-${state.pulled - 1}>; rel="next"`);
     expect(state.closed).toBe(true);
-    // 24 chunks reach the cap; a few more is what gzip holds before its output shows it.
-    expect(state.pulled).toBeLessThan(30);
+  });
+
+  it('refuses a first page that no answer could carry (EXPORT_TOO_LARGE)', async () => {
+    await expect(part(pagesOf('z'.repeat(6 * MiB)))).rejects.toThrow(ExportTooLargeError);
   });
 
   describe('a busy account', () => {
@@ -218,63 +225,59 @@ describe('csvResponse', () => {
         };
       };
       const counts = { read: 0, peakMemory: memoryInUse() };
-      async function* pages(): AsyncGenerator<StatementCsvLine[]> {
-        for (let first = 1; first <= lines; first += perPage) {
+      /** The lines after `after`, a page at a time, each resuming after its last line. */
+      async function* pages(after: number) {
+        for (let first = after + 1; first <= lines; first += perPage) {
           counts.read += 1;
           // With node --expose-gc the peak is what is kept, not what is yet to be collected.
           (globalThis as { gc?: () => void }).gc?.();
           counts.peakMemory = Math.max(counts.peakMemory, memoryInUse());
-          yield Array.from({ length: Math.min(perPage, lines - first + 1) }, (_, index) =>
-            statementLine(first + index),
+          const last = Math.min(lines, first + perPage - 1);
+          const entries = Array.from({ length: last - first + 1 }, (_, i) =>
+            statementLine(first + i),
           );
+          yield { entries, resume: String(last) };
         }
       }
-      return { counts, pages: pages() };
+      return { counts, pages };
     }
 
     const mib = (bytes: number) => `${(bytes / MiB).toFixed(2)} MiB`;
 
-    it('gets 60,000 lines in one gzip answer, read page by page', async () => {
+    it('exports 100,000 lines in a few gzip answers, each linking to the next, read page by page', async () => {
       (globalThis as { gc?: () => void }).gc?.();
       const baseline = memoryInUse();
-      const { counts, pages } = statement(60_000);
-      const result = await csvResponse(statementCsv(pages), {
-        headers: { 'accept-encoding': 'gzip' },
-        filename: 'statement.csv',
-      });
-      const base64Bytes = (result.body ?? '').length;
-      const text = bodyText(result);
-      expect(text.split('\r\n').length - 1).toBe(60_001);
-      expect(base64Bytes).toBeLessThanOrEqual(LAMBDA_BODY_ROOM_BYTES);
-      // Figures to read, not bounds.
-      console.info(
-        `60,000 lines: ${mib(Buffer.byteLength(text))} of CSV, ${mib(base64Bytes)} of gzip ` +
-          `in base64 (room ${mib(LAMBDA_BODY_ROOM_BYTES)}); memory growth while streaming ` +
-          `${mib(counts.peakMemory - baseline)}`,
-      );
-    });
-
-    it('is refused 100,000 lines, which no Lambda answer carries even gzipped', async () => {
-      // What the whole would come to: the same lines through gzip, outside the answer.
-      let zipped = 0;
-      await pipeline(statementCsv(statement(100_000).pages), createGzip(), async (parts) => {
-        for await (const part of parts as AsyncIterable<Buffer>) zipped += part.length;
-      });
-      const base64Bytes = 4 * Math.ceil(zipped / 3);
-      console.info(
-        `100,000 lines: ${mib(zipped)} of gzip, ${mib(base64Bytes)} in base64 ` +
-          `(room ${mib(LAMBDA_BODY_ROOM_BYTES)})`,
-      );
-      expect(base64Bytes).toBeGreaterThan(LAMBDA_BODY_ROOM_BYTES);
-
       const { counts, pages } = statement(100_000);
-      await expect(
-        csvResponse(statementCsv(pages), {
+      const rows: string[][] = [];
+      const sizes: number[] = [];
+      for (let after = 0, answers = 0; ; answers += 1) {
+        expect(answers).toBeLessThan(10);
+        const result = await csvPart(csvPagesOf(pages(after)), {
           headers: { 'accept-encoding': 'gzip' },
           filename: 'statement.csv',
-        }),
-      ).rejects.toThrow(ExportTooLargeError);
-      expect(counts.read).toBeLessThan(100);
+          header: csvHeaderRow(),
+          nextLink: (cursor) => `2025-03?cursor=${cursor}`,
+        });
+        sizes.push((result.body ?? '').length);
+        const [header, ...lines] = parse(bodyText(result)) as string[][];
+        expect(header).toEqual([...STATEMENT_CSV_COLUMNS]);
+        rows.push(...lines);
+        const link = /^<2025-03\?cursor=(\d+)>; rel="next"$/.exec(
+          String(result.headers?.link ?? ''),
+        );
+        if (link === null) break;
+        after = Number(link[1]);
+      }
+      expect(rows.map((row) => Number(row[0]))).toEqual(
+        Array.from({ length: 100_000 }, (_, i) => i + 1),
+      );
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(LAMBDA_BODY_ROOM_BYTES);
+      // Figures to read, not bounds.
+      console.info(
+        `100,000 lines: ${sizes.length} gzip answers of ${sizes.map(mib).join(', ')} in base64 ` +
+          `(room ${mib(LAMBDA_BODY_ROOM_BYTES)}); ${counts.read} pages read; memory growth ` +
+          `while exporting ${mib(counts.peakMemory - baseline)}`,
+      );
     });
   });
 });
