@@ -189,10 +189,12 @@ export async function statementRange(
   ]);
   const { timezone } = limitsInForce(deps.limitDefaults, stored?.limits ?? {});
   const { from, to } = monthBounds(period, timezone);
-  const over = to <= deps.now().toISOString();
+  // A month not over is the statement so far: through now, every movement committed so far.
+  const soFar = justAfter(deps.now().toISOString());
+  const upTo = (instant: string) => (instant < soFar ? instant : soFar);
   const [opening, closing] = await Promise.all([
-    lastLineBefore(deps, account, from, { settled: from <= deps.now().toISOString() }),
-    lastLineBefore(deps, account, to, { settled: over }),
+    lastLineBefore(deps, account, upTo(from), { settled: true }),
+    lastLineBefore(deps, account, upTo(to), { settled: true }),
   ]);
   const first = (opening?.sequence ?? 0) + 1;
   const last = closing?.sequence ?? 0;

@@ -1478,9 +1478,6 @@ export interface components {
         /**
          * @description `SERVICE_UNAVAILABLE`: DynamoDB (or the token issuer's keys) failed or throttled after
          *     retries. Not recorded; retry after `Retry-After` (with the same `Idempotency-Key`).
-         *     `STATEMENT_CATCHING_UP` (balances at an instant, statements): a movement that may count
-         *     before the instant asked is committed but not in the statement yet; retry after
-         *     `Retry-After`.
          */
         ServiceUnavailable: {
             headers: {
@@ -1498,6 +1495,22 @@ export interface components {
          *     cache period), or `SERVICE_UNAVAILABLE`. Nothing changed, nothing recorded.
          */
         WithdrawalUnavailable: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description `STATEMENT_CATCHING_UP`: a movement that may count before the instant asked for is
+         *     committed but not in the statement yet (the sequencer places it within about a second),
+         *     or `SERVICE_UNAVAILABLE`. Retry after `Retry-After`.
+         */
+        StatementUnavailable: {
             headers: {
                 "Cache-Control": components["headers"]["CacheControl"];
                 "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
@@ -1796,7 +1809,7 @@ export interface operations {
             404: components["responses"]["AccountNotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
+            503: components["responses"]["StatementUnavailable"];
         };
     };
     withdraw: {
@@ -2081,7 +2094,7 @@ export interface operations {
             404: components["responses"]["AccountNotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
+            503: components["responses"]["StatementUnavailable"];
         };
     };
     freezeAccount: {

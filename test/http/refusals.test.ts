@@ -609,26 +609,45 @@ const ROUTES: Record<string, Route> = {
   getBalance: {
     serves: 'reader',
     valid: (w) => get(`/accounts/${w.alice}/balance`, 'alice'),
-    rows: invalids(
-      BAD_INSTANTS.map((at): [string, Change] => [
-        `at=${JSON.stringify(at)}`,
-        query(`at=${encodeURIComponent(at)}`),
-      ]),
-    ),
+    rows: [
+      ...invalids(
+        BAD_INSTANTS.map((at): [string, Change] => [
+          `at=${JSON.stringify(at)}`,
+          query(`at=${encodeURIComponent(at)}`),
+        ]),
+      ),
+      refused(
+        'a past instant after a movement that waits for its line',
+        503,
+        'STATEMENT_CATCHING_UP',
+        (request, w) => query(`at=${new Date(Date.now() - 1_000).toISOString()}`)(request, w),
+      ),
+    ],
   },
   getStatement: {
     serves: 'reader',
     valid: (w) => get(`/accounts/${w.alice}/statements/2026-01`, 'alice'),
-    rows: invalids([
-      ...['2026-13', '2026-00', '1999-12', '9999-01', '2026-1', '26-01', '2026-01-01'].map(
-        (period): [string, Change] => [
-          `period ${period}`,
-          (request) => ({ ...request, url: request.url.replace(/[^/]+$/, period) }),
-        ],
+    rows: [
+      refused(
+        'this month, while a movement of it waits for its line',
+        503,
+        'STATEMENT_CATCHING_UP',
+        (request) => ({
+          ...request,
+          url: request.url.replace(/[^/]+$/, new Date().toISOString().slice(0, 7)),
+        }),
       ),
-      ['limit=0', query('limit=0')],
-      ['a history cursor', query(`cursor=${b64('{"before":3}')}`)],
-    ]),
+      ...invalids([
+        ...['2026-13', '2026-00', '1999-12', '9999-01', '2026-1', '26-01', '2026-01-01'].map(
+          (period): [string, Change] => [
+            `period ${period}`,
+            (request) => ({ ...request, url: request.url.replace(/[^/]+$/, period) }),
+          ],
+        ),
+        ['limit=0', query('limit=0')],
+        ['a history cursor', query(`cursor=${b64('{"before":3}')}`)],
+      ]),
+    ],
   },
   withdraw: {
     serves: 'owner',
