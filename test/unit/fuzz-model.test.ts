@@ -6,9 +6,9 @@
  * payouts of earlier holds posted or voided) while reporting any balance, hold, statement line,
  * freeze or pause a refused request would have changed.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { loadOpenApi } from '../support/openapi';
+import { ALICE_ACCOUNT, ALICE_PAYOUT, BOB_PAYOUT, fuzzSetup } from '../support/fuzz-setup';
 import {
   accountControlKey,
   accountKey,
@@ -33,7 +33,6 @@ import {
   readableTransactions,
   unmodelledRoutes,
   type FuzzCase,
-  type FuzzSetup,
 } from '../reliability/bank/fuzz';
 import { loadContract } from '../reliability/bank/fuzz/contract';
 import {
@@ -62,45 +61,7 @@ function openapiRoutes(): string[] {
 
 // ---- the model -------------------------------------------------------------------------------
 
-const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-const fakeToken = (sub: string, groups: string[] = []): string =>
-  `${b64({ alg: 'RS256', kid: 'CognitoLocal', typ: 'JWT' })}.${b64({
-    sub,
-    iss: 'http://127.0.0.1:9229/local_pool',
-    client_id: 'local-client',
-    token_use: 'access',
-    'cognito:groups': groups,
-    exp: Math.floor(Date.now() / 1000) + 3600,
-  })}.c2lnbmF0dXJl`;
-
-const ALICE_ACCOUNT = '01JALICE000000000000000000';
-const BOB_ACCOUNT = '01JB0B00000000000000000000';
-const ALICE_PAYOUT = '01JPAYA0000000000000000000';
-const BOB_PAYOUT = '01JPAYB0000000000000000000';
-
-const setup: FuzzSetup = {
-  apiUrl: 'http://127.0.0.1:1',
-  users: {
-    alice: { token: fakeToken('alice-sub'), sub: 'alice-sub' },
-    bob: { token: fakeToken('bob-sub'), sub: 'bob-sub' },
-    ops: { token: fakeToken('ops-sub', ['operators']), sub: 'ops-sub' },
-  },
-  accounts: { alice: ALICE_ACCOUNT, bob: BOB_ACCOUNT },
-  reusable: {
-    accountId: ALICE_ACCOUNT,
-    owner: 'alice',
-    type: 'WITHDRAWAL',
-    key: 'bank-key-1',
-    amount: 7,
-  },
-  cursor: b64({ before: 5 }),
-  codes: contractErrorCodes(),
-  routes: contractRoutes(),
-  dynamodb: {} as DynamoDBClient,
-  tableName: 'unused',
-  payouts: { alice: ALICE_PAYOUT, bob: BOB_PAYOUT },
-  nonPayouts: { alice: '01JWITHDRAWA0000000000000A', bob: null },
-};
+const setup = fuzzSetup;
 
 const contract = loadContract();
 let cases: FuzzCase[] = [];
@@ -415,7 +376,9 @@ describe('the fuzz model', () => {
 
 const answer = (status: number, code?: string): RawResponse => {
   const body =
-    code === undefined ? {} : { error: { code, message: 'Refused.', requestId: 'req-1' } };
+    code === undefined
+      ? {}
+      : { error: { code, message: 'Refused.', requestId: '5f0c6f4e-8a39-4c55-9d4b-0f1f2a3b4c5d' } };
   const text = JSON.stringify(body);
   return {
     status,
@@ -441,6 +404,7 @@ const aCase = (over: Partial<FuzzCase>): FuzzCase => ({
   uncertain: [],
   allowed: ['FORBIDDEN'],
   expectOk: false,
+  transient: [],
   ...over,
 });
 
@@ -469,6 +433,19 @@ describe('checkAnswer', () => {
   it('reports a refusal that names another fault', () => {
     expect(check(aCase({}), answer(400, 'VALIDATION_ERROR'))).toEqual([
       'the refusal names a fault the request has',
+    ]);
+  });
+  it("reports a refusal whose body is not the document's Error", () => {
+    const odd = answer(403, 'FORBIDDEN');
+    const json = odd.json as { error: Record<string, unknown> };
+    json.error.requestId = 'req-1';
+    expect(check(aCase({}), odd)).toEqual(['every answer conforms to openapi.yaml']);
+  });
+  it('reports a valid read answered with a body its route does not document', () => {
+    const read = cases.find((c) => c.route === 'GET /accounts/{accountId}/fees' && c.expectOk);
+    expect(read).toBeDefined();
+    expect(check(read as FuzzCase, { ...answer(200), json: { fees: 'none' } })).toEqual([
+      'every answer conforms to openapi.yaml',
     ]);
   });
   it('reports a state-changing request that was accepted', () => {
@@ -789,6 +766,42 @@ describe('the state comparison', () => {
     const after = changed(beforeFuzz(), bk.pk, bk.sk, { pending: 0, available: 500 });
     expect(compare(after).unexplained).toEqual([
       expect.stringMatching(/^account ACCOUNT#01JACCOUNTB.*pending 300 -> 0, with no movement/),
+    ]);
+  });
+
+  const FIGURES = {
+    postedAt: T0,
+    totalsAfter: { DEPOSIT: 1050 },
+    feesAfter: 0,
+    historyKey: `${A}#DEPOSIT#POSTED`,
+    historyAt: `${T0}#0000000000000004`,
+  };
+
+  it('accepts the running figures given to a line written before they existed', () => {
+    const lk = statementLineKey(A, 4);
+    const result = compare(changed(backgroundOnly(), lk.pk, lk.sk, FIGURES));
+    expect(result.unexplained).toEqual([]);
+    expect(result.explained).toMatchObject({ 'statement lines given their figures': 1 });
+  });
+
+  it("reports a line's running figures changed once set", () => {
+    const lk = statementLineKey(A, 4);
+    const before = changed(beforeFuzz(), lk.pk, lk.sk, FIGURES);
+    const after = changed(backgroundOnly(), lk.pk, lk.sk, {
+      ...FIGURES,
+      postedAt: T1,
+      totalsAfter: { DEPOSIT: 2050 },
+    });
+    expect(compareSnapshots(snapshot(before), snapshot(after)).unexplained).toEqual([
+      expect.stringMatching(
+        /^statement line LEDGER#01JACCOUNTA.*changed: postedAt "2026-12-01T10:00:00.000Z" -> "2026-12-01T10:05:00.000Z", totalsAfter \{"DEPOSIT":1050\} -> \{"DEPOSIT":2050\}/,
+      ),
+    ]);
+    const gone = changed(backgroundOnly(), lk.pk, lk.sk, { ...FIGURES, historyKey: undefined });
+    expect(compareSnapshots(snapshot(before), snapshot(gone)).unexplained).toEqual([
+      expect.stringMatching(
+        /^statement line LEDGER#01JACCOUNTA.*changed: historyKey ".*" -> \(none\)/,
+      ),
     ]);
   });
 

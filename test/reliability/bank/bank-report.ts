@@ -26,7 +26,7 @@ import { INVARIANTS, type VerifyResult } from './verify';
 export const SEQUENCED_WITHIN_MS = 5_000;
 export const SEQUENCER_INVARIANT = `sequencer: every movement of the load has its statement line ${SEQUENCED_WITHIN_MS / 1000} s after the load stops`;
 const FUZZ_INVARIANT =
-  'fuzz: no 5xx, every refusal a contract 4xx naming the fault, state unchanged';
+  'fuzz: no 5xx (a 503 STATEMENT_CATCHING_UP only where the statement is read), every refusal a contract 4xx naming the fault, every body as openapi.yaml documents, state unchanged';
 const AUDIT_INVARIANT =
   'audit: every account adds up in the table (statement + pending, chain, markers)';
 const DOUBLE_ENTRY_INVARIANT =

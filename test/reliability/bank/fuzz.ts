@@ -8,10 +8,12 @@
  * route without one stops the run), and a request to a route that changes state always carries
  * at least one definitely invalid part, so none may succeed.
  *
- * Checked for every answer (`fuzz/check.ts`): no 5xx; a refusal is a 4xx in the contract's
- * error shape with a code the contract lists at that code's status, one openapi.yaml documents
- * for the route, naming a fault the request has, with a request id, no internals, and
- * `Cache-Control: no-store`; a valid read answers 200; no state-changing request succeeds.
+ * Checked for every answer (`fuzz/check.ts`): no 5xx, but a 503 `STATEMENT_CATCHING_UP` (with
+ * `Retry-After`) where the statement is read (a balance at an instant, a statement); a refusal is
+ * a 4xx in the contract's error shape (`Error`) with a code the contract lists at that code's
+ * status, one openapi.yaml documents for the route, naming a fault the request has, with a
+ * request id, no internals, and `Cache-Control: no-store`; a valid read answers 200 with a body
+ * its route documents; no state-changing request succeeds.
  * Around the whole run (`fuzz/state.ts`): no balance, hold, statement line, control, account or
  * owner link changed, except by what the service finished meanwhile for movements that existed
  * before the fuzz (statement lines, payouts posted or voided); recorded refusals may appear.

@@ -4,6 +4,7 @@
  * which fetch and node:http would normalise or refuse before sending.
  */
 import net from 'node:net';
+import zlib from 'node:zlib';
 
 export interface RawRequest {
   method: string;
@@ -63,6 +64,25 @@ function dechunk(body: Buffer): Buffer {
   return Buffer.concat(out);
 }
 
+/**
+ * The body as sent before `Content-Encoding` (the local stack's HTTP layer compresses a body of
+ * 1 KB or more when the request accepts it, as a client's stack undoes); as received if it
+ * cannot be decoded.
+ */
+function decoded(body: Buffer, encoding: string | undefined): Buffer {
+  const decode = {
+    gzip: zlib.gunzipSync,
+    deflate: zlib.inflateSync,
+    br: zlib.brotliDecompressSync,
+  }[encoding?.trim().toLowerCase() ?? ''];
+  if (decode === undefined || body.length === 0) return body;
+  try {
+    return decode(body);
+  } catch {
+    return body;
+  }
+}
+
 export function parseResponse(raw: Buffer): RawResponse {
   const split = raw.indexOf('\r\n\r\n', 0, 'latin1');
   if (split < 0) throw new Error(`no complete response head (${raw.length} bytes)`);
@@ -82,6 +102,7 @@ export function parseResponse(raw: Buffer): RawResponse {
   else if (headers['content-length'] !== undefined) {
     body = body.subarray(0, Number(headers['content-length']));
   }
+  body = decoded(body, headers['content-encoding']);
   const text = body.toString('utf8');
   let json: unknown;
   try {

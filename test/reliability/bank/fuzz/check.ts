@@ -1,9 +1,10 @@
 /**
- * What every fuzzed answer must be: no 5xx; a refusal in the contract's error shape, with a
- * code the contract lists at that code's status, documented by openapi.yaml for the route (or
- * `NOT_FOUND` for a path that matches none), naming a fault the request has, with a request id,
- * no internals and `Cache-Control: no-store`; no state-changing request accepted; a valid read
- * answered 200.
+ * What every fuzzed answer must be: no 5xx but a 503 the case allows while the statement
+ * catches up (`FuzzCase.transient`, with `Retry-After`); a refusal in the contract's error shape
+ * (openapi.yaml's `Error`), with a code the contract lists at that code's status, documented by
+ * openapi.yaml for the route (or `NOT_FOUND` for a path that matches none), naming a fault the
+ * request has, with a request id, no internals and `Cache-Control: no-store`; no state-changing
+ * request accepted; a valid read answered 200 with a body its route documents.
  */
 import type { Violation } from '../model';
 import type { RawResponse } from '../raw-http';
@@ -13,7 +14,7 @@ import type { FuzzCase } from './types';
 const INTERNALS = /node_modules|\.ts:\d+|\n\s+at |Exception:|TypeError|ReferenceError|aws-sdk/i;
 
 type Flag = (invariant: string, detail: string) => void;
-type Documented = Pick<Contract, 'byKey' | 'routeNotFound'>;
+type Documented = Pick<Contract, 'byKey' | 'routeNotFound' | 'bodies'>;
 interface ErrorBody {
   code: string;
   message: string;
@@ -90,6 +91,52 @@ function checkRefusal(c: FuzzCase, response: RawResponse, error: ErrorBody, flag
   }
 }
 
+/**
+ * A 503 the case allows (a read of the statement put off while the sequencer places a
+ * movement): its code is one the case lists, and it says when to retry.
+ */
+function isTransient(
+  c: FuzzCase,
+  response: RawResponse,
+  error: ErrorBody | undefined,
+  flag: Flag,
+): boolean {
+  if (response.status !== 503 || error === undefined || !c.transient.includes(error.code)) {
+    return false;
+  }
+  const retryAfter = response.headers['retry-after'];
+  if (retryAfter === undefined || !/^[1-9][0-9]{0,2}$/.test(retryAfter)) {
+    flag(
+      'a transient refusal says when to retry',
+      `503 ${error.code} with Retry-After ${String(retryAfter)}`,
+    );
+  }
+  return true;
+}
+
+/** The body conforms to openapi.yaml: a refusal's to `Error`, a valid read's to its route's. */
+function checkBody(
+  c: FuzzCase,
+  response: RawResponse,
+  contract: Documented | undefined,
+  flag: Flag,
+): void {
+  if (contract === undefined) return;
+  const { status } = response;
+  const problems =
+    status >= 400
+      ? contract.bodies.refusal(response.json)
+      : c.expectOk && c.route !== null && status < 300
+        ? contract.bodies.answer(c.route, status, response.json)
+        : [];
+  if (problems.length > 0) {
+    flag(
+      'every answer conforms to openapi.yaml',
+      `${status} ${problems.slice(0, 3).join('; ')}: ${response.text.slice(0, 200)}`,
+    );
+  }
+}
+
 export function checkAnswer(
   c: FuzzCase,
   response: RawResponse | Error,
@@ -110,10 +157,11 @@ export function checkAnswer(
     return out;
   }
   const status = response.status;
-  if (status >= 500) flag('no 5xx', `${status} ${response.text.slice(0, 200)}`);
+  const error = status >= 400 ? errorBodyOf(response) : undefined;
+  const transient = isTransient(c, response, error, flag);
+  if (status >= 500 && !transient) flag('no 5xx', `${status} ${response.text.slice(0, 200)}`);
   if (emulatorRefusal(response) !== null || c.request.method === 'HEAD') return out;
   if (status >= 400) {
-    const error = errorBodyOf(response);
     if (error === undefined) {
       const text = response.text.slice(0, 200) || '(empty body)';
       flag("every refusal is in the contract's error shape", `${status} ${text}`);
@@ -127,9 +175,10 @@ export function checkAnswer(
       `${status} ${response.text.slice(0, 200)}`,
     );
   }
-  if (c.expectOk && status !== 200 && c.request.method !== 'OPTIONS') {
+  if (c.expectOk && status !== 200 && !transient && c.request.method !== 'OPTIONS') {
     flag('a valid read is answered 200', `${status} ${response.text.slice(0, 200)}`);
   }
+  checkBody(c, response, contract, flag);
   return out;
 }
 

@@ -1,10 +1,11 @@
 /**
  * openapi.yaml as the fuzzer's oracle: every route it lists, and for each the refusals it
- * documents (status => error codes, from the `error.code` enums of the responses it names).
- * Read at run time, so a route or a refusal added to the document is held to it without edits.
+ * documents (status => error codes, from the `error.code` enums of the responses it names), and
+ * the schemas answers' bodies must conform to. Read at run time, so a route, a refusal or a
+ * schema added to the document is held to it without edits.
  */
 import path from 'node:path';
-import { loadOpenApi } from '../../../support/openapi';
+import { loadOpenApi, OpenApiOracle, pointer } from '../../../support/openapi';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 export const OPENAPI_FILE = path.join(ROOT, 'openapi.yaml');
@@ -34,6 +35,38 @@ export interface Contract {
   routeNotFound: { status: number; codes: Set<string> };
   /** Every error code with the one status the document gives it. */
   codes: Map<string, number>;
+  bodies: Bodies;
+}
+
+/** What is wrong with an answer's body by openapi.yaml (empty: it conforms). */
+export interface Bodies {
+  /** A success of the route (`METHOD /path`) with this status. */
+  answer(route: string, status: number, body: unknown): string[];
+  /** A refusal: the document's `Error` (which codes a route documents is judged apart). */
+  refusal(body: unknown): string[];
+}
+
+/** The validators, compiled (Ajv, strict) only when an answer is first checked. */
+function bodiesOf(doc: Obj): Bodies {
+  let oracle: OpenApiOracle | undefined;
+  const validator = (): OpenApiOracle => (oracle ??= new OpenApiOracle(doc));
+  return {
+    answer(route, status, body) {
+      const [method = '', routePath = ''] = route.split(' ');
+      const op = validator().operation(method, routePath);
+      const documented = validator()
+        .responsesOf(op)
+        .find((r) => r.status === String(status));
+      if (documented === undefined) return [`status ${status} is not documented`];
+      const content = isObj(documented.response.content) ? documented.response.content : {};
+      if (!isObj(content['application/json'])) return ['no application/json body is documented'];
+      const at = `${documented.at}/content/application~1json/schema`;
+      return validator().problemsAt(at, body);
+    },
+    refusal(body) {
+      return validator().problemsAt(pointer('components', 'schemas', 'Error'), body);
+    },
+  };
 }
 
 function deref(doc: Obj, value: unknown): unknown {
@@ -128,5 +161,6 @@ export function loadContract(file = OPENAPI_FILE): Contract {
     byKey: new Map(routes.map((r) => [r.key, r])),
     routeNotFound: { status: 404, codes: new Set(notFound) },
     codes,
+    bodies: bodiesOf(doc),
   };
 }

@@ -26,6 +26,7 @@ import {
   type KeyValue,
   type Transport,
 } from './parts';
+import { dayOf } from './reads';
 import type { FuzzCase, FuzzSetup, Part } from './types';
 
 export const OWNERS: Owner[] = ['alice', 'bob'];
@@ -51,6 +52,8 @@ export interface Kit {
   getBody: fc.Arbitrary<Part<BodyValue> | undefined>;
   /** Now and then a query parameter no route knows (ignored). */
   noise: fc.Arbitrary<string>;
+  /** What instants and months are drawn around: the fuzz's day (UTC). */
+  now: Date;
 }
 
 export async function kitOf(setup: FuzzSetup, contract: Contract): Promise<Kit> {
@@ -66,6 +69,7 @@ export async function kitOf(setup: FuzzSetup, contract: Contract): Promise<Kit> 
     ct: contentTypeParts(),
     key: keyParts(),
     transport: transportParts,
+    now: dayOf(setup.now ?? new Date()),
     getBody: fc.oneof(
       { weight: 3, arbitrary: fc.constant(undefined) },
       {

@@ -1,7 +1,8 @@
 /**
- * The parts a fuzzed request is built from — Authorization, path parameters, query, Content-Type,
+ * The parts a fuzzed request is built from — Authorization, path parameters, Content-Type,
  * Idempotency-Key, body and its fields, transport details — each valid or not, an invalid one
- * naming its fault and the codes a refusal for it may carry.
+ * naming its fault and the codes a refusal for it may carry. The reads' queries (and a
+ * statement's period) are in reads.ts.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -647,133 +648,6 @@ export function keyParts(): Forms<KeyValue> {
   };
 }
 
-export type QueryValue = string;
-
-export function queryParts(cursor: string): fc.Arbitrary<Part<QueryValue>> {
-  const limitValid = fc
-    .integer({ min: 1, max: 100 })
-    .map((n): Part<string> => ({ value: String(n) }));
-  const limitBad = fc
-    .oneof(
-      fc.constantFrom(
-        '0',
-        '101',
-        '-1',
-        '1.5',
-        'abc',
-        '1e1',
-        '0x10',
-        '1000',
-        '99999999999999999999',
-        '%00',
-        '%201',
-        '１',
-        '+5',
-        '5%20',
-      ),
-      printable(1, 10)
-        .filter((t) => !/^[0-9]{1,3}$/.test(t) || Number(t) < 1 || Number(t) > 100)
-        .map(encodeURIComponent),
-    )
-    .map(
-      (value): Part<string> => ({ value, invalid: `limit=${value}`, codes: ['VALIDATION_ERROR'] }),
-    );
-  const cursorBad = fc
-    .oneof(
-      fc.constantFrom(
-        b64url({ before: 0 }),
-        b64url({ before: -1 }),
-        b64url({ before: 1.5 }),
-        b64url({ before: '5' }),
-        b64url({ before: 5, account: 'x' }),
-        b64url({}),
-        b64url([5]),
-        b64url('null'),
-        b64url({ before: Number.MAX_SAFE_INTEGER + 2 }),
-        `${cursor}=`,
-        `${cursor}%3D%3D`,
-        cursor.replace(/[A-Za-z]/, '+'),
-        'A'.repeat(201),
-        '%FF',
-        '....',
-      ),
-      printable(1, 60)
-        .filter((t) => !/^[A-Za-z0-9_-]+$/.test(t))
-        .map(encodeURIComponent),
-    )
-    .map(
-      (value): Part<string> => ({
-        value,
-        invalid: `cursor=${value.slice(0, 40)}`,
-        codes: ['VALIDATION_ERROR'],
-      }),
-    );
-  // `reference`: the lookup by a movement's reference (1-36 printable ASCII, no space at an end).
-  const referenceValid = fc
-    .oneof(printable(1, 36), fc.constantFrom('INV 2026/42', 'a+b', '%', '#'))
-    .map((text): Part<string> => ({ value: encodeURIComponent(text) }));
-  const referenceBad = fc
-    .constantFrom('', ' ', ' INV', 'INV ', 'caf\u00e9', 'tab\t', 'r'.repeat(37))
-    .map(
-      (text): Part<string> => ({
-        value: encodeURIComponent(text),
-        invalid: `reference=${JSON.stringify(text.slice(0, 20))}`,
-        codes: ['VALIDATION_ERROR'],
-      }),
-    );
-  const cursorValid = fc.oneof(
-    fc.constant<Part<string>>({ value: cursor }),
-    fc
-      .integer({ min: 1, max: Number.MAX_SAFE_INTEGER })
-      .map((before): Part<string> => ({ value: b64url({ before }) })),
-  );
-  return fc
-    .record({
-      limit: fc.option(
-        fc.oneof({ weight: 2, arbitrary: limitValid }, { weight: 1, arbitrary: limitBad }),
-        { nil: undefined },
-      ),
-      cursor: fc.option(fc.oneof(cursorValid, cursorBad), { nil: undefined }),
-      reference: fc.option(
-        fc.oneof({ weight: 3, arbitrary: referenceValid }, { weight: 1, arbitrary: referenceBad }),
-        { nil: undefined, freq: 4 },
-      ),
-      noise: fc.option(printable(1, 10).map(encodeURIComponent), { nil: undefined }),
-      repeated: fc.boolean(),
-    })
-    .map(({ limit, cursor: c, reference, noise, repeated }): Part<QueryValue> => {
-      const params: string[] = [];
-      const invalid: string[] = [];
-      const codes: string[] = [];
-      let uncertain: string | undefined;
-      if (limit !== undefined) {
-        params.push(`limit=${limit.value}`);
-        if (limit.invalid !== undefined) invalid.push(limit.invalid);
-        if (repeated && limit.invalid === undefined) {
-          params.push('limit=7');
-          uncertain = 'limit given twice';
-          codes.push('VALIDATION_ERROR');
-        }
-      }
-      for (const [name, part] of [
-        ['cursor', c],
-        ['reference', reference],
-      ] as const) {
-        if (part === undefined) continue;
-        params.push(`${name}=${part.value}`);
-        if (part.invalid !== undefined) invalid.push(part.invalid);
-      }
-      if (noise !== undefined) params.push(`x-${noise}=1`);
-      if (invalid.length > 0) codes.push('VALIDATION_ERROR');
-      return {
-        value: params.length > 0 ? `?${params.join('&')}` : '',
-        invalid: invalid.length > 0 ? invalid.join(', ') : undefined,
-        uncertain,
-        codes,
-      };
-    });
-}
-
 export const extraHeaders = fc.array(
   fc.oneof(
     fc.tuple(
@@ -898,5 +772,18 @@ export function finish(d: Draft): FuzzCase {
     uncertain,
     allowed: [...allowed],
     expectOk: !d.mutating && invalid.length === 0 && uncertain.length === 0,
+    transient: transientOf(d),
   };
+}
+
+/**
+ * The 503 codes the parts may bring, unless the request is refused before the read they put
+ * off: by its caller, or by an invalid part judged first (one that does not say otherwise).
+ */
+function transientOf(d: Draft): string[] {
+  const parts = [d.auth, ...d.parts].filter((p): p is Part<unknown> => p !== undefined);
+  const refusedFirst =
+    d.roleInvalid !== undefined ||
+    parts.some((p) => p.invalid !== undefined && p.transient === undefined);
+  return refusedFirst ? [] : [...new Set(parts.flatMap((p) => p.transient ?? []))];
 }

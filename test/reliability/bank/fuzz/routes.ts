@@ -50,11 +50,10 @@ import {
   movementBodies,
   openAccountBodies,
   printable,
-  queryParts,
   type BodyValue,
   type Forms,
-  type QueryValue,
 } from './parts';
+import { balanceQuery, historyQuery, periodParts, statementQuery, type QueryValue } from './reads';
 import type { FuzzCase, FuzzSetup, Part } from './types';
 
 /** The routes this file models, as openapi.yaml spells them. */
@@ -70,6 +69,7 @@ export const ROUTES = {
   requestPayout: 'POST /accounts/{accountId}/payouts',
   getPayout: 'GET /accounts/{accountId}/payouts/{transactionId}',
   listTransactions: 'GET /accounts/{accountId}/transactions',
+  getStatement: 'GET /accounts/{accountId}/statements/{period}',
   freeze: 'POST /accounts/{accountId}/freeze',
   unfreeze: 'POST /accounts/{accountId}/unfreeze',
   getWithdrawalSwitch: 'GET /controls/withdrawals',
@@ -391,11 +391,13 @@ function openAccount(kit: Kit): fc.Arbitrary<FuzzCase> {
   });
 }
 
-function accountRead(kit: Kit, route: string, suffix: string): fc.Arbitrary<FuzzCase> {
-  const query =
-    suffix === '/transactions'
-      ? queryParts(kit.setup.cursor)
-      : kit.noise.map((value): Part<QueryValue> => ({ value }));
+/** A read of one account, by its owner or an operator; its query a parameter no route knows. */
+function accountRead(
+  kit: Kit,
+  route: string,
+  suffix: string,
+  query: fc.Arbitrary<Part<QueryValue>> = kit.noise.map((value): Part<QueryValue> => ({ value })),
+): fc.Arbitrary<FuzzCase> {
   return perOwner((owner) =>
     fc
       .record({
@@ -409,6 +411,29 @@ function accountRead(kit: Kit, route: string, suffix: string): fc.Arbitrary<Fuzz
         const path = `/accounts/${p.account.value.segment}${suffix}`;
         const role = roleFault('reader', p.auth.value.user, owner, 'reading');
         return get(route, path, p.query.value, p, role, [p.account, p.query, p.body]);
+      }),
+  );
+}
+
+/** A monthly statement, read like the account: its period and its page (limit, cursor). */
+function statementRead(kit: Kit): fc.Arbitrary<FuzzCase> {
+  const period = periodParts(kit.now);
+  const query = statementQuery(kit.setup.cursor);
+  return perOwner((owner) =>
+    fc
+      .record({
+        auth: kit.auth.any,
+        account: kit.account.any(kit.accounts[owner]),
+        period: period.any,
+        query,
+        body: kit.getBody,
+        transport: kit.transport,
+      })
+      .map((p): FuzzCase => {
+        const path = `/accounts/${p.account.value.segment}/statements/${p.period.value.segment}`;
+        const role = roleFault('reader', p.auth.value.user, owner, 'reading a statement');
+        const parts = [p.account, p.period, p.query, p.body];
+        return get(ROUTES.getStatement, path, p.query.value, p, role, parts);
       }),
   );
 }
@@ -446,6 +471,10 @@ const NEAR_MISSES = [
   '/transactions/{transactionId}/reversals/x',
   '/transactions/{transactionId}/reversal',
   '/transactions',
+  '/accounts/{accountId}/statements',
+  '/accounts/{accountId}/statement/2026-01',
+  '/accounts/{accountId}/statements/2026-01/x',
+  '/accounts/{accountId}/statements/2026-01/csv',
   '/controls',
   '/controls/deposits',
   '/controls/withdrawals/x',
@@ -462,6 +491,7 @@ const ACCOUNT_SUFFIXES = [
   'freeze',
   'fees',
   'limits',
+  'statements',
   'history',
   'withdraw',
   'WITHDRAWALS',
@@ -494,7 +524,8 @@ function unknownRoute(kit: Kit): fc.Arbitrary<FuzzCase> {
           method: p.method,
           path: p.path
             .replace('{accountId}', kit.accounts.alice)
-            .replace('{transactionId}', kit.payouts.alice ?? '01ARZ3NDEKTSV4RRFFQ69G5FAV'),
+            .replace('{transactionId}', kit.payouts.alice ?? '01ARZ3NDEKTSV4RRFFQ69G5FAV')
+            .replace('{period}', '2026-01'),
           query: '',
           auth: p.auth,
           contentType: { value: 'application/json' },
@@ -518,11 +549,20 @@ function routeModels(kit: Kit): Record<string, Weighted> {
     [ROUTES.listAccounts]: { weight: 1, arbitrary: listAccounts(kit) },
     [ROUTES.openAccount]: { weight: 2, arbitrary: openAccount(kit) },
     [ROUTES.getAccount]: { weight: 2, arbitrary: accountRead(kit, ROUTES.getAccount, '') },
-    [ROUTES.getBalance]: { weight: 2, arbitrary: accountRead(kit, ROUTES.getBalance, '/balance') },
-    [ROUTES.listTransactions]: {
+    [ROUTES.getBalance]: {
       weight: 3,
-      arbitrary: accountRead(kit, ROUTES.listTransactions, '/transactions'),
+      arbitrary: accountRead(kit, ROUTES.getBalance, '/balance', balanceQuery(kit.now)),
     },
+    [ROUTES.listTransactions]: {
+      weight: 5,
+      arbitrary: accountRead(
+        kit,
+        ROUTES.listTransactions,
+        '/transactions',
+        historyQuery(kit.setup.cursor, kit.now),
+      ),
+    },
+    [ROUTES.getStatement]: { weight: 4, arbitrary: statementRead(kit) },
     [ROUTES.withdraw]: { weight: 5, arbitrary: movement(kit, 'WITHDRAWAL') },
     [ROUTES.deposit]: { weight: 4, arbitrary: movement(kit, 'DEPOSIT') },
     [ROUTES.transfer]: { weight: 5, arbitrary: transfer(kit) },

@@ -11,6 +11,8 @@
  *   statement line at that version, or else from the payouts resolved between the scans — and
  *   balance, pending and available moved by exactly those resolutions' amounts;
  * - statement line: new only for a transaction from before, and never rewritten differently;
+ *   its running figures and history index keys (written with it, or added to a line written
+ *   before they existed when its account next moves) may appear, never change or go;
  * - pending entry: retired, or a payout's entry marked POSTED or VOIDED;
  * - payout: only a PENDING one changes, to POSTED or VOIDED (attempts, references, the index);
  *   its fee, if any, was held with it and moves with it;
@@ -148,6 +150,11 @@ const LINE_FIELDS = [
   'counterpartyAccountId',
   'destination',
 ];
+/**
+ * A line's running figures and its keys in the history index (lib/domain/statement-figures.ts):
+ * a line written before they existed gets them once; set, they never change.
+ */
+const LINE_FIGURES = ['postedAt', 'totalsAfter', 'feesAfter', 'historyKey', 'historyAt'];
 /** Account fields a movement changes. Any other one changing is reported. */
 const MOVED_BY_A_MOVEMENT = new Set([
   'balance',
@@ -376,10 +383,16 @@ function judgeStatementLine({ before, after, tx, fromBefore }: Change): Judgemen
       `a statement line of ${String(after.type)} ${String(tx)} (${show(after.amount)}), a transaction that did not exist before the fuzz`,
     );
   }
-  const fields = changedFields(before, after).filter((f) => LINE_FIELDS.includes(f));
+  const changed = changedFields(before, after);
+  const fields = changed.filter(
+    (f) => LINE_FIELDS.includes(f) || (LINE_FIGURES.includes(f) && before[f] !== undefined),
+  );
   if (fields.length > 0 || !fromBefore)
     return unexplained(`the statement line changed: ${describeChange(before, after, fields)}`);
-  return explained('statement lines written again');
+  const completed = changed.some((f) => LINE_FIGURES.includes(f));
+  return explained(
+    completed ? 'statement lines given their figures' : 'statement lines written again',
+  );
 }
 
 function judgePendingEntry({ before, after, tx, fromBefore }: Change): Judgement {

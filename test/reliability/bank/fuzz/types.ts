@@ -32,6 +32,8 @@ export interface FuzzSetup {
    */
   payouts?: Record<Owner, string | null>;
   nonPayouts?: Record<Owner, string | null>;
+  /** The day instants and statement months are drawn around; default: today (UTC). */
+  now?: Date;
 }
 
 export interface FuzzCase {
@@ -48,6 +50,11 @@ export interface FuzzCase {
   allowed: string[];
   /** Every part is valid and the route only reads: 200 expected. */
   expectOk: boolean;
+  /**
+   * Codes of a 503 (with `Retry-After`) the request may be answered with instead while the
+   * statement catches up (a balance at an instant, a statement): never a fault, never elsewhere.
+   */
+  transient: string[];
 }
 
 export interface FuzzResult {
@@ -83,4 +90,10 @@ export interface Part<T> {
   uncertain?: string;
   /** The codes a refusal for this part may carry. */
   codes?: string[];
+  /**
+   * Codes of a 503 the service may answer while the statement catches up. On a valid part: the
+   * read it asks for may be put off. On an invalid one: the service judges it only after that
+   * read (an invalid part without it is refused first, so no 503 may come).
+   */
+  transient?: string[];
 }
