@@ -97,6 +97,11 @@ describe("days and months in the account's timezone", () => {
       '2026-03-09T04:00:00.000Z',
     );
     expect(startOfDay('2026-03-01', 'Asia/Kolkata').toISOString()).toBe('2026-02-28T18:30:00.000Z');
+    // Santiago's clocks jump from 00:00 to 01:00 on 2026-09-06: that day starts at the jump.
+    expect(startOfDay('2026-09-06', 'America/Santiago').toISOString()).toBe(
+      '2026-09-06T04:00:00.000Z',
+    );
+    expect(dayOf(new Date('2026-09-06T03:59:59.999Z'), 'America/Santiago')).toBe('2026-09-05');
   });
 
   it('counts days and months on the calendar', () => {

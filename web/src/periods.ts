@@ -47,9 +47,12 @@ const ymd = (day: string): [number, number, number] => {
 /** The first instant of a calendar day in a timezone (its midnight, wherever that falls in UTC). */
 export function startOfDay(day: string, timezone: string): Date {
   const wall = Date.UTC(...ymd(day));
+  const offsetAt = (at: number) => wallClock(at, timezone) - at;
   // The offset at the guess, then at the corrected instant: right on both sides of a clock change.
   let at = wall;
-  for (let step = 0; step < 2; step++) at = wall - (wallClock(at, timezone) - at);
+  for (let step = 0; step < 2; step++) at = wall - offsetAt(at);
+  // A day whose clocks jump over midnight starts at the jump (01:00): the earlier offset's midnight.
+  if (dayOf(new Date(at), timezone) < day) at = wall - offsetAt(at);
   return new Date(at);
 }
 
