@@ -119,7 +119,7 @@ export class HistoryFilterForm {
   }
 
   /** The query for what the form holds (null: no filter), or null with the field refused. */
-  query(): { query: HistoryQuery | null } | null {
+  private query(): { query: HistoryQuery | null } | null {
     const filter = this.read();
     const problem = filterProblem(filter);
     for (const input of [this.from, this.to]) input.removeAttribute('aria-invalid');

@@ -134,19 +134,28 @@ export class StatementPanel {
     const generation = ++this.generation;
     const { api, accountId } = this.host;
     this.element.setAttribute('aria-busy', 'true');
+    const current = () => generation === this.generation && !this.closed;
     try {
       const statement = await api.statement(accountId, period, { limit: LINES_PAGE });
-      if (generation !== this.generation || this.closed) return;
+      if (!current()) return;
       this.showNumbers(statement);
-      const chart = await readSeries(api, statement, Date.now());
-      if (generation !== this.generation || this.closed) return;
-      this.chart.show(chart);
+      await this.drawChart(statement, current);
     } catch (error) {
-      if (generation !== this.generation || this.closed) return;
-      this.failed(error, `The statement for ${monthLabel(period)} could not be read.`);
-      if (this.shown?.period === period) this.chart.showNote('The chart could not be drawn.');
+      if (current())
+        this.failed(error, `The statement for ${monthLabel(period)} could not be read.`);
     } finally {
       if (generation === this.generation) this.element.setAttribute('aria-busy', 'false');
+    }
+  }
+
+  /** Reads the chart's series (more lines, or daily balances) and draws it, or says why not. */
+  private async drawChart(statement: ReceivedStatement, current: () => boolean): Promise<void> {
+    try {
+      const chart = await readSeries(this.host.api, statement, Date.now());
+      if (current()) this.chart.show(chart);
+    } catch (error) {
+      if (!current() || this.host.sessionEnded(error)) return;
+      this.chart.showNote(`${messageFor(error, 'read')} The chart could not be drawn.`);
     }
   }
 
