@@ -10,6 +10,8 @@ import { isTimezone, type LimitsStatus, type LimitsView } from './domain/limits'
 import { MAX_AMOUNT, amountSchema, currencySchema } from './domain/money';
 import { detailsFields, referenceSchema } from './domain/details';
 import type { Account, LedgerEntry, Payout } from './domain/types';
+import { MOVEMENT_TYPES } from './domain/movement-types';
+import type { HistoryFilter } from './domain/statements';
 import type * as wire from './wire/types';
 import type { Expect, SameShape } from './wire/types';
 
@@ -91,6 +93,85 @@ export function pageOf(query: Record<string, string | undefined>): {
 }
 
 /** `?reference=`: the history of one reference, validated as a movement's own. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** An ISO 8601 instant with its timezone, as the statement keeps instants: UTC, milliseconds. */
+export function instantOf(
+  query: Record<string, string | undefined>,
+  name: string,
+): string | undefined {
+  const raw = query[name];
+  if (raw === undefined) return undefined;
+  const ms = INSTANT.test(raw) ? Date.parse(raw) : Number.NaN;
+  // Date.parse rolls 2026-02-30 over to March: an instant must read back as it was written.
+  const sameDay =
+    Number.isFinite(ms) &&
+    raw.slice(0, 10) === new Date(ms + offsetMs(raw)).toISOString().slice(0, 10);
+  if (!sameDay || ms < 0 || ms > Date.UTC(9999, 11, 31)) {
+    throw new ValidationError(
+      `${name} must be an ISO 8601 instant with a timezone, e.g. 2026-03-01T00:00:00Z`,
+    );
+  }
+  return new Date(ms).toISOString();
+}
+
+/** The offset an instant was written with, in milliseconds (0 for Z). */
+function offsetMs(raw: string): number {
+  const offset = /([+-])(\d{2}):(\d{2})$/.exec(raw);
+  if (offset === null) return 0;
+  const minutes = Number(offset[2]) * 60 + Number(offset[3]);
+  return (offset[1] === '-' ? -1 : 1) * minutes * 60_000;
+}
+
+/** A comma-separated list parameter (API Gateway joins a repeated parameter with commas). */
+function listOf<T extends string>(
+  query: Record<string, string | undefined>,
+  name: string,
+  allowed: readonly T[],
+  hint = '',
+): T[] | undefined {
+  const raw = query[name];
+  if (raw === undefined) return undefined;
+  const values = raw.split(',');
+  const wrong = values.find((value) => !(allowed as readonly string[]).includes(value));
+  if (wrong !== undefined || values.length > allowed.length) {
+    throw new ValidationError(`${name} must be one or more of ${allowed.join(', ')}${hint}`);
+  }
+  return [...new Set(values)] as T[];
+}
+
+/** The history's filters (openapi.yaml); none given: undefined fields. */
+export function historyFilterOf(query: Record<string, string | undefined>): HistoryFilter {
+  const from = instantOf(query, 'from');
+  const to = instantOf(query, 'to');
+  if (from !== undefined && to !== undefined && to <= from) {
+    throw new ValidationError('to must be after from');
+  }
+  const types = listOf(query, 'type', MOVEMENT_TYPES);
+  const statuses = listOf(
+    query,
+    'status',
+    ['POSTED', 'VOIDED'] as const,
+    ' (a PENDING payout is not in the statement yet)',
+  );
+  return {
+    ...(from === undefined ? {} : { from }),
+    ...(to === undefined ? {} : { to }),
+    ...(types === undefined ? {} : { types }),
+    ...(statuses === undefined ? {} : { statuses }),
+  };
+}
+
+/** A statement's month: `YYYY-MM`, years 2000 to 9998. */
+export function periodOf(pathParameters: Record<string, string | undefined>): string {
+  const period = pathParameters.period ?? '';
+  const year = Number(period.slice(0, 4));
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(period) || year < 2000 || year > 9998) {
+    throw new ValidationError('period must be a month, YYYY-MM (years 2000 to 9998)');
+  }
+  return period;
+}
+
 export function referenceOf(query: Record<string, string | undefined>): string | undefined {
   const reference = query.reference;
   if (reference === undefined) return undefined;
@@ -197,6 +278,7 @@ export const entryView = (e: LedgerEntry): wire.LedgerEntry => ({
   sequence: e.sequence,
   idempotencyKey: e.idempotencyKey,
   createdAt: e.createdAt,
+  ...(e.postedAt !== undefined ? { postedAt: e.postedAt } : {}),
   status: e.status,
   ...(e.counterpartyAccountId !== undefined
     ? { counterpartyAccountId: e.counterpartyAccountId }

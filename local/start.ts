@@ -22,7 +22,12 @@ import { startProcess } from './processes';
 import type { SeededUser } from './seed';
 import { stackSettings, type StackSettings } from './settings';
 import { startStreamPoller } from './stream-poller';
-import { backfillAccountBalances, backfillTermsVersion, ensureTable } from './table';
+import {
+  backfillAccountBalances,
+  backfillTermsVersion,
+  completeStatementFigures,
+  ensureTable,
+} from './table';
 import { waitFor } from './wait';
 import { startWebServer } from './web-server';
 
@@ -114,6 +119,7 @@ async function startStorage(s: StackSettings, stack: Stack): Promise<string> {
   await ensureTable(localDynamoDbClient(dynamo.endpoint), s.tableName);
   await backfillAccountBalances(localDynamoDbClient(dynamo.endpoint), s.tableName);
   await backfillTermsVersion(localDynamoDbClient(dynamo.endpoint), s.tableName);
+  await completeStatementFigures(localDynamoDbClient(dynamo.endpoint), s.tableName);
   return dynamo.endpoint;
 }
 

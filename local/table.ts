@@ -11,7 +11,10 @@ import {
   type DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { completeStatement } from '../lib/domain/statement-figures';
+import { dynamoLedgerStore } from '../lib/persistence/dynamodb-store';
 import { serverlessResource, serverlessYmlPath } from './serverless-config';
 import { waitFor, type WaitOptions } from './wait';
 
@@ -331,4 +334,41 @@ async function backfillAccounts(
     start = page.LastEvaluatedKey;
   } while (start);
   return updated;
+}
+
+/**
+ * Statement lines kept on disk by an older npm start (before running figures) get their figures
+ * and history index keys, account by account (lib/domain/statement-figures.ts). Returns how many
+ * accounts needed it.
+ */
+export async function completeStatementFigures(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<number> {
+  const store = dynamoLedgerStore(
+    DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    tableName,
+  );
+  let completed = 0;
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: 'sk = :account AND version > :zero',
+        ExpressionAttributeValues: { ':account': { S: 'ACCOUNT' }, ':zero': { N: '0' } },
+        ProjectionExpression: 'accountId, version',
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const accountId = item.accountId?.S;
+      const version = Number(item.version?.N ?? 0);
+      if (accountId !== undefined && (await completeStatement(store, accountId, version))) {
+        completed += 1;
+      }
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return completed;
 }

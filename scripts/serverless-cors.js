@@ -5,7 +5,8 @@
 // takes only literal strings. The local stage (serverless-offline) allows the local web page,
 // whose origins npm start puts in CORS_ORIGINS.
 const HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key'];
-const EXPOSED = ['Idempotent-Replayed', 'Retry-After'];
+// Link: the next part of a CSV export; Content-Disposition: its file name.
+const EXPOSED = ['Idempotent-Replayed', 'Retry-After', 'Link', 'Content-Disposition'];
 // PUT: an operator's fee schedule (PUT /accounts/{accountId}/fees) from the web page.
 const METHODS = ['GET', 'POST', 'PUT', 'OPTIONS'];
 

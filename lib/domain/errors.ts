@@ -81,7 +81,7 @@ export const ERROR_CODES = {
   EXPORT_TOO_LARGE: {
     status: 406,
     message:
-      'This CSV is larger than one answer may be uncompressed: ask with Accept-Encoding: gzip, or for a shorter range.',
+      'One page of this export is larger than an answer may be. Nothing was sent; ask for a shorter range.',
   },
   STATEMENT_CATCHING_UP: {
     status: 503,

@@ -11,10 +11,13 @@ import {
 import {
   STATEMENT_CHUNK,
   type AccountStore,
+  type LineFigures,
   type PendingEntry,
   type StatementStore,
   type TransactionStore,
 } from './ports';
+
+type StoredEntry = LedgerEntry & Partial<Pick<LineFigures, 'totalsAfter' | 'feesAfter'>>;
 
 /** What reading a history needs: the account (for access) and its statement. */
 export interface HistoryDeps {
@@ -91,10 +94,11 @@ export async function shownEntries(
     detailsOfEntries(deps, entries),
     withReversals(deps, entries),
   ]);
-  return linked.map(({ hasDetails: _mark, ...entry }) => ({
-    ...entry,
-    ...details.get(entry.transactionId),
-  }));
+  // The running figures are the statement's own (lib/domain/statement-figures.ts), not the entry's.
+  return linked.map((line) => {
+    const { hasDetails: _mark, totalsAfter: _t, feesAfter: _f, ...entry } = line as StoredEntry;
+    return { ...entry, ...details.get(entry.transactionId) };
+  });
 }
 
 /** The description and metadata of the entries that have them: none read when no entry has. */

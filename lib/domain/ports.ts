@@ -215,6 +215,50 @@ export interface PendingEntry extends DetailsMark, ReversalDetails {
 /** A statement line as the sequencer writes it: its place and balance are known. */
 export type StatementLine = LedgerEntry & { sequence: number; balanceAfter: number };
 
+/** What each type of movement moved (posted lines' amounts); a type with none is absent. */
+export type MovementTotals = Partial<Record<MovementType, number>>;
+
+/**
+ * The running figures of an account's statement through one line (lib/domain/statement-figures.ts):
+ * a statement, a filter or a balance at an instant reads two lines, not the lines between them.
+ */
+export interface LineFigures {
+  /** The instant the line counts at: its commit instant, never before the previous line's. */
+  postedAt: string;
+  /** What each type's posted lines moved, from the first line through this one. */
+  totalsAfter: MovementTotals;
+  /** The fees posted lines charged, from the first line through this one. */
+  feesAfter: number;
+}
+
+/** A line with its figures; lines written before the figures existed have none until completed. */
+export type PlacedLine = StatementLine & LineFigures;
+export type StoredLine = StatementLine & Partial<LineFigures>;
+
+/** A movement type and a status its lines can have: one partition of the history index. */
+export interface LineKind {
+  type: MovementType;
+  status: EntryStatus;
+}
+
+/** A place in the history index's order: by `postedAt`, then `sequence`. */
+export interface HistoryPosition {
+  postedAt: string;
+  sequence: number;
+}
+
+/** One read of the history index: the lines of `kinds` with `postedAt` in [from, to). */
+export interface IndexedLinesQuery {
+  kinds: LineKind[];
+  /** Instants (ISO 8601, UTC, milliseconds): `from` included, `to` excluded. */
+  from?: string;
+  to?: string;
+  /** Only lines past this place (in the direction read). */
+  after?: HistoryPosition;
+  newestFirst: boolean;
+  limit: number;
+}
+
 /** The most lines `writeStatementLines` takes at once: the sequencer's chunk of one account. */
 export const STATEMENT_CHUNK = 25;
 
@@ -229,8 +273,34 @@ export interface StatementStore {
   listStatement(accountId: string, limit: number, beforeSequence?: number): Promise<LedgerEntry[]>;
   /** Every line above `afterSequence`, newest first. */
   listStatementAbove(accountId: string, afterSequence: number): Promise<LedgerEntry[]>;
-  /** Writes up to `STATEMENT_CHUNK` lines of one account, then retires their pending entries. */
-  writeStatementLines(lines: StatementLine[], sequencedAt: string): Promise<void>;
+  /**
+   * Writes up to `STATEMENT_CHUNK` lines of one account, then retires their pending entries.
+   * Lines with figures are also indexed by (account, type, status, `postedAt`).
+   */
+  writeStatementLines(
+    lines: Array<StatementLine & Partial<LineFigures>>,
+    sequencedAt: string,
+  ): Promise<void>;
+  /** Lines from `fromSequence` up through `throughSequence` (if given), oldest first; strongly consistent. */
+  readStatement(
+    accountId: string,
+    fromSequence: number,
+    limit: number,
+    throughSequence?: number,
+  ): Promise<StoredLine[]>;
+  /** Sets the figures of lines written before figures existed (and indexes them). */
+  setLineFigures(lines: PlacedLine[]): Promise<void>;
+  /**
+   * The line latest in the history index's order whose `postedAt` is before `before`, among
+   * `kinds`. The index trails the statement by about a second: callers confirm with `readStatement`.
+   */
+  lastIndexedLineBefore(
+    accountId: string,
+    before: string,
+    kinds: LineKind[],
+  ): Promise<PlacedLine | null>;
+  /** Lines of the history index, merged across `kinds` in its order; one more than `limit` if there are. */
+  listIndexedLines(accountId: string, query: IndexedLinesQuery): Promise<PlacedLine[]>;
   /** A movement's line among the account's newest lines; null when pending or older. */
   findRecentLine(accountId: string, transactionId: string): Promise<LedgerEntry | null>;
   /**

@@ -7,10 +7,17 @@ import {
   type SystemLedgerStore,
 } from './ports';
 import { systemAmounts } from './postings';
+import { figuresBefore, withFigures } from './statement-figures';
 import { realSleep, retry, type Sleep } from './retry';
 
-/** What the sequencer writes: statement lines, and their postings to the system accounts. */
-export type SequencerStore = Pick<StatementStore, 'writeStatementLines'> &
+/**
+ * What the sequencer writes: statement lines with their running figures (read from the line
+ * before each chunk), and their postings to the system accounts.
+ */
+export type SequencerStore = Pick<
+  StatementStore,
+  'writeStatementLines' | 'readStatement' | 'listStatement' | 'setLineFigures'
+> &
   Pick<SystemLedgerStore, 'applySystemPostings'>;
 
 /** Tries of one chunk when DynamoDB throttles or fails transiently, before the batch is failed. */
@@ -102,8 +109,10 @@ async function writeChunk(
   // one busy account waits for the slower of the two instead of both (bench section 9). Both
   // settle before a retry, so a retry never overlaps its own first try.
   const write = async () => {
+    const first = lines.reduce((a, b) => (b.sequence < a.sequence ? b : a));
+    const placed = withFigures(await figuresBefore(store, first), lines);
     const [written, posted] = await Promise.allSettled([
-      store.writeStatementLines(lines, now().toISOString()),
+      store.writeStatementLines(placed, now().toISOString()),
       postToSystemAccounts(store, lines),
     ]);
     for (const outcome of [written, posted]) {

@@ -130,6 +130,8 @@ export interface LedgerEntry extends MovementDetails, DetailsMark, ReversalDetai
   sequence: number | null;
   idempotencyKey: string;
   createdAt: string;
+  /** Statement lines: the instant the line counts at (lib/domain/statement-figures.ts). */
+  postedAt?: string;
   status: EntryStatus;
   counterpartyAccountId?: string;
   destination?: string;

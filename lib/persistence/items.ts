@@ -23,13 +23,15 @@ export function toMarker(item: Record<string, unknown>): Marker {
 
 export function toStatementLine(item: Record<string, unknown>): LedgerEntry {
   // `sequencedAt` is the sequencer's own timestamp (its lag is measured from it), not contract.
-  // `referenceKey` and `transactionKey` are the indexes', not the line's.
+  // `referenceKey`, `transactionKey`, `historyKey` and `historyAt` are the indexes', not the line's.
   const {
     pk: _pk,
     sk: _sk,
     sequencedAt: _at,
     referenceKey: _ref,
     transactionKey: _tx,
+    historyKey: _kind,
+    historyAt: _position,
     ...rest
   } = item;
   return rest as unknown as LedgerEntry;

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isOtherSide, type MovementType } from '../domain/movement-types';
+import type { HistoryPosition, LineKind } from '../domain/ports';
+import type { EntryStatus } from '../domain/types';
 
 /**
  * The table's key layout, and the only place key strings are built. Write units are what a hot
@@ -187,6 +189,35 @@ export const transactionIndexAttributes = (line: {
   counterpartyAccountId?: string;
 }): { transactionKey?: string } =>
   isOtherSide(line) ? {} : { [TRANSACTION_INDEX_ATTRIBUTE]: line.transactionId };
+
+/**
+ * The global secondary index of statement lines by (account, type, status) and `postedAt`: the
+ * history's filters, balances at an instant and statements read it in O(page) whatever the
+ * history's length (docs/statements.md). Lines without figures (written before them) are not in
+ * it until completed. Projects every attribute: +1 WCU per line of up to 1 KB.
+ */
+export const HISTORY_INDEX = 'history';
+export const HISTORY_INDEX_ATTRIBUTES = ['historyKey', 'historyAt'] as const;
+export const historyPartition = (accountId: string, kind: LineKind): string =>
+  `${accountId}#${kind.type}#${kind.status}`;
+/** The index's order: `postedAt`, then `sequence` (both fixed width, so strings sort as they do). */
+export const historyPosition = (at: HistoryPosition): string =>
+  `${at.postedAt}#${String(at.sequence).padStart(SEQUENCE_DIGITS, '0')}`;
+/** The first position of an instant: every line posted before it sorts below this. */
+export const historyInstant = (instant: string): string => `${instant}#`;
+export const historyIndexAttributes = (line: {
+  accountId: string;
+  type: MovementType;
+  status: EntryStatus;
+  sequence: number;
+  postedAt?: string;
+}): { historyKey?: string; historyAt?: string } =>
+  line.postedAt === undefined
+    ? {}
+    : {
+        historyKey: historyPartition(line.accountId, line),
+        historyAt: historyPosition({ postedAt: line.postedAt, sequence: line.sequence }),
+      };
 
 /** How far an account's statement lines have been posted to the system accounts. */
 export const postedWatermarkKey = (accountId: string): Key => ({

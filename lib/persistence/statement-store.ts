@@ -1,16 +1,31 @@
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import {
   STATEMENT_CHUNK,
   TransientStoreError,
+  type IndexedLinesQuery,
+  type LineFigures,
   type PendingEntry,
+  type PlacedLine,
   type StatementLine,
+  type StoredLine,
   type StatementStore,
 } from '../domain/ports';
 import { retry } from '../domain/retry';
 import type { MovementDetails } from '../domain/types';
 import { toStatementLine } from './items';
 import {
+  HISTORY_INDEX,
   LINE_PREFIX,
+  historyIndexAttributes,
+  historyInstant,
+  historyPartition,
+  historyPosition,
   REFERENCES_INDEX,
   REFERENCE_INDEX_ATTRIBUTE,
   ledgerPartition,
@@ -137,16 +152,7 @@ export function dynamoStatementStore(table: TableRef): StatementStore {
         Promise.all(lines.map((line) => persistently(() => write(line))));
       await each((line) =>
         table.db.send(
-          new PutCommand({
-            TableName: table.name,
-            Item: {
-              ...statementLineKey(line.accountId, line.sequence),
-              ...line,
-              sequencedAt,
-              ...referenceIndexAttributes(line),
-              ...transactionIndexAttributes(line),
-            },
-          }),
+          new PutCommand({ TableName: table.name, Item: statementLineItem(line, sequencedAt) }),
         ),
       );
       await each((line) =>
@@ -157,6 +163,99 @@ export function dynamoStatementStore(table: TableRef): StatementStore {
           }),
         ),
       );
+    },
+
+    async readStatement(accountId, fromSequence, limit, throughSequence) {
+      if (throughSequence !== undefined && throughSequence < fromSequence) return [];
+      const upper =
+        throughSequence === undefined
+          ? `${LINE_PREFIX}~`
+          : statementLineKey(accountId, throughSequence).sk;
+      const result = await guarded(() =>
+        table.db.send(
+          new QueryCommand({
+            TableName: table.name,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+            ExpressionAttributeValues: {
+              ':pk': ledgerPartition(accountId),
+              ':lower': statementLineKey(accountId, Math.max(1, fromSequence)).sk,
+              ':upper': upper,
+            },
+            ConsistentRead: true,
+            Limit: limit,
+          }),
+        ),
+      );
+      return (result.Items ?? []).map(toStatementLine) as StoredLine[];
+    },
+
+    /** Adds the figures with one UpdateItem per line, side by side (once per older line). */
+    async setLineFigures(lines) {
+      await Promise.all(
+        lines.map((line) =>
+          persistently(() =>
+            table.db.send(
+              new UpdateCommand({
+                TableName: table.name,
+                Key: statementLineKey(line.accountId, line.sequence),
+                UpdateExpression:
+                  'SET postedAt = :postedAt, totalsAfter = :totals, feesAfter = :fees, historyKey = :key, historyAt = :at',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeValues: {
+                  ':postedAt': line.postedAt,
+                  ':totals': line.totalsAfter,
+                  ':fees': line.feesAfter,
+                  ':key': historyPartition(line.accountId, line),
+                  ':at': historyPosition(line),
+                },
+              }),
+            ),
+          ),
+        ),
+      );
+    },
+
+    /** One Query per kind, side by side, each for its newest line before the instant. */
+    async lastIndexedLineBefore(accountId, before, kinds) {
+      const found = await Promise.all(
+        kinds.map((kind) =>
+          queryHistory(table, {
+            KeyConditionExpression: '#key = :key AND #at < :before',
+            ExpressionAttributeValues: {
+              ':key': historyPartition(accountId, kind),
+              ':before': historyInstant(before),
+            },
+            ScanIndexForward: false,
+            Limit: 1,
+          }),
+        ),
+      );
+      return newestOf(found.flat());
+    },
+
+    /** One Query per kind, side by side, merged in the index's order. */
+    async listIndexedLines(accountId, query) {
+      const { lower, upper } = historyRange(query);
+      if (lower > upper) return [];
+      const pages = await Promise.all(
+        query.kinds.map((kind) =>
+          queryHistory(table, {
+            KeyConditionExpression: '#key = :key AND #at BETWEEN :lower AND :upper',
+            ExpressionAttributeValues: {
+              ':key': historyPartition(accountId, kind),
+              ':lower': lower,
+              ':upper': upper,
+            },
+            ScanIndexForward: !query.newestFirst,
+            Limit: query.limit + 1,
+          }),
+        ),
+      );
+      const order = query.newestFirst ? -1 : 1;
+      return pages
+        .flat()
+        .sort((a, b) => order * historyPosition(a).localeCompare(historyPosition(b)))
+        .slice(0, query.limit + 1);
     },
 
     async findRecentLine(accountId, transactionId) {
@@ -219,6 +318,67 @@ export function dynamoStatementStore(table: TableRef): StatementStore {
     },
   };
 }
+
+/** A statement line as the table keeps it: its key, the line, and the keys of its indexes. */
+export function statementLineItem(
+  line: StatementLine & Partial<LineFigures>,
+  sequencedAt: string,
+): Record<string, unknown> {
+  return {
+    ...statementLineKey(line.accountId, line.sequence),
+    ...line,
+    sequencedAt,
+    ...referenceIndexAttributes(line),
+    ...transactionIndexAttributes(line),
+    ...historyIndexAttributes(line),
+  };
+}
+
+/** One Query of the history index (eventually consistent, as every GSI), its lines. */
+async function queryHistory(
+  table: TableRef,
+  input: Pick<
+    QueryCommandInput,
+    'KeyConditionExpression' | 'ExpressionAttributeValues' | 'ScanIndexForward' | 'Limit'
+  >,
+): Promise<PlacedLine[]> {
+  const result = await guarded(() =>
+    table.db.send(
+      new QueryCommand({
+        TableName: table.name,
+        IndexName: HISTORY_INDEX,
+        ExpressionAttributeNames: { '#key': 'historyKey', '#at': 'historyAt' },
+        ...input,
+      }),
+    ),
+  );
+  return (result.Items ?? []).map(toStatementLine) as PlacedLine[];
+}
+
+const newestOf = (lines: PlacedLine[]): PlacedLine | null =>
+  lines.reduce<PlacedLine | null>(
+    (newest, line) =>
+      newest === null || historyPosition(line) > historyPosition(newest) ? line : newest,
+    null,
+  );
+
+/**
+ * The index keys bounding a query, both included: `from` and `to` are instants (the first key of
+ * an instant sorts below its lines), `after` a place already shown in the direction read.
+ */
+function historyRange(query: IndexedLinesQuery): { lower: string; upper: string } {
+  let lower = query.from === undefined ? '0' : historyInstant(query.from);
+  let upper = query.to === undefined ? '~' : historyInstant(query.to);
+  const after = query.after;
+  if (after !== undefined && query.newestFirst) {
+    upper = minOf(upper, historyPosition({ ...after, sequence: after.sequence - 1 }));
+  } else if (after !== undefined) {
+    lower = maxOf(lower, historyPosition({ ...after, sequence: after.sequence + 1 }));
+  }
+  return { lower, upper };
+}
+const minOf = (a: string, b: string) => (a < b ? a : b);
+const maxOf = (a: string, b: string) => (a > b ? a : b);
 
 /** Runs at most `slots` tasks at once; the others wait their turn, in order. */
 function limiter(slots: number): <T>(task: () => Promise<T>) => Promise<T> {

@@ -281,11 +281,12 @@ export interface paths {
          *     commit) and the index has it (about a second more). With `reference` too: that
          *     reference's lines that match.
          *
-         *     With `Accept: text/csv`: every line that matches (not one page; `limit` and `cursor` are
-         *     not taken), as CSV (docs/statements.md): RFC 4180, a header row, newest first. Formula
-         *     characters that start a field are neutralised. Sent gzip-compressed when the request
-         *     accepts it (`Accept-Encoding: gzip`); a plain answer above 5 MB is refused with 406
-         *     `EXPORT_TOO_LARGE`.
+         *     With `Accept: text/csv`: every line that matches, newest first, as CSV (`StatementCsv`,
+         *     docs/statements.md; `limit` is not taken). An answer holds whole pages of lines up to what
+         *     one AWS Lambda answer carries (5 MiB of text; gzip-compressed when the request accepts
+         *     it, `Accept-Encoding: gzip`, about 80,000 lines); when more lines follow, it ends with a
+         *     header `Link: <…>; rel="next"` (RFC 8288, relative to this request's URL) that asks for
+         *     the rest with the same filters and a `cursor`. Each answer starts with the header row.
          */
         get: operations["listTransactions"];
         put?: never;
@@ -320,8 +321,8 @@ export interface paths {
          *     over yet is the statement so far. While the sequencer has not placed a movement that may
          *     belong before `to`: 503 `STATEMENT_CATCHING_UP`.
          *
-         *     With `Accept: text/csv`: every line of the month as CSV (as the history's export, oldest
-         *     first).
+         *     With `Accept: text/csv`: every line of the month as CSV, oldest first, in one answer or
+         *     a few linked by `Link: <…>; rel="next"`, as the history's export (`limit` is not taken).
          */
         get: operations["getStatement"];
         put?: never;
@@ -669,13 +670,22 @@ export interface components {
             nextCursor: string | null;
         };
         /**
-         * @description RFC 4180 (CRLF line ends, fields quoted when they hold a comma, a quote or a line break),
-         *     UTF-8, a header row: `sequence,postedAt,createdAt,transactionId,type,status,amount,fee,
-         *     currency,amountDecimal,feeDecimal,balanceAfter,balanceAfterDecimal,counterpartyAccountId,
-         *     destination,reference,description,reversalOf`. Amounts in minor units and as decimals in
-         *     the currency's major unit (`-12.50` for a debit of 1250 cents; signed by the line's effect
-         *     on the balance). A text field that starts with `=`, `+`, `-`, `@`, a tab or a carriage
-         *     return is prefixed with `'` so a spreadsheet shows it instead of running it.
+         * @description RFC 4180 (CRLF line ends, fields quoted when they hold a comma, a quote, a CR or a LF,
+         *     quotes doubled), UTF-8 without a byte order mark, a header row:
+         *     `sequence,postedAt,createdAt,transactionId,type,status,amount,fee,currency,amountDecimal,
+         *     feeDecimal,balanceAfter,balanceAfterDecimal,counterpartyAccountId,destination,reference,
+         *     description,reversalOf,reason`; a field the line does not have is empty. `amount` and
+         *     `fee` are integer minor units signed by the line's effect on the balance (`-1250` and
+         *     `-25` for a withdrawal of 1250 cents with a fee of 25; `fee` 0 when none), so
+         *     `amount + fee` is what a `POSTED` line moved: the balance before it plus that is its
+         *     `balanceAfter`. A `VOIDED` payout keeps its signs and moved nothing (its `balanceAfter` is
+         *     the balance before it). `amountDecimal`, `feeDecimal` and `balanceAfterDecimal` are the same in
+         *     the currency's major unit with its decimal places (`-12.50` USD, `-1250` JPY, `-1.250`
+         *     KWD), written from the integers, never rounded. A text column (`counterpartyAccountId`,
+         *     `destination`, `reference`, `description`, `reason`: what clients, operators and the
+         *     gateway wrote) that starts with `=`, `+`, `-`, `@`, a tab or a carriage return (or the full-width `＝`,
+         *     `＋`, `－`, `＠`) is prefixed with `'`, so a spreadsheet shows it instead of running it;
+         *     the numbers, ids and instants are never prefixed.
          */
         StatementCsv: string;
         /**
@@ -1466,8 +1476,9 @@ export interface components {
             };
         };
         /**
-         * @description `EXPORT_TOO_LARGE`: the CSV would be larger than one answer may be (6 MB in AWS Lambda)
-         *     uncompressed. Ask with `Accept-Encoding: gzip` (about a tenth of the size) or a shorter range.
+         * @description `EXPORT_TOO_LARGE`: one page of 500 lines would not fit in an answer (AWS Lambda answers
+         *     at most 6 MiB). Lines are bounded well below that, so an export never sees it; it exists
+         *     so that an answer is never cut short silently.
          */
         ExportTooLarge: {
             headers: {

@@ -20,8 +20,12 @@ import {
   type ReturnsProgress,
   type Reversal,
   type ReversalWrite,
+  type HistoryPosition,
+  type LineKind,
+  type PlacedLine,
   type StatementLine,
   type StoredFees,
+  type StoredLine,
   type StoredLimits,
   SYSTEM_ACCOUNTS,
   type SystemAccount,
@@ -39,6 +43,7 @@ import {
   type Payout,
 } from '../../lib/domain/types';
 import { openPayoutIndexAttributes, openPayoutShards } from '../../lib/persistence/keys';
+import { hasFigures } from '../../lib/domain/statement-figures';
 // The contract's definition of the marker a commit leaves, which the adapter is held to as well.
 import { transactionRecordOf } from '../../lib/domain/reversals';
 import { markerOf } from './store-contract';
@@ -105,7 +110,7 @@ class Tables {
   /** By (account, transaction id). */
   readonly payouts = new Map<string, Payout>();
   /** By account, then sequence. */
-  readonly lines = new Map<string, Map<number, StatementLine>>();
+  readonly lines = new Map<string, Map<number, StoredLine>>();
   /** A movement's description and metadata, by transaction id. */
   readonly details = new Map<string, MovementDetails>();
   readonly controls: ControlRecord[] = [];
@@ -131,7 +136,7 @@ class Tables {
     return account;
   }
 
-  linesOf(accountId: string): StatementLine[] {
+  linesOf(accountId: string): StoredLine[] {
     return [...(this.lines.get(accountId)?.values() ?? [])].sort(newestFirst);
   }
 }
@@ -592,6 +597,10 @@ function statementPorts(
   | 'findRecentLine'
   | 'listStatementByReference'
   | 'readDetails'
+  | 'readStatement'
+  | 'setLineFigures'
+  | 'lastIndexedLineBefore'
+  | 'listIndexedLines'
 > {
   const entry = (line: StatementLine): LedgerEntry => stored(line);
   return {
@@ -624,7 +633,7 @@ function statementPorts(
       }
       // The lines first, then the entries they replace: as the adapter confirms its puts.
       for (const line of lines) {
-        const account = tables.lines.get(line.accountId) ?? new Map<number, StatementLine>();
+        const account = tables.lines.get(line.accountId) ?? new Map<number, StoredLine>();
         tables.lines.set(line.accountId, account.set(line.sequence, stored(line)));
       }
       for (const line of lines) tables.pending.delete(pair(line.accountId, line.transactionId));
@@ -642,6 +651,43 @@ function statementPorts(
         .slice(0, limit + 1)
         .map(entry);
     },
+    async readStatement(accountId, fromSequence, limit, throughSequence) {
+      return tables
+        .linesOf(accountId)
+        .reverse()
+        .filter((line) => line.sequence >= fromSequence)
+        .filter((line) => throughSequence === undefined || line.sequence <= throughSequence)
+        .slice(0, limit)
+        .map(stored);
+    },
+    async setLineFigures(lines) {
+      for (const line of lines) {
+        const kept = tables.lines.get(line.accountId)?.get(line.sequence);
+        if (kept === undefined) throw new Error(`no line ${line.sequence}`);
+        const { postedAt, totalsAfter, feesAfter } = line;
+        Object.assign(kept, stored({ postedAt, totalsAfter, feesAfter }));
+      }
+    },
+    // The adapter's history index, without its lag: the lines that have figures, by position.
+    async lastIndexedLineBefore(accountId, before, kinds) {
+      const [newest] = indexed(tables, accountId, kinds)
+        .filter((line) => line.postedAt < before)
+        .reverse();
+      return newest === undefined ? null : stored(newest);
+    },
+    async listIndexedLines(accountId, query) {
+      const { from, to, after } = query;
+      const past = (line: PlacedLine) =>
+        after === undefined || compareHistory(line, after) * (query.newestFirst ? -1 : 1) > 0;
+      const lines = indexed(tables, accountId, query.kinds).filter(
+        (line) =>
+          (from === undefined || line.postedAt >= from) &&
+          (to === undefined || line.postedAt < to) &&
+          past(line),
+      );
+      if (query.newestFirst) lines.reverse();
+      return lines.slice(0, query.limit + 1).map(stored);
+    },
     async readDetails(transactionIds) {
       const found = transactionIds.flatMap((id) => {
         const details = tables.details.get(id);
@@ -651,6 +697,19 @@ function statementPorts(
     },
   };
 }
+
+/** An account's lines with figures, of the kinds asked, in the history index's order. */
+function indexed(tables: Tables, accountId: string, kinds: LineKind[]): PlacedLine[] {
+  const wanted = new Set(kinds.map((kind) => `${kind.type}#${kind.status}`));
+  return tables
+    .linesOf(accountId)
+    .filter((line): line is PlacedLine => hasFigures(line))
+    .filter((line) => wanted.has(`${line.type}#${line.status}`))
+    .sort(compareHistory);
+}
+
+const compareHistory = (a: HistoryPosition, b: HistoryPosition): number =>
+  a.postedAt === b.postedAt ? a.sequence - b.sequence : a.postedAt < b.postedAt ? -1 : 1;
 
 // ---------------------------------------------------------------------------------------------
 // Operator controls

@@ -72,7 +72,8 @@ function fakeFeed() {
 
 /** Alice's account of 1,000 on an in-memory store, and the returns reader's deps over `feed`. */
 function setUp() {
-  const account: Account = accountOf({ balance: 1_000 });
+  // Version 0: no movement before the test's, so its lines start the statement.
+  const account: Account = accountOf({ balance: 1_000, version: 0 });
   const store: MemoryLedgerStore = memoryLedgerStore({ accounts: [account] });
   const clock = { now: START };
   const lines: LogLine[] = [];

@@ -2,6 +2,7 @@
  * Money on the page: amounts are integer counts of minor units (cents) everywhere; the only
  * conversions are exact string <-> integer ones, never a float multiplication or division.
  */
+import { minorDigits } from '../../lib/domain/minor-units';
 
 /** The page formats and parses in one locale, so what it shows is what it accepts. */
 export const LOCALE = 'en-US';
@@ -20,10 +21,8 @@ function formatterFor(currency: string): Intl.NumberFormat {
   return formatter;
 }
 
-/** How many decimal places the currency has (USD 2, JPY 0, BHD 3), as Intl knows it. */
-export function minorDigits(currency: string): number {
-  return formatterFor(currency).resolvedOptions().maximumFractionDigits ?? 2;
-}
+/** The CSV export reads the same digits (lib/domain/minor-units.ts). */
+export { minorDigits };
 
 /**
  * Formats an integer count of minor units, exactly: Intl formats the whole major units (as a
