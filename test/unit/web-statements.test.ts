@@ -372,6 +372,49 @@ describe('the CSV download', () => {
     await expect(saved[0]?.blob.text()).resolves.toBe(CSV);
   });
 
+  it('follows the export\'s parts (Link rel="next") and keeps one header row', async () => {
+    const api = new Api('https://api.example/prod', () => 'token-1');
+    const header = 'sequence,type,amount\r\n';
+    const seen = requests(
+      () =>
+        new Response(`${header}1,DEPOSIT,100\r\n`, {
+          headers: { link: '<2026-12?cursor=abc>; rel="next"' },
+        }),
+      () =>
+        new Response(`${header}2,"WITHDRAWAL","-50"`, {
+          headers: {
+            link: `</prod/accounts/${ACCOUNT}/statements/2026-12?cursor=def>; rel="next"`,
+          },
+        }),
+      () => new Response(`${header}3,DEPOSIT,7\r\n`),
+    );
+    await expect(api.statementCsv(ACCOUNT, '2026-12')).resolves.toBe(
+      `${header}1,DEPOSIT,100\r\n2,"WITHDRAWAL","-50"\r\n3,DEPOSIT,7\r\n`,
+    );
+    const statement = `https://api.example/prod/accounts/${ACCOUNT}/statements/2026-12`;
+    expect(seen.map((request) => request.url)).toEqual([
+      statement,
+      `${statement}?cursor=abc`,
+      `${statement}?cursor=def`,
+    ]);
+    expect(seen.every((request) => request.headers.get('accept') === 'text/csv')).toBe(true);
+    expect(seen.every((request) => request.headers.get('authorization') === 'Bearer token-1')).toBe(
+      true,
+    );
+  });
+
+  it('never follows a link off the API with the token', async () => {
+    const api = new Api('https://api.example', () => 'token-1');
+    const seen = requests(
+      () =>
+        new Response('sequence\r\n1\r\n', {
+          headers: { link: '<https://elsewhere.example/steal>; rel="next"' },
+        }),
+    );
+    await expect(api.historyCsv(ACCOUNT)).rejects.toMatchObject({ code: 'BAD_RESPONSE' });
+    expect(seen).toHaveLength(1);
+  });
+
   it('exports the filtered history with its filters', async () => {
     const api = new Api('https://api.example', () => 'token-1');
     const seen = requests(() => new Response(CSV));

@@ -336,6 +336,17 @@ const READ_RETRIES = 2;
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Parts of one CSV export at most (100 × 5 MiB): past that, a loop, not an export. */
+const CSV_PARTS_MAX = 100;
+
+/** Where a CSV's first line (its header row: field names, never quoted line breaks) ends. */
+const headerEnd = (csv: string): number => {
+  const end = csv.indexOf('\n');
+  return end === -1 ? csv.length : end + 1;
+};
+
+const unreadable = () => new ApiError(200, BAD_RESPONSE, 'The service sent an unreadable answer.');
+
 /** The body as JSON, or undefined when it is empty or not JSON (handled by the caller). */
 function jsonOf(text: string): unknown {
   try {
@@ -380,8 +391,7 @@ export class Api {
   /** Every line of the (filtered) history as CSV: sent as a file, not shown. */
   async historyCsv(accountId: string, filter: HistoryQuery = {}): Promise<string> {
     const query = new URLSearchParams({ ...filter }).toString();
-    const path = `${this.accountPath(accountId)}/transactions${query ? `?${query}` : ''}`;
-    return (await this.request('GET', path, csvBody, undefined, { Accept: 'text/csv' })).body;
+    return this.csv(`${this.accountPath(accountId)}/transactions${query ? `?${query}` : ''}`);
   }
 
   /** GET …/balance?at=: the posted balance at an instant (ISO 8601). */
@@ -404,8 +414,7 @@ export class Api {
 
   /** Every line of the month as CSV. */
   async statementCsv(accountId: string, period: string): Promise<string> {
-    const path = this.statementPath(accountId, period);
-    return (await this.request('GET', path, csvBody, undefined, { Accept: 'text/csv' })).body;
+    return this.csv(this.statementPath(accountId, period));
   }
 
   /**
@@ -519,6 +528,34 @@ export class Api {
 
   private statementPath(accountId: string, period: string): string {
     return `${this.accountPath(accountId)}/statements/${encodeURIComponent(period)}`;
+  }
+
+  /**
+   * A CSV export, whole: one answer carries what a Lambda answer may (about 5 MiB), and links to
+   * the rest (`Link: <…>; rel="next"`, relative to its own URL). Every part starts with the
+   * header row, kept from the first only. A link off this API is refused: the token goes nowhere else.
+   */
+  private async csv(firstPath: string): Promise<string> {
+    const parts: string[] = [];
+    for (let path: string | null = firstPath; path !== null; ) {
+      if (parts.length === CSV_PARTS_MAX) throw unreadable();
+      const { body, headers } = await this.request('GET', path, csvBody, undefined, {
+        Accept: 'text/csv',
+      });
+      const part = parts.length === 0 ? body : body.slice(headerEnd(body));
+      parts.push(part === '' || part.endsWith('\n') ? part : `${part}\r\n`);
+      path = this.nextPath(headers.get('Link'), path);
+    }
+    return parts.join('');
+  }
+
+  /** The path (after the base URL) of a `rel="next"` link, or null when there is none. */
+  private nextPath(link: string | null, path: string): string | null {
+    const target = link && /<([^>]*)>\s*;\s*rel="?next"?/.exec(link)?.[1];
+    if (!target) return null;
+    const next = new URL(target, `${this.baseUrl}${path}`).href;
+    if (!next.startsWith(`${this.baseUrl}/`)) throw unreadable();
+    return next.slice(this.baseUrl.length);
   }
 
   /**
