@@ -78,11 +78,6 @@ export const ERROR_CODES = {
     status: 503,
     message: 'Withdrawals are paused by an operator; nothing was changed. Retry later.',
   },
-  EXPORT_TOO_LARGE: {
-    status: 406,
-    message:
-      'One page of this export is larger than an answer may be. Nothing was sent; ask for a shorter range.',
-  },
   STATEMENT_CATCHING_UP: {
     status: 503,
     message:
@@ -145,7 +140,6 @@ export class CurrencyMismatchError extends errorClass('CURRENCY_MISMATCH') {}
 export class ServiceUnavailableError extends errorClass('SERVICE_UNAVAILABLE', 1) {}
 export class BalanceLimitExceededError extends errorClass('BALANCE_LIMIT_EXCEEDED') {}
 export class AccountFrozenError extends errorClass('ACCOUNT_FROZEN') {}
-export class ExportTooLargeError extends errorClass('EXPORT_TOO_LARGE') {}
 export class StatementCatchingUpError extends errorClass('STATEMENT_CATCHING_UP', 1) {}
 
 export class PayloadTooLargeError extends DomainError {

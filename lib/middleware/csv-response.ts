@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import { constants, createGzip, type Gzip } from 'node:zlib';
 import Negotiator from 'negotiator';
-import { ExportTooLargeError } from '../domain/errors';
 import type { HttpResult } from './http';
 
 type Headers = Record<string, string | undefined>;
@@ -66,8 +65,9 @@ export async function csvPart(
   let next: string | null = null;
   for await (const page of pages) {
     if (!(await body.fits(page.rows))) {
-      // A page is at most 500 lines of at most a few KB: it always fits an answer of its own.
-      if (resumeBefore === null) throw new ExportTooLargeError();
+      // A page is 500 lines of at most a few KB each (about 3 MB at the fields' bounds, every
+      // character a quote): it always fits an answer of its own. Not cut short silently.
+      if (resumeBefore === null) throw new Error('one page of the export does not fit an answer');
       next = resumeBefore;
       break;
     }

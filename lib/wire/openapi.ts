@@ -1057,7 +1057,7 @@ export interface components {
          * @description Stable, machine-readable; the status it comes with is fixed per code.
          * @enum {unknown}
          */
-        ErrorCode: "VALIDATION_ERROR" | "IDEMPOTENCY_KEY_REQUIRED" | "UNAUTHORIZED" | "FORBIDDEN" | "ACCOUNT_NOT_FOUND" | "NOT_FOUND" | "INSUFFICIENT_FUNDS" | "LIMIT_EXCEEDED" | "TRANSACTION_CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "CURRENCY_MISMATCH" | "SERVICE_UNAVAILABLE" | "BALANCE_LIMIT_EXCEEDED" | "ACCOUNT_FROZEN" | "WITHDRAWALS_PAUSED" | "PAYOUT_NOT_FOUND" | "TRANSACTION_NOT_FOUND" | "REVERSAL_EXCEEDS_ORIGINAL" | "NOT_REVERSIBLE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "EXPORT_TOO_LARGE" | "STATEMENT_CATCHING_UP";
+        ErrorCode: "VALIDATION_ERROR" | "IDEMPOTENCY_KEY_REQUIRED" | "UNAUTHORIZED" | "FORBIDDEN" | "ACCOUNT_NOT_FOUND" | "NOT_FOUND" | "INSUFFICIENT_FUNDS" | "LIMIT_EXCEEDED" | "TRANSACTION_CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "CURRENCY_MISMATCH" | "SERVICE_UNAVAILABLE" | "BALANCE_LIMIT_EXCEEDED" | "ACCOUNT_FROZEN" | "WITHDRAWALS_PAUSED" | "PAYOUT_NOT_FOUND" | "TRANSACTION_NOT_FOUND" | "REVERSAL_EXCEEDS_ORIGINAL" | "NOT_REVERSIBLE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "STATEMENT_CATCHING_UP";
         Error: {
             error: {
                 code: components["schemas"]["ErrorCode"];
@@ -1476,21 +1476,6 @@ export interface components {
             };
         };
         /**
-         * @description `EXPORT_TOO_LARGE`: one page of 500 lines would not fit in an answer (AWS Lambda answers
-         *     at most 6 MiB). Lines are bounded well below that, so an export never sees it; it exists
-         *     so that an answer is never cut short silently.
-         */
-        ExportTooLarge: {
-            headers: {
-                "Cache-Control": components["headers"]["CacheControl"];
-                "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Error"];
-            };
-        };
-        /**
          * @description `SERVICE_UNAVAILABLE`: DynamoDB (or the token issuer's keys) failed or throttled after
          *     retries. Not recorded; retry after `Retry-After` (with the same `Idempotency-Key`).
          *     `STATEMENT_CATCHING_UP` (balances at an instant, statements): a movement that may count
@@ -1620,6 +1605,13 @@ export interface components {
         };
     };
     headers: {
+        /**
+         * @description CSV exports only, when more lines follow: `<…>; rel="next"`, a URL relative to this
+         *     request's that asks for them (RFC 8288).
+         */
+        NextPartLink: string;
+        /** @description CSV exports only: `attachment; filename="…"`. */
+        ContentDisposition: string;
         /** @description Responses about money are never cached, by a browser or a proxy. */
         CacheControl: "no-store";
         /**
@@ -2030,6 +2022,8 @@ export interface operations {
                 headers: {
                     "Cache-Control": components["headers"]["CacheControl"];
                     "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    Link: components["headers"]["NextPartLink"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2040,7 +2034,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["AccountNotFound"];
-            406: components["responses"]["ExportTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2074,6 +2067,8 @@ export interface operations {
                 headers: {
                     "Cache-Control": components["headers"]["CacheControl"];
                     "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    Link: components["headers"]["NextPartLink"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2084,7 +2079,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["AccountNotFound"];
-            406: components["responses"]["ExportTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -11,6 +11,7 @@
  * (tokens minted with cognito-local's key, fresh `sub`s), and never pauses withdrawals.
  */
 import { randomUUID } from 'node:crypto';
+import { parse } from 'csv-parse/sync';
 import { ulid } from 'ulid';
 import { tokenFor, type ApiResponse } from '../support/api-client';
 import { DETAILS_AT_BOUNDS, ONE_PAST_BOUNDS } from '../support/details';
@@ -274,6 +275,7 @@ describe('openapi.yaml as a document', () => {
 interface Call {
   accountId?: string;
   transactionId?: string;
+  period?: string;
   query?: string;
   token?: string;
   body?: unknown;
@@ -290,7 +292,8 @@ async function hit<T = Obj>(route: string, request: Call = {}): Promise<ApiRespo
   const url =
     template
       .replace('{accountId}', encodeURIComponent(request.accountId ?? ''))
-      .replace('{transactionId}', encodeURIComponent(request.transactionId ?? '')) +
+      .replace('{transactionId}', encodeURIComponent(request.transactionId ?? ''))
+      .replace('{period}', encodeURIComponent(request.period ?? '')) +
     (request.query === undefined ? '' : `?${request.query}`);
   const res = await call<T>(method, url, {
     token: request.token,
@@ -612,6 +615,163 @@ describe('live responses conform to openapi.yaml', () => {
       });
       expectAnswer(found, 200);
       expect(found.body.transactions).toEqual([expect.objectContaining({ reference })]);
+    });
+  });
+
+  describe('statements', () => {
+    const H = 'GET /accounts/{accountId}/transactions';
+    const B = 'GET /accounts/{accountId}/balance';
+    const S = 'GET /accounts/{accountId}/statements/{period}';
+    const thisMonth = () => new Date().toISOString().slice(0, 7);
+
+    /** Asks again while the sequencer places a movement (503 STATEMENT_CATCHING_UP), up to 5 s. */
+    async function settled<T>(route: string, request: Call): Promise<ApiResponse<T>> {
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const res = await hit<T>(route, request);
+        if (codeOf(res) !== 'STATEMENT_CATCHING_UP' || Date.now() > deadline) return res;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+
+    /** Each value of a query parameter: accepted (200) exactly when documented. */
+    async function agree(route: string, name: string, values: string[]): Promise<void> {
+      const [, template = ''] = route.split(' ');
+      for (const value of values) {
+        const res = await settled(route, {
+          accountId: account.accountId,
+          period: thisMonth(),
+          token: customer,
+          query: `${name}=${encodeURIComponent(value)}`,
+        });
+        const documentAccepts = oracle.acceptsParameter('get', template, 'query', name, value);
+        expect({ value, serviceAccepts: res.status === 200 }).toEqual({
+          value,
+          serviceAccepts: documentAccepts,
+        });
+      }
+    }
+
+    it('GET …/balance?at=: 200 BalanceAt, 0 before the first line and the balance now in the future', async () => {
+      const { accountId } = account;
+      const before = await settled(B, {
+        accountId,
+        token: customer,
+        query: 'at=2000-01-01T00:00:00Z',
+      });
+      expectAnswer(before, 200);
+      expect(before.body).toEqual({
+        accountId,
+        currency: 'USD',
+        balance: 0,
+        at: '2000-01-01T00:00:00.000Z',
+        sequence: 0,
+      });
+      const now = await hit<Balance>(B, { accountId, token: customer });
+      const future = await settled(B, {
+        accountId,
+        token: customer,
+        query: 'at=9000-01-01T00:00:00Z',
+      });
+      expectAnswer(future, 200);
+      expect(future.body).toMatchObject({ balance: now.body.balance });
+      await agree(B, 'at', [
+        '2026-03-01T00:00:00-05:00',
+        '2026-03-01T00:00Z',
+        '2026-03-01',
+        'now',
+        '',
+      ]);
+      expectAnswer(
+        await hit(B, { accountId, token: customer, query: 'at=2026-02-30T00:00:00Z' }),
+        400,
+        'VALIDATION_ERROR',
+      );
+    });
+
+    it('GET …/statements/{period}: 200 Statement whose opening balance plus its lines is its closing balance', async () => {
+      const { accountId } = account;
+      const res = await settled<{
+        openingBalance: number;
+        closingBalance: number;
+        count: number;
+        transactions: { balanceAfter: number; amount: number; type: string; fee?: number }[];
+      }>(S, { accountId, period: thisMonth(), token: customer, query: 'limit=100' });
+      expectAnswer(res, 200);
+      expect(res.body.count).toBeGreaterThan(0);
+      const last = res.body.transactions[res.body.transactions.length - 1];
+      if (res.body.count <= 100) expect(last?.balanceAfter).toBe(res.body.closingBalance);
+      const past = await settled<{ count: number; openingBalance: number }>(S, {
+        accountId,
+        period: '2001-01',
+        token: ops,
+      });
+      expectAnswer(past, 200);
+      expect(past.body).toMatchObject({ count: 0, openingBalance: 0, closingBalance: 0 });
+      for (const period of ['2026-13', '1999-12', '2026-1']) {
+        expectAnswer(await hit(S, { accountId, period, token: customer }), 400, 'VALIDATION_ERROR');
+      }
+      const stranger = await tokenForNewCustomer(await tokenFor('alice'));
+      expectAnswer(
+        await hit(S, { accountId, period: thisMonth(), token: stranger }),
+        404,
+        'ACCOUNT_NOT_FOUND',
+      );
+    });
+
+    it('GET …/transactions with filters: 200 lines of the types asked, with postedAt', async () => {
+      const { accountId } = account;
+      const deadline = Date.now() + 10_000;
+      let page = await hit<{ transactions: { type: string; postedAt?: string }[] }>(H, {
+        accountId,
+        token: customer,
+        query: 'type=DEPOSIT&status=POSTED',
+      });
+      while (page.body.transactions.length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        page = await hit(H, { accountId, token: customer, query: 'type=DEPOSIT&status=POSTED' });
+      }
+      expectAnswer(page, 200);
+      expect(page.body.transactions.length).toBeGreaterThan(0);
+      for (const line of page.body.transactions) {
+        expect(line.type).toBe('DEPOSIT');
+        expect(line.postedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+      }
+      await agree(H, 'type', ['WITHDRAWAL', 'WITHDRAWAL,PAYOUT', 'withdrawal', 'WITHDRAWAL,', '']);
+      await agree(H, 'status', ['POSTED', 'POSTED,VOIDED', 'posted', '']);
+      await agree(H, 'from', ['2026-01-01T00:00:00Z', '2026-01-01T00:00:00+01:00', '2026-01-01']);
+      expectAnswer(
+        await hit(H, { accountId, token: customer, query: 'status=PENDING' }),
+        400,
+        'VALIDATION_ERROR',
+      );
+    });
+
+    it('Accept: text/csv: the statement and the history as CSV, plain or gzip, parsed back', async () => {
+      const { accountId } = account;
+      for (const encoding of ['identity', 'gzip']) {
+        const res = await settled<string>(S, {
+          accountId,
+          period: thisMonth(),
+          token: customer,
+          headers: { accept: 'text/csv', 'accept-encoding': encoding },
+        });
+        expectAnswer(res, 200);
+        expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+        expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="statement-/);
+        const [header, ...rows] = parse(res.body) as string[][];
+        expect(header?.slice(0, 3)).toEqual(['sequence', 'postedAt', 'createdAt']);
+        expect(rows.length).toBeGreaterThan(0);
+      }
+      const history = await hit<string>(H, {
+        accountId,
+        token: customer,
+        query: 'type=DEPOSIT',
+        headers: { accept: 'text/csv' },
+      });
+      expectAnswer(history, 200);
+      const rows = parse(history.body) as string[][];
+      expect(rows.slice(1).every((row) => row[4] === 'DEPOSIT')).toBe(true);
     });
   });
 

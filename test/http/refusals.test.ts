@@ -363,6 +363,9 @@ const refusals = (
   extra: Pick<Row, 'recorded' | 'given'> = {},
 ): Row[] => cases.map(([what, change]) => refused(what, status, code, change, extra));
 
+/** Instants the statement routes refuse: no timezone, no time, a day no month has, words. */
+const BAD_INSTANTS = ['2026-03-01', '2026-03-01T00:00:00', '2026-02-30T00:00:00Z', 'now', ''];
+
 const invalids = (cases: Array<[string, Change]>): Row[] =>
   refusals(400, 'VALIDATION_ERROR', cases);
 
@@ -606,7 +609,26 @@ const ROUTES: Record<string, Route> = {
   getBalance: {
     serves: 'reader',
     valid: (w) => get(`/accounts/${w.alice}/balance`, 'alice'),
-    rows: [],
+    rows: invalids(
+      BAD_INSTANTS.map((at): [string, Change] => [
+        `at=${JSON.stringify(at)}`,
+        query(`at=${encodeURIComponent(at)}`),
+      ]),
+    ),
+  },
+  getStatement: {
+    serves: 'reader',
+    valid: (w) => get(`/accounts/${w.alice}/statements/2026-01`, 'alice'),
+    rows: invalids([
+      ...['2026-13', '2026-00', '1999-12', '9999-01', '2026-1', '26-01', '2026-01-01'].map(
+        (period): [string, Change] => [
+          `period ${period}`,
+          (request) => ({ ...request, url: request.url.replace(/[^/]+$/, period) }),
+        ],
+      ),
+      ['limit=0', query('limit=0')],
+      ['a history cursor', query(`cursor=${b64('{"before":3}')}`)],
+    ]),
   },
   withdraw: {
     serves: 'owner',
@@ -744,6 +766,20 @@ const ROUTES: Record<string, Route> = {
         `reference=${JSON.stringify(reference)}`,
         query(`reference=${encodeURIComponent(reference)}`),
       ]),
+      ...BAD_INSTANTS.map((from): [string, Change] => [
+        `from=${JSON.stringify(from)}`,
+        query(`from=${encodeURIComponent(from)}`),
+      ]),
+      ['to before from', query('from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z')],
+      ...['withdrawal', 'WITHDRAWAL,', 'FEE', ''].map((type): [string, Change] => [
+        `type=${JSON.stringify(type)}`,
+        query(`type=${encodeURIComponent(type)}`),
+      ]),
+      ...['PENDING', 'posted', ''].map((status): [string, Change] => [
+        `status=${JSON.stringify(status)}`,
+        query(`status=${encodeURIComponent(status)}`),
+      ]),
+      ['a history cursor with a filter', query(`type=DEPOSIT&cursor=${b64('{"before":3}')}`)],
     ]),
   },
   freezeAccount: {

@@ -52,10 +52,12 @@ export async function api<T = Record<string, unknown>>(
   }
   const response = await fetch(`${e2eStack().apiUrl}${path}`, { method, headers, body });
   const text = await response.text();
+  // A CSV export is text; every other answer is JSON.
+  const isJson = !/^text\/csv/.test(response.headers.get('content-type') ?? '');
   return {
     status: response.status,
     headers: response.headers,
-    body: (text ? JSON.parse(text) : {}) as T,
+    body: (isJson ? (text ? JSON.parse(text) : {}) : text) as T,
   };
 }
 

@@ -35,8 +35,6 @@ const MESSAGES: Record<ErrorCode, string> = {
   BALANCE_LIMIT_EXCEEDED: 'That would take the balance above the largest amount an account holds.',
   SERVICE_UNAVAILABLE:
     'The service is temporarily unavailable. Wait a moment, then press Withdraw again: a retry never moves money twice.',
-  EXPORT_TOO_LARGE:
-    'That export is too large to download at once. Choose a shorter period and try again.',
   STATEMENT_CATCHING_UP:
     'The statement is catching up with your latest movements. Try again in a second.',
   INTERNAL_ERROR:
