@@ -431,8 +431,8 @@ describe('the CSV download', () => {
     const api = new Api('https://api.example', () => 'token-1');
     requests(() =>
       Response.json(
-        { error: { code: 'EXPORT_TOO_LARGE', message: 'Too large.', requestId: 'r1' } },
-        { status: 406 },
+        { error: { code: 'ACCOUNT_NOT_FOUND', message: 'No such account.', requestId: 'r1' } },
+        { status: 404 },
       ),
     );
     const save = jest.fn<void, Parameters<SaveFile>>();
@@ -440,8 +440,26 @@ describe('the CSV download', () => {
     expect(save).not.toHaveBeenCalled();
     expect(outcome.ok).toBe(false);
     expect(!outcome.ok && outcome.error).toBeInstanceOf(ApiError);
+    expect(downloadMessage(outcome)).toBe('No account has this id. Nothing was downloaded.');
+  });
+
+  it('saves nothing of an export whose later part fails', async () => {
+    const api = new Api('https://api.example', () => 'token-1');
+    const failing = () =>
+      Response.json({ error: { code: 'INTERNAL_ERROR', message: 'Oops.' } }, { status: 500 });
+    requests(
+      () =>
+        new Response('sequence\r\n1\r\n', { headers: { link: '<2026-12?cursor=a>; rel="next"' } }),
+      // A read is tried three times before the page reports it.
+      failing,
+      failing,
+      failing,
+    );
+    const save = jest.fn<void, Parameters<SaveFile>>();
+    const outcome = await downloadCsv(() => api.statementCsv(ACCOUNT, '2026-12'), 'x.csv', save);
+    expect(save).not.toHaveBeenCalled();
     expect(downloadMessage(outcome)).toBe(
-      'That export is too large to download at once. Choose a shorter period and try again. Nothing was downloaded.',
+      'Something went wrong on our side. Try again in a moment. Nothing was downloaded.',
     );
   });
 

@@ -1,7 +1,7 @@
 /**
  * CSV downloads: the export is read through the Api (the bearer token is a header, so a plain
  * link could not carry it) and handed to the browser as a file: a Blob, an object URL and a
- * temporary `<a download>`. A refusal (EXPORT_TOO_LARGE, …) is said in the card's alert.
+ * temporary `<a download>`. A refusal is said in the card's alert, and nothing is saved.
  */
 import { h, say } from './dom';
 import { messageFor } from './messages';
