@@ -33,6 +33,7 @@ async function warmUp(apiUrl: string): Promise<void> {
     ['POST', `/accounts/${id}/withdrawals`],
     ['POST', `/accounts/${id}/deposits`],
     ['GET', `/accounts/${id}/transactions`],
+    ['GET', `/accounts/${id}/statements/2026-01`],
     ['POST', `/accounts/${id}/freeze`],
     ['POST', `/accounts/${id}/unfreeze`],
     ['GET', '/controls/withdrawals'],

@@ -1,21 +1,30 @@
 /**
  * One account: its balance (posted, available, pending) and limits, withdraw, payout and
- * transfer forms, its payouts and its history. Every number on it comes from the API as it is:
- * the card never adds or subtracts money. After every attempt to move money, answered or not,
- * and whenever a payout resolves, it reads the balance (with the limits) and the history again
- * and shows those.
+ * transfer forms, its payouts, its history (with filters) and its monthly statement. Every
+ * number on it comes from the API as it is: the card never adds or subtracts money. After every
+ * attempt to move money, answered or not, and whenever a payout resolves, it reads the balance
+ * (with the limits), the history and the statement shown (with its chart) again and shows those.
  */
 import type { Account } from '../../lib/wire/types';
-import { endsSession, type Api, type ReceivedBalance, type ReceivedEntry } from './api';
+import {
+  endsSession,
+  type Api,
+  type HistoryQuery,
+  type ReceivedBalance,
+  type ReceivedEntry,
+} from './api';
 import { AttemptStore } from './attempts';
 import { BalanceView } from './balance-view';
+import { CsvButton } from './csv-download';
 import { amountField, h, refuseField, say, setFormBusy, showNote, uid } from './dom';
 import { FeeQuote, feePreview, withFee } from './fees';
 import { AutoRefresh, HistoryTable } from './history';
+import { HistoryFilterForm } from './history-filters';
 import { knownFee, LimitsRoom, refusalMessage } from './limits';
 import { isRetryable, messageFor } from './messages';
 import { amountExample, formatMinor, parseAmount } from './money';
 import { PayoutPanel } from './payouts';
+import { StatementPanel } from './statement';
 import { TransferForm } from './transfer-form';
 
 export interface CardContext {
@@ -45,7 +54,13 @@ export class AccountCard {
   private readonly alert: HTMLElement;
   private readonly status: HTMLElement;
   private readonly history: HistoryTable;
+  private readonly filters: HistoryFilterForm;
+  private readonly statement: StatementPanel;
   private readonly autoRefresh: AutoRefresh;
+  /** The history's filters as last applied; null: the plain history. */
+  private query: HistoryQuery | null = null;
+  /** The account's timezone (its limits'), whose days and months filters and statements count. */
+  private timezone = 'UTC';
 
   private generation = 0;
   private withdrawing = false;
@@ -112,10 +127,27 @@ export class AccountCard {
     this.autoRefresh = new AutoRefresh(() => {
       if (!this.withdrawing && !this.closed) void this.refresh();
     });
+    this.filters = new HistoryFilterForm({
+      alert: this.alert,
+      timezone: () => this.timezone,
+      apply: (query) => {
+        this.query = query;
+        void this.refresh();
+      },
+      extraActions: [this.historyDownload().element],
+    });
+    this.statement = new StatementPanel({
+      api: context.api,
+      accountId: account.accountId,
+      currency,
+      sessionEnded: (error) => this.sessionEnded(error),
+    });
     this.history = new HistoryTable({
       api: context.api,
       accountId: account.accountId,
       currency,
+      above: [this.filters.element],
+      load: (cursor) => context.api.transactions(account.accountId, cursor, this.query ?? {}),
       onLoadMore: () => this.autoRefresh.cancel(),
       onLoadMoreFailed: (error) => {
         if (this.sessionEnded(error) || this.closed) return;
@@ -161,6 +193,7 @@ export class AccountCard {
       h('div', { class: 'movements' }, this.form, this.payouts.form, this.transfers.form),
       this.payouts.list,
       this.history.element,
+      this.statement.element,
     );
     this.showPendingNote();
     // The list's numbers, shown until the card's first read brings them with the limits.
@@ -177,9 +210,13 @@ export class AccountCard {
     this.autoRefresh.cancel();
     this.payouts.close();
     this.transfers.close();
+    this.statement.close();
   }
 
-  /** Reads the balance (with the limits) and the first page of history, and shows exactly those. */
+  /**
+   * Reads the balance (with the limits) and the first page of history (filtered, if filters are
+   * on), and shows exactly those; the statement shown is read again beside them.
+   */
   async refresh(): Promise<boolean> {
     const generation = ++this.generation;
     this.settled = null;
@@ -187,21 +224,36 @@ export class AccountCard {
     this.element.setAttribute('aria-busy', 'true');
     // The fee schedule, unless a recent read is at hand: the fee preview follows it on its own.
     void this.fees.load();
+    this.statement.reread();
+    const { api } = this.context;
+    const { accountId } = this.account;
+    const query = this.query;
     try {
-      const [balance, page] = await Promise.all([
-        this.context.api.balance(this.account.accountId),
-        this.context.api.transactions(this.account.accountId),
+      // The plain first page is read even when filters are on: it alone has the movements still
+      // pending, which the payouts, the transfers and an unanswered withdrawal are checked against.
+      const [balance, page, filtered] = await Promise.all([
+        api.balance(accountId),
+        api.transactions(accountId),
+        query && api.transactions(accountId, null, query),
       ]);
       if (generation !== this.generation || this.closed) return true;
       this.showBalance(balance);
-      this.history.show(page);
+      this.history.show(
+        filtered ?? page,
+        filtered
+          ? {
+              caption: 'Transactions matching the filters, newest first',
+              empty: 'No transactions match these filters.',
+            }
+          : {},
+      );
       this.payouts.sawHistory(page.transactions);
       this.transfers.sawHistory(page.transactions);
       this.settled = this.settlePendingFrom(page.transactions);
       if (this.settled && !this.withdrawing) {
         say(this.status, `Your earlier withdrawal of ${this.settled} did go through.`);
       }
-      this.scheduleAutoRefresh();
+      this.scheduleAutoRefresh(page.transactions);
       return true;
     } catch (error) {
       if (generation !== this.generation || this.closed) return false;
@@ -271,6 +323,23 @@ export class AccountCard {
     this.numbers.show(balance);
     this.numbers.showLimits(balance.limits ?? null);
     this.room.saw(balance.limits);
+    // An API older than limits has no timezone for the account: its statements count in UTC.
+    this.timezone = balance.limits?.timezone ?? 'UTC';
+    this.statement.setTimezone(this.timezone);
+    this.filters.showTimezone();
+  }
+
+  /** Every line of the history as shown (filtered or not), as a CSV file. */
+  private historyDownload(): CsvButton {
+    const { accountId } = this.account;
+    return new CsvButton({
+      label: 'Download history (CSV)',
+      filename: () => this.filters.filename(accountId),
+      read: () => this.context.api.historyCsv(accountId, this.query ?? {}),
+      alert: this.alert,
+      status: this.status,
+      sessionEnded: (error) => this.sessionEnded(error),
+    });
   }
 
   /**
@@ -285,10 +354,10 @@ export class AccountCard {
   }
 
   /** Entries still pending settle within moments: look again a few times while only page 1 shows. */
-  private scheduleAutoRefresh(): void {
+  private scheduleAutoRefresh(entries: readonly ReceivedEntry[]): void {
     // An open payout's hold stays pending until the gateway answers: the payout list polls for
     // that. Once it resolved, its line still pending means the statement is catching up.
-    const anyPending = this.history.entries.some(
+    const anyPending = entries.some(
       (entry) =>
         entry.balanceAfter === null &&
         !(entry.type === 'PAYOUT' && this.payouts.isOpen(entry.transactionId)),

@@ -3,6 +3,7 @@ import type { FeeableMovement } from '../../lib/domain/movement-types';
 import type {
   Account,
   Balance,
+  BalanceAt,
   ControlChange,
   EntryStatus,
   FeeRule,
@@ -20,6 +21,7 @@ import type {
   PayoutResult,
   ReversalRequest,
   ReversalResult,
+  Statement,
   Transfer,
 } from '../../lib/wire/types';
 
@@ -70,6 +72,29 @@ export type ReversalAnswer = Omit<ReversalResult, 'transaction'> & {
 export type TransactionPage = Omit<HistoryPage, 'transactions'> & {
   transactions: ReceivedEntry[];
 };
+
+/**
+ * A monthly statement as the page takes it: its lines read like the history's, and its totals
+ * may name a movement type this page does not know yet (shown by its name).
+ */
+export type ReceivedStatement = Omit<Statement, 'transactions' | 'totals'> & {
+  transactions: ReceivedEntry[];
+  totals: Record<string, number>;
+};
+
+/** GET …/balance?at=: the posted balance at that instant (the page reads no other field). */
+export type BalanceAtInstant = Pick<BalanceAt, 'balance' | 'currency'>;
+
+/**
+ * The history's filters as the API takes them (openapi.yaml, listTransactions): instants in
+ * ISO 8601, types and statuses comma-separated. history-filters.ts makes them from the form.
+ */
+export interface HistoryQuery {
+  from?: string;
+  to?: string;
+  type?: string;
+  status?: string;
+}
 
 /** What POST /payouts answers: the payout and the account's numbers right after the hold. */
 export type PayoutAnswer = Omit<PayoutResult, 'transaction' | 'fee'> & {
@@ -206,6 +231,24 @@ const transactionPage: Check<TransactionPage> = (body): body is TransactionPage 
     body.nextCursor === undefined ||
     typeof body.nextCursor === 'string');
 
+const statementBody: Check<ReceivedStatement> = (body): body is ReceivedStatement =>
+  isObject(body) &&
+  [body.accountId, body.currency, body.period, body.timezone, body.from, body.to].every(isString) &&
+  [body.openingBalance, body.closingBalance, body.fees, body.count].every(isMinor) &&
+  isObject(body.totals) &&
+  Object.values(body.totals).every(isMinor) &&
+  Array.isArray(body.transactions) &&
+  body.transactions.every(isEntry) &&
+  (body.nextCursor === null || isString(body.nextCursor));
+
+// Without `at` in the past the API answers the current balance (Balance): `balance` either way.
+const balanceAtBody: Check<BalanceAtInstant> = (body): body is BalanceAtInstant =>
+  isObject(body) && isMinor(body.balance) && isString(body.currency);
+
+// A CSV export starts with its header row; a JSON object (an emulator's timeout report) is not one.
+const csvBody: Check<string> = (body): body is string =>
+  isString(body) && !body.trimStart().startsWith('{');
+
 type WithdrawalAnswer = Omit<Movement, 'transaction'> & { transaction: ReceivedEntry };
 
 const withdrawalBody: Check<WithdrawalAnswer> = (body): body is WithdrawalAnswer =>
@@ -293,6 +336,26 @@ const READ_RETRIES = 2;
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Parts of one CSV export at most (100 × 5 MiB): past that, a loop, not an export. */
+const CSV_PARTS_MAX = 100;
+
+/** Where a CSV's first line (its header row: field names, never quoted line breaks) ends. */
+const headerEnd = (csv: string): number => {
+  const end = csv.indexOf('\n');
+  return end === -1 ? csv.length : end + 1;
+};
+
+const unreadable = () => new ApiError(200, BAD_RESPONSE, 'The service sent an unreadable answer.');
+
+/** The body as JSON, or undefined when it is empty or not JSON (handled by the caller). */
+function jsonOf(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const isTransient = (error: unknown): boolean =>
   error instanceof NetworkError ||
   (error instanceof ApiError &&
@@ -312,12 +375,46 @@ export class Api {
     return (await this.request('GET', `${this.accountPath(accountId)}/balance`, balanceBody)).body;
   }
 
-  async transactions(accountId: string, cursor?: string | null): Promise<TransactionPage> {
-    const query = new URLSearchParams({ limit: '10' });
+  /** A page of history, newest first; with `filter`, only the statement lines that match. */
+  async transactions(
+    accountId: string,
+    cursor?: string | null,
+    filter: HistoryQuery = {},
+  ): Promise<TransactionPage> {
+    const query = new URLSearchParams({ limit: '10', ...filter });
     if (cursor) query.set('cursor', cursor);
     const path = `${this.accountPath(accountId)}/transactions?${query.toString()}`;
     const page = (await this.request('GET', path, transactionPage)).body;
     return { transactions: page.transactions, nextCursor: page.nextCursor ?? null };
+  }
+
+  /** Every line of the (filtered) history as CSV: sent as a file, not shown. */
+  async historyCsv(accountId: string, filter: HistoryQuery = {}): Promise<string> {
+    const query = new URLSearchParams({ ...filter }).toString();
+    return this.csv(`${this.accountPath(accountId)}/transactions${query ? `?${query}` : ''}`);
+  }
+
+  /** GET …/balance?at=: the posted balance at an instant (ISO 8601). */
+  async balanceAt(accountId: string, at: string): Promise<BalanceAtInstant> {
+    const path = `${this.accountPath(accountId)}/balance?${new URLSearchParams({ at }).toString()}`;
+    return (await this.request('GET', path, balanceAtBody)).body;
+  }
+
+  /** GET …/statements/{YYYY-MM}: the month's numbers and one page of its lines, oldest first. */
+  async statement(
+    accountId: string,
+    period: string,
+    page: { cursor?: string | null; limit: number },
+  ): Promise<ReceivedStatement> {
+    const query = new URLSearchParams({ limit: String(page.limit) });
+    if (page.cursor) query.set('cursor', page.cursor);
+    const path = `${this.statementPath(accountId, period)}?${query.toString()}`;
+    return (await this.request('GET', path, statementBody)).body;
+  }
+
+  /** Every line of the month as CSV. */
+  async statementCsv(accountId: string, period: string): Promise<string> {
+    return this.csv(this.statementPath(accountId, period));
   }
 
   /**
@@ -429,6 +526,38 @@ export class Api {
     return `/accounts/${encodeURIComponent(accountId)}`;
   }
 
+  private statementPath(accountId: string, period: string): string {
+    return `${this.accountPath(accountId)}/statements/${encodeURIComponent(period)}`;
+  }
+
+  /**
+   * A CSV export, whole: one answer carries what a Lambda answer may (about 5 MiB), and links to
+   * the rest (`Link: <…>; rel="next"`, relative to its own URL). Every part starts with the
+   * header row, kept from the first only. A link off this API is refused: the token goes nowhere else.
+   */
+  private async csv(firstPath: string): Promise<string> {
+    const parts: string[] = [];
+    for (let path: string | null = firstPath; path !== null; ) {
+      if (parts.length === CSV_PARTS_MAX) throw unreadable();
+      const { body, headers } = await this.request('GET', path, csvBody, undefined, {
+        Accept: 'text/csv',
+      });
+      const part = parts.length === 0 ? body : body.slice(headerEnd(body));
+      parts.push(part === '' || part.endsWith('\n') ? part : `${part}\r\n`);
+      path = this.nextPath(headers.get('Link'), path);
+    }
+    return parts.join('');
+  }
+
+  /** The path (after the base URL) of a `rel="next"` link, or null when there is none. */
+  private nextPath(link: string | null, path: string): string | null {
+    const target = link && /<([^>]*)>\s*;\s*rel="?next"?/.exec(link)?.[1];
+    if (!target) return null;
+    const next = new URL(target, `${this.baseUrl}${path}`).href;
+    if (!next.startsWith(`${this.baseUrl}/`)) throw unreadable();
+    return next.slice(this.baseUrl.length);
+  }
+
   /**
    * Reads change nothing, so a read that failed on the way (no answer, an unreadable answer,
    * a 5xx) is tried again a couple of times before the page reports it. Withdrawals are never
@@ -479,13 +608,8 @@ export class Api {
       throw new NetworkError('No answer from the service.');
     }
     const text = await response.text().catch(() => '');
-    let parsed: unknown = undefined;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON: handled below
-    }
     if (!response.ok) {
+      const parsed = jsonOf(text);
       const error = isObject(parsed) && isObject(parsed.error) ? parsed.error : {};
       const retryAfter = Number(response.headers.get('Retry-After'));
       throw new ApiError(
@@ -507,7 +631,9 @@ export class Api {
       );
     }
     // A success status with a body that is not the contract's (a proxy's page, an emulator's
-    // timeout report) says nothing about what happened: treat it like no answer at all.
+    // timeout report) says nothing about what happened: treat it like no answer at all. A CSV
+    // export is text, checked as such; errors are JSON whatever was asked.
+    const parsed = headers.Accept === 'application/json' ? jsonOf(text) : text;
     if (!check(parsed)) {
       throw new ApiError(response.status, BAD_RESPONSE, 'The service sent an unreadable answer.');
     }

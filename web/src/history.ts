@@ -25,6 +25,21 @@ export interface HistoryOptions {
   onLoadMoreFailed(error: unknown): void;
   /** A last column of one control per line (the operator's Reverse), if any. */
   action?: { heading: string; cell(entry: ReceivedEntry): Child };
+  /** The heading ("History") and the table's caption ("Transactions, newest first"). */
+  title?: string;
+  /** The heading's level: h3 in a card, h4 inside one of its parts (the statement). */
+  headingLevel?: 'h3' | 'h4';
+  caption?: string;
+  /** Shown between the heading and the table (the filters). */
+  above?: Child[];
+  /** Reads the page after `cursor` for "Load more"; by default the plain history's next page. */
+  load?(cursor: string): Promise<TransactionPage>;
+}
+
+/** What the table says around its lines: its caption, and the text when there are none. */
+export interface TableWords {
+  caption: string;
+  empty: string;
 }
 
 export class HistoryTable {
@@ -38,9 +53,17 @@ export class HistoryTable {
   private pages = 0;
   private generation = 0;
 
+  private readonly caption: HTMLElement;
+  private readonly words: TableWords;
+
   constructor(private readonly options: HistoryOptions) {
+    this.words = {
+      caption: options.caption ?? 'Transactions, newest first',
+      empty: 'No transactions yet.',
+    };
     this.body = h('tbody');
-    this.empty = h('p', { class: 'empty', hidden: true }, 'No transactions yet.');
+    this.caption = h('caption', { class: 'visually-hidden' }, this.words.caption);
+    this.empty = h('p', { class: 'empty', hidden: true }, this.words.empty);
     this.loadMoreButton = h(
       'button',
       { type: 'button', class: 'secondary', hidden: true },
@@ -51,11 +74,12 @@ export class HistoryTable {
     this.element = h(
       'div',
       { class: 'history' },
-      h('h3', {}, 'History'),
+      h(options.headingLevel ?? 'h3', {}, options.title ?? 'History'),
+      ...(options.above ?? []),
       h(
         'table',
         { class: action ? 'with-action' : undefined },
-        h('caption', { class: 'visually-hidden' }, `Transactions, newest first`),
+        this.caption,
         h(
           'thead',
           {},
@@ -86,8 +110,10 @@ export class HistoryTable {
     return this.pages;
   }
 
-  /** The first page, just read: it replaces whatever was shown. */
-  show(page: TransactionPage): void {
+  /** The first page, just read: it replaces whatever was shown. `words`: other than the usual. */
+  show(page: TransactionPage, words: Partial<TableWords> = {}): void {
+    this.caption.textContent = words.caption ?? this.words.caption;
+    this.empty.textContent = words.empty ?? this.words.empty;
     this.generation += 1;
     this.shown = page.transactions;
     this.nextCursor = page.nextCursor;
@@ -119,7 +145,9 @@ export class HistoryTable {
     const generation = this.generation;
     this.loadMoreButton.disabled = true;
     try {
-      const page = await this.options.api.transactions(this.options.accountId, this.nextCursor);
+      const { api, accountId, load } = this.options;
+      const cursor = this.nextCursor;
+      const page = await (load ? load(cursor) : api.transactions(accountId, cursor));
       if (generation !== this.generation) return;
       const seen = new Set(this.shown.map((entry) => entry.transactionId));
       this.shown.push(...page.transactions.filter((entry) => !seen.has(entry.transactionId)));

@@ -1,8 +1,8 @@
 /**
  * One account as an operator sees it: its numbers and limits, its fee schedule and limits (to
- * set), and its history with a Reverse control on every line that can still be reversed. Like
- * the customer's card, it shows only what the API sent and reads everything again after every
- * change.
+ * set), its history with a Reverse control on every line that can still be reversed, and its
+ * monthly statement (the customer's, statement.ts). Like the customer's card, it shows only what
+ * the API sent and reads everything again after every change.
  */
 import { endsSession, type Api, type ReceivedBalance, type ReceivedEntry } from './api';
 import { BalanceView } from './balance-view';
@@ -13,6 +13,7 @@ import { LimitsForm } from './limits-form';
 import { messageWithDetail } from './messages';
 import { formatMinor } from './money';
 import { isReversible, ReverseForm } from './reverse-form';
+import { StatementPanel } from './statement';
 
 export interface OperatorContext {
   api: Api;
@@ -30,6 +31,7 @@ export class OperatorAccountView {
   private readonly limits: LimitsForm;
   private readonly history: HistoryTable;
   private readonly reverse: ReverseForm;
+  private readonly statement: StatementPanel;
   private readonly autoRefresh: AutoRefresh;
   private generation = 0;
   private closed = false;
@@ -77,6 +79,7 @@ export class OperatorAccountView {
       },
       action: { heading: 'Action', cell: (entry) => this.reverseButton(entry) },
     });
+    this.statement = new StatementPanel(host);
     this.element = h(
       'section',
       {
@@ -105,6 +108,7 @@ export class OperatorAccountView {
       ),
       this.status,
       this.history.element,
+      this.statement.element,
     );
   }
 
@@ -120,6 +124,7 @@ export class OperatorAccountView {
   close(): void {
     this.closed = true;
     this.autoRefresh.cancel();
+    this.statement.close();
   }
 
   /** Reads the balance and the first page of history again and shows exactly those. */
@@ -127,6 +132,7 @@ export class OperatorAccountView {
     const generation = ++this.generation;
     this.autoRefresh.cancel();
     this.element.setAttribute('aria-busy', 'true');
+    this.statement.reread();
     try {
       const [balance, page] = await Promise.all([
         justRead ?? this.context.api.balance(this.accountId),
@@ -135,6 +141,7 @@ export class OperatorAccountView {
       if (generation !== this.generation || this.closed) return true;
       this.numbers.show(balance);
       this.numbers.showLimits(balance.limits ?? null);
+      this.statement.setTimezone(balance.limits?.timezone ?? 'UTC');
       this.history.show(page);
       const pending = page.transactions.some((entry) => entry.balanceAfter === null);
       this.autoRefresh.after(pending, this.history.pagesShown === 1);
