@@ -194,7 +194,12 @@ describe("a movement's details", () => {
 
     await sequenceLast(ALICE_ID);
     const [line] = await history();
-    expect(line).toEqual({ ...result.transaction, status: 'POSTED' });
+    // Its line counts at its commit instant (no movement before it committed later).
+    expect(line).toEqual({
+      ...result.transaction,
+      status: 'POSTED',
+      postedAt: result.transaction.createdAt,
+    });
     expect(line).not.toHaveProperty('hasDetails');
   });
 
@@ -251,7 +256,9 @@ describe("a movement's details", () => {
     const { store, deps, sequenceLast, history } = ledger();
     const result = await money.withdraw(deps, base);
     await sequenceLast(ALICE_ID);
-    expect(await history()).toEqual([{ ...result.transaction }]);
+    expect(await history()).toEqual([
+      { ...result.transaction, postedAt: result.transaction.createdAt },
+    ]);
     expect(Object.keys(result.transaction)).not.toEqual(
       expect.arrayContaining(['reference', 'description', 'metadata', 'hasDetails']),
     );
@@ -314,7 +321,7 @@ describe('the history of one reference', () => {
     await sequenceLast(ALICE_ID);
     const lagging = { store: { ...store, listStatementByReference: async () => [] } };
     expect((await lookup(lagging, atBounds.reference)).transactions).toEqual([
-      { ...moved.transaction, status: 'POSTED' },
+      { ...moved.transaction, status: 'POSTED', postedAt: moved.transaction.createdAt },
     ]);
   });
 
