@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { monotonicFactory } from 'ulid';
 import { ValidationError } from '../../lib/domain/errors';
 import { listTransactions } from '../../lib/domain/history';
-import { DEFAULT_LIMITS, balanceAndLimits } from '../../lib/domain/limits';
+import { balanceAndLimits } from '../../lib/domain/limits';
 import { deposit } from '../../lib/domain/movements';
 import { listTransactionsByReference } from '../../lib/domain/reference-lookup';
 import { sequenceChanges } from '../../lib/domain/sequencer';
@@ -21,7 +21,6 @@ import {
   isFiltered,
   monthlyStatement,
 } from '../../lib/domain/statements';
-import { TermsCache } from '../../lib/domain/terms';
 import type { Caller } from '../../lib/domain/types';
 import {
   entryView,
@@ -32,7 +31,7 @@ import {
   periodOf,
   referenceOf,
 } from '../../lib/http-schemas';
-import { noMetrics } from '../../lib/metrics';
+import { memoryMovementDeps } from '../support/memory-deps';
 import { contractErrorCodes } from '../reliability/bank/contract';
 import { checkAnswer, fuzzCasesByRoute, type FuzzCase } from '../reliability/bank/fuzz';
 import { loadContract } from '../reliability/bank/fuzz/contract';
@@ -64,18 +63,10 @@ const nextId = monotonicFactory();
 const HOUR = 3_600_000;
 /** The movements are made an hour into the fuzz's day, the reads two hours later. */
 const clock = { now: FUZZ_DAY.getTime() + HOUR };
-const deps = {
-  store,
-  logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+const deps = memoryMovementDeps(store, {
   newId: () => nextId(),
   now: () => new Date(clock.now),
-  idempotencyTtlSeconds: 86_400,
-  sleep: async () => undefined,
-  termsCache: new TermsCache(),
-  limitDefaults: DEFAULT_LIMITS,
-  withdrawalSwitch: { isPaused: async () => false, cacheMs: 5000 },
-  metrics: noMetrics,
-};
+});
 
 beforeAll(async () => {
   // Two movements in the statement, with their running figures: real lines to show.

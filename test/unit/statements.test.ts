@@ -1,5 +1,4 @@
 import { StatementCatchingUpError, ValidationError } from '../../lib/domain/errors';
-import { DEFAULT_LIMITS } from '../../lib/domain/limits';
 import { monthBounds } from '../../lib/domain/months';
 import type { StatementLine } from '../../lib/domain/ports';
 import {
@@ -10,12 +9,10 @@ import {
 } from '../../lib/domain/statement-figures';
 import { sequenceChanges } from '../../lib/domain/sequencer';
 import { deposit, type MovementDeps } from '../../lib/domain/movements';
-import { TermsCache } from '../../lib/domain/terms';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { noMetrics } from '../../lib/metrics';
 import { balanceAt, kindsOf, type StatementsDeps } from '../../lib/domain/statements';
 import type { Account, Caller } from '../../lib/domain/types';
 import { historyFilterOf, instantOf, periodOf } from '../../lib/http-schemas';
+import { memoryMovementDeps } from '../support/memory-deps';
 import { memoryLedgerStore } from '../support/memory-store';
 import { accountOf } from '../support/store-contract';
 
@@ -151,18 +148,10 @@ describe('the balance at an instant', () => {
     const store = memoryLedgerStore({ accounts: [opened] });
     let clock = new Date('2026-03-10T00:00:00.000Z');
     let next = 0;
-    const deps: MovementDeps & StatementsDeps = {
-      store,
-      logger: new Logger({ logLevel: 'SILENT' }),
+    const deps: MovementDeps & StatementsDeps = memoryMovementDeps(store, {
       newId: () => `01JTX${String((next += 1)).padStart(21, '0')}`,
       now: () => clock,
-      idempotencyTtlSeconds: 86_400,
-      sleep: async () => undefined,
-      withdrawalSwitch: { isPaused: async () => false, cacheMs: 5000 },
-      metrics: noMetrics,
-      termsCache: new TermsCache(),
-      limitDefaults: DEFAULT_LIMITS,
-    };
+    });
     const depositAt = async (at: string) => {
       const before = await store.getAccount(accountId);
       clock = new Date(at);
