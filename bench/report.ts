@@ -10,6 +10,7 @@ import type { CaseCost, CostResult, SequencerCost } from './cost';
 import type { MeteredCall } from './lib/cost-meter';
 import type { ScenarioSummary } from './lib/latency';
 import type { BenchResults } from './results';
+import { SCALE_READS, type ReadCost } from './scale';
 
 const COLORS = {
   floor: '#555555',
@@ -349,7 +350,7 @@ export async function renderReport(r: BenchResults): Promise<string> {
   out.push('## 7. Scale', '');
   if (scale) {
     out.push(
-      `Accounts seeded with statement lines written straight into the table with BatchWriteItem in the real key layout (\`statementLineKey\`) and a matching account item (balance, version, last movement). Measured through \`accountFor\` (balance read) and \`listTransactions\` (first page, limit 20) of lib/domain/accounts.ts and lib/domain/history.ts on the real LedgerStore; ${scale.reads} reads of each kind per size, the sizes taking turns read by read.`,
+      `Accounts seeded with statement lines written straight into the table with BatchWriteItem as the sequencer writes them (\`statementLineItem\`: the line, its running figures and its index keys; test/support/statement-seed.ts), a mix of types a minute apart, and a matching account item (balance, version). Measured through \`accountFor\` (balance read) and \`listTransactions\` (first page, limit 20) of lib/domain/accounts.ts and lib/domain/history.ts on the real LedgerStore; ${scale.reads} reads of each kind per size, the sizes taking turns read by read.`,
       '',
       '| entries | seeded in s | balance p50 ms | p99 ms | history page p50 ms | p99 ms |',
       '|--:|--:|--:|--:|--:|--:|',
@@ -360,6 +361,7 @@ export async function renderReport(r: BenchResults): Promise<string> {
       '',
       `Largest over smallest, p50: balance ${x(scale.balanceFlatRatio)}, history page ${x(scale.historyFlatRatio)}${middleRatios(scale)}. The balance is one GetItem of the account item; the first page is that GetItem, two bounded Queries of the pending partitions and one Query of at most 21 statement lines: none of them reads more as the ledger grows. (With 10 entries the first page holds 10 lines, not 20, so it is a little cheaper to read and marshal.)`,
       '',
+      ...statementReads(scale),
     );
   } else {
     out.push('Not measured (see errors).', '');
@@ -439,7 +441,7 @@ export async function renderReport(r: BenchResults): Promise<string> {
     '- `npm run bench`: the full run (under 10 minutes on 2 cores), writes bench/results.json, bench/REPORT.md and bench/latency.svg.',
     '- `npm run bench:smoke`: for CI, about a minute: the same sections with a few hundred operations, 10 and 10,000 entries for scale, fewer init samples, and without section 3 (starting the local stack takes most of a minute; the e2e suite of `npm test` runs it). It writes to `$TMPDIR/money-movement-bench-smoke/`, leaving this report alone; its ratios rest on few samples: read them in the full run.',
     '- `-- --out <dir>` writes the three files elsewhere.',
-    '- Both print each target as met or missed and exit 0 unless something errored or a correctness check failed (any withdrawal answered other than expected, fewer than 64/64 on the hot account, a wrong history page). Timings are never asserted.',
+    '- Both print each target as met or missed and exit 0 unless something errored or a correctness check failed (any withdrawal answered other than expected, fewer than 64/64 on the hot account, a wrong history page, filtered page or balance at an instant). Timings are never asserted.',
     '',
   );
   const options = (await prettier.resolveConfig(__filename)) ?? {};
@@ -491,6 +493,38 @@ function middleRatios(scale: NonNullable<BenchResults['sections']['scale']>): st
   const middle = sizes[sizes.length - 2];
   if (sizes.length < 3 || !largest || !middle) return '';
   return `; ${largest.entries.toLocaleString('en-US')} over ${middle.entries.toLocaleString('en-US')} (both full pages): balance ${x(largest.balance.p50 / middle.balance.p50)}, history page ${x(largest.history.p50 / middle.history.p50)}`;
+}
+
+/** Issue 21's reads at each size: latency, then what each read costs (metered apart). */
+function statementReads(scale: NonNullable<BenchResults['sections']['scale']>): string[] {
+  const largest = scale.sizes[scale.sizes.length - 1]?.entries.toLocaleString('en-US');
+  const cost = (c: ReadCost): string => `${c.roundTrips} | ${c.rcu}${c.uniform ? '' : ' (varied)'}`;
+  return [
+    '### Statements: a filtered page and the balance at an instant',
+    '',
+    `Issue 21's reads, measured in the same turns as the two above: one page of the history filtered by type (${scale.filter.types.join(', ')}) and a date range (from a quarter to nine tenths of the lines), newest first, ${scale.filter.limit} lines (\`filteredHistory\`, first page; every size has more matches than fit); and the balance at an instant half a minute after the middle line (\`balanceAt\`), checked against the line's balance.`,
+    '',
+    '| entries | filtered page p50 ms | p99 ms | balance at an instant p50 ms | p99 ms |',
+    '|--:|--:|--:|--:|--:|',
+    ...scale.sizes.map(
+      (s) =>
+        `| ${s.entries.toLocaleString('en-US')} | ${s.filtered.p50} | ${s.filtered.p99} | ${s.asOf.p50} | ${s.asOf.p99} |`,
+    ),
+    '',
+    `Largest over smallest, p50: filtered page ${x(scale.filteredFlatRatio)}, balance at an instant ${x(scale.asOfFlatRatio)}.`,
+    '',
+    `What one read costs, metered (bench/lib/cost-meter.ts: read units from the items' sizes by DynamoDB's rules, round trips as HTTP attempts), ${scale.meteredReads} reads of each kind per size through a client of its own, not timed:`,
+    '',
+    '| entries | balance: round trips | RCU | first history page: round trips | RCU | filtered page: round trips | RCU | balance at an instant: round trips | RCU |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ...scale.sizes.map(
+      (s) =>
+        `| ${s.entries.toLocaleString('en-US')} | ${SCALE_READS.map((kind) => cost(s.cost[kind])).join(' | ')} |`,
+    ),
+    '',
+    `The filtered page reads the account item (GetItem), one Query of the \`history\` index per kind of line the filter lets through (withdrawals; payouts posted and voided), each of at most ${scale.filter.limit + 1} lines from where the range or the cursor starts, and the page's reversal records (one BatchGetItem); the balance at an instant reads the account item, the newest line before the instant in each kind's partition of the index (one Query each, limit 1), and the statement's next lines (one strongly consistent Query of 4) to confirm that none later was posted before it. None of these reads depends on the history's length: at ${largest} lines they cost what they cost at ${scale.sizes[0]?.entries}. (The first history page reads fewer units at 10 entries only because it holds 10 lines, not 20: one reversal record is read per line.)`,
+    '',
+  ];
 }
 
 function handlerCpuSection(r: BenchResults): string[] {

@@ -38,7 +38,7 @@ import { stageThrottles } from './lib/throttles';
 import { round } from './lib/stats';
 import { renderReport, renderSvg } from './report';
 import type { BenchResults, LoadResults, Target } from './results';
-import { measureScale } from './scale';
+import { measureScale, type ScaleResult } from './scale';
 import { measureSequencer } from './sequencer';
 import { configureHandlers, startTestIssuer, type TestIssuer } from '../test/support/in-process';
 
@@ -545,6 +545,8 @@ function targets(results: BenchResults): Target[] {
     for (const [name, ratio] of [
       ['balance read', scale.balanceFlatRatio],
       ['first history page', scale.historyFlatRatio],
+      ['filtered page (types + date range)', scale.filteredFlatRatio],
+      ['balance at an instant', scale.asOfFlatRatio],
     ] as const) {
       list.push({
         section: '7. Scale',
@@ -554,6 +556,7 @@ function targets(results: BenchResults): Target[] {
         met: ratio <= LIMITS.scaleFlatRatio,
       });
     }
+    list.push(...scaleCostTargets(scale));
   }
   for (const load of results.sections.sequencer?.loads ?? []) {
     list.push({
@@ -582,6 +585,33 @@ function targets(results: BenchResults): Target[] {
     });
   }
   return list;
+}
+
+/**
+ * Issue 21: a filtered page and a balance at an instant read the same at every history length:
+ * the same round trips and read units (metered, not timed) at the largest size as at the smallest.
+ */
+function scaleCostTargets(scale: ScaleResult): Target[] {
+  const smallest = scale.sizes[0];
+  const largest = scale.sizes[scale.sizes.length - 1];
+  if (!smallest || !largest) return [];
+  return (
+    [
+      ['filtered page (types + date range)', 'filtered'],
+      ['balance at an instant', 'asOf'],
+    ] as const
+  ).map(([name, kind]) => {
+    const small = smallest.cost[kind];
+    const large = largest.cost[kind];
+    const cost = (c: typeof small): string => `${c.rcu} RCU, ${c.roundTrips} round trips`;
+    return {
+      section: '7. Scale',
+      name: `${name}: read units and round trips at ${largest.entries.toLocaleString('en-US')} entries vs ${smallest.entries}`,
+      target: 'flat: equal',
+      value: `${cost(large)} vs ${cost(small)}`,
+      met: large.rcu === small.rcu && large.roundTrips === small.roundTrips,
+    };
+  });
 }
 
 // Exit explicitly: keep-alive sockets and timers of the clients must not hold the process.

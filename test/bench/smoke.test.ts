@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Ceilings } from '../../bench/ceilings';
 import type { CostResult } from '../../bench/cost';
+import type { ScaleResult } from '../../bench/scale';
 import { SYSTEM_SHARDS } from '../../lib/persistence/keys';
 
 const run = promisify(execFile);
@@ -36,6 +37,7 @@ describe('npm run bench:smoke', () => {
         hotAccount: { successes: number; attempted: number; correct: boolean };
         cost: CostResult;
         ceilings: Ceilings;
+        scale: ScaleResult;
       };
       targets: Array<{ section: string; met: boolean }>;
     };
@@ -76,6 +78,16 @@ describe('npm run bench:smoke', () => {
       attempted: 64,
       correct: true,
     });
+    // Issue 21: a filtered page and a balance at an instant read the same (metered round trips and
+    // read units) on the longest history as on the shortest.
+    const sizes = results.sections.scale.sizes;
+    const [shortest, longest] = [sizes[0], sizes[sizes.length - 1]];
+    expect(longest?.entries).toBeGreaterThan(shortest?.entries ?? Infinity);
+    for (const kind of ['filtered', 'asOf'] as const) {
+      expect(longest?.cost[kind]).toEqual(shortest?.cost[kind]);
+      expect(shortest?.cost[kind].uniform).toBe(true);
+    }
+    expect(results.sections.scale.failures).toEqual([]);
     expect(readFileSync(path.join(out, 'latency.svg'), 'utf8')).toContain('<svg');
   });
 });
