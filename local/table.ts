@@ -357,12 +357,12 @@ export async function completeStatementFigures(
         TableName: tableName,
         FilterExpression: 'sk = :account AND version > :zero',
         ExpressionAttributeValues: { ':account': { S: 'ACCOUNT' }, ':zero': { N: '0' } },
-        ProjectionExpression: 'accountId, version',
+        ProjectionExpression: 'pk, version',
         ExclusiveStartKey: start,
       }),
     );
     for (const item of page.Items ?? []) {
-      const accountId = item.accountId?.S;
+      const accountId = item.pk?.S?.replace(/^ACCOUNT#/, '');
       const version = Number(item.version?.N ?? 0);
       if (accountId !== undefined && (await completeStatement(store, accountId, version))) {
         completed += 1;

@@ -212,8 +212,15 @@ export interface PendingEntry extends DetailsMark, ReversalDetails {
   destination?: string;
 }
 
-/** A statement line as the sequencer writes it: its place and balance are known. */
-export type StatementLine = LedgerEntry & { sequence: number; balanceAfter: number };
+/**
+ * A statement line as the sequencer writes it: its place and balance are known. `committedAt`,
+ * the instant of the account's change, is what its `postedAt` derives from; it is not kept.
+ */
+export type StatementLine = LedgerEntry & {
+  sequence: number;
+  balanceAfter: number;
+  committedAt?: string;
+};
 
 /** What each type of movement moved (posted lines' amounts); a type with none is absent. */
 export type MovementTotals = Partial<Record<MovementType, number>>;

@@ -37,6 +37,8 @@ export function lineOf(before: Account | null, after: Account | null): Statement
     ...ledgerEntry(movement, after, { balanceAfter: after.balance, sequence: after.version }),
     balanceAfter: after.balance,
     sequence: after.version,
+    // The instant of this change (a payout's post or void, not its request).
+    committedAt: after.updatedAt,
   };
 }
 

@@ -17,14 +17,16 @@ import {
  * derives `balanceAfter`, so a period's totals are the difference of two lines' figures and a
  * balance at an instant is one line's `balanceAfter`, whatever the history's length.
  *
- * `postedAt` is the commit instant (`createdAt`, stamped before the transaction) unless the
- * previous line's is later: two movements stamped close together can commit in the other order,
- * and instants must not go back along the commit order, or a statement's opening balance plus its
+ * `postedAt` is the instant of the account's change (`committedAt`: a movement's `createdAt`,
+ * stamped before its transaction; a payout's post or void, not its request) unless the previous
+ * line's is later: two movements stamped close together can commit in the other order, and
+ * instants must not go back along the commit order, or a statement's opening balance plus its
  * lines would not make its closing balance.
  */
 export function nextFigures(previous: LineFigures | null, line: StatementLine): LineFigures {
+  const committedAt = line.committedAt ?? line.createdAt;
   const postedAt =
-    previous !== null && previous.postedAt > line.createdAt ? previous.postedAt : line.createdAt;
+    previous !== null && previous.postedAt > committedAt ? previous.postedAt : committedAt;
   const totalsAfter: MovementTotals = { ...previous?.totalsAfter };
   let feesAfter = previous?.feesAfter ?? 0;
   if (line.status === 'POSTED') {
@@ -38,8 +40,8 @@ export function nextFigures(previous: LineFigures | null, line: StatementLine): 
 export function withFigures(previous: LineFigures | null, lines: StatementLine[]): PlacedLine[] {
   const placed: PlacedLine[] = [];
   let figures = previous;
-  for (const line of [...lines].sort((a, b) => a.sequence - b.sequence)) {
-    figures = nextFigures(figures, line);
+  for (const { committedAt, ...line } of [...lines].sort((a, b) => a.sequence - b.sequence)) {
+    figures = nextFigures(figures, { ...line, ...(committedAt ? { committedAt } : {}) });
     placed.push({ ...line, ...figures });
   }
   return placed;

@@ -283,7 +283,10 @@ export async function waitForStatement(
     () => fullHistory(token, accountId),
     (entries) =>
       entries.length === expectedEntries &&
-      entries.every((e) => e.balanceAfter !== null && e.sequence !== null),
+      // Placed by the sequencer: only a statement line says when it counts.
+      entries.every(
+        (e) => e.balanceAfter !== null && e.sequence !== null && e.postedAt !== undefined,
+      ),
     { timeoutMs, intervalMs: 200 },
   );
   if (graceMs === 0) return history;
@@ -422,7 +425,14 @@ export function expectAccountShape(body: unknown): asserts body is Account {
 export function expectEntryShape(body: unknown): asserts body is LedgerEntry {
   const e = body as LedgerEntry;
   expect(ENTRY_TYPES).toContain(e.type);
-  expect(Object.keys(body as object).sort()).toEqual(entryFieldsOf(e.type));
+  // A statement line also says when it counts (`postedAt`); an entry still waiting does not.
+  const fields = Object.keys(body as object).filter((key) => key !== 'postedAt');
+  expect(fields.sort()).toEqual(entryFieldsOf(e.type));
+  if (e.postedAt !== undefined) {
+    expect(e.postedAt).toMatch(ISO_TIME);
+    expect(e.postedAt >= e.createdAt).toBe(true);
+    expect(e.sequence).not.toBeNull();
+  }
   expect(e.transactionId).toMatch(ULID);
   expect(e.accountId).toMatch(ULID);
   expect(ENTRY_STATUSES).toContain(e.status);

@@ -185,9 +185,12 @@ describe('POST /accounts/{id}/payouts (owner)', () => {
       sequence: 2,
       idempotencyKey: key,
       createdAt: held.createdAt,
+      // The line counts from the post, not from the request.
+      postedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
       status: 'POSTED',
       destination,
     });
+    expect(history[0]?.postedAt && history[0].postedAt > held.createdAt).toBe(true);
   });
 
   it('voids a payout the gateway refuses: available restored, balance unchanged, one VOIDED line', async () => {
@@ -564,6 +567,7 @@ describe('POST /transfers', () => {
       sequence: 2,
       idempotencyKey: key,
       createdAt: transaction.createdAt,
+      postedAt: transaction.createdAt,
       status: 'POSTED',
       counterpartyAccountId: to.accountId,
     });

@@ -26,11 +26,14 @@ import { startStreamPoller, type StreamPoller } from '../../local/stream-poller'
 import {
   backfillAccountBalances,
   backfillTermsVersion,
+  completeStatementFigures,
   ensureTable,
   tableDefinitionFromServerlessYml,
 } from '../../local/table';
 import { sleep, waitFor } from '../../local/wait';
 import { createTestTable } from '../support/dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { statementLineKey } from '../../lib/persistence/keys';
 
 /** Version of the item's new image, as the handler sees it (raw AttributeValues). */
 const versionOf = (record: DynamoDBRecord): number => Number(record.dynamodb?.NewImage?.v?.N);
@@ -117,7 +120,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     return dir;
   };
 
-  test('an older table (data kept by an earlier npm start) gets the open-payouts, references and transactions indexes, its accounts available = balance, and a fee version carried on as the terms version', async () => {
+  test('an older table (data kept by an earlier npm start) gets the open-payouts, references, transactions and history indexes, its accounts available = balance, a fee version carried on as the terms version, and its statement lines their running figures', async () => {
     // A DynamoDB Local of its own, as npm start's is: on the shared one, busy with the other
     // suites, an index added to a table stayed CREATING past 180 s twice in CI.
     const own = await startDynamoDbLocal({ port: await findFreePort() });
@@ -129,7 +132,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
       client.destroy();
       await own.stop();
     }
-  }, 400_000); // three indexes built on a table with data, each within 180 s
+  }, 800_000); // four indexes built on a table with data, each within 180 s
 
   /** The older shape, no index and an account without available/pending, then npm start's upgrade. */
   async function upgradeOlderTable(client: DynamoDBClient, tableName: string): Promise<void> {
@@ -167,7 +170,44 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
       }),
     );
 
+    // Its three statement lines, written before lines had running figures.
+    for (const sequence of [1, 2, 3]) {
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: marshall({
+            ...statementLineKey('01JOLDACCOUNT0000000000000', sequence),
+            transactionId: `01JOLDTX${String(sequence).padStart(18, '0')}`,
+            accountId: '01JOLDACCOUNT0000000000000',
+            type: 'DEPOSIT',
+            amount: 1400,
+            currency: 'USD',
+            balanceAfter: 1400 * sequence,
+            sequence,
+            idempotencyKey: `old-${sequence}`,
+            createdAt: `2025-06-0${sequence}T10:00:00.000Z`,
+            status: 'POSTED',
+          }),
+        }),
+      );
+    }
+
     await ensureTable(client, tableName);
+    expect(await completeStatementFigures(client, tableName)).toBe(1);
+    expect(await completeStatementFigures(client, tableName)).toBe(0);
+    const third = (
+      await client.send(
+        new GetItemCommand({
+          TableName: tableName,
+          Key: marshall(statementLineKey('01JOLDACCOUNT0000000000000', 3)),
+        }),
+      )
+    ).Item;
+    expect(third).toMatchObject({
+      postedAt: { S: '2025-06-03T10:00:00.000Z' },
+      totalsAfter: { M: { DEPOSIT: { N: '4200' } } },
+      historyKey: { S: '01JOLDACCOUNT0000000000000#DEPOSIT#POSTED' },
+    });
     expect(await backfillAccountBalances(client, tableName)).toBe(1);
     expect(await backfillAccountBalances(client, tableName)).toBe(0);
     expect(await backfillTermsVersion(client, tableName)).toBe(1);
@@ -179,6 +219,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
 
     const table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
     expect(table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus]).sort()).toEqual([
+      ['history', 'ACTIVE'],
       ['open-payouts', 'ACTIVE'],
       ['references', 'ACTIVE'],
       ['transactions', 'ACTIVE'],
@@ -191,7 +232,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     });
   }
 
-  test('the table from serverless.yml has pk/sk keys, the open-payouts, references and transactions indexes, a NEW_AND_OLD_IMAGES stream and TTL', async () => {
+  test('the table from serverless.yml has pk/sk keys, the open-payouts, references, transactions and history indexes, a NEW_AND_OLD_IMAGES stream and TTL', async () => {
     const { client, tableName } = await freshTable('definition');
     const definition = tableDefinitionFromServerlessYml('anything');
     expect(definition).toEqual({
@@ -204,6 +245,8 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
         { AttributeName: 'openPayoutDue', AttributeType: 'S' },
         { AttributeName: 'referenceKey', AttributeType: 'S' },
         { AttributeName: 'transactionKey', AttributeType: 'S' },
+        { AttributeName: 'historyKey', AttributeType: 'S' },
+        { AttributeName: 'historyAt', AttributeType: 'S' },
       ],
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
@@ -244,6 +287,14 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
             ],
           },
         },
+        {
+          IndexName: 'history',
+          KeySchema: [
+            { AttributeName: 'historyKey', KeyType: 'HASH' },
+            { AttributeName: 'historyAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
       ],
       StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
     });
@@ -259,6 +310,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     });
     expect(table?.LatestStreamArn).toMatch(/\/stream\//);
     expect(table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus]).sort()).toEqual([
+      ['history', 'ACTIVE'],
       ['open-payouts', 'ACTIVE'],
       ['references', 'ACTIVE'],
       ['transactions', 'ACTIVE'],

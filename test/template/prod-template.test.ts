@@ -8,7 +8,11 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { build, type Plugin } from 'esbuild';
 import { buildWebPage } from '../../web/build';
-import { REFERENCE_INDEX_ATTRIBUTE, REFERENCES_INDEX } from '../../lib/persistence/keys';
+import {
+  REFERENCE_INDEX_ATTRIBUTE,
+  HISTORY_INDEX,
+  REFERENCES_INDEX,
+} from '../../lib/persistence/keys';
 
 // What `serverless package --stage prod` produces, checked offline: the deployable artefact
 // must be as carefully built as the code.
@@ -109,6 +113,29 @@ describe('the ledger table', () => {
       .map(([id]) => id);
     expect(onIndex).toEqual(['ListTransactionsIamRoleLambdaExecution']);
   });
+
+  it('indexes every statement line by (account, type, status) and postedAt, and lets only the statement readers query it', () => {
+    const [, table] = ofType('AWS::DynamoDB::Table')[0] ?? [];
+    const indexes = table?.Properties.GlobalSecondaryIndexes as Array<{ IndexName: string }>;
+    expect(indexes.find((index) => index.IndexName === HISTORY_INDEX)).toEqual({
+      IndexName: HISTORY_INDEX,
+      KeySchema: [
+        { AttributeName: 'historyKey', KeyType: 'HASH' },
+        { AttributeName: 'historyAt', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+    const onIndex = Object.entries(resources)
+      .filter(([id]) => id.endsWith('IamRoleLambdaExecution'))
+      .filter(([, role]) => JSON.stringify(statementsOf(role)).includes(`index","${HISTORY_INDEX}`))
+      .map(([id]) => id)
+      .sort();
+    expect(onIndex).toEqual([
+      'GetBalanceIamRoleLambdaExecution',
+      'GetStatementIamRoleLambdaExecution',
+      'ListTransactionsIamRoleLambdaExecution',
+    ]);
+  });
 });
 
 describe('IAM: one role per function, each with only the DynamoDB actions it uses', () => {
@@ -117,7 +144,10 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
     ListAccounts: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
     OpenAccount: ['dynamodb:PutItem'],
     GetAccount: ['dynamodb:GetItem'],
-    GetBalance: ['dynamodb:GetItem'],
+    // Query: with ?at=, the lines after the one the history index found, and the pending entries.
+    GetBalance: ['dynamodb:GetItem', 'dynamodb:Query'],
+    // The account, its limits (timezone), the month's lines, their details and reversals.
+    GetStatement: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
     // Query: a replay reads its movement's statement line among the newest. BatchGetItem: the
     // account's terms (fees and limits), read once after a cancelled stale guess.
     Withdraw: [
@@ -153,11 +183,13 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
     GetWithdrawalSwitch: ['dynamodb:GetItem'],
     SetWithdrawalSwitch: ['dynamodb:PutItem'],
     LedgerSummary: ['dynamodb:Query'],
-    // GetItem and UpdateItem: the system accounts' shards and the account's posting watermark.
+    // GetItem and UpdateItem: the system accounts' shards and the account's posting watermark;
+    // Query: the line before each chunk, for its running figures.
     Sequencer: [
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
+      'dynamodb:Query',
       'dynamodb:UpdateItem',
     ],
   };
@@ -303,7 +335,7 @@ describe('the HTTP API', () => {
         'https://app.example.com',
       ],
       AllowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
-      ExposeHeaders: ['Idempotent-Replayed', 'Retry-After'],
+      ExposeHeaders: ['Idempotent-Replayed', 'Retry-After', 'Link', 'Content-Disposition'],
     });
     expect(JSON.stringify(api?.Properties.CorsConfiguration)).not.toContain('"*"');
   });
