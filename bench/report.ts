@@ -350,7 +350,7 @@ export async function renderReport(r: BenchResults): Promise<string> {
   out.push('## 7. Scale', '');
   if (scale) {
     out.push(
-      `Accounts seeded with statement lines written straight into the table with BatchWriteItem as the sequencer writes them (\`statementLineItem\`: the line, its running figures and its index keys; test/support/statement-seed.ts), a mix of types a minute apart, and a matching account item (balance, version). Measured through \`accountFor\` (balance read) and \`listTransactions\` (first page, limit 20) of lib/domain/accounts.ts and lib/domain/history.ts on the real LedgerStore; ${scale.reads} reads of each kind per size, the sizes taking turns read by read.`,
+      `Accounts seeded with statement lines written straight into the table with BatchWriteItem as the sequencer writes them (\`statementLineItem\`: the line, its running figures and its index keys; test/support/statement-seed.ts), a mix of types a minute apart, and a matching account item (balance, version). Measured through \`accountFor\` (balance read) and \`listTransactions\` (first page, limit 10: the smallest account's whole history) of lib/domain/accounts.ts and lib/domain/history.ts on the real LedgerStore; ${scale.reads} reads of each kind per size, the sizes taking turns read by read.`,
       '',
       '| entries | seeded in s | balance p50 ms | p99 ms | history page p50 ms | p99 ms |',
       '|--:|--:|--:|--:|--:|--:|',
@@ -522,7 +522,7 @@ function statementReads(scale: NonNullable<BenchResults['sections']['scale']>): 
         `| ${s.entries.toLocaleString('en-US')} | ${SCALE_READS.map((kind) => cost(s.cost[kind])).join(' | ')} |`,
     ),
     '',
-    `The filtered page reads the account item (GetItem), one Query of the \`history\` index per kind of line the filter lets through (withdrawals; payouts posted and voided), each of at most ${scale.filter.limit + 1} lines from where the range or the cursor starts, and the page's reversal records (one BatchGetItem); the balance at an instant reads the account item, the newest line before the instant in each kind's partition of the index (one Query each, limit 1), and the statement's next lines (one strongly consistent Query of 4) to confirm that none later was posted before it. None of these reads depends on the history's length: at ${largest} lines they cost what they cost at ${scale.sizes[0]?.entries}. (The first history page reads fewer units at 10 entries only because it holds 10 lines, not 20: one reversal record is read per line.)`,
+    `The filtered page reads the account item (GetItem), one Query of the \`history\` index per kind of line the filter lets through (withdrawals; payouts posted and voided), each of at most ${scale.filter.limit + 1} lines from where the range or the cursor starts, and the page's reversal records (one BatchGetItem); the balance at an instant reads the account item, the newest line before the instant in each kind's partition of the index (one Query each, limit 1), and the statement's next lines (one strongly consistent Query of 4) to confirm that none later was posted before it. None of these reads depends on the history's length: at ${largest} lines they cost what they cost at ${scale.sizes[0]?.entries}. (The first history page is 10 lines at every size, the smallest account's whole history, so the sizes read pages of the same length.)`,
     '',
   ];
 }
