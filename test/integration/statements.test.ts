@@ -1,10 +1,19 @@
+import { parse } from 'csv-parse/sync';
 import { StatementCatchingUpError } from '../../lib/domain/errors';
+import { reverseTransaction } from '../../lib/domain/reversals';
+import { csvHeaderRow, csvPagesOf } from '../../lib/domain/statement-csv';
+import { csvPart } from '../../lib/middleware/csv-response';
 import { setFeeSchedule } from '../../lib/domain/fees';
 import { setAccountLimits } from '../../lib/domain/limits';
 import { deposit, transfer, withdraw } from '../../lib/domain/movements';
 import { signOf } from '../../lib/domain/movement-types';
 import type { StoredLine } from '../../lib/domain/ports';
-import { balanceAt, filteredHistory, monthlyStatement } from '../../lib/domain/statements';
+import {
+  balanceAt,
+  filteredHistory,
+  monthlyStatement,
+  statementExport,
+} from '../../lib/domain/statements';
 import {
   balanceEffect,
   type Account,
@@ -240,6 +249,58 @@ describe('statements, on DynamoDB Local', () => {
     } finally {
       await paused.close();
     }
+  });
+
+  it('exports a month as CSV that a CSV parser reads back: commas, quotes, line breaks and formulas in what clients wrote', async () => {
+    const a = await ledger.openAccount(alice, 0);
+    const description = '=HYPERLINK("http://evil.example","click"), then "quoted", café';
+    const reference = '+SUM(A1:A9), "x"';
+    const moved = await deposit(deps, {
+      ...request(a.accountId, 5_000, operator),
+      description,
+      reference,
+    });
+    const withdrawn = await withdraw(deps, {
+      ...request(a.accountId, 1_250),
+      description: '@cmd|calc',
+    });
+    await ledger.drain();
+    const reason = 'line one,\nline two: -2+3 "refund"';
+    await reverseTransaction(deps, {
+      caller: operator,
+      transactionId: withdrawn.transaction.transactionId,
+      amount: 250,
+      reason,
+      idempotencyKey: `rev-${a.accountId}`,
+      requestId: 'csv',
+    });
+    await ledger.drain();
+    const period = new Date().toISOString().slice(0, 7);
+
+    const { pages } = await statementExport(deps, alice, a.accountId, period);
+    const answer = await csvPart(csvPagesOf(pages), {
+      headers: {},
+      filename: 'statement.csv',
+      header: csvHeaderRow(),
+      nextLink: () => 'never',
+    });
+
+    const rows = parse(answer.body ?? '', { columns: true }) as Record<string, string>[];
+    expect(rows.map((row) => row.type)).toEqual(['DEPOSIT', 'WITHDRAWAL', 'REVERSAL_IN']);
+    expect(rows[0]).toMatchObject({
+      transactionId: moved.transaction.transactionId,
+      amount: '5000',
+      amountDecimal: '50.00',
+      description: `'${description}`,
+      reference: `'${reference}`,
+    });
+    expect(rows[1]).toMatchObject({
+      amount: '-1250',
+      amountDecimal: '-12.50',
+      description: "'@cmd|calc",
+    });
+    expect(rows[2]).toMatchObject({ amount: '250', reason, balanceAfter: '4000' });
+    expect(answer.headers?.link).toBeUndefined();
   });
 
   it('completes the figures of lines written before they existed when the account next moves', async () => {
