@@ -1,5 +1,10 @@
 import { CostMeter, totals } from '../../bench/lib/cost-meter';
-import { localDynamoDbClient } from '../../local/dynamodb-local';
+import {
+  localDynamoDbClient,
+  startDynamoDbLocal,
+  type DynamoDbLocalProcess,
+} from '../../local/dynamodb-local';
+import { findFreePort } from '../../local/ports';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LINE_KINDS } from '../../lib/domain/statement-figures';
 import { balanceAt, filteredHistory, type HistoryFilter } from '../../lib/domain/statements';
@@ -37,9 +42,17 @@ const seeded: Seeded[] = [];
 
 // Seeding 100,000 lines takes a minute or more on 2 cores (DynamoDB Local's CPU: each item is
 // written with two index entries and a stream record): a generous timeout, no timing asserted.
+let own: DynamoDbLocalProcess | undefined;
+
 beforeAll(async () => {
+  // A DynamoDB Local of its own (in memory), as the bench's: the shared one, holding every other
+  // suite's data, took 330 s to take the 100,000 lines in CI where a fresh one takes under 60.
+  own = await startDynamoDbLocal({ port: await findFreePort() });
   // No sequencer: nothing here moves money, and its stream poller would read every seeded line.
-  ledger = await createTestLedger('statements-scale', { sequencer: false });
+  ledger = await createTestLedger('statements-scale', {
+    sequencer: false,
+    endpoint: own.endpoint,
+  });
   for (const lines of SIZES) {
     const account = await ledger.openAccount(alice, 0);
     await seedStatement(ledger, account, lines, (i) => mixedLine(START, i));
@@ -68,6 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   closeMetered?.();
   await ledger?.close();
+  await own?.stop();
 });
 
 /** What one read cost: its result, and its round trips (SDK attempts), commands and units. */

@@ -21,6 +21,8 @@ import {
   type LedgerEntry,
   type MovementType,
 } from '../../lib/domain/types';
+import { startDynamoDbLocal, type DynamoDbLocalProcess } from '../../local/dynamodb-local';
+import { findFreePort } from '../../local/ports';
 import { createTestLedger, customer, operator, type TestLedger } from '../support/ledger';
 import { seedStatement, type SeedLine } from '../support/statement-seed';
 
@@ -32,11 +34,19 @@ const alice = customer('alice');
 let ledger: TestLedger;
 let deps: TestLedger['deps'];
 
+let own: DynamoDbLocalProcess | undefined;
+
 beforeAll(async () => {
-  ledger = await createTestLedger('statements');
+  // A DynamoDB Local of its own: the 10,000 seeded lines (and their stream records) would slow
+  // every other suite's streams on the shared one.
+  own = await startDynamoDbLocal({ port: await findFreePort() });
+  ledger = await createTestLedger('statements', { endpoint: own.endpoint });
   deps = ledger.deps;
 });
-afterAll(() => ledger.close());
+afterAll(async () => {
+  await ledger?.close();
+  await own?.stop();
+});
 
 let keys = 0;
 const request = (accountId: string, amount: number, caller: Caller = alice) => {
@@ -231,7 +241,10 @@ describe('statements, on DynamoDB Local', () => {
   });
 
   it('answers STATEMENT_CATCHING_UP while a movement that may count before the instant waits for its line', async () => {
-    const paused = await createTestLedger('statements-paused', { sequencer: false });
+    const paused = await createTestLedger('statements-paused', {
+      sequencer: false,
+      endpoint: own?.endpoint,
+    });
     try {
       const a = await paused.openAccount(alice, 0);
       await deposit(paused.deps, request(a.accountId, 4_000, operator));
