@@ -70,13 +70,34 @@ export async function lastLineBefore(
   const pending = await deps.store.listPending(account.accountId, RECENT_PAGE + 1);
   const again = await walkStatement(deps, account, walked.last, before);
   const floor = again.last?.postedAt ?? '';
+  const outcomeFloor = new Date(deps.now().getTime() - HELD_OUTCOME_MARGIN_MS).toISOString();
   const mayCountBefore = pending.some(
     (entry) =>
       !again.placed.has(entry.transactionId) &&
-      (entry.createdAt > floor ? entry.createdAt : floor) < before,
+      earliestPostedAt(entry, floor, outcomeFloor) < before,
   );
   if (again.reachedTop || (!mayCountBefore && pending.length <= RECENT_PAGE)) return again.last;
   throw new StatementCatchingUpError();
+}
+
+/**
+ * A held payout's line counts from its post or void, which has not happened yet: no earlier than
+ * now, less this margin for the stamp the dispatcher takes before its transaction commits.
+ */
+const HELD_OUTCOME_MARGIN_MS = 5_000;
+
+/**
+ * The earliest a movement waiting for its line can count at: its stamp, or the line before it;
+ * a payout still held, not before its outcome (so a hold of minutes does not hold statements up).
+ */
+function earliestPostedAt(
+  entry: { createdAt: string; status?: string },
+  floor: string,
+  outcomeFloor: string,
+): string {
+  const stamped =
+    entry.status === 'PENDING' && outcomeFloor > entry.createdAt ? outcomeFloor : entry.createdAt;
+  return stamped > floor ? stamped : floor;
 }
 
 /**

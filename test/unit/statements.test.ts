@@ -8,7 +8,7 @@ import {
   withFigures,
 } from '../../lib/domain/statement-figures';
 import { sequenceChanges } from '../../lib/domain/sequencer';
-import { deposit, type MovementDeps } from '../../lib/domain/movements';
+import { deposit, requestPayout, type MovementDeps } from '../../lib/domain/movements';
 import { balanceAt, kindsOf, type StatementsDeps } from '../../lib/domain/statements';
 import type { Account, Caller } from '../../lib/domain/types';
 import { historyFilterOf, instantOf, periodOf } from '../../lib/http-schemas';
@@ -184,6 +184,33 @@ describe('the balance at an instant', () => {
     await expect(
       balanceAt(lagging, alice, accountId, '2026-03-03T00:00:00.000Z'),
     ).resolves.toMatchObject({ balance: 200, sequence: 2 });
+  });
+
+  it('is not held up by a payout on hold: its line will count from its post, which is still to come', async () => {
+    const { deps } = await setUp(['2026-03-01T10:00:00.000Z']);
+    const at = (instant: string) => ({ ...deps, now: () => new Date(instant) });
+    await requestPayout(
+      { ...at('2026-03-02T10:00:00.000Z'), payoutHoldSeconds: 900 },
+      {
+        caller: alice,
+        accountId,
+        amount: 30,
+        destination: 'bank-1',
+        idempotencyKey: 'held',
+        requestId: 'held',
+      },
+    );
+    // A deposit after the instant asked, not placed yet: the statement stops short of the account.
+    await deposit(at('2026-03-06T10:00:00.000Z'), {
+      caller: ops,
+      accountId,
+      amount: 5,
+      idempotencyKey: 'late',
+      requestId: 'late',
+    });
+    await expect(
+      balanceAt(deps, alice, accountId, '2026-03-05T00:00:00.000Z'),
+    ).resolves.toMatchObject({ balance: 100, sequence: 1 });
   });
 
   it('refuses to answer while a committed movement that may count before the instant has no line', async () => {
