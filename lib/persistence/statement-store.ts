@@ -99,28 +99,12 @@ export function dynamoStatementStore(table: TableRef): StatementStore {
 
     async listStatement(accountId, limit, beforeSequence) {
       if (beforeSequence !== undefined && beforeSequence <= 1) return [];
-      const upper =
-        beforeSequence === undefined
-          ? `${LINE_PREFIX}~`
-          : statementLineKey(accountId, beforeSequence - 1).sk;
-      const result = await guarded(() =>
-        table.db.send(
-          new QueryCommand({
-            TableName: table.name,
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
-            ExpressionAttributeValues: {
-              ':pk': ledgerPartition(accountId),
-              ':lower': LINE_PREFIX,
-              ':upper': upper,
-            },
-            ConsistentRead: true,
-            ScanIndexForward: false,
-            // One more than asked, to know whether another page exists.
-            Limit: limit + 1,
-          }),
-        ),
-      );
-      return (result.Items ?? []).map(toStatementLine);
+      // One more than asked, to know whether another page exists.
+      return queryLines(table, accountId, {
+        ...(beforeSequence === undefined ? {} : { through: beforeSequence - 1 }),
+        newestFirst: true,
+        limit: limit + 1,
+      });
     },
 
     /** As many reads as it takes (a Query answers at most 1 MB). */
@@ -167,26 +151,12 @@ export function dynamoStatementStore(table: TableRef): StatementStore {
 
     async readStatement(accountId, fromSequence, limit, throughSequence) {
       if (throughSequence !== undefined && throughSequence < fromSequence) return [];
-      const upper =
-        throughSequence === undefined
-          ? `${LINE_PREFIX}~`
-          : statementLineKey(accountId, throughSequence).sk;
-      const result = await guarded(() =>
-        table.db.send(
-          new QueryCommand({
-            TableName: table.name,
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
-            ExpressionAttributeValues: {
-              ':pk': ledgerPartition(accountId),
-              ':lower': statementLineKey(accountId, Math.max(1, fromSequence)).sk,
-              ':upper': upper,
-            },
-            ConsistentRead: true,
-            Limit: limit,
-          }),
-        ),
-      );
-      return (result.Items ?? []).map(toStatementLine) as StoredLine[];
+      return queryLines(table, accountId, {
+        from: Math.max(1, fromSequence),
+        ...(throughSequence === undefined ? {} : { through: throughSequence }),
+        newestFirst: false,
+        limit,
+      });
     },
 
     /** Adds the figures with one UpdateItem per line, side by side (once per older line). */
@@ -317,6 +287,33 @@ export function dynamoStatementStore(table: TableRef): StatementStore {
       return details;
     },
   };
+}
+
+/** One strongly consistent Query of an account's statement lines, `from` through `through`. */
+async function queryLines(
+  table: TableRef,
+  accountId: string,
+  range: { from?: number; through?: number; newestFirst: boolean; limit: number },
+): Promise<StoredLine[]> {
+  const bound = (sequence: number | undefined, open: string) =>
+    sequence === undefined ? open : statementLineKey(accountId, sequence).sk;
+  const result = await guarded(() =>
+    table.db.send(
+      new QueryCommand({
+        TableName: table.name,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+        ExpressionAttributeValues: {
+          ':pk': ledgerPartition(accountId),
+          ':lower': bound(range.from, LINE_PREFIX),
+          ':upper': bound(range.through, `${LINE_PREFIX}~`),
+        },
+        ConsistentRead: true,
+        ScanIndexForward: !range.newestFirst,
+        Limit: range.limit,
+      }),
+    ),
+  );
+  return (result.Items ?? []).map(toStatementLine) as StoredLine[];
 }
 
 /** A statement line as the table keeps it: its key, the line, and the keys of its indexes. */
