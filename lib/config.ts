@@ -57,6 +57,21 @@ const schema = z.object({
   ),
   /** How long a container trusts its last read of the withdrawals pause switch. */
   PAUSE_SWITCH_CACHE_SECONDS: z._default(z.coerce.number().check(z.gte(0), z.lte(300)), 5),
+  /**
+   * The event feed serves positions at least this old: a position is taken just before its
+   * write, so a reader past a cursor never misses an event written later at an earlier place.
+   */
+  EVENT_FEED_SETTLE_SECONDS: z._default(z.coerce.number().check(z.gte(0), z.lte(60)), 5),
+  /** The webhook delivery queue (SQS) URL; unset locally, where npm start runs its own queue. */
+  DELIVERY_QUEUE_URL: z.optional(z.url()),
+  /** Local stack only: webhook endpoints may be http://127.0.0.1 or http://localhost. */
+  WEBHOOK_ALLOW_HTTP_LOCALHOST: z._default(z.stringbool(), false),
+  /** One webhook POST's time limit: a slower endpoint's attempt fails and is retried. */
+  WEBHOOK_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(100), z.lte(30_000)), 5000),
+  /** The first retry's delay; each next one doubles, up to 12 hours. */
+  WEBHOOK_RETRY_BASE_SECONDS: z._default(z.coerce.number().check(z.gt(0), z.lte(3600)), 30),
+  /** A delivery still failing this long after it was queued disables its endpoint (3 days). */
+  WEBHOOK_GIVE_UP_SECONDS: z._default(z.coerce.number().check(z.gt(0), z.lte(1_209_600)), 259_200),
 });
 
 export type Config = {
@@ -76,6 +91,12 @@ export type Config = {
   payoutRetryMs: number;
   payoutReturnWaitMs: number;
   limitDefaults: DailyLimits;
+  eventFeedSettleMs: number;
+  deliveryQueueUrl: string | undefined;
+  webhookAllowHttpLocalhost: boolean;
+  webhookTimeoutMs: number;
+  webhookRetryBaseMs: number;
+  webhookGiveUpMs: number;
 };
 
 const splitList = (value: string): string[] =>
@@ -117,6 +138,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perMovement: c.PER_MOVEMENT_LIMIT,
       timezone: c.LIMITS_TIMEZONE,
     },
+    eventFeedSettleMs: c.EVENT_FEED_SETTLE_SECONDS * 1000,
+    deliveryQueueUrl: c.DELIVERY_QUEUE_URL,
+    webhookAllowHttpLocalhost: c.WEBHOOK_ALLOW_HTTP_LOCALHOST,
+    webhookTimeoutMs: c.WEBHOOK_TIMEOUT_MS,
+    webhookRetryBaseMs: c.WEBHOOK_RETRY_BASE_SECONDS * 1000,
+    webhookGiveUpMs: c.WEBHOOK_GIVE_UP_SECONDS * 1000,
   };
 }
 

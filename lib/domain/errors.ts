@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   ACCOUNT_NOT_FOUND: { status: 404, message: 'Account not found.' },
   NOT_FOUND: { status: 404, message: 'No such route.' },
   PAYOUT_NOT_FOUND: { status: 404, message: 'Payout not found.' },
+  WEBHOOK_ENDPOINT_NOT_FOUND: { status: 404, message: 'Webhook endpoint not found.' },
+  EVENT_NOT_FOUND: { status: 404, message: 'Event not found (events are kept 30 days).' },
   TRANSACTION_NOT_FOUND: {
     status: 404,
     message:
@@ -129,6 +131,8 @@ export class ForbiddenError extends errorClass('FORBIDDEN') {}
 export class AccountNotFoundError extends errorClass('ACCOUNT_NOT_FOUND') {}
 export class RouteNotFoundError extends errorClass('NOT_FOUND') {}
 export class PayoutNotFoundError extends errorClass('PAYOUT_NOT_FOUND') {}
+export class WebhookEndpointNotFoundError extends errorClass('WEBHOOK_ENDPOINT_NOT_FOUND') {}
+export class EventNotFoundError extends errorClass('EVENT_NOT_FOUND') {}
 export class TransactionNotFoundError extends errorClass('TRANSACTION_NOT_FOUND') {}
 export class ReversalExceedsOriginalError extends errorClass('REVERSAL_EXCEEDS_ORIGINAL') {}
 export class NotReversibleError extends errorClass('NOT_REVERSIBLE') {}

@@ -37,6 +37,8 @@ const MESSAGES: Record<ErrorCode, string> = {
     'The service is temporarily unavailable. Wait a moment, then press Withdraw again: a retry never moves money twice.',
   STATEMENT_CATCHING_UP:
     'The statement is catching up with your latest movements. Try again in a second.',
+  WEBHOOK_ENDPOINT_NOT_FOUND: 'That webhook endpoint does not exist (or was deleted).',
+  EVENT_NOT_FOUND: 'That event does not exist, or is older than 30 days.',
   INTERNAL_ERROR:
     'Something went wrong on our side. Check the balance and history below before trying again.',
   RATE_LIMITED:
