@@ -10,6 +10,8 @@ import { isTimezone, type LimitsStatus, type LimitsView } from './domain/limits'
 import { MAX_AMOUNT, amountSchema, currencySchema } from './domain/money';
 import { detailsFields, referenceSchema } from './domain/details';
 import type { Account, LedgerEntry, Payout } from './domain/types';
+import { EVENT_TYPES, type StoredEvent } from './domain/event-ports';
+import type { EventQuery } from './domain/event-feed';
 import { MOVEMENT_TYPES } from './domain/movement-types';
 import type { HistoryFilter } from './domain/statements';
 import type * as wire from './wire/types';
@@ -353,6 +355,33 @@ export const limitsView = (view: LimitsView): wire.Limits => ({
   ...limitsStatusView(view),
   version: view.version,
   changed: view.changed,
+});
+
+/** GET /events' parameters; the cursor (`after`) is checked by the feed itself. */
+export function eventQueryOf(query: Record<string, string | undefined>): EventQuery {
+  const { limit } = pageOf(query);
+  const after = query.after;
+  if (after !== undefined && after.length === 0)
+    throw new ValidationError('after must not be empty');
+  const types = listOf(query, 'type', EVENT_TYPES);
+  const accountId = query.accountId === undefined ? undefined : accountIdFrom(query.accountId);
+  return {
+    limit,
+    ...(after === undefined ? {} : { after }),
+    ...(types === undefined ? {} : { types }),
+    ...(accountId === undefined ? {} : { accountId }),
+  };
+}
+
+/** An event as the API shows it: its place in the feed and its owner stay inside. */
+export const eventView = (e: StoredEvent): wire.Event => ({
+  id: e.id,
+  type: e.type,
+  createdAt: e.createdAt,
+  accountId: e.accountId,
+  sequence: e.sequence,
+  // Built by the views above (lib/events-stream.ts apiViews): one of the shapes `data` lists.
+  data: e.data as wire.Event['data'],
 });
 
 /** Each request schema parses exactly the body openapi.yaml declares: no field more or less. */

@@ -14,6 +14,10 @@ import type { ReturnDeps } from './domain/returns';
 import { documentClient } from './persistence/dynamodb-client';
 import { dynamoLedgerStore } from './persistence/dynamodb-store';
 import { createHttpPayoutGateway } from './payouts/gateway';
+import type { EventStore } from './domain/event-ports';
+import type { EventFeedDeps } from './domain/event-feed';
+import type { EventPublisherDeps } from './events-stream';
+import { dynamoEventStore } from './persistence/event-store';
 
 /**
  * The one place the domain meets the real world: the DynamoDB adapters, the gateway client,
@@ -86,4 +90,53 @@ export function returnDeps(): ReturnDeps {
     returnWaitMs: config().payoutReturnWaitMs,
   };
   return returns;
+}
+
+let events: EventStore | undefined;
+let publisher: EventPublisherDeps | undefined;
+
+/** The event store on the ledger table, one per container. */
+function eventStore(): EventStore {
+  events ??= dynamoEventStore({ db: documentClient(), name: config().tableName });
+  return events;
+}
+
+/** The event feed's collaborators (GET /events). */
+export function eventFeedDeps(): EventFeedDeps {
+  return {
+    events: eventStore(),
+    accounts: serviceDeps().store,
+    now: () => new Date(),
+    settleMs: config().eventFeedSettleMs,
+  };
+}
+
+/** The event publisher's: the event store, the accounts' owners (cached: they never change). */
+export function eventDeps(): EventPublisherDeps {
+  if (publisher === undefined) {
+    const store = serviceDeps().store;
+    const owners = new Map<string, Promise<string | null>>();
+    publisher = {
+      events: eventStore(),
+      ownerOf(accountId) {
+        let owner = owners.get(accountId);
+        if (owner === undefined) {
+          owner = store.getAccount(accountId).then((account) => account?.ownerId ?? null);
+          // A failed or empty read is not kept: the next batch asks again.
+          owner.then(
+            (found) => found === null && owners.delete(accountId),
+            () => owners.delete(accountId),
+          );
+          owners.set(accountId, owner);
+        }
+        return owner;
+      },
+      details: (transactionIds) => store.readDetails(transactionIds),
+      // Replaced by the delivery engine (lib/domain/deliveries.ts): until then events are only
+      // kept, for GET /events.
+      fanOut: async () => undefined,
+      now: () => new Date(),
+    };
+  }
+  return publisher;
 }

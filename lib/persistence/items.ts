@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Marker } from '../domain/ports';
-import type { Account, LedgerEntry, Payout } from '../domain/types';
+import type { Account, LedgerEntry, Payout, WithdrawalControl } from '../domain/types';
 import { OPEN_PAYOUT_INDEX_ATTRIBUTES } from './keys';
 
 /** Items as the domain sees them: the table's keys and bookkeeping attributes left out. */
@@ -41,4 +41,15 @@ export function toPayout(item: Record<string, unknown>): Payout {
   const { pk: _pk, sk: _sk, ...rest } = item;
   for (const attribute of OPEN_PAYOUT_INDEX_ATTRIBUTES) delete rest[attribute];
   return rest as unknown as Payout;
+}
+
+/** The withdrawal switch's item as the API shows it: paused or not, and its last change. */
+export function toWithdrawalControl(item: Record<string, unknown>): WithdrawalControl {
+  return {
+    paused: item.paused === true,
+    changed:
+      item.at === undefined
+        ? null
+        : { by: String(item.by), at: String(item.at), reason: String(item.reason) },
+  };
 }

@@ -227,3 +227,47 @@ export const postedWatermarkKey = (accountId: string): Key => ({
 
 /** Sort-key value of the account item; the stream consumer filters on it. */
 export const ACCOUNT_SORT_KEY = ACCOUNT_SK;
+
+/**
+ * Which item a stream record is, for the event publisher (lib/events-stream.ts): a statement
+ * line, a payout record, an account, or the withdrawal switch; null for every other item.
+ */
+export type EventSourceItem = 'statementLine' | 'payout' | 'account' | 'withdrawalSwitch';
+export function eventSourceOf(key: { pk?: string; sk?: string }): EventSourceItem | null {
+  const { pk = '', sk = '' } = key;
+  if (pk.startsWith('LEDGER#') && sk.startsWith(LINE_PREFIX)) return 'statementLine';
+  if (isPayoutPartition(pk)) return 'payout';
+  if (pk.startsWith('ACCOUNT#') && sk === ACCOUNT_SK) return 'account';
+  if (pk === withdrawalSwitchKey.pk && sk === withdrawalSwitchKey.sk) return 'withdrawalSwitch';
+  return null;
+}
+
+/**
+ * Events (docs/events.md). The event item, by id: written once (its put is conditional), read by
+ * the delivery worker. It carries the keys of the `events` index, the service-wide feed: one
+ * partition key per day and shard, so a day's events spread over 8 partitions (about 8,000 events
+ * per second), sorted by position. An operator's feed merges the 8 shards of each day.
+ */
+export const eventKey = (eventId: string): Key => ({ pk: `EVENT#${eventId}`, sk: 'EVENT' });
+export const EVENTS_INDEX = 'events';
+export const EVENT_FEED_SHARDS = 8;
+export const eventFeedPartition = (day: string, shard: number): string => `FEED#${day}#${shard}`;
+export const eventFeedPartitions = (day: string): string[] =>
+  Array.from({ length: EVENT_FEED_SHARDS }, (_, shard) => eventFeedPartition(day, shard));
+export const eventIndexAttributes = (event: {
+  id: string;
+  position: string;
+}): { feedKey: string; feedAt: string } => ({
+  feedKey: eventFeedPartition(
+    event.position.slice(0, 10),
+    createHash('sha256').update(event.id).digest().readUInt32BE(0) % EVENT_FEED_SHARDS,
+  ),
+  feedAt: event.position,
+});
+
+/** An account's feed: a copy of each of its events under one key, sorted by position. */
+export const accountEventsPartition = (accountId: string): string => `EVENTS#${accountId}`;
+export const accountEventKey = (accountId: string, position: string): Key => ({
+  pk: accountEventsPartition(accountId),
+  sk: position,
+});

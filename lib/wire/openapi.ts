@@ -537,6 +537,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Events in feed order, after a cursor (operators all; customers their accounts').
+         * @description The ledger's events (`movement.committed`, `payout.held`, `payout.posted`,
+         *     `payout.voided`, `account.opened`, `account.frozen`, `account.unfrozen`,
+         *     `withdrawals.paused`, `withdrawals.resumed`), each once, in a stable order: the order they
+         *     were published in (one account's in the order they happened). An event is derived from
+         *     its change after the change committed, so it exists if and only if the change did.
+         *
+         *     An operator reads every event, or one account's (`accountId`); a customer reads their own
+         *     accounts' events only (not `withdrawals.*`, which concern no account), and another
+         *     customer's `accountId` answers 404 `ACCOUNT_NOT_FOUND`, like a missing account.
+         *
+         *     Pass the previous page's `nextCursor` as `after` to read on: nothing is skipped and
+         *     nothing repeated. Without `after` the feed starts at the oldest event kept (events are
+         *     kept 30 days). `nextCursor` is always given, also when the page is empty: poll with it to
+         *     see later events. The feed serves events published at least `EVENT_FEED_SETTLE_SECONDS`
+         *     (default 5) ago, so an event shows in it about that long after its change; a request
+         *     reads at most 7 days of the feed, so a page may be empty before the feed's end (its
+         *     `nextCursor` is then the end of the last day read). With `type`, a request reads up to 5
+         *     pages of the feed for events of those types.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -956,6 +993,37 @@ export interface components {
             paused: boolean;
             /** @description The last change; null if the switch was never set. */
             changed: components["schemas"]["ControlChange"] | null;
+        };
+        /**
+         * @description Something that happened in the ledger, after it committed. `id` is derived from the change
+         *     it reports: the same change is always the same event (a receiver can deduplicate by it).
+         */
+        Event: {
+            /** @description `<type>:<what changed>`, e.g. `movement.committed:<accountId>:<sequence>`. */
+            id: string;
+            type: components["schemas"]["EventType"];
+            /** @description When the change committed (a movement's, its statement line's `postedAt`). */
+            createdAt: components["schemas"]["Timestamp"];
+            /** @description The account it concerns; null for `withdrawals.paused` and `withdrawals.resumed`. */
+            accountId: components["schemas"]["AccountId"] | null;
+            /**
+             * Format: int64
+             * @description The account's statement sequence (`movement.committed`), else null.
+             */
+            sequence: number | null;
+            /**
+             * @description The resource as the API shows it: a `LedgerEntry` (`movement.*`), a `Payout`
+             *     (`payout.*`), an `Account` (`account.*`) or a `WithdrawalControl` (`withdrawals.*`).
+             */
+            data: components["schemas"]["LedgerEntry"] | components["schemas"]["Payout"] | components["schemas"]["Account"] | components["schemas"]["WithdrawalControl"];
+        };
+        /** @enum {string} */
+        EventType: "movement.committed" | "payout.held" | "payout.posted" | "payout.voided" | "account.opened" | "account.frozen" | "account.unfrozen" | "withdrawals.paused" | "withdrawals.resumed";
+        EventPage: {
+            /** @description At most `limit` events, in feed order. */
+            events: components["schemas"]["Event"][];
+            /** @description Pass as `after` for what follows; always given (poll with it). */
+            nextCursor: string;
         };
         LedgerSummary: {
             currencies: {
@@ -2334,6 +2402,49 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque: a `nextCursor` of this operation, unchanged. Anything else: 400
+                 *     `VALIDATION_ERROR`.
+                 */
+                after?: string;
+                /**
+                 * @description One or more event types, comma-separated (`payout.posted,payout.voided`); the parameter
+                 *     may also be repeated. Anything else: 400 `VALIDATION_ERROR`.
+                 */
+                type?: string;
+                /** @description Only this account's events (the caller's own, for a customer). */
+                accountId?: components["schemas"]["AccountId"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of events. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["AccountNotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

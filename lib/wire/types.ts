@@ -5,6 +5,7 @@
  * the bank run read one definition. Only names are given here; no shape is written by hand.
  */
 import type { ErrorCode } from '../domain/errors';
+import type { EventType } from '../domain/event-ports';
 import type { components } from './openapi';
 
 type Schemas = components['schemas'];
@@ -41,6 +42,9 @@ export type LimitsStatus = Schemas['LimitsStatus'];
 export type LimitRefusal = Schemas['LimitRefusal'];
 /** 201 of POST /transactions/{transactionId}/reversals. */
 export type ReversalResult = Schemas['ReversalResult'];
+/** GET /events: one event, and a page of them. */
+export type Event = Schemas['Event'];
+export type EventPage = Schemas['EventPage'];
 export type ErrorBody = Schemas['Error'];
 /** API Gateway's own bodies (AWS only): 401 and 429 answered before any handler runs. */
 export type GatewayUnauthorized = Schemas['GatewayUnauthorized'];
@@ -69,4 +73,9 @@ export type Expect<T extends true> = T;
 /** The document's ErrorCode enum is lib/domain/errors.ts' table, code for code. */
 export type ErrorCodesMatch = Expect<
   SameShape<Record<Schemas['ErrorCode'], 0>, Record<ErrorCode, 0>>
+>;
+
+/** The document's EventType enum is lib/domain/event-ports.ts' EVENT_TYPES, type for type. */
+export type EventTypesMatch = Expect<
+  SameShape<Record<Schemas['EventType'], 0>, Record<EventType, 0>>
 >;
