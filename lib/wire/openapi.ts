@@ -560,10 +560,10 @@ export interface paths {
          *     nothing repeated. Without `after` the feed starts at the oldest event kept (events are
          *     kept 30 days). `nextCursor` is always given, also when the page is empty: poll with it to
          *     see later events. The feed serves events published at least `EVENT_FEED_SETTLE_SECONDS`
-         *     (default 5) ago, so an event shows in it about that long after its change; a request
-         *     reads at most 7 days of the feed, so a page may be empty before the feed's end (its
-         *     `nextCursor` is then the end of the last day read). With `type`, a request reads up to 5
-         *     pages of the feed for events of those types.
+         *     (default 5) ago, so an event shows in it about that long after its change. An operator's
+         *     request without `accountId` reads at most 7 days of the feed, so its page may be empty
+         *     before the feed's end (`nextCursor` is then the end of the last day read): follow it. With
+         *     `type`, a request reads up to 5 pages of the feed for events of those types.
          */
         get: operations["listEvents"];
         put?: never;
