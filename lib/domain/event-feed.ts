@@ -27,7 +27,10 @@ export interface EventQuery {
 
 export interface EventPage {
   events: StoredEvent[];
-  /** Always given: where the next request goes on, now or later (a consumer keeps polling). */
+  /**
+   * Always given: where the next request goes on, now or later (a consumer keeps polling). An
+   * empty page whose cursor is the one sent: nothing more has settled yet.
+   */
   nextCursor: string;
 }
 
@@ -53,11 +56,8 @@ export async function listEvents(
   const settled = endOfInstant(new Date(now.getTime() - deps.settleMs));
   const until = byDay ? [settled, walkEnd(after)].sort()[0] : settled;
   if (until === undefined || until <= after) return { events: [], nextCursor: cursorOf(after) };
-  const { events, last } = await readMatching(
-    read,
-    { after, until, limit: query.limit },
-    query.types,
-  );
+  const range = { after, until, limit: query.limit };
+  const { events, last } = await readMatching(read, range, query.types, until !== settled);
   return { events, nextCursor: cursorOf(last) };
 }
 
@@ -102,6 +102,7 @@ async function readMatching(
   read: FeedReader,
   range: FeedRange & { after: string },
   types: EventType[] | undefined,
+  bounded: boolean,
 ): Promise<{ events: StoredEvent[]; last: string }> {
   const found: StoredEvent[] = [];
   let last = range.after;
@@ -112,7 +113,8 @@ async function readMatching(
       if (types === undefined || types.includes(event.type)) found.push(event);
       if (found.length === range.limit) return { events: found, last };
     }
-    if (page.length < range.limit) return { events: found, last: range.until };
+    // The range's end: a walk goes on past it; the feed's settled end waits at its last event.
+    if (page.length < range.limit) return { events: found, last: bounded ? range.until : last };
   }
   return { events: found, last };
 }

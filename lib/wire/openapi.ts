@@ -1022,7 +1022,10 @@ export interface components {
         EventPage: {
             /** @description At most `limit` events, in feed order. */
             events: components["schemas"]["Event"][];
-            /** @description Pass as `after` for what follows; always given (poll with it). */
+            /**
+             * @description Pass as `after` for what follows; always given (poll with it). An empty page whose
+             *     `nextCursor` is the `after` sent: no more events yet.
+             */
             nextCursor: string;
         };
         LedgerSummary: {

@@ -920,6 +920,16 @@ describe('live responses conform to openapi.yaml', () => {
       ]);
     });
 
+    it("GET /events: 200, an operator's feed and a customer's own account's", async () => {
+      const all = await hit<{ events: unknown[] }>('GET /events', { token: ops, query: 'limit=5' });
+      expectAnswer(all, 200);
+      const own = await hit('GET /events', {
+        token: customer,
+        query: `accountId=${account.accountId}&type=movement.committed,account.opened`,
+      });
+      expectAnswer(own, 200);
+    });
+
     it('GET /controls/withdrawals: 200 (operator)', async () => {
       expectAnswer(await hit('GET /controls/withdrawals', { token: ops }), 200);
     });

@@ -811,6 +811,20 @@ const ROUTES: Record<string, Route> = {
     valid: (w) => post(`/accounts/${w.controlled}/unfreeze`, 'ops', { reason: 'matrix' }),
     rows: REASON_ROWS,
   },
+  listEvents: {
+    serves: 'caller',
+    valid: () => get('/events', 'alice'),
+    rows: [
+      ...invalids([
+        ['a cursor it never gave', query('after=bm90LWEtY3Vyc29y')],
+        ['an unknown type', query('type=money.moved')],
+        ['limit=0', query('limit=0')],
+      ]),
+      refused("another customer's accountId", 404, 'ACCOUNT_NOT_FOUND', (request, w) =>
+        query(`accountId=${w.bob}`)(request, w),
+      ),
+    ],
+  },
   getWithdrawalSwitch: {
     serves: 'operators',
     valid: () => get('/controls/withdrawals', 'ops'),
