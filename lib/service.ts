@@ -14,6 +14,8 @@ import type { ReturnDeps } from './domain/returns';
 import { documentClient } from './persistence/dynamodb-client';
 import { dynamoLedgerStore } from './persistence/dynamodb-store';
 import { createHttpPayoutGateway } from './payouts/gateway';
+import { dynamoWebhookStore } from './persistence/webhook-store';
+import type { WebhookDeps } from './domain/webhooks';
 
 /**
  * The one place the domain meets the real world: the DynamoDB adapters, the gateway client,
@@ -29,6 +31,7 @@ let deps: ServiceDeps | undefined;
 let gateway: (PayoutGateway & PayoutReturnsFeed) | undefined;
 let payouts: PayoutDeps | undefined;
 let returns: ReturnDeps | undefined;
+let webhooks: WebhookDeps | undefined;
 
 /** The domain's collaborators for the HTTP handlers. */
 export function serviceDeps(): ServiceDeps {
@@ -86,4 +89,20 @@ export function returnDeps(): ReturnDeps {
     returnWaitMs: config().payoutReturnWaitMs,
   };
   return returns;
+}
+
+/** The webhook endpoints' collaborators: their store, the accounts (ownership) and the URL rule. */
+export function webhookDeps(): WebhookDeps {
+  if (webhooks === undefined) {
+    const c = config();
+    webhooks = {
+      store: dynamoWebhookStore({ db: documentClient(), name: c.tableName }),
+      accounts: serviceDeps().store,
+      logger,
+      newId: ulid,
+      now: () => new Date(),
+      allowHttpLocalhost: c.webhookAllowHttpLocalhost,
+    };
+  }
+  return webhooks;
 }

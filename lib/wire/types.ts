@@ -42,6 +42,12 @@ export type LimitRefusal = Schemas['LimitRefusal'];
 /** 201 of POST /transactions/{transactionId}/reversals. */
 export type ReversalResult = Schemas['ReversalResult'];
 export type ErrorBody = Schemas['Error'];
+export type EventType = Schemas['EventType'];
+/** A webhook endpoint as GET shows it (never its secret). */
+export type WebhookEndpoint = Schemas['WebhookEndpoint'];
+/** 201 of POST /webhook-endpoints: the endpoint and its secret, shown only here. */
+export type WebhookEndpointCreated = Schemas['WebhookEndpointCreated'];
+export type WebhookEndpointList = Schemas['WebhookEndpointList'];
 /** API Gateway's own bodies (AWS only): 401 and 429 answered before any handler runs. */
 export type GatewayUnauthorized = Schemas['GatewayUnauthorized'];
 export type GatewayTooManyRequests = Schemas['GatewayTooManyRequests'];
@@ -55,6 +61,7 @@ export type WithdrawalSwitchRequest = Schemas['WithdrawalSwitchRequest'];
 export type FeesRequest = Schemas['FeesRequest'];
 export type LimitsRequest = Schemas['LimitsRequest'];
 export type ReversalRequest = Schemas['ReversalRequest'];
+export type NewWebhookEndpoint = Schemas['NewWebhookEndpoint'];
 
 /** True when A and B have the same fields and each is assignable to the other. */
 export type SameShape<A, B> = [keyof A, A] extends [keyof B, B]
