@@ -4,6 +4,7 @@
 //   WEBHOOK_SECRET=whsec_... PORT=4030 node docs/examples/webhook-receiver.mjs
 //
 // Deliveries come at least once: deduplicate by the event's `id`.
+import { Buffer } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 
