@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { createReceiver, verifyWebhookSignature } from '../../docs/examples/webhook-receiver.mjs';
 import { signPayload, verifySignature } from '../../lib/webhooks/signature';
 
@@ -81,4 +83,19 @@ describe("the documented receiver's server", () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+});
+
+it("shows in the README exactly the example's verification function", () => {
+  const root = path.resolve(__dirname, '..', '..');
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const shown = /### Webhooks[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+  const example = readFileSync(path.join(root, 'docs/examples/webhook-receiver.mjs'), 'utf8');
+  const code = /export function verifyWebhookSignature[\s\S]*?\n}\n/.exec(example)?.[0];
+  const withoutComments = (text = '') =>
+    text
+      .split('\n')
+      .filter((line) => !line.trim().startsWith('//'))
+      .join('\n');
+  expect(shown).toBeDefined();
+  expect(withoutComments(shown)).toBe(withoutComments(code));
 });
