@@ -89,7 +89,7 @@ export function checkEndpointUrl(raw: string, allowHttpLocalhost: boolean): stri
         : 'url must be https://',
     );
   }
-  if (!local && (url.hostname === 'localhost' || isInternalAddress(url.hostname)))
+  if (!local && (/(^|\.)localhost\.?$/.test(url.hostname) || isInternalAddress(url.hostname)))
     throw new ValidationError('url must not point at a loopback, private or link-local address');
   return url.href;
 }

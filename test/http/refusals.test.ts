@@ -180,7 +180,7 @@ async function openWorld(): Promise<World> {
   };
   const hook = () =>
     registerEndpoint(webhooks, ALICE, {
-      url: 'https://hooks.example.com/matrix',
+      url: 'https://hooks.invalid/matrix',
       eventTypes: ['payout.posted'],
       accountId: alice,
     });
@@ -951,7 +951,7 @@ const ROUTES: Record<string, Route> = {
     serves: 'caller',
     valid: (w) =>
       post('/webhook-endpoints', 'alice', {
-        url: 'https://hooks.example.com/matrix',
+        url: 'https://hooks.invalid/matrix',
         eventTypes: ['payout.posted', 'movement.committed'],
         accountId: w.alice,
       }),

@@ -60,7 +60,7 @@ const send = (user: As, method: string, url: string, body?: unknown) =>
 
 const register = (user: As, body: Record<string, unknown>) =>
   send(user, 'POST', '/webhook-endpoints', {
-    url: 'https://hooks.example.com/ledger',
+    url: 'https://hooks.invalid/ledger',
     eventTypes: ['payout.posted'],
     ...body,
   });
@@ -74,7 +74,7 @@ it('shows the secret once: in the 201, never in a GET or the list', async () => 
   const endpoint = created.body as unknown as WebhookEndpointCreated;
   expect(endpoint).toEqual({
     id: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
-    url: 'https://hooks.example.com/ledger',
+    url: 'https://hooks.invalid/ledger',
     eventTypes: ['payout.posted'],
     accountId: aliceAccount,
     status: 'enabled',

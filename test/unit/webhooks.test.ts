@@ -128,6 +128,7 @@ describe('the endpoint URL', () => {
     'hooks.example.com/webhooks',
     'https://user:pass@hooks.example.com/',
     'https://localhost/webhooks',
+    'https://api.localhost./webhooks',
     'https://127.0.0.1/webhooks',
     'https://0x7f.1/webhooks',
     'https://10.1.2.3/',
