@@ -1,6 +1,10 @@
+// .mjs too: docs/examples/webhook-receiver.mjs, imported by its unit test.
 /** @type {import('jest').Config['transform']} */
 const transform = {
-  '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  '^.+\\.(tsx?|jsx?|mjs)$': [
+    '@swc/jest',
+    { jsc: { target: 'es2022' }, module: { type: 'commonjs' } },
+  ],
 };
 // middy 6 ships ESM only; let swc turn it into CommonJS for jest.
 const transformIgnorePatterns = ['/node_modules/(?!(@middy)/)'];

@@ -4,13 +4,14 @@ import {
   PayoutNotFoundError,
   TransactionNotFoundError,
   ValidationError,
+  WebhookEndpointNotFoundError,
 } from './domain/errors';
 import { MAX_BPS, type FeeScheduleView } from './domain/fees';
 import { isTimezone, type LimitsStatus, type LimitsView } from './domain/limits';
 import { MAX_AMOUNT, amountSchema, currencySchema } from './domain/money';
 import { detailsFields, referenceSchema } from './domain/details';
 import type { Account, LedgerEntry, Payout } from './domain/types';
-import { EVENT_TYPES, type StoredEvent } from './domain/event-ports';
+import { EVENT_TYPES, type StoredEvent, type WebhookEndpoint } from './domain/event-ports';
 import type { EventQuery } from './domain/event-feed';
 import { MOVEMENT_TYPES } from './domain/movement-types';
 import type { HistoryFilter } from './domain/statements';
@@ -384,6 +385,61 @@ export const eventView = (e: StoredEvent): wire.Event => ({
   data: e.data as wire.Event['data'],
 });
 
+/**
+ * POST /webhook-endpoints. The URL's rules (https, no internal address) and the event types'
+ * are the domain's (lib/domain/webhooks.ts), with messages that say which rule refused.
+ */
+export const newWebhookEndpointBody = z.strictObject({
+  url: z
+    .string({ error: 'url must be a string' })
+    .check(
+      z.minLength(1, { error: 'url is required' }),
+      z.maxLength(2048, { error: 'url must be at most 2048 characters' }),
+    ),
+  eventTypes: z
+    .array(z.enum(EVENT_TYPES, { error: `eventTypes may name only: ${EVENT_TYPES.join(', ')}` }), {
+      error: 'eventTypes must be an array of event types',
+    })
+    .check(
+      z.minLength(1, { error: 'eventTypes must name at least one event type' }),
+      z.maxLength(EVENT_TYPES.length, { error: 'eventTypes must not repeat a type' }),
+      z.refine((types) => new Set(types).size === types.length, {
+        error: 'eventTypes must not repeat a type',
+      }),
+    ),
+  accountId: z.optional(accountIdField('accountId')),
+});
+
+/** A webhook endpoint id is a ULID; anything else names no endpoint. */
+export function endpointIdOf(pathParameters: Record<string, string | undefined>): string {
+  const id = pathParameters.endpointId;
+  if (id === undefined || !ACCOUNT_ID.test(id)) throw new WebhookEndpointNotFoundError();
+  return id;
+}
+
+/** An endpoint as GET shows it: never its secret, nor who registered it. */
+export const webhookEndpointView = (e: WebhookEndpoint): wire.WebhookEndpoint => ({
+  id: e.id,
+  url: e.url,
+  eventTypes: e.eventTypes,
+  ...(e.accountId !== undefined ? { accountId: e.accountId } : {}),
+  status: e.status,
+  createdAt: e.createdAt,
+  ...(e.disabledAt !== undefined ? { disabledAt: e.disabledAt } : {}),
+  ...(e.disabledReason !== undefined ? { disabledReason: e.disabledReason } : {}),
+});
+
+/** The 201 of its registration: the only answer with the secret. */
+export const webhookEndpointCreatedView = (e: WebhookEndpoint): wire.WebhookEndpointCreated => ({
+  id: e.id,
+  url: e.url,
+  eventTypes: e.eventTypes,
+  ...(e.accountId !== undefined ? { accountId: e.accountId } : {}),
+  status: 'enabled',
+  createdAt: e.createdAt,
+  secret: e.secret,
+});
+
 /** Each request schema parses exactly the body openapi.yaml declares: no field more or less. */
 export type RequestSchemasMatchContract = [
   Expect<SameShape<z.infer<typeof openAccountBody>, wire.OpenAccountRequest>>,
@@ -395,4 +451,5 @@ export type RequestSchemasMatchContract = [
   Expect<SameShape<z.infer<typeof feesBody>, wire.FeesRequest>>,
   Expect<SameShape<z.infer<typeof reversalBody>, wire.ReversalRequest>>,
   Expect<SameShape<z.infer<typeof limitsBody>, wire.LimitsRequest>>,
+  Expect<SameShape<z.infer<typeof newWebhookEndpointBody>, wire.NewWebhookEndpoint>>,
 ];

@@ -18,6 +18,8 @@ import type { EventStore } from './domain/event-ports';
 import type { EventFeedDeps } from './domain/event-feed';
 import type { EventPublisherDeps } from './events-stream';
 import { dynamoEventStore } from './persistence/event-store';
+import { dynamoWebhookStore } from './persistence/webhook-store';
+import type { WebhookDeps } from './domain/webhooks';
 
 /**
  * The one place the domain meets the real world: the DynamoDB adapters, the gateway client,
@@ -33,6 +35,7 @@ let deps: ServiceDeps | undefined;
 let gateway: (PayoutGateway & PayoutReturnsFeed) | undefined;
 let payouts: PayoutDeps | undefined;
 let returns: ReturnDeps | undefined;
+let webhooks: WebhookDeps | undefined;
 
 /** The domain's collaborators for the HTTP handlers. */
 export function serviceDeps(): ServiceDeps {
@@ -139,4 +142,20 @@ export function eventDeps(): EventPublisherDeps {
     };
   }
   return publisher;
+}
+
+/** The webhook endpoints' collaborators: their store, the accounts (ownership) and the URL rule. */
+export function webhookDeps(): WebhookDeps {
+  if (webhooks === undefined) {
+    const c = config();
+    webhooks = {
+      store: dynamoWebhookStore({ db: documentClient(), name: c.tableName }),
+      accounts: serviceDeps().store,
+      logger,
+      newId: ulid,
+      now: () => new Date(),
+      allowHttpLocalhost: c.webhookAllowHttpLocalhost,
+    };
+  }
+  return webhooks;
 }

@@ -271,3 +271,43 @@ export const accountEventKey = (accountId: string, position: string): Key => ({
   pk: accountEventsPartition(accountId),
   sk: position,
 });
+
+/**
+ * Webhook endpoints (docs/events.md). The endpoint item, read by id; a copy under the scope it
+ * listens on (`ALL`, `ACCOUNT#<id>` or `OWNER#<id>`), so the publisher finds an event's endpoints
+ * with one Query per scope; and a link under its owner, for their list. All three are written
+ * and deleted together.
+ */
+export const webhookEndpointKey = (id: string): Key => ({ pk: `WEBHOOK#${id}`, sk: 'ENDPOINT' });
+export const webhookScopePartition = (scope: string): string => `WEBHOOKS#${scope}`;
+export const webhookScopeKey = (scope: string, id: string): Key => ({
+  pk: webhookScopePartition(scope),
+  sk: id,
+});
+export const webhookOwnerPartition = (ownerId: string): string => `WEBHOOK_OWNER#${ownerId}`;
+export const webhookOwnerKey = (ownerId: string, id: string): Key => ({
+  pk: webhookOwnerPartition(ownerId),
+  sk: id,
+});
+
+/**
+ * Delivery attempts of an endpoint, newest last in each of a few partitions chosen by the event
+ * id: a busy endpoint's attempts do not all land on one key. Sorted by time, then event, then
+ * attempt number (fixed width, so strings sort as numbers do).
+ */
+export const ATTEMPT_SHARDS = 4;
+export const attemptPartitions = (endpointId: string): string[] =>
+  Array.from({ length: ATTEMPT_SHARDS }, (_, shard) => `ATTEMPTS#${endpointId}#${shard}`);
+export const attemptKey = (attempt: {
+  endpointId: string;
+  eventId: string;
+  attemptedAt: string;
+  attempt: number;
+}): Key => {
+  const shard =
+    createHash('sha256').update(attempt.eventId).digest().readUInt32BE(0) % ATTEMPT_SHARDS;
+  return {
+    pk: `ATTEMPTS#${attempt.endpointId}#${shard}`,
+    sk: `${attempt.attemptedAt}#${attempt.eventId}#${String(attempt.attempt).padStart(6, '0')}`,
+  };
+};

@@ -574,6 +574,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The webhook endpoints the caller registered.
+         * @description Every endpoint the caller registered, oldest first, in one answer; operators too see only
+         *     their own here, and read any by its id. Secrets are never shown again after the 201.
+         */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Register a URL that receives signed events (docs/events.md).
+         * @description Each event of `eventTypes` is POSTed to `url` as JSON (an `Event`), at least once, with
+         *     `Webhook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` keyed with
+         *     the `secret`, which this answer shows once and never again. With `accountId`, only that
+         *     account's events: a customer's own account (another's, or none, 404
+         *     `ACCOUNT_NOT_FOUND`), any for an operator. Without it, all the customer's accounts, or for
+         *     an operator every event. `url` must be `https://` and not an address literal in a
+         *     loopback, private or link-local range (the local stack also allows `http://127.0.0.1` and
+         *     `http://localhost`); else 400 `VALIDATION_ERROR`. Not idempotent: each success registers
+         *     another endpoint.
+         */
+        post: operations["registerWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{endpointId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The endpoint's id (a ULID). Any other value names no endpoint: 404
+                 *     `WEBHOOK_ENDPOINT_NOT_FOUND`.
+                 */
+                endpointId: components["parameters"]["WebhookEndpointId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One webhook endpoint (whoever registered it, or an operator).
+         * @description Without its secret. Another customer's endpoint answers 404
+         *     `WEBHOOK_ENDPOINT_NOT_FOUND`, exactly like a missing one. `status` is `disabled` once
+         *     deliveries to it failed for `WEBHOOK_GIVE_UP_SECONDS` (3 days).
+         */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint (whoever registered it, or an operator).
+         * @description Nothing more is sent to it (a delivery already under way may still arrive). Another
+         *     customer's endpoint, or one already deleted, answers 404 `WEBHOOK_ENDPOINT_NOT_FOUND`.
+         */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1017,7 +1083,10 @@ export interface components {
              */
             data: components["schemas"]["LedgerEntry"] | components["schemas"]["Payout"] | components["schemas"]["Account"] | components["schemas"]["WithdrawalControl"];
         };
-        /** @enum {string} */
+        /**
+         * @description What an event reports (docs/events.md).
+         * @enum {string}
+         */
         EventType: "movement.committed" | "payout.held" | "payout.posted" | "payout.voided" | "account.opened" | "account.frozen" | "account.unfrozen" | "withdrawals.paused" | "withdrawals.resumed";
         EventPage: {
             /** @description At most `limit` events, in feed order. */
@@ -1123,6 +1192,60 @@ export interface components {
             reason: components["schemas"]["Reason"];
             /** @description Let the reversal take the customer's balance below zero (default false). */
             allowNegative?: boolean;
+        };
+        /** @description A registered webhook endpoint; its secret is shown only when it is created. */
+        WebhookEndpoint: {
+            id: components["schemas"]["AccountId"];
+            /** Format: uri */
+            url: string;
+            eventTypes: components["schemas"]["EventType"][];
+            /** @description Only this account's events. Absent, the owner's accounts (a customer) or all (an operator). */
+            accountId?: components["schemas"]["AccountId"];
+            /**
+             * @description `disabled` once deliveries to it kept failing for `WEBHOOK_GIVE_UP_SECONDS` (3 days);
+             *     nothing more is sent to it.
+             * @enum {unknown}
+             */
+            status: "enabled" | "disabled";
+            createdAt: components["schemas"]["Timestamp"];
+            disabledAt?: components["schemas"]["Timestamp"];
+            disabledReason?: string;
+        };
+        /** @description A new endpoint and its signing secret, shown only in this answer. */
+        WebhookEndpointCreated: {
+            id: components["schemas"]["AccountId"];
+            /** Format: uri */
+            url: string;
+            eventTypes: components["schemas"]["EventType"][];
+            accountId?: components["schemas"]["AccountId"];
+            /** @constant */
+            status: "enabled";
+            createdAt: components["schemas"]["Timestamp"];
+            /**
+             * @description The HMAC-SHA256 key of `Webhook-Signature`: `whsec_` and 43 base64url characters (32
+             *     random bytes), used as it is written. Keep it secret; it is never shown again.
+             */
+            secret: string;
+        };
+        WebhookEndpointList: {
+            /** @description All of them, oldest first, unpaginated. */
+            endpoints: components["schemas"]["WebhookEndpoint"][];
+        };
+        NewWebhookEndpoint: {
+            /**
+             * Format: uri
+             * @description Where events are POSTed: `https://` (the local stack also allows `http://127.0.0.1`
+             *     and `http://localhost`), not an address literal in a loopback, private or link-local
+             *     range, without a user name or password; at most 2048 characters.
+             */
+            url: string;
+            /** @description The event types to send, at least one, each once. */
+            eventTypes: components["schemas"]["EventType"][];
+            /**
+             * @description Only this account's events. A value that is not a ULID names no account: 404
+             *     `ACCOUNT_NOT_FOUND`; only the 8 KB body limit bounds its length.
+             */
+            accountId?: string;
         };
         /**
          * @description Stable, machine-readable; the status it comes with is fixed per code.
@@ -1376,6 +1499,20 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /**
+         * @description `WEBHOOK_ENDPOINT_NOT_FOUND`: no such endpoint, or another customer's (existence is not
+         *     revealed).
+         */
+        WebhookEndpointNotFound: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description `NOT_FOUND`: any method and path this document does not list. */
         RouteNotFound: {
             headers: {
@@ -1615,6 +1752,11 @@ export interface components {
         /** @description The account's id (a ULID). Any other value names no account: 404 `ACCOUNT_NOT_FOUND`. */
         AccountId: string;
         /**
+         * @description The endpoint's id (a ULID). Any other value names no endpoint: 404
+         *     `WEBHOOK_ENDPOINT_NOT_FOUND`.
+         */
+        WebhookEndpointId: string;
+        /**
          * @description The payout's `transactionId` (a ULID). Any other value names no payout: 404
          *     `PAYOUT_NOT_FOUND`.
          */
@@ -1685,6 +1827,11 @@ export interface components {
         WithdrawalSwitch: {
             content: {
                 "application/json": components["schemas"]["WithdrawalSwitchRequest"];
+            };
+        };
+        NewWebhookEndpoint: {
+            content: {
+                "application/json": components["schemas"]["NewWebhookEndpoint"];
             };
         };
     };
@@ -2448,6 +2595,126 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["AccountNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's endpoints (empty when they have none). */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    registerWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["NewWebhookEndpoint"];
+        responses: {
+            /** @description Registered and enabled; the only answer that shows the secret. */
+            201: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["AccountNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The endpoint's id (a ULID). Any other value names no endpoint: 404
+                 *     `WEBHOOK_ENDPOINT_NOT_FOUND`.
+                 */
+                endpointId: components["parameters"]["WebhookEndpointId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["WebhookEndpointNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The endpoint's id (a ULID). Any other value names no endpoint: 404
+                 *     `WEBHOOK_ENDPOINT_NOT_FOUND`.
+                 */
+                endpointId: components["parameters"]["WebhookEndpointId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; no body. */
+            204: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["WebhookEndpointNotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -5,7 +5,7 @@
  * the bank run read one definition. Only names are given here; no shape is written by hand.
  */
 import type { ErrorCode } from '../domain/errors';
-import type { EventType } from '../domain/event-ports';
+import type { EventType as DomainEventType } from '../domain/event-ports';
 import type { components } from './openapi';
 
 type Schemas = components['schemas'];
@@ -46,6 +46,12 @@ export type ReversalResult = Schemas['ReversalResult'];
 export type Event = Schemas['Event'];
 export type EventPage = Schemas['EventPage'];
 export type ErrorBody = Schemas['Error'];
+export type EventType = Schemas['EventType'];
+/** A webhook endpoint as GET shows it (never its secret). */
+export type WebhookEndpoint = Schemas['WebhookEndpoint'];
+/** 201 of POST /webhook-endpoints: the endpoint and its secret, shown only here. */
+export type WebhookEndpointCreated = Schemas['WebhookEndpointCreated'];
+export type WebhookEndpointList = Schemas['WebhookEndpointList'];
 /** API Gateway's own bodies (AWS only): 401 and 429 answered before any handler runs. */
 export type GatewayUnauthorized = Schemas['GatewayUnauthorized'];
 export type GatewayTooManyRequests = Schemas['GatewayTooManyRequests'];
@@ -59,6 +65,7 @@ export type WithdrawalSwitchRequest = Schemas['WithdrawalSwitchRequest'];
 export type FeesRequest = Schemas['FeesRequest'];
 export type LimitsRequest = Schemas['LimitsRequest'];
 export type ReversalRequest = Schemas['ReversalRequest'];
+export type NewWebhookEndpoint = Schemas['NewWebhookEndpoint'];
 
 /** True when A and B have the same fields and each is assignable to the other. */
 export type SameShape<A, B> = [keyof A, A] extends [keyof B, B]
@@ -77,5 +84,5 @@ export type ErrorCodesMatch = Expect<
 
 /** The document's EventType enum is lib/domain/event-ports.ts' EVENT_TYPES, type for type. */
 export type EventTypesMatch = Expect<
-  SameShape<Record<Schemas['EventType'], 0>, Record<EventType, 0>>
+  SameShape<Record<Schemas['EventType'], 0>, Record<DomainEventType, 0>>
 >;

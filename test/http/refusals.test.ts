@@ -27,6 +27,8 @@ import type { ErrorCode } from '../../lib/domain/errors';
 import { MAX_BALANCE } from '../../lib/domain/money';
 import { deposit, requestPayout, withdraw } from '../../lib/domain/movements';
 import { reverseTransaction } from '../../lib/domain/reversals';
+import { registerEndpoint } from '../../lib/domain/webhooks';
+import { dynamoWebhookStore } from '../../lib/persistence/webhook-store';
 import { sequenceChanges } from '../../lib/domain/sequencer';
 import type { Account } from '../../lib/domain/types';
 import type { ApiResponse } from '../support/api-client';
@@ -90,6 +92,9 @@ interface World {
   usedKey: string;
   /** alice's per-movement limit (an operator's), below what is available to her. */
   perMovement: number;
+  /** alice's webhook endpoint, and another of hers that the valid DELETE removes. */
+  endpoint: string;
+  doomedEndpoint: string;
 }
 
 let issuer: TestIssuer;
@@ -167,6 +172,19 @@ async function openWorld(): Promise<World> {
     limits: { perMovement },
     reason: 'matrix',
   });
+  const webhooks = {
+    ...deps,
+    store: dynamoWebhookStore({ db: ledger.doc, name: ledger.tableName }),
+    accounts: deps.store,
+    allowHttpLocalhost: false,
+  };
+  const hook = () =>
+    registerEndpoint(webhooks, ALICE, {
+      url: 'https://hooks.invalid/matrix',
+      eventTypes: ['payout.posted'],
+      accountId: alice,
+    });
+  const [endpoint, doomedEndpoint] = [(await hook()).id, (await hook()).id];
   return {
     alice,
     available: account.available,
@@ -182,6 +200,8 @@ async function openWorld(): Promise<World> {
     controlled,
     usedKey,
     perMovement,
+    endpoint,
+    doomedEndpoint,
   };
 }
 
@@ -277,6 +297,13 @@ const reversedId =
     ...request,
     url: request.url.replace(/^\/transactions\/[^/]+/, `/transactions/${id(w)}`),
   });
+/** The webhook endpoint named in the path replaced. */
+const endpointId =
+  (id: () => string): Change =>
+  (request) => ({
+    ...request,
+    url: request.url.replace(/\/webhook-endpoints\/[^/]+$/, `/webhook-endpoints/${id()}`),
+  });
 const query =
   (value: string): Change =>
   (request) => ({ ...request, url: `${request.url}?${value}` });
@@ -316,6 +343,7 @@ const put = (url: string, user: User, body: unknown): Request => ({
   ...post(url, user, body),
   method: 'PUT',
 });
+const del = (url: string, user: User): Request => ({ ...get(url, user), method: 'DELETE' });
 
 // ---------------------------------------------------------------------------------------------
 // Rows
@@ -930,6 +958,65 @@ const ROUTES: Record<string, Route> = {
         { recorded: true },
       ),
     ],
+  },
+  registerWebhookEndpoint: {
+    // A customer for their own account, an operator for any: the account rows are the body's.
+    // (`caller`, not `reader`: its success is a 201, which the readers' operator check does not take.)
+    serves: 'caller',
+    valid: (w) =>
+      post('/webhook-endpoints', 'alice', {
+        url: 'https://hooks.invalid/matrix',
+        eventTypes: ['payout.posted', 'movement.committed'],
+        accountId: w.alice,
+      }),
+    onAccount: (request, accountId) => withField(request, 'accountId', accountId),
+    rows: [
+      refused("another customer's account (bob asking)", 404, 'ACCOUNT_NOT_FOUND', as('bob')),
+      ...invalids([
+        ['no url', set('url', undefined)],
+        ['an empty url', set('url', '')],
+        ['a url that is not absolute', set('url', 'hooks.example.com/matrix')],
+        ['an http:// url', set('url', 'http://hooks.example.com/matrix')],
+        ['http://127.0.0.1 (deployed configuration)', set('url', 'http://127.0.0.1:4020/webhooks')],
+        ['https to a private address', set('url', 'https://10.0.0.8/webhooks')],
+        ['https to the metadata address', set('url', 'https://169.254.169.254/latest')],
+        ['https to loopback', set('url', 'https://[::1]/webhooks')],
+        ['a url with a password', set('url', 'https://u:p@hooks.example.com/')],
+        ['a url of 2049 characters', set('url', `https://h.example.com/${'x'.repeat(2027)}`)],
+        ['no eventTypes', set('eventTypes', undefined)],
+        ['no event type', set('eventTypes', [])],
+        ['an unknown event type', set('eventTypes', ['payout.posted', 'payout.sent'])],
+        ['a repeated event type', set('eventTypes', ['payout.posted', 'payout.posted'])],
+        ['eventTypes as a string', set('eventTypes', 'payout.posted')],
+        ['a numeric accountId', set('accountId', 42)],
+        ['an empty accountId', set('accountId', '')],
+        ["a secret of the caller's choosing", set('secret', 'whsec_mine')],
+      ]),
+    ],
+  },
+  listWebhookEndpoints: {
+    serves: 'caller',
+    valid: () => get('/webhook-endpoints', 'alice'),
+    rows: [],
+  },
+  getWebhookEndpoint: {
+    serves: 'reader',
+    valid: (w) => get(`/webhook-endpoints/${w.endpoint}`, 'alice'),
+    rows: refusals(404, 'WEBHOOK_ENDPOINT_NOT_FOUND', [
+      ['an endpoint id that names none', endpointId(ulid)],
+      ['an endpoint id that is not a ULID', endpointId(() => 'not-an-endpoint')],
+      ["alice's endpoint (bob asking)", as('bob')],
+    ]),
+  },
+  deleteWebhookEndpoint: {
+    // The valid request deletes its endpoint: run once, as the accepted request.
+    serves: 'caller',
+    valid: (w) => del(`/webhook-endpoints/${w.doomedEndpoint}`, 'alice'),
+    rows: refusals(404, 'WEBHOOK_ENDPOINT_NOT_FOUND', [
+      ['an endpoint id that names none', endpointId(ulid)],
+      ['an endpoint id that is not a ULID', endpointId(() => 'not-an-endpoint')],
+      ["alice's endpoint (bob asking)", as('bob')],
+    ]),
   },
   setWithdrawalSwitch: {
     serves: 'operators',

@@ -48,6 +48,7 @@ beforeAll(() => {
         DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
         JWT_CLIENT_IDS: 'local-client',
         PAYOUT_GATEWAY_URL: 'http://127.0.0.1:4010',
+        WEBHOOK_ALLOW_HTTP_LOCALHOST: 'true',
         CORS_ORIGINS: 'https://app.example.com',
         AWS_ACCESS_KEY_ID: 'offline',
         AWS_SECRET_ACCESS_KEY: 'offline',
@@ -183,6 +184,11 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
     GetWithdrawalSwitch: ['dynamodb:GetItem'],
     SetWithdrawalSwitch: ['dynamodb:PutItem'],
     LedgerSummary: ['dynamodb:Query'],
+    // The account named (ownership), then the endpoint and its two links in one transaction.
+    RegisterWebhookEndpoint: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    ListWebhookEndpoints: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
+    GetWebhookEndpoint: ['dynamodb:GetItem'],
+    DeleteWebhookEndpoint: ['dynamodb:DeleteItem', 'dynamodb:GetItem'],
     // GetItem and UpdateItem: the system accounts' shards and the account's posting watermark;
     // Query: the line before each chunk, for its running figures.
     Sequencer: [
@@ -306,6 +312,15 @@ describe('payouts', () => {
     );
     expect(onIndexes.map((s) => s.Action)).toEqual([['dynamodb:Query']]);
     expect(JSON.stringify(onIndexes[0]?.Resource)).toContain('transactions');
+  });
+});
+
+describe('webhook endpoints', () => {
+  it('are https:// only in a deployed stage, whatever the shell that packaged it says', () => {
+    const register = resources.RegisterWebhookEndpointLambdaFunction as Resource;
+    const env = (register.Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(env.WEBHOOK_ALLOW_HTTP_LOCALHOST).toBe('false');
   });
 });
 
