@@ -76,7 +76,7 @@ export async function seedDemoData(
   return seeded;
 }
 
-async function userOf(identity: LocalIdentity, username: string, password: string) {
+export async function userOf(identity: LocalIdentity, username: string, password: string) {
   const { accessToken } = await signIn(identity, username, password);
   const sub = decodeJwt(accessToken).sub;
   if (!sub) throw new Error(`the token of ${username} has no sub`);

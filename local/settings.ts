@@ -11,6 +11,8 @@ export interface StackSettings {
   lambdaPort: number;
   /** The simulated payout gateway's port. */
   gatewayPort: number;
+  /** The local webhook receiver's port. */
+  receiverPort: number;
   stage: string;
   tableName: string;
 }
@@ -39,6 +41,7 @@ export function stackSettings(): StackSettings {
     // serverless-offline's own Lambda endpoint; derived so two stacks never share it.
     lambdaPort: port('LAMBDA_PORT', apiPort + 2),
     gatewayPort: port('GATEWAY_PORT', 4010),
+    receiverPort: port('RECEIVER_PORT', 4020),
     stage,
     tableName: `money-movement-${stage}`,
   };

@@ -62,6 +62,7 @@ interface Endpoints {
   identity: LocalIdentity;
   apiUrl: string;
   webUrl: string;
+  receiverUrl: string;
 }
 
 async function main(): Promise<void> {
@@ -79,6 +80,8 @@ async function main(): Promise<void> {
     const serviceDynamodb = process.env.API_DYNAMODB_ENDPOINT || dynamodb;
     const identity = await startIdentity(s, stack);
     configureHandlers(s, serviceDynamodb, identity, gatewayUrl);
+    // Before the publisher starts: every event from now on reaches the receiver.
+    const receiverUrl = await startReceiver(s, stack, identity);
     await startBackgroundWork(s, serviceDynamodb, stack);
     const seeded = await seed(s, dynamodb, identity);
     const apiUrl = await startApi(s, stack);
@@ -87,7 +90,7 @@ async function main(): Promise<void> {
       config: { apiUrl, cognitoEndpoint: identity.endpoint, clientId: identity.clientId },
     });
     stack.add('web', () => web.stop());
-    const endpoints = { dynamodb, gatewayUrl, identity, apiUrl, webUrl: web.url };
+    const endpoints = { dynamodb, gatewayUrl, identity, apiUrl, webUrl: web.url, receiverUrl };
     writeStackFile(s, endpoints);
     console.log(readyMessage(s, endpoints, seeded));
   } catch (error) {
@@ -103,6 +106,7 @@ async function checkPorts(s: StackSettings): Promise<void> {
     ['DYNAMODB_PORT', s.dynamodbPort],
     ['COGNITO_PORT', s.cognitoPort],
     ['LAMBDA_PORT', s.lambdaPort],
+    ['RECEIVER_PORT', s.receiverPort],
   ];
   if (!process.env.PAYOUT_GATEWAY_URL) ports.push(['GATEWAY_PORT', s.gatewayPort]);
   for (const [variable, value] of ports) await assertPortFree(value, variable);
@@ -168,6 +172,9 @@ function configureHandlers(
     PAYOUT_GATEWAY_URL: gatewayUrl,
     // AWS asks again after 30 s; locally 5, so a lost gateway answer resolves while you watch.
     PAYOUT_RETRY_SECONDS: process.env.PAYOUT_RETRY_SECONDS || '5',
+    // The receiver is http://127.0.0.1; a failed delivery is tried again after 2 s, then 4, 8 …
+    WEBHOOK_ALLOW_HTTP_LOCALHOST: 'true',
+    WEBHOOK_RETRY_BASE_SECONDS: process.env.WEBHOOK_RETRY_BASE_SECONDS || '2',
   });
 }
 
@@ -183,18 +190,14 @@ async function startBackgroundWork(
 ): Promise<void> {
   const sequencer = await import('../handlers/sequencer');
   const payouts = await import('../handlers/payouts');
-  const { isNewPayoutRecord } = await import('../lib/payout-stream');
+  const outbox = await import('../handlers/outbox');
+  const { isEventSource } = await import('../lib/events-stream');
   const consume = streamConsumer(s, dynamodbEndpoint, stack);
   // As serverless.yml's batchSize: one call sees many changes of each busy account.
   consume('sequencer', sequencer.handler, 'sequencer-checkpoint.json', isAccountChange, 1000);
-  // Records read per GetRecords; only new payouts reach the handler.
-  consume(
-    'payout dispatcher',
-    payouts.dispatch,
-    'payouts-checkpoint.json',
-    isNewPayoutRecord,
-    1000,
-  );
+  // The stream's second reader, as in AWS: the payout dispatcher and the event publisher on the
+  // same batches (records read per GetRecords; only new payouts and event sources reach it).
+  consume('outbox', outbox.handler, 'payouts-checkpoint.json', isEventSource, 1000);
   const sweeper = startTimer(sweepSeconds() * 1000, () =>
     payouts.sweep().catch((error: unknown) => console.error('payout sweeper:', error)),
   );
@@ -230,6 +233,22 @@ function streamConsumer(s: StackSettings, endpoint: string, stack: Stack) {
     });
     stack.add(name, () => poller.stop());
   };
+}
+
+/** The webhook receiver, and the demo endpoint that sends it every event; returns its page. */
+async function startReceiver(
+  s: StackSettings,
+  stack: Stack,
+  identity: LocalIdentity,
+): Promise<string> {
+  const { startLocalReceiver } = await import('./webhooks');
+  const { receiver } = await startLocalReceiver({
+    port: s.receiverPort,
+    dataDir: s.dataDir,
+    identity,
+  });
+  stack.add('webhook receiver', () => receiver.close());
+  return new URL('/', receiver.url).href.replace(/\/$/, '');
 }
 
 /** Demo users and their funded accounts, written straight to DynamoDB Local. */
@@ -309,6 +328,7 @@ function writeStackFile(s: StackSettings, e: Endpoints): void {
     dynamodb: e.dynamodb,
     gatewayUrl: e.gatewayUrl,
     identity: e.identity,
+    receiverUrl: e.receiverUrl,
     pid: process.pid,
   };
   writeFileSync(path.join(s.dataDir, 'stack.json'), JSON.stringify(info, null, 2));
@@ -328,6 +348,7 @@ Local stack ready (data in ${s.dataDir}; Node ${process.version})
   DynamoDB   ${e.dynamodb}
   Cognito    ${e.identity.endpoint}  (issuer ${e.identity.issuer})
   Payouts    ${e.gatewayUrl}  (simulated gateway; see README "Payouts")
+  Webhooks   ${e.receiverUrl}  (a receiver sent every event, signatures checked; README "Webhooks")
   Demo users (local only):
 ${users}
   A token:   npm run --silent token -- alice

@@ -12,6 +12,8 @@ export interface StackInfo {
   dynamodb: string;
   /** The simulated payout gateway (its control API: local/payout-gateway.ts). */
   gatewayUrl: string;
+  /** The local webhook receiver's page; `GET <receiverUrl>/received` lists arrivals as JSON. */
+  receiverUrl: string;
   identity: {
     endpoint: string;
     userPoolId: string;
@@ -47,6 +49,7 @@ export async function startLocalStack(
     COGNITO_PORT: String(await findFreePort()),
     LAMBDA_PORT: String(await findFreePort()),
     GATEWAY_PORT: String(await findFreePort()),
+    RECEIVER_PORT: String(await findFreePort()),
     // Unknown payout outcomes are asked again after 3 s instead of 30, so tests wait less.
     PAYOUT_RETRY_SECONDS: '3',
   };
