@@ -4,7 +4,9 @@ import {
   PayoutNotFoundError,
   TransactionNotFoundError,
   ValidationError,
+  WebhookEndpointNotFoundError,
 } from './domain/errors';
+import type { DeliveryAttempt } from './domain/event-ports';
 import { MAX_BPS, type FeeScheduleView } from './domain/fees';
 import { isTimezone, type LimitsStatus, type LimitsView } from './domain/limits';
 import { MAX_AMOUNT, amountSchema, currencySchema } from './domain/money';
@@ -355,6 +357,34 @@ export const limitsView = (view: LimitsView): wire.Limits => ({
   changed: view.changed,
 });
 
+const WEBHOOK_ENDPOINT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** An id we could never have issued names no endpoint: answered like any unknown endpoint. */
+export function endpointIdOf(pathParameters: Record<string, string | undefined>): string {
+  const id = pathParameters.endpointId;
+  if (id === undefined || !WEBHOOK_ENDPOINT_ID.test(id)) throw new WebhookEndpointNotFoundError();
+  return id;
+}
+
+export const redeliveryBody = z.strictObject({
+  eventId: z
+    .string({ error: 'eventId must be a string' })
+    .check(z.regex(/^[A-Za-z0-9._:-]{1,300}$/, { error: 'eventId must be an event id' })),
+});
+
+export const deliveryAttemptView = (a: DeliveryAttempt): wire.DeliveryAttempt => ({
+  endpointId: a.endpointId,
+  eventId: a.eventId,
+  eventType: a.eventType,
+  attempt: a.attempt,
+  attemptedAt: a.attemptedAt,
+  outcome: a.outcome,
+  ...(a.statusCode === undefined ? {} : { statusCode: a.statusCode }),
+  ...(a.error === undefined ? {} : { error: a.error.slice(0, 500) }),
+  durationMs: a.durationMs,
+  ...(a.nextAttemptAt === undefined ? {} : { nextAttemptAt: a.nextAttemptAt }),
+});
+
 /** Each request schema parses exactly the body openapi.yaml declares: no field more or less. */
 export type RequestSchemasMatchContract = [
   Expect<SameShape<z.infer<typeof openAccountBody>, wire.OpenAccountRequest>>,
@@ -366,4 +396,5 @@ export type RequestSchemasMatchContract = [
   Expect<SameShape<z.infer<typeof feesBody>, wire.FeesRequest>>,
   Expect<SameShape<z.infer<typeof reversalBody>, wire.ReversalRequest>>,
   Expect<SameShape<z.infer<typeof limitsBody>, wire.LimitsRequest>>,
+  Expect<SameShape<z.infer<typeof redeliveryBody>, wire.RedeliveryRequest>>,
 ];

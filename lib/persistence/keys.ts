@@ -227,3 +227,48 @@ export const postedWatermarkKey = (accountId: string): Key => ({
 
 /** Sort-key value of the account item; the stream consumer filters on it. */
 export const ACCOUNT_SORT_KEY = ACCOUNT_SK;
+
+// Events and webhooks (issue 22). The event and webhook builders below are the same as helpers
+// A's and B's (eventKey, webhookEndpointKey, webhookScopeKey, attemptKey): keep theirs on merge.
+export const eventKey = (eventId: string): Key => ({ pk: `EVENT#${eventId}`, sk: 'EVENT' });
+export const webhookEndpointKey = (id: string): Key => ({ pk: `WEBHOOK#${id}`, sk: 'ENDPOINT' });
+export const webhookScopePartition = (scope: string): string => `WEBHOOKS#${scope}`;
+export const webhookScopeKey = (scope: string, id: string): Key => ({
+  pk: webhookScopePartition(scope),
+  sk: id,
+});
+export const ATTEMPT_SHARDS = 4;
+export const attemptPartitions = (endpointId: string): string[] =>
+  Array.from({ length: ATTEMPT_SHARDS }, (_, shard) => `ATTEMPTS#${endpointId}#${shard}`);
+export const attemptKey = (attempt: {
+  endpointId: string;
+  eventId: string;
+  attemptedAt: string;
+  attempt: number;
+}): Key => {
+  const shard =
+    createHash('sha256').update(attempt.eventId).digest().readUInt32BE(0) % ATTEMPT_SHARDS;
+  return {
+    pk: `ATTEMPTS#${attempt.endpointId}#${shard}`,
+    sk: `${attempt.attemptedAt}#${attempt.eventId}#${String(attempt.attempt).padStart(6, '0')}`,
+  };
+};
+
+/**
+ * Local only (npm start, local/delivery-queue.ts): the webhook delivery queue, emulating SQS in
+ * the ledger table. A message sits on one of a few partition keys chosen by its id (a ULID, so
+ * each partition lists its messages oldest first); a message received too often moves to the
+ * dead-letter partition, as SQS's redrive policy moves it to the dead-letter queue.
+ */
+export const DELIVERY_QUEUE_SHARDS = 2;
+export const deliveryQueuePartitions = (): string[] =>
+  Array.from({ length: DELIVERY_QUEUE_SHARDS }, (_, shard) => `QUEUE#${shard}`);
+export const deliveryQueueKey = (messageId: string): Key => ({
+  pk: `QUEUE#${messageId.charCodeAt(messageId.length - 1) % DELIVERY_QUEUE_SHARDS}`,
+  sk: messageId,
+});
+export const DELIVERY_DEAD_LETTER_PARTITION = 'QUEUE_DEAD';
+export const deliveryDeadLetterKey = (messageId: string): Key => ({
+  pk: DELIVERY_DEAD_LETTER_PARTITION,
+  sk: messageId,
+});

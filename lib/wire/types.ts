@@ -42,6 +42,11 @@ export type LimitRefusal = Schemas['LimitRefusal'];
 /** 201 of POST /transactions/{transactionId}/reversals. */
 export type ReversalResult = Schemas['ReversalResult'];
 export type ErrorBody = Schemas['Error'];
+/** One POST of an event to a webhook endpoint, and a page of them (newest first). */
+export type DeliveryAttempt = Schemas['DeliveryAttempt'];
+export type DeliveryAttemptPage = Schemas['DeliveryAttemptPage'];
+/** 202 of POST /webhook-endpoints/{endpointId}/redeliveries. */
+export type Redelivery = Schemas['Redelivery'];
 /** API Gateway's own bodies (AWS only): 401 and 429 answered before any handler runs. */
 export type GatewayUnauthorized = Schemas['GatewayUnauthorized'];
 export type GatewayTooManyRequests = Schemas['GatewayTooManyRequests'];
@@ -55,6 +60,7 @@ export type WithdrawalSwitchRequest = Schemas['WithdrawalSwitchRequest'];
 export type FeesRequest = Schemas['FeesRequest'];
 export type LimitsRequest = Schemas['LimitsRequest'];
 export type ReversalRequest = Schemas['ReversalRequest'];
+export type RedeliveryRequest = Schemas['RedeliveryRequest'];
 
 /** True when A and B have the same fields and each is assignable to the other. */
 export type SameShape<A, B> = [keyof A, A] extends [keyof B, B]
