@@ -346,11 +346,16 @@ export function startDeliveryPoller(options: DeliveryPollerOptions): DeliveryPol
       const free = concurrency - tasks.size;
       let messages: ReceivedMessage[] = [];
       if (free > 0) {
+        // Counts what this receive takes too, so one receive cannot fill an endpoint's share twice.
+        const taking = new Map<string, number>();
+        const accept = ({ endpointId }: DeliveryRequest): boolean => {
+          const held = (inFlight.get(endpointId) ?? 0) + (taking.get(endpointId) ?? 0);
+          if (held >= perEndpoint) return false;
+          taking.set(endpointId, (taking.get(endpointId) ?? 0) + 1);
+          return true;
+        };
         try {
-          messages = await queue.receive(
-            free,
-            (request) => (inFlight.get(request.endpointId) ?? 0) < perEndpoint,
-          );
+          messages = await queue.receive(free, accept);
         } catch (error) {
           onError(error);
         }
