@@ -6,6 +6,7 @@ import {
   ValidationError,
   WebhookEndpointNotFoundError,
 } from './domain/errors';
+import type { DeliveryAttempt } from './domain/event-ports';
 import { MAX_BPS, type FeeScheduleView } from './domain/fees';
 import { isTimezone, type LimitsStatus, type LimitsView } from './domain/limits';
 import { MAX_AMOUNT, amountSchema, currencySchema } from './domain/money';
@@ -440,6 +441,25 @@ export const webhookEndpointCreatedView = (e: WebhookEndpoint): wire.WebhookEndp
   secret: e.secret,
 });
 
+export const redeliveryBody = z.strictObject({
+  eventId: z
+    .string({ error: 'eventId must be a string' })
+    .check(z.regex(/^[A-Za-z0-9._:-]{1,300}$/, { error: 'eventId must be an event id' })),
+});
+
+export const deliveryAttemptView = (a: DeliveryAttempt): wire.DeliveryAttempt => ({
+  endpointId: a.endpointId,
+  eventId: a.eventId,
+  eventType: a.eventType,
+  attempt: a.attempt,
+  attemptedAt: a.attemptedAt,
+  outcome: a.outcome,
+  ...(a.statusCode === undefined ? {} : { statusCode: a.statusCode }),
+  ...(a.error === undefined ? {} : { error: a.error.slice(0, 500) }),
+  durationMs: a.durationMs,
+  ...(a.nextAttemptAt === undefined ? {} : { nextAttemptAt: a.nextAttemptAt }),
+});
+
 /** Each request schema parses exactly the body openapi.yaml declares: no field more or less. */
 export type RequestSchemasMatchContract = [
   Expect<SameShape<z.infer<typeof openAccountBody>, wire.OpenAccountRequest>>,
@@ -452,4 +472,5 @@ export type RequestSchemasMatchContract = [
   Expect<SameShape<z.infer<typeof reversalBody>, wire.ReversalRequest>>,
   Expect<SameShape<z.infer<typeof limitsBody>, wire.LimitsRequest>>,
   Expect<SameShape<z.infer<typeof newWebhookEndpointBody>, wire.NewWebhookEndpoint>>,
+  Expect<SameShape<z.infer<typeof redeliveryBody>, wire.RedeliveryRequest>>,
 ];

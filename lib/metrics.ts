@@ -1,5 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ruleOf } from './domain/movement-types';
+import type { DeliveryMetrics } from './domain/deliveries';
 import type { MovementMetrics } from './domain/ports';
 import type { MovementType } from './domain/types';
 
@@ -29,4 +30,9 @@ export const noMetrics: MovementMetrics = {
   replayed: () => undefined,
   refused: () => undefined,
   conflict: () => undefined,
+};
+
+/** The webhook delivery worker's: an endpoint disabled after failing for days (alarmed on). */
+export const cloudWatchDeliveryMetrics: DeliveryMetrics = {
+  endpointDisabled: () => metrics.addMetric('WebhookEndpointsDisabled', MetricUnit.Count, 1),
 };

@@ -1,7 +1,8 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { ulid } from 'ulid';
 import { config } from './config';
 import { logger } from './logger';
-import { cloudWatchMovementMetrics } from './metrics';
+import { cloudWatchDeliveryMetrics, cloudWatchMovementMetrics } from './metrics';
 import type { AccountDeps } from './domain/accounts';
 import type { LimitsDeps } from './domain/limits';
 import { TermsCache } from './domain/terms';
@@ -9,17 +10,24 @@ import { WithdrawalSwitch, type ControlDeps } from './domain/controls';
 import type { HistoryDeps } from './domain/history';
 import type { MovementDeps } from './domain/movements';
 import type { PayoutDeps } from './domain/payouts';
+import { EndpointCache, fanOut, type DeliveryDeps } from './domain/deliveries';
+import type { DeliveryQueue } from './domain/event-ports';
 import type { LedgerStore, PayoutGateway, PayoutReturnsFeed } from './domain/ports';
 import type { ReturnDeps } from './domain/returns';
+// Used only where DYNAMODB_ENDPOINT is set (the local stack); in AWS the queue is SQS.
+import { localDeliveryQueue } from './webhooks/table-queue';
 import { documentClient } from './persistence/dynamodb-client';
 import { dynamoLedgerStore } from './persistence/dynamodb-store';
+import { dynamoEventStore } from './persistence/event-store';
+import { dynamoWebhookStore } from './persistence/webhook-store';
 import { createHttpPayoutGateway } from './payouts/gateway';
 import type { EventStore } from './domain/event-ports';
 import type { EventFeedDeps } from './domain/event-feed';
 import type { EventPublisherDeps } from './events-stream';
-import { dynamoEventStore } from './persistence/event-store';
-import { dynamoWebhookStore } from './persistence/webhook-store';
 import type { WebhookDeps } from './domain/webhooks';
+import { createHttpWebhookSender } from './webhooks/http-sender';
+import { signPayload } from './webhooks/signature';
+import { sqsDeliveryQueue, type Postpone } from './webhooks/sqs-queue';
 
 /**
  * The one place the domain meets the real world: the DynamoDB adapters, the gateway client,
@@ -135,9 +143,8 @@ export function eventDeps(): EventPublisherDeps {
         return owner;
       },
       details: (transactionIds) => store.readDetails(transactionIds),
-      // Replaced by the delivery engine (lib/domain/deliveries.ts): until then events are only
-      // kept, for GET /events.
-      fanOut: async () => undefined,
+      // Every event, new or already kept (a batch read again), goes to the endpoints listening.
+      fanOut: (published) => fanOut(deliveryDeps(), published),
       now: () => new Date(),
     };
   }
@@ -159,3 +166,61 @@ export function webhookDeps(): WebhookDeps {
   }
   return webhooks;
 }
+
+type QueueWithPostpone = DeliveryQueue & { postpone: Postpone };
+let deliveryQueue: QueueWithPostpone | undefined;
+let deliveries: DeliveryDeps | undefined;
+
+/**
+ * Locally there is no SQS: `npm start` creates its DynamoDB-Local-backed queue
+ * (local/delivery-queue.ts) and hands it here before any handler runs in its process, so the
+ * publisher's enqueue wakes the poller in the same process at once. Call before deliveryDeps().
+ * Other local processes (serverless-offline's, for the redelivery route) are given none: they
+ * open the same queue on the same table themselves (see queue()).
+ */
+export function useLocalDeliveryQueue(queue: QueueWithPostpone): void {
+  deliveryQueue = queue;
+}
+
+/**
+ * The delivery queue: SQS when DELIVERY_QUEUE_URL is set (AWS); else the local one given by
+ * useLocalDeliveryQueue, or, on DynamoDB Local, the same queue opened on the table.
+ */
+function queue(): QueueWithPostpone {
+  if (deliveryQueue === undefined) {
+    const c = config();
+    if (c.deliveryQueueUrl !== undefined) {
+      deliveryQueue = sqsDeliveryQueue(new SQSClient({ region: c.region }), c.deliveryQueueUrl);
+    } else if (c.dynamodbEndpoint !== undefined) {
+      deliveryQueue = localDeliveryQueue({ db: documentClient(), tableName: c.tableName });
+    } else {
+      throw new Error('DELIVERY_QUEUE_URL is not set: webhook deliveries cannot be queued');
+    }
+  }
+  return deliveryQueue;
+}
+
+/** The publisher's fan-out, the delivery worker's and the redelivery route's collaborators. */
+export function deliveryDeps(): DeliveryDeps {
+  if (deliveries === undefined) {
+    const c = config();
+    deliveries = {
+      events: eventStore(),
+      webhooks: webhookDeps().store,
+      queue: queue(),
+      endpointCache: new EndpointCache(10_000),
+      sender: createHttpWebhookSender(),
+      sign: signPayload,
+      logger,
+      metrics: cloudWatchDeliveryMetrics,
+      now: () => new Date(),
+      timeoutMs: c.webhookTimeoutMs,
+      retryBaseMs: c.webhookRetryBaseMs,
+      giveUpMs: c.webhookGiveUpMs,
+    };
+  }
+  return deliveries;
+}
+
+/** The worker's postponement: ChangeMessageVisibility on the queue in use. */
+export const deliveryPostpone = (): Postpone => queue().postpone;

@@ -311,3 +311,22 @@ export const attemptKey = (attempt: {
     sk: `${attempt.attemptedAt}#${attempt.eventId}#${String(attempt.attempt).padStart(6, '0')}`,
   };
 };
+
+/**
+ * Local only (npm start, local/delivery-queue.ts): the webhook delivery queue, emulating SQS in
+ * the ledger table. A message sits on one of a few partition keys chosen by its id (a ULID, so
+ * each partition lists its messages oldest first); a message received too often moves to the
+ * dead-letter partition, as SQS's redrive policy moves it to the dead-letter queue.
+ */
+export const DELIVERY_QUEUE_SHARDS = 2;
+export const deliveryQueuePartitions = (): string[] =>
+  Array.from({ length: DELIVERY_QUEUE_SHARDS }, (_, shard) => `QUEUE#${shard}`);
+export const deliveryQueueKey = (messageId: string): Key => ({
+  pk: `QUEUE#${messageId.charCodeAt(messageId.length - 1) % DELIVERY_QUEUE_SHARDS}`,
+  sk: messageId,
+});
+export const DELIVERY_DEAD_LETTER_PARTITION = 'QUEUE_DEAD';
+export const deliveryDeadLetterKey = (messageId: string): Key => ({
+  pk: DELIVERY_DEAD_LETTER_PARTITION,
+  sk: messageId,
+});

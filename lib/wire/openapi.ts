@@ -640,6 +640,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhook-endpoints/{endpointId}/redeliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The endpoint's id (a ULID). Any other value names no endpoint: 404
+                 *     `WEBHOOK_ENDPOINT_NOT_FOUND`.
+                 */
+                endpointId: components["parameters"]["WebhookEndpointId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver one event to an endpoint again (operators only), even to a disabled one.
+         * @description Queues one more delivery of the event to the endpoint, as a new delivery: attempts count
+         *     from 1 again, with the same backoff and the same give-up period (3 days). Made even when
+         *     the endpoint is disabled (a redelivery does not enable it). The event must be one the
+         *     endpoint receives: of its account or owner (or any, for an operator's endpoint without an
+         *     account), of a type it subscribes to. Answered once queued (202); follow it in
+         *     `GET /webhook-endpoints/{endpointId}/attempts`. A customer gets 403 `FORBIDDEN`.
+         */
+        post: operations["redeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{endpointId}/attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The endpoint's id (a ULID). Any other value names no endpoint: 404
+                 *     `WEBHOOK_ENDPOINT_NOT_FOUND`.
+                 */
+                endpointId: components["parameters"]["WebhookEndpointId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * An endpoint's delivery attempts, newest first (its owner, or an operator).
+         * @description Every POST made to the endpoint, kept 30 days: the event, the attempt number (1 for a
+         *     delivery's first; a redelivery starts again at 1), the outcome, the endpoint's status
+         *     code or why there was none (timeout, connection refused), how long it took, and when the
+         *     next attempt is due if one will be made. A failed delivery is tried again after
+         *     `WEBHOOK_RETRY_BASE_SECONDS` (30), doubling up to 12 hours between attempts; still
+         *     failing 3 days after it was queued, the endpoint is disabled. Another customer's
+         *     endpoint is answered 404 `WEBHOOK_ENDPOINT_NOT_FOUND`, like a missing one.
+         */
+        get: operations["listDeliveryAttempts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1276,6 +1339,54 @@ export interface components {
             /** @constant */
             message: "Too Many Requests";
         };
+        /** @description One POST of an event to a webhook endpoint. */
+        DeliveryAttempt: {
+            endpointId: string;
+            eventId: string;
+            /** @enum {string} */
+            eventType: "movement.committed" | "payout.held" | "payout.posted" | "payout.voided" | "account.opened" | "account.frozen" | "account.unfrozen" | "withdrawals.paused" | "withdrawals.resumed";
+            /**
+             * Format: int32
+             * @description 1 for a delivery's first attempt (a redelivery starts again at 1).
+             */
+            attempt: number;
+            /** Format: date-time */
+            attemptedAt: string;
+            /**
+             * @description `delivered`: the endpoint answered 2xx. `failed`: anything else.
+             * @enum {string}
+             */
+            outcome: "delivered" | "failed";
+            /**
+             * Format: int32
+             * @description The endpoint's HTTP status, when it answered.
+             */
+            statusCode?: number;
+            /** @description Why there was no answer (a timeout, a refused connection, ...). */
+            error?: string;
+            /** Format: int32 */
+            durationMs: number;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due, if one will be made.
+             */
+            nextAttemptAt?: string;
+        };
+        DeliveryAttemptPage: {
+            /** @description At most `limit` attempts, newest first. */
+            attempts: components["schemas"]["DeliveryAttempt"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+        };
+        RedeliveryRequest: {
+            /** @description The event to deliver again (its `id`). */
+            eventId: string;
+        };
+        /** @description The delivery queued. */
+        Redelivery: {
+            endpointId: string;
+            eventId: string;
+        };
     };
     responses: {
         /**
@@ -1740,6 +1851,20 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /**
+         * @description `WEBHOOK_ENDPOINT_NOT_FOUND` (no such endpoint) or `EVENT_NOT_FOUND` (no such event, or
+         *     not one this endpoint receives; events are kept 30 days).
+         */
+        RedeliveryNotFound: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
     };
     parameters: {
         /**
@@ -1832,6 +1957,11 @@ export interface components {
         NewWebhookEndpoint: {
             content: {
                 "application/json": components["schemas"]["NewWebhookEndpoint"];
+            };
+        };
+        Redelivery: {
+            content: {
+                "application/json": components["schemas"]["RedeliveryRequest"];
             };
         };
     };
@@ -2713,6 +2843,86 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["WebhookEndpointNotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    redeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The endpoint's id (a ULID). Any other value names no endpoint: 404
+                 *     `WEBHOOK_ENDPOINT_NOT_FOUND`.
+                 */
+                endpointId: components["parameters"]["WebhookEndpointId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["Redelivery"];
+        responses: {
+            /** @description Queued. */
+            202: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Redelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["RedeliveryNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listDeliveryAttempts: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Opaque: the `nextCursor` of the previous page, unchanged. It names a position in the
+                 *     history; the account always comes from the path. Anything else: 400 `VALIDATION_ERROR`
+                 *     (a cursor is base64url, at most 200 characters).
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The endpoint's id (a ULID). Any other value names no endpoint: 404
+                 *     `WEBHOOK_ENDPOINT_NOT_FOUND`.
+                 */
+                endpointId: components["parameters"]["WebhookEndpointId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of attempts. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryAttemptPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["WebhookEndpointNotFound"];
             429: components["responses"]["TooManyRequests"];

@@ -52,6 +52,11 @@ export type WebhookEndpoint = Schemas['WebhookEndpoint'];
 /** 201 of POST /webhook-endpoints: the endpoint and its secret, shown only here. */
 export type WebhookEndpointCreated = Schemas['WebhookEndpointCreated'];
 export type WebhookEndpointList = Schemas['WebhookEndpointList'];
+/** One POST of an event to a webhook endpoint, and a page of them (newest first). */
+export type DeliveryAttempt = Schemas['DeliveryAttempt'];
+export type DeliveryAttemptPage = Schemas['DeliveryAttemptPage'];
+/** 202 of POST /webhook-endpoints/{endpointId}/redeliveries. */
+export type Redelivery = Schemas['Redelivery'];
 /** API Gateway's own bodies (AWS only): 401 and 429 answered before any handler runs. */
 export type GatewayUnauthorized = Schemas['GatewayUnauthorized'];
 export type GatewayTooManyRequests = Schemas['GatewayTooManyRequests'];
@@ -66,6 +71,7 @@ export type FeesRequest = Schemas['FeesRequest'];
 export type LimitsRequest = Schemas['LimitsRequest'];
 export type ReversalRequest = Schemas['ReversalRequest'];
 export type NewWebhookEndpoint = Schemas['NewWebhookEndpoint'];
+export type RedeliveryRequest = Schemas['RedeliveryRequest'];
 
 /** True when A and B have the same fields and each is assignable to the other. */
 export type SameShape<A, B> = [keyof A, A] extends [keyof B, B]

@@ -189,6 +189,10 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
     ListWebhookEndpoints: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
     GetWebhookEndpoint: ['dynamodb:GetItem'],
     DeleteWebhookEndpoint: ['dynamodb:DeleteItem', 'dynamodb:GetItem'],
+    // The event and the endpoint (GetItem), the attempt (PutItem), disabling (UpdateItem).
+    DeliverWebhooks: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    RedeliverWebhook: ['dynamodb:GetItem'],
+    ListDeliveryAttempts: ['dynamodb:GetItem', 'dynamodb:Query'],
     // GetItem and UpdateItem: the system accounts' shards and the account's posting watermark;
     // Query: the line before each chunk, for its running figures.
     Sequencer: [
@@ -321,6 +325,86 @@ describe('webhook endpoints', () => {
     const env = (register.Properties.Environment as { Variables: Record<string, unknown> })
       .Variables;
     expect(env.WEBHOOK_ALLOW_HTTP_LOCALHOST).toBe('false');
+  });
+});
+
+describe('webhook deliveries', () => {
+  const props = (id: string) => (resources[id] as Resource).Properties;
+  const sqsActionsOf = (role: string) =>
+    statementsOf(resources[role] as Resource)
+      .filter((s) => JSON.stringify(s.Resource).includes('DeliveryQueue'))
+      .flatMap((s) => s.Action)
+      .filter((a) => a.startsWith('sqs:'))
+      .sort();
+
+  it('queue on SQS for 4 days, past the 3-day give-up, with a dead-letter queue after 30 receives', () => {
+    expect(props('DeliveryQueue')).toMatchObject({
+      VisibilityTimeout: 60,
+      MessageRetentionPeriod: 345600,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] },
+        maxReceiveCount: 30,
+      },
+    });
+    expect(resources.DeliveryDeadLetterQueue?.Type).toBe('AWS::SQS::Queue');
+  });
+
+  it('feed the worker 10 messages at a time with per-message failures, and let it postpone but not send', () => {
+    const [, mapping] =
+      ofType('AWS::Lambda::EventSourceMapping').find(([id]) => id.startsWith('DeliverWebhooks')) ??
+      [];
+    expect(mapping?.Properties).toMatchObject({
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      EventSourceArn: { 'Fn::GetAtt': ['DeliveryQueue', 'Arn'] },
+    });
+    expect(sqsActionsOf('DeliverWebhooksIamRoleLambdaExecution')).toEqual(
+      expect.arrayContaining([
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+      ]),
+    );
+    expect(sqsActionsOf('DeliverWebhooksIamRoleLambdaExecution')).not.toContain('sqs:SendMessage');
+    // The timeout stays under the queue's visibility: a batch in flight is not received twice.
+    expect(props('DeliverWebhooksLambdaFunction').Timeout).toBeLessThan(60);
+  });
+
+  it('let only the publisher (the stream dispatcher) and the redelivery route queue messages, naming the queue', () => {
+    const senders = ofType('AWS::IAM::Role')
+      .filter(([id]) => sqsActionsOf(id).includes('sqs:SendMessage'))
+      .map(([id]) => id)
+      .sort();
+    expect(senders).toEqual([
+      'DispatchPayoutsIamRoleLambdaExecution',
+      'RedeliverWebhookIamRoleLambdaExecution',
+    ]);
+    for (const fn of ['DispatchPayoutsLambdaFunction', 'RedeliverWebhookLambdaFunction']) {
+      expect(
+        (props(fn).Environment as { Variables: Record<string, unknown> }).Variables
+          .DELIVERY_QUEUE_URL,
+      ).toEqual({ Ref: 'DeliveryQueue' });
+    }
+  });
+
+  it('alarm on a disabled endpoint and on any dead letter', () => {
+    expect(props('WebhookEndpointsDisabledAlarm')).toMatchObject({
+      Namespace: 'MoneyMovement',
+      MetricName: 'WebhookEndpointsDisabled',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+    expect(props('DeliveryDeadLettersAlarm')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'QueueName'] } },
+      ],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
   });
 });
 
