@@ -195,6 +195,8 @@ async function startBackgroundWork(
   const consume = streamConsumer(s, dynamodbEndpoint, stack);
   // As serverless.yml's batchSize: one call sees many changes of each busy account.
   consume('sequencer', sequencer.handler, 'sequencer-checkpoint.json', isAccountChange, 1000);
+  // Before the publisher's first batch: its fan-out queues deliveries on this queue.
+  await startDeliveries(stack);
   // The stream's second reader, as in AWS: the payout dispatcher and the event publisher on the
   // same batches (records read per GetRecords; only new payouts and event sources reach it).
   consume('outbox', outbox.handler, 'payouts-checkpoint.json', isEventSource, 1000);
@@ -207,6 +209,30 @@ async function startBackgroundWork(
     payouts.returns().catch((error: unknown) => console.error('payout returns:', error)),
   );
   stack.add('payout returns', () => returns.stop());
+}
+
+/**
+ * Webhook deliveries as in AWS, with SQS emulated on DynamoDB Local (a message survives a
+ * restart): the worker Lambda runs behind the queue's poller, 16 messages in flight.
+ */
+async function startDeliveries(stack: Stack): Promise<void> {
+  const { config } = await import('../lib/config');
+  const { documentClient } = await import('../lib/persistence/dynamodb-client');
+  const { useLocalDeliveryQueue } = await import('../lib/service');
+  const { localDeliveryQueue, startDeliveryPoller } = await import('./delivery-queue');
+  const webhooks = await import('../handlers/webhook-deliveries');
+  const queue = localDeliveryQueue({
+    db: documentClient(),
+    tableName: config().tableName,
+    log: (message, fields) => console.error(`delivery queue: ${message}`, fields),
+  });
+  useLocalDeliveryQueue(queue);
+  const poller = startDeliveryPoller({
+    queue,
+    handler: webhooks.deliver,
+    onError: (error) => console.error('delivery worker:', error),
+  });
+  stack.add('delivery worker', () => poller.stop());
 }
 
 const isAccountChange = (record: DynamoDBRecord): boolean =>

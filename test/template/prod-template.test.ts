@@ -261,19 +261,34 @@ describe('IAM: one role per function, each with only the DynamoDB actions it use
 describe('payouts', () => {
   const fn = (logicalId: string) => resources[logicalId] as Resource;
 
-  it('feed the dispatcher only newly inserted payout records, and give it the gateway from the stage parameter', () => {
+  it('feed the outbox reader (dispatcher and event publisher) only the records they act on, and give it the gateway from the stage parameter', () => {
     const [, mapping] =
       ofType('AWS::Lambda::EventSourceMapping').find(([id]) => id.startsWith('DispatchPayouts')) ??
       [];
+    const keys = (pk: unknown, sk?: unknown) => ({
+      Keys: {
+        ...(pk === undefined ? {} : { pk: { S: [pk] } }),
+        ...(sk === undefined ? {} : { sk: { S: [sk] } }),
+      },
+    });
     expect(mapping?.Properties.FilterCriteria).toEqual({
       Filters: [
+        // New payouts (dispatched; payout.held) and their outcomes (payout.posted/voided).
+        { eventName: ['INSERT', 'MODIFY'], dynamodb: keys({ prefix: 'PAYOUT#' }) },
+        // New statement lines (movement.committed).
+        { eventName: ['INSERT'], dynamodb: keys({ prefix: 'LEDGER#' }, { prefix: 'L#' }) },
+        // New accounts, and changes of an account that carries `frozen`.
+        { eventName: ['INSERT'], dynamodb: keys(undefined, 'ACCOUNT') },
         {
-          Pattern: JSON.stringify({
-            eventName: ['INSERT'],
-            dynamodb: { Keys: { pk: { S: [{ prefix: 'PAYOUT#' }] } } },
-          }),
+          eventName: ['MODIFY'],
+          dynamodb: {
+            ...keys(undefined, 'ACCOUNT'),
+            NewImage: { frozen: { BOOL: [true, false] } },
+          },
         },
-      ],
+        // The withdrawals switch.
+        { eventName: ['INSERT', 'MODIFY'], dynamodb: keys('CONTROL', 'WITHDRAWALS') },
+      ].map((pattern) => ({ Pattern: JSON.stringify(pattern) })),
     });
     expect(mapping?.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     for (const id of [
