@@ -7,6 +7,7 @@ import { latencySvg, type Panel, type Series } from './chart';
 import { STATEMENT_CHUNK } from '../lib/domain/ports';
 import { KEY_WCU_PER_SECOND, type Ceilings } from './ceilings';
 import type { CaseCost, CostResult, SequencerCost } from './cost';
+import { SLOW_ENDPOINT_MS, type WebhookResult } from './webhooks';
 import type { MeteredCall } from './lib/cost-meter';
 import type { ScenarioSummary } from './lib/latency';
 import type { BenchResults } from './results';
@@ -435,6 +436,8 @@ export async function renderReport(r: BenchResults): Promise<string> {
     out.push('Not measured (see errors).', '');
   }
 
+  out.push(...webhooksSection(r.sections.webhooks));
+
   out.push(
     '## Running it',
     '',
@@ -578,4 +581,33 @@ function handlerCpuSection(r: BenchResults): string[] {
   }
   lines.push('');
   return lines;
+}
+
+function webhooksSection(w: WebhookResult | undefined): string[] {
+  const out = ['## 10. Webhooks', ''];
+  if (w === undefined) return [...out, 'Not measured (see errors).', ''];
+  const { withSlowEndpoint: slow, without } = w.slowEndpoint;
+  const d = w.delivery;
+  out.push(
+    `The whole event pipeline on a DynamoDB Local of its own, as in AWS: the sequencer and the outbox reader (the event publisher, \`lib/events-stream.ts\`) fed from the table's stream, the fan-out to the delivery queue (the local stack's, on the table) and the delivery worker (\`lib/webhooks/worker.ts\`, attempt timeout 5 s) POSTing to a receiver that checks every signature (\`local/webhook-receiver.ts\`).`,
+    '',
+    `**a. A slow endpoint (${SLOW_ENDPOINT_MS / 1000} s per answer) does not slow the money path.** Withdrawals (the domain's \`withdraw\`, one at a time) alternate between an account with an endpoint that answers after ${SLOW_ENDPOINT_MS / 1000} s and one with none, so both see the same moment of the pipeline. The slow endpoint got ${w.slowEndpoint.slowAttempts} attempts meanwhile, each cut at 5 s and retried.`,
+    '',
+    '| withdrawals | n | p50 ms | p90 ms | p99 ms |',
+    '|---|--:|--:|--:|--:|',
+    `| account with the slow endpoint | ${slow.count} | ${slow.p50} | ${slow.p90} | ${slow.p99} |`,
+    `| account with none | ${without.count} | ${without.p50} | ${without.p90} | ${without.p99} |`,
+    '',
+    `p50 ratio: ${x(w.slowEndpoint.p50Ratio)}.`,
+    '',
+    `**b. Delivery with a receiver that refuses a third of its answers** (503 at random, ${Math.round(d.failRatio * 100)}% of them). ${d.events} events (the accounts opened and their withdrawals) for a customer endpoint listening on all their accounts; retries after ${d.retryBaseMs / 1000} s, doubling (deployed: 30 s, doubling up to 12 h, for 3 days).`,
+    '',
+    '| events | delivered | missing | not theirs | attempts | refused | duplicates | delay p50 ms | p90 ms | p99 ms | max ms | all delivered after s |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    `| ${d.events} | ${d.delivered} | ${d.missing} | ${d.unexpected} | ${d.attempts} | ${d.failedAttempts} | ${d.duplicates} | ${d.delayMs.p50} | ${d.delayMs.p90} | ${d.delayMs.p99} | ${d.delayMs.max} | ${d.drainSeconds} |`,
+    '',
+    "Delay: from the movement's commit to the first delivery its endpoint accepted. A duplicate is a second accepted delivery of one event (at least once allows it; a receiver deduplicates by id).",
+    '',
+  );
+  return out;
 }

@@ -7,6 +7,7 @@ import type { HotAccountResult } from './hot-account';
 import type { Comparison, ScenarioSummary } from './lib/latency';
 import type { ScaleResult } from './scale';
 import type { SequencerResult } from './sequencer';
+import type { WebhookResult } from './webhooks';
 
 export interface Target {
   section: string;
@@ -91,5 +92,6 @@ export interface BenchResults {
     scale?: ScaleResult;
     coldStart?: ColdStartResult;
     sequencer?: SequencerResult;
+    webhooks?: WebhookResult;
   };
 }

@@ -40,6 +40,7 @@ import { renderReport, renderSvg } from './report';
 import type { BenchResults, LoadResults, Target } from './results';
 import { measureScale, type ScaleResult } from './scale';
 import { measureSequencer } from './sequencer';
+import { measureWebhooks, type WebhookPlan, type WebhookResult } from './webhooks';
 import { configureHandlers, startTestIssuer, type TestIssuer } from '../test/support/in-process';
 
 const smoke = process.argv.includes('--smoke');
@@ -60,6 +61,7 @@ interface Plan {
   cold: { initSamples: number; componentSamples: number; otherHandlerSamples: number };
   /** Rounds: even, so HTTP and its floor run first alike. Budget: seconds per load. */
   http: { rounds: number; loads: Load[]; budgetSeconds: number } | null;
+  webhooks: WebhookPlan;
 }
 
 const PLAN: Plan = smoke
@@ -82,6 +84,10 @@ const PLAN: Plan = smoke
       cold: { initSamples: 5, componentSamples: 0, otherHandlerSamples: 0 },
       // Starting the whole local stack takes most of a minute; npm test's e2e suite runs it.
       http: null,
+      webhooks: {
+        slow: { rounds: 1, perRound: 20 },
+        delivery: { events: 60, failRatio: 1 / 3, accounts: 4 },
+      },
     }
   : {
       costOperations: 20,
@@ -108,6 +114,10 @@ const PLAN: Plan = smoke
         ],
         budgetSeconds: 75,
       },
+      webhooks: {
+        slow: { rounds: 1, perRound: 600 },
+        delivery: { events: 1000, failRatio: 1 / 3, accounts: 10 },
+      },
     };
 
 /** Limits from issue 6. */
@@ -121,6 +131,8 @@ export const LIMITS = {
   hotSuccesses: 64,
   /** Issue 17: the sequencer writes lines at least twice as fast as movements commit. */
   sequencerRatio: 2,
+  /** Issue 22: a slow webhook endpoint leaves the withdrawal's p50 within this ratio. */
+  slowEndpointP50Ratio: 1.1,
 };
 
 const outFlag = process.argv.indexOf('--out');
@@ -346,6 +358,19 @@ async function main(): Promise<number> {
       }
     });
 
+    await section('10. Webhooks', async () => {
+      // Its own DynamoDB Local too: the pipeline's three stream and queue readers, measured alone.
+      const own = await startDynamo();
+      const webhooks = await measureWebhooks({
+        dynamo: own,
+        ownerId: OWNER,
+        plan: PLAN.webhooks,
+        progress,
+      }).finally(() => own.process.stop());
+      results.sections.webhooks = webhooks;
+      errors.push(...webhooks.failures.map((f) => `webhooks: ${f}`));
+    });
+
     await section('6. Hot account', async () => {
       const hot = await measureHotAccount({
         dynamo: d,
@@ -567,6 +592,7 @@ function targets(results: BenchResults): Target[] {
       met: load.ratio >= LIMITS.sequencerRatio && load.complete,
     });
   }
+  list.push(...webhookTargets(results.sections.webhooks));
   const cold = results.sections.coldStart;
   if (cold) {
     list.push({
@@ -591,6 +617,28 @@ function targets(results: BenchResults): Target[] {
  * Issue 21: a filtered page and a balance at an instant read the same at every history length:
  * the same round trips and read units (metered, not timed) at the largest size as at the smallest.
  */
+function webhookTargets(w: WebhookResult | undefined): Target[] {
+  if (w === undefined) return [];
+  const x = (v: number): string => `${v.toFixed(2)}×`;
+  const d = w.delivery;
+  return [
+    {
+      section: '10. Webhooks',
+      name: 'withdrawal p50 with a 10 s endpoint listening vs none',
+      target: `≤ ${x(LIMITS.slowEndpointP50Ratio)}`,
+      value: `${x(w.slowEndpoint.p50Ratio)} (${w.slowEndpoint.withSlowEndpoint.p50} vs ${w.slowEndpoint.without.p50} ms)`,
+      met: w.slowEndpoint.p50Ratio <= LIMITS.slowEndpointP50Ratio,
+    },
+    {
+      section: '10. Webhooks',
+      name: `every event delivered, a third of answers refused`,
+      target: 'all, nothing else',
+      value: `${d.delivered} of ${d.events}, ${d.unexpected} unexpected, ${d.attempts} attempts`,
+      met: d.missing === 0 && d.unexpected === 0 && d.events > 0,
+    },
+  ];
+}
+
 function scaleCostTargets(scale: ScaleResult): Target[] {
   const smallest = scale.sizes[0];
   const largest = scale.sizes[scale.sizes.length - 1];
