@@ -23,7 +23,8 @@ import type {
 } from '../../lib/domain/event-ports';
 import type { Caller } from '../../lib/domain/types';
 import { signPayload as signatureHeader } from '../../lib/webhooks/signature';
-import { memoryEventStore, memoryWebhookStore } from '../support/memory-events';
+import { memoryEventStore } from '../support/memory-event-store';
+import { memoryWebhookStore } from '../support/memory-webhook-store';
 
 const operator: Caller = { userId: 'ops', username: 'ops', isOperator: true };
 const alice: Caller = { userId: 'alice', username: 'alice', isOperator: false };
@@ -140,17 +141,17 @@ describe('fanOut', () => {
     const t = setup();
     await t.webhooks.createEndpoint(endpoint('first', { accountId: 'A1' }));
     await fanOut(t.deps, [event(), event({ id: 'movement.committed:A1:2', sequence: 2 })]);
-    expect(t.webhooks.scopeReads).toHaveLength(1);
+    expect(t.webhooks.calls.filter((call) => call === 'endpointsForScopes')).toHaveLength(1);
 
     await t.webhooks.createEndpoint(endpoint('second', { accountId: 'A1' }));
     t.advance(9_999);
     await fanOut(t.deps, [event({ id: 'movement.committed:A1:3', sequence: 3 })]);
-    expect(t.webhooks.scopeReads).toHaveLength(1);
+    expect(t.webhooks.calls.filter((call) => call === 'endpointsForScopes')).toHaveLength(1);
     expect(t.queued.map((r) => r.endpointId)).toEqual(['first', 'first', 'first']);
 
     t.advance(1);
     await fanOut(t.deps, [event({ id: 'movement.committed:A1:4', sequence: 4 })]);
-    expect(t.webhooks.scopeReads).toHaveLength(2);
+    expect(t.webhooks.calls.filter((call) => call === 'endpointsForScopes')).toHaveLength(2);
     expect(
       t.queued
         .slice(3)
@@ -201,7 +202,7 @@ describe('deliver', () => {
     const t0 = Math.floor(t.now() / 1000);
     const mac = createHmac('sha256', 'whsec_ep').update(`${t0}.${post?.body}`).digest('hex');
     expect(post?.headers['webhook-signature']).toBe(`t=${t0},v1=${mac}`);
-    expect(t.webhooks.attempts).toEqual([
+    expect(t.webhooks.attempts()).toEqual([
       expect.objectContaining({
         endpointId: 'ep',
         eventId: event().id,
@@ -211,7 +212,7 @@ describe('deliver', () => {
         statusCode: 200,
       }),
     ]);
-    expect(t.webhooks.attempts[0]?.nextAttemptAt).toBeUndefined();
+    expect(t.webhooks.attempts()[0]?.nextAttemptAt).toBeUndefined();
   });
 
   it('answers a failure with the backoff: base·2^(attempt−1), at most 12 h, never past the give-up instant', async () => {
@@ -219,7 +220,7 @@ describe('deliver', () => {
     await t.events.putEvent(event());
     await t.webhooks.createEndpoint(endpoint('ep', { accountId: 'A1' }));
     expect(await deliver(t.deps, message(t, 3, 60_000))).toEqual({ retryInMs: 120_000 });
-    expect(t.webhooks.attempts[0]).toMatchObject({
+    expect(t.webhooks.attempts()[0]).toMatchObject({
       outcome: 'failed',
       statusCode: 500,
       attempt: 3,
@@ -249,8 +250,8 @@ describe('deliver', () => {
     await t.events.putEvent(event());
     await t.webhooks.createEndpoint(endpoint('ep', { accountId: 'A1' }));
     expect(await deliver(t.deps, message(t))).toEqual({ retryInMs: 30_000 });
-    expect(t.webhooks.attempts[0]).toMatchObject({ outcome: 'failed', error: 'ECONNREFUSED' });
-    expect(t.webhooks.attempts[0]?.statusCode).toBeUndefined();
+    expect(t.webhooks.attempts()[0]).toMatchObject({ outcome: 'failed', error: 'ECONNREFUSED' });
+    expect(t.webhooks.attempts()[0]?.statusCode).toBeUndefined();
   });
 
   it('gives up 3 days after the delivery was queued: the endpoint is disabled, counted and logged as an error', async () => {
@@ -261,7 +262,7 @@ describe('deliver', () => {
     expect(t.disabledMetrics()).toBe(0);
 
     expect(await deliver(t.deps, message(t, 17, 3 * DAY))).toBe('gave-up');
-    expect(t.webhooks.endpoints.get('ep')).toMatchObject({
+    expect(t.webhooks.endpoints().find((e) => e.id === 'ep')).toMatchObject({
       status: 'disabled',
       disabledAt: new Date(t.now()).toISOString(),
     });
@@ -287,8 +288,10 @@ describe('deliver', () => {
     await t.events.putEvent(event());
     expect(await deliver(t.deps, message(t))).toBe('dropped');
     await t.webhooks.createEndpoint(endpoint('ep', { accountId: 'A1' }));
-    t.events.events.clear();
-    expect(await deliver(t.deps, message(t))).toBe('dropped');
+    const missing = message(t);
+    expect(
+      await deliver(t.deps, { ...missing, request: { ...missing.request, eventId: 'gone' } }),
+    ).toBe('dropped');
     expect(t.posts).toEqual([]);
     expect(t.logs).toContainEqual(['error', 'webhook delivery dropped: event not found']);
   });

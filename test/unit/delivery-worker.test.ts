@@ -15,7 +15,8 @@ import {
   type LocalDeliveryQueue,
   type ReceivedMessage,
 } from '../../local/delivery-queue';
-import { memoryEventStore, memoryWebhookStore } from '../support/memory-events';
+import { memoryEventStore } from '../support/memory-event-store';
+import { memoryWebhookStore } from '../support/memory-webhook-store';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
