@@ -47,6 +47,13 @@ async function warmUp(apiUrl: string): Promise<void> {
     ['POST', `/accounts/${id}/payouts`],
     ['GET', `/accounts/${id}/payouts/${id}`],
     ['POST', '/controls/withdrawals'],
+    ['GET', '/events'],
+    ['GET', '/webhook-endpoints'],
+    ['POST', '/webhook-endpoints'],
+    ['GET', `/webhook-endpoints/${id}`],
+    ['DELETE', `/webhook-endpoints/${id}`],
+    ['POST', `/webhook-endpoints/${id}/redeliveries`],
+    ['GET', `/webhook-endpoints/${id}/attempts`],
     ['GET', '/no-such-route'],
   ];
   // Two at a time: the machine has two cores.
