@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ulid } from 'ulid';
 import { WithdrawalSwitch } from '../lib/domain/controls';
-import { EndpointCache, fanOut, type DeliveryDeps } from '../lib/domain/deliveries';
+import { fanOut, type DeliveryDeps } from '../lib/domain/deliveries';
 import { EVENT_TYPES, type EventStore, type WebhookEndpoint } from '../lib/domain/event-ports';
 import { DEFAULT_LIMITS } from '../lib/domain/limits';
 import { withdraw, type MovementDeps } from '../lib/domain/movements';
@@ -114,7 +114,6 @@ function startPipeline(dynamo: Dynamo, tableName: string, failures: string[]): P
     events,
     webhooks: dynamoWebhookStore({ db: client.doc, name: tableName }),
     queue,
-    endpointCache: new EndpointCache(0),
     sender: createHttpWebhookSender(),
     sign: signPayload,
     logger: silent,

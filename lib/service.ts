@@ -10,7 +10,7 @@ import { WithdrawalSwitch, type ControlDeps } from './domain/controls';
 import type { HistoryDeps } from './domain/history';
 import type { MovementDeps } from './domain/movements';
 import type { PayoutDeps } from './domain/payouts';
-import { EndpointCache, fanOut, type DeliveryDeps } from './domain/deliveries';
+import { fanOut, type DeliveryDeps } from './domain/deliveries';
 import type { DeliveryQueue } from './domain/event-ports';
 import type { LedgerStore, PayoutGateway, PayoutReturnsFeed } from './domain/ports';
 import type { ReturnDeps } from './domain/returns';
@@ -208,7 +208,6 @@ export function deliveryDeps(): DeliveryDeps {
       events: eventStore(),
       webhooks: webhookDeps().store,
       queue: queue(),
-      endpointCache: new EndpointCache(10_000),
       sender: createHttpWebhookSender(),
       sign: signPayload,
       logger,

@@ -36,26 +36,9 @@ export interface DeliveryMetrics {
   endpointDisabled(): void;
 }
 
-/** A container's memory of which endpoints listen on a scope, trusted for `ttlMs`. */
-export class EndpointCache {
-  private readonly entries = new Map<string, { at: number; endpoints: WebhookEndpoint[] }>();
-
-  constructor(readonly ttlMs = 10_000) {}
-
-  get(scope: string, now: number): WebhookEndpoint[] | undefined {
-    const entry = this.entries.get(scope);
-    return entry !== undefined && now - entry.at < this.ttlMs ? entry.endpoints : undefined;
-  }
-
-  set(scope: string, endpoints: WebhookEndpoint[], now: number): void {
-    this.entries.set(scope, { at: now, endpoints });
-  }
-}
-
 export interface FanOutDeps {
   webhooks: Pick<WebhookStore, 'endpointsForScopes'>;
   queue: DeliveryQueue;
-  endpointCache: EndpointCache;
   now: () => Date;
 }
 
@@ -76,39 +59,24 @@ export interface DeliveryDeps extends FanOutDeps {
 
 export const MAX_RETRY_MS = 12 * 3600 * 1000;
 
-/** Queues one delivery per event and enabled endpoint subscribed to its type. */
+/**
+ * Queues one delivery per event and enabled endpoint subscribed to its type. The endpoints are
+ * read for each batch (one strongly consistent Query per scope), never from a cache: an endpoint
+ * gets every event whose change committed after its registration answered, since the batch
+ * holding that change is read later still.
+ */
 export async function fanOut(deps: FanOutDeps, events: StoredEvent[]): Promise<void> {
-  const byScope = await endpointsByScope(deps, [...new Set(events.flatMap(scopesOf))]);
-  const requests = events.flatMap((event) =>
-    scopesOf(event)
-      .flatMap((scope) => byScope.get(scope) ?? [])
-      .filter((e) => e.status === 'enabled' && e.eventTypes.includes(event.type))
-      .map((endpoint): DeliveryRequest => ({ eventId: event.id, endpointId: endpoint.id })),
-  );
+  const scopes = [...new Set(events.flatMap(scopesOf))];
+  const endpoints = await deps.webhooks.endpointsForScopes(scopes);
+  const requests = events.flatMap((event) => {
+    const reach = new Set(scopesOf(event));
+    return endpoints
+      .filter(
+        (e) => reach.has(scopeOf(e)) && e.status === 'enabled' && e.eventTypes.includes(event.type),
+      )
+      .map((endpoint): DeliveryRequest => ({ eventId: event.id, endpointId: endpoint.id }));
+  });
   if (requests.length > 0) await deps.queue.enqueue(requests);
-}
-
-/** Each scope's endpoints, from the cache or, for the scopes it lacks, one read of the store. */
-async function endpointsByScope(
-  deps: FanOutDeps,
-  scopes: string[],
-): Promise<Map<string, WebhookEndpoint[]>> {
-  const now = deps.now().getTime();
-  const known = new Map<string, WebhookEndpoint[]>();
-  const missing: string[] = [];
-  for (const scope of scopes) {
-    const cached = deps.endpointCache.get(scope, now);
-    if (cached === undefined) missing.push(scope);
-    else known.set(scope, cached);
-  }
-  if (missing.length === 0) return known;
-  const read = await deps.webhooks.endpointsForScopes(missing);
-  for (const scope of missing) {
-    const endpoints = read.filter((endpoint) => scopeOf(endpoint) === scope);
-    deps.endpointCache.set(scope, endpoints, now);
-    known.set(scope, endpoints);
-  }
-  return known;
 }
 
 /** A queued delivery as the worker receives it: which try this is, and when it was queued. */

@@ -598,9 +598,8 @@ export interface paths {
          *     an operator every event. `url` must be `https://` and not an address literal in a
          *     loopback, private or link-local range (the local stack also allows `http://127.0.0.1` and
          *     `http://localhost`); else 400 `VALIDATION_ERROR`. Not idempotent: each success registers
-         *     another endpoint. The publisher reads a scope's endpoints at most every 10 seconds, so
-         *     the endpoint receives every event committed from 10 seconds after this answer on (an
-         *     earlier one may or may not be sent; `GET /events` has them all).
+         *     another endpoint. It receives every event whose change commits after this answer (an
+         *     earlier one not yet published may be sent too; `GET /events` has them all).
          */
         post: operations["registerWebhookEndpoint"];
         delete?: never;

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EndpointCache, fanOut, type DeliveryDeps } from '../../lib/domain/deliveries';
+import { fanOut, type DeliveryDeps } from '../../lib/domain/deliveries';
 import type { EventStore, StoredEvent, WebhookEndpoint } from '../../lib/domain/event-ports';
 import { dynamoEventStore } from '../../lib/persistence/event-store';
 import { dynamoWebhookStore } from '../../lib/persistence/webhook-store';
@@ -53,7 +53,6 @@ beforeAll(async () => {
     events,
     webhooks: dynamoWebhookStore({ db: doc, name: tableName }),
     queue,
-    endpointCache: new EndpointCache(0),
     sender: createHttpWebhookSender(),
     sign: signatureHeader,
     logger: quiet,

@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { EndpointCache, type DeliveryDeps, type WebhookSender } from '../../lib/domain/deliveries';
+import { type DeliveryDeps, type WebhookSender } from '../../lib/domain/deliveries';
 import type { DeliveryRequest, StoredEvent, WebhookEndpoint } from '../../lib/domain/event-ports';
 import { signPayload as signatureHeader } from '../../lib/webhooks/signature';
 import { sqsDeliveryQueue } from '../../lib/webhooks/sqs-queue';
@@ -51,7 +51,6 @@ async function depsWith(sender: WebhookSender, endpointIds: string[], events = 1
     events: eventStore,
     webhooks,
     queue: { enqueue: async () => undefined },
-    endpointCache: new EndpointCache(),
     sender,
     sign: signatureHeader,
     logger: quiet,
