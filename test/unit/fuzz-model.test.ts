@@ -44,7 +44,15 @@ import {
 } from '../reliability/bank/fuzz/fields';
 import { routeMatcher } from '../reliability/bank/fuzz/routes';
 import type { Part } from '../reliability/bank/fuzz/types';
-import { limitsBody, movementBody } from '../../lib/http-schemas';
+import {
+  limitsBody,
+  movementBody,
+  newWebhookEndpointBody,
+  redeliveryBody,
+} from '../../lib/http-schemas';
+import { checkEndpointUrl } from '../../lib/domain/webhooks';
+import { ValidationError } from '../../lib/domain/errors';
+import { eventIdField, eventTypesField, urlField } from '../reliability/bank/fuzz/webhooks';
 import type { Item, Snapshot } from '../reliability/bank/fuzz/state';
 import type { RawResponse } from '../reliability/bank/raw-http';
 
@@ -250,6 +258,61 @@ describe('the fuzz model', () => {
     }
   });
 
+  it('covers the identities and faults of the event feed and the webhook routes', () => {
+    const FEED = 'GET /events';
+    const REGISTER = 'POST /webhook-endpoints';
+    const REDELIVER = 'POST /webhook-endpoints/{endpointId}/redeliveries';
+    const DELETE = 'DELETE /webhook-endpoints/{endpointId}';
+    const ATTEMPTS = 'GET /webhook-endpoints/{endpointId}/attempts';
+    // The feed: valid reads (of an own account too), another customer's account, bad parameters.
+    expect(some(FEED, (c) => c.expectOk && c.request.target.includes(ALICE_ACCOUNT))).toBe(true);
+    expect(some(FEED, (c) => c.expectOk && c.request.target.includes('after='))).toBe(true);
+    expect(alone(FEED, /^bob reading events on alice's account$/, 'ACCOUNT_NOT_FOUND')).toBe(true);
+    expect(alone(FEED, /^after=/, 'VALIDATION_ERROR')).toBe(true);
+    expect(alone(FEED, /^type=/, 'VALIDATION_ERROR')).toBe(true);
+    expect(alone(FEED, /^accountId: no such account$/, 'ACCOUNT_NOT_FOUND')).toBe(true);
+    expect(some('GET /webhook-endpoints', (c) => c.expectOk)).toBe(true);
+    // Registrations: each fault alone, another customer's account among them.
+    expect(alone(REGISTER, /^url /, 'VALIDATION_ERROR')).toBe(true);
+    expect(alone(REGISTER, /^eventTypes /, 'VALIDATION_ERROR')).toBe(true);
+    expect(alone(REGISTER, /^accountId: no such account$/, 'ACCOUNT_NOT_FOUND')).toBe(true);
+    expect(
+      alone(
+        REGISTER,
+        /^(alice|bob) registering an endpoint on (bob|alice)'s account$/,
+        'ACCOUNT_NOT_FOUND',
+      ),
+    ).toBe(true);
+    expect(alone(REGISTER, /^Content-Type /, 'UNSUPPORTED_MEDIA_TYPE')).toBe(true);
+    // Redeliveries: operators only; a bad event id; an endpoint that is not there.
+    // (Never alone: the endpoint is never there. The role is judged first, so FORBIDDEN may come.)
+    expect(
+      some(
+        REDELIVER,
+        (c) => has(c, /^a customer redelivering an event$/) && c.allowed.includes('FORBIDDEN'),
+      ),
+    ).toBe(true);
+    expect(some(REDELIVER, (c) => has(c, /^eventId /))).toBe(true);
+    expect(alone(REDELIVER, /^no such endpoint$/, 'WEBHOOK_ENDPOINT_NOT_FOUND')).toBe(true);
+    expect(alone(DELETE, /^no such endpoint$/, 'WEBHOOK_ENDPOINT_NOT_FOUND')).toBe(true);
+    expect(some(DELETE, (c) => c.request.method === 'DELETE' && has(c, /^token: /))).toBe(true);
+    expect(some(ATTEMPTS, (c) => has(c, /^limit=/))).toBe(true);
+    expect(some(ATTEMPTS, (c) => has(c, /^cursor=/))).toBe(true);
+    // No endpoint exists: a request to one is never expected to succeed.
+    for (const route of [
+      REGISTER,
+      REDELIVER,
+      DELETE,
+      ATTEMPTS,
+      'GET /webhook-endpoints/{endpointId}',
+    ]) {
+      expect([route, sampleOf(route).filter((c) => c.expectOk || c.invalid.length === 0)]).toEqual([
+        route,
+        [],
+      ]);
+    }
+  });
+
   it("draws the details the service's schema accepts as valid, and those it refuses as bad", () => {
     for (const model of detailsFields()) {
       const accepted = (part: Part<Field>) =>
@@ -263,6 +326,44 @@ describe('the fuzz model', () => {
       );
       expect(fc.sample(model.bad, { numRuns: 300, seed: 7 }).filter(accepted)).toEqual([]);
     }
+  });
+
+  it("draws the webhook bodies' fields the service accepts as valid, and those it refuses as bad", () => {
+    // As handlers/webhooks.ts and registerEndpoint read them: the schema, then the URL's rules
+    // (both with and without the local stack's http://127.0.0.1 and http://localhost).
+    const registers = (body: Record<string, unknown>): boolean => {
+      const parsed = newWebhookEndpointBody.safeParse(body);
+      if (!parsed.success) return false;
+      for (const local of [false, true]) {
+        try {
+          checkEndpointUrl(parsed.data.url, local);
+        } catch (error) {
+          if (error instanceof ValidationError) return false;
+          throw error;
+        }
+      }
+      return new Set(parsed.data.eventTypes).size === parsed.data.eventTypes.length;
+    };
+    const base = { url: 'https://example.com/h', eventTypes: ['payout.posted'] };
+    const judge = (model: ReturnType<typeof urlField>, accepts: (raw: unknown) => boolean) => {
+      const read = (part: Part<Field>) =>
+        accepts(part.value.raw === undefined ? undefined : JSON.parse(part.value.raw));
+      const valid = fc.sample(model.valid, { numRuns: 300, seed: 7 });
+      const bad = fc.sample(model.bad, { numRuns: 300, seed: 7 });
+      expect([model.name, valid.filter((p) => !read(p)), bad.filter(read)]).toEqual([
+        model.name,
+        [],
+        [],
+      ]);
+    };
+    const field = (name: string) => (raw: unknown) =>
+      registers(raw === undefined ? { ...base, [name]: undefined } : { ...base, [name]: raw });
+    judge(urlField(), field('url'));
+    judge(eventTypesField(), field('eventTypes'));
+    judge(
+      eventIdField(),
+      (raw) => redeliveryBody.safeParse(raw === undefined ? {} : { eventId: raw }).success,
+    );
   });
 
   it('sets fee schedules and reverses movements only in forms that are refused', () => {

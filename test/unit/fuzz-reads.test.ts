@@ -28,6 +28,7 @@ import {
   instantOf,
   limitsStatusView,
   pageOf,
+  eventQueryOf,
   periodOf,
   referenceOf,
 } from '../../lib/http-schemas';
@@ -35,9 +36,14 @@ import { memoryMovementDeps } from '../support/memory-deps';
 import { contractErrorCodes } from '../reliability/bank/contract';
 import { checkAnswer, fuzzCasesByRoute, type FuzzCase } from '../reliability/bank/fuzz';
 import { loadContract } from '../reliability/bank/fuzz/contract';
+import { positionOfCursor } from '../../lib/domain/event-feed';
+import { decodeAttemptCursor } from '../../lib/persistence/webhook-store';
 import {
+  attemptsQuery,
   balanceQuery,
+  eventsParams,
   historyQuery,
+  joined,
   periodParts,
   statementQuery,
   type QueryValue,
@@ -207,6 +213,41 @@ describe('the fuzz model of the reads, against the service', () => {
     expect(wrong).toEqual([]);
     expect(valid).toBeGreaterThan(100);
     expect(queries.filter((q) => q.invalid !== undefined).length).toBeGreaterThan(50);
+  });
+});
+
+describe('the fuzz model of the event feed and the delivery attempts, against the service', () => {
+  it("draws the feed's queries the service takes as valid, and those it refuses as bad", async () => {
+    const parts = fc.sample(eventsParams(FUZZ_DAY).map(joined), { numRuns: 800, seed: 7 });
+    const { sure, valid, wrong } = await judged(parts, (query) =>
+      takes(async () => {
+        // As handlers/events.ts and listEvents read it (the cursor before anything is read).
+        const { after } = eventQueryOf(query);
+        if (after !== undefined) positionOfCursor(after);
+      }),
+    );
+    expect(wrong).toEqual([]);
+    expect(sure).toBeGreaterThan(400);
+    expect(valid).toBeGreaterThan(100);
+    const taken = parts.filter((p) => p.invalid === undefined);
+    for (const form of [/after=[A-Za-z0-9_-]+/, /type=[a-z_.]+&type=/, /type=[a-z_.]+,/]) {
+      expect([String(form), taken.some((p) => form.test(p.value))]).toEqual([String(form), true]);
+    }
+    expect(parts.some((p) => p.invalid !== undefined && /after=/.test(p.value))).toBe(true);
+  });
+
+  it("draws an endpoint's attempt cursors the service takes, and refuses every other", async () => {
+    const parts = fc.sample(attemptsQuery(fuzzSetup.cursor), { numRuns: 500, seed: 7 });
+    const { valid, wrong } = await judged(parts, (query) =>
+      takes(async () => {
+        const { cursor } = pageOf(query);
+        if (cursor !== undefined) decodeAttemptCursor(cursor);
+      }),
+    );
+    expect(wrong).toEqual([]);
+    expect(valid).toBeGreaterThan(100);
+    expect(parts.some((p) => p.invalid === undefined && /cursor=/.test(p.value))).toBe(true);
+    expect(parts.some((p) => p.invalid !== undefined && /cursor=/.test(p.value))).toBe(true);
   });
 });
 

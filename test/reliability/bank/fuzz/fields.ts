@@ -34,10 +34,10 @@ export interface FieldModel {
 const V = 'VALIDATION_ERROR';
 
 /** A field's JSON values: valid ones plain, bad ones with their fault and codes. */
-const value =
+export const value =
   (name: string) =>
   (raw: unknown): Part<Field> => ({ value: { name, raw: JSON.stringify(raw) } });
-const wrong =
+export const wrong =
   (name: string, codes: string[] = [V], what?: (raw: string) => string) =>
   (raw: unknown): Part<Field> => {
     const text = JSON.stringify(raw) ?? 'null';
@@ -54,13 +54,13 @@ const literal =
     invalid: `${name} ${raw.slice(0, 40)}`,
     codes,
   });
-const absent = (name: string, required: boolean): Part<Field> =>
+export const absent = (name: string, required: boolean): Part<Field> =>
   required
     ? { value: { name, raw: undefined }, invalid: `no ${name}`, codes: [V] }
     : { value: { name, raw: undefined } };
 
 /** Values that are not strings at all. */
-const notAString = fc.oneof(
+export const notAString = fc.oneof(
   fc.integer(),
   fc.boolean(),
   fc.constant(null),

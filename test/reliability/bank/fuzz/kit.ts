@@ -284,3 +284,31 @@ export function get(
     parts,
   });
 }
+
+/** The drawn parts of a DELETE (no body: the contract gives it none). */
+export interface DeleteParts {
+  auth: Part<AuthValue>;
+  transport: Transport;
+}
+
+/** A DELETE: it changes state, so it must be refused. */
+export function remove(
+  route: string,
+  path: string,
+  p: DeleteParts,
+  roleInvalid: Draft['roleInvalid'],
+  parts: Draft['parts'],
+): FuzzCase {
+  return finish({
+    route,
+    method: 'DELETE',
+    path,
+    query: '',
+    auth: p.auth,
+    ...p.transport,
+    chunked: false,
+    mutating: true,
+    roleInvalid,
+    parts,
+  });
+}

@@ -14,8 +14,9 @@
  * (`transient`), and a statement's cursor is judged after that read.
  */
 import fc from 'fast-check';
+import { EVENT_TYPES } from '../../../../lib/domain/event-ports';
 import { MOVEMENT_TYPES } from '../../../../lib/domain/movement-types';
-import { b64url, printable } from './parts';
+import { b64url, printable, ULID } from './parts';
 import type { Part } from './types';
 
 export type QueryValue = string;
@@ -400,7 +401,7 @@ const noiseParam = fc.option(
  * The parameters as one query part: refused if any is; the 503s they may bring, unless one of
  * them is refused before the statement is read.
  */
-function joined(params: Array<Param | undefined>): Part<QueryValue> {
+export function joined(params: Array<Param | undefined>): Part<QueryValue> {
   const present = params.filter(defined);
   const sent = present.filter((p) => p.value !== '');
   const invalid = present.flatMap((p) => (p.invalid === undefined ? [] : [p.invalid]));
@@ -611,4 +612,139 @@ export function periodParts(now: Date): {
     { weight: 3, arbitrary: bad },
   );
   return { any, bad };
+}
+
+// ---- the event feed and an endpoint's delivery attempts -----------------------------------------
+
+/**
+ * A place in the event feed, as `nextCursor` names it: the base64url of an instant (UTC, to the
+ * millisecond), `#` and an event id (printable ASCII; `~` the end of an instant). Around the fuzz's
+ * day, or anywhere from 2000 to 2100.
+ */
+function feedPositions(now: Date): fc.Arbitrary<string> {
+  const day = dayOf(now).getTime();
+  return fc
+    .record({
+      ms: fc.oneof(
+        fc.integer({ min: day - 45 * DAY, max: day + DAY }),
+        fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) }),
+      ),
+      id: fc.oneof(fc.stringMatching(ULID), fc.constant('~'), printable(0, 40)),
+    })
+    .map(({ ms, id }) => `${new Date(ms).toISOString()}#${id}`);
+}
+
+/** Texts no `nextCursor` is: not base64url, too long, or base64url of something else. */
+const BAD_FEED_CURSORS = [
+  b64url('2026-01-01T00:00:00Z#x'),
+  b64url('2026-01-01T00:00:00.000Z'),
+  b64url('2026-01-01T25:00:00.000Z#x'),
+  b64url('2026-13-01T00:00:00.000Z#x'),
+  b64url('2026-01-01T00:00:00.000Z#a b'),
+  b64url('2026-01-01T00:00:00.000Z#caf\u00e9'),
+  b64url(`2026-01-01T00:00:00.000Z#${'x'.repeat(301)}`),
+  b64url({ before: 5 }),
+  b64url({ after: 5 }),
+  b64url('null'),
+  'A'.repeat(401),
+  '%2B',
+  'a%2Fb',
+  'abc%3D',
+  '....',
+  '%FF',
+];
+
+function feedCursorParams(now: Date): { valid: fc.Arbitrary<Param>; bad: fc.Arbitrary<Param> } {
+  const valid = feedPositions(now).map(
+    (position): Param => ({ value: `after=${b64url(position)}` }),
+  );
+  const bad = fc
+    .oneof(
+      fc.constantFrom('', ...BAD_FEED_CURSORS),
+      printable(1, 60)
+        .filter((t) => !/^[A-Za-z0-9_-]+$/.test(t))
+        .map(encodeURIComponent),
+    )
+    .map((value) => refused(`after=${value}`, `after=${value.slice(0, 40)}`));
+  return { valid, bad };
+}
+
+function eventTypeParams(): { valid: fc.Arbitrary<Param>; bad: fc.Arbitrary<Param> } {
+  const valid = fc
+    .tuple(fc.shuffledSubarray([...EVENT_TYPES], { minLength: 1 }), fc.boolean())
+    .map(([types, repeated]): Param => ({ value: listParam('type', types, repeated) }));
+  const bad = fc
+    .oneof(
+      fc.constantFrom(
+        ['payout'],
+        ['PAYOUT.POSTED'],
+        ['Payout.posted'],
+        ['payout.unknown'],
+        ['movement.committed '],
+        [''],
+        ['payout.posted', ''],
+        ['payout.posted payout.held'],
+        ['payout.posted;payout.held'],
+        ['DEPOSIT'],
+      ),
+      fc
+        .stringMatching(/^[a-z_]{1,10}\.[a-z_]{1,10}$/)
+        .filter((t) => !(EVENT_TYPES as readonly string[]).includes(t))
+        .map((t) => ['payout.held', t]),
+    )
+    .map((types) =>
+      refused(listParam('type', types, false), `type=${JSON.stringify(types.join(','))}`),
+    );
+  return { valid, bad };
+}
+
+/**
+ * `GET /events` but its `accountId` (whose the account is decides who may ask): limit, `after`
+ * (a `nextCursor`: any place in the feed, or a text none is) and `type`.
+ */
+export function eventsParams(now: Date): fc.Arbitrary<Array<Param | undefined>> {
+  return fc
+    .record({
+      limit: anyLimit(),
+      after: sometimes(validOrNot(feedCursorParams(now))),
+      type: sometimes(validOrNot(eventTypeParams())),
+      noise: noiseParam,
+    })
+    .map((q) => [q.limit, q.after, q.type, q.noise]);
+}
+
+/** A place in an endpoint's attempts, as its `nextCursor` names it: instant, event id, attempt. */
+const attemptCursors: fc.Arbitrary<Param> = fc
+  .record({
+    ms: fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) }),
+    event: fc.stringMatching(ULID),
+    attempt: fc.integer({ min: 1, max: 999_999 }),
+  })
+  .map(({ ms, event, attempt }): Param => {
+    const place = `${new Date(ms).toISOString()}#${event}#${String(attempt).padStart(6, '0')}`;
+    return { value: `cursor=${b64url(place)}` };
+  });
+
+/**
+ * `GET /webhook-endpoints/{endpointId}/attempts`: limit and cursor, one of an attempt list or one
+ * made for another listing or none (judged once the endpoint is found; an empty one first).
+ */
+export function attemptsQuery(cursor: string): fc.Arbitrary<Part<QueryValue>> {
+  const foreign = fc
+    .oneof(historyCursors(cursor), statementCursors, madeUpCursors(cursor))
+    .map((c) => refused(`cursor=${c.value}`, `cursor=${c.value.slice(0, 40)} (no attempt list's)`));
+  return fc
+    .record({
+      limit: anyLimit(),
+      cursor: fc.option(
+        fc.oneof(
+          { weight: 3, arbitrary: attemptCursors },
+          { weight: 4, arbitrary: foreign },
+          { weight: 1, arbitrary: fc.constant(EMPTY_CURSOR) },
+        ),
+        { nil: undefined, freq: 2 },
+      ),
+      noise: noiseParam,
+    })
+    .map((q) => joined([q.limit, q.cursor, q.noise]));
 }

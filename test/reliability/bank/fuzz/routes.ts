@@ -55,6 +55,7 @@ import {
 } from './parts';
 import { balanceQuery, historyQuery, periodParts, statementQuery, type QueryValue } from './reads';
 import type { FuzzCase, FuzzSetup, Part } from './types';
+import { EVENT_ROUTES, eventRouteModels } from './webhooks';
 
 /** The routes this file models, as openapi.yaml spells them. */
 export const ROUTES = {
@@ -80,6 +81,7 @@ export const ROUTES = {
   getLimits: 'GET /accounts/{accountId}/limits',
   setLimits: 'PUT /accounts/{accountId}/limits',
   reverseTransaction: 'POST /transactions/{transactionId}/reversals',
+  ...EVENT_ROUTES,
 } as const;
 
 export const MODELLED_ROUTES: ReadonlySet<string> = new Set(Object.values(ROUTES));
@@ -481,6 +483,12 @@ const NEAR_MISSES = [
   '/v1/accounts',
   '/health/x',
   '/Health',
+  '/event',
+  '/events/{endpointId}',
+  '/webhooks',
+  '/webhook-endpoints/{endpointId}/redeliveries/x',
+  '/webhook-endpoints/{endpointId}/redelivery',
+  '/webhook-endpoints/{endpointId}/attempts/x',
 ];
 const ACCOUNT_SUFFIXES = [
   'balance',
@@ -525,7 +533,8 @@ function unknownRoute(kit: Kit): fc.Arbitrary<FuzzCase> {
           path: p.path
             .replace('{accountId}', kit.accounts.alice)
             .replace('{transactionId}', kit.payouts.alice ?? '01ARZ3NDEKTSV4RRFFQ69G5FAV')
-            .replace('{period}', '2026-01'),
+            .replace('{period}', '2026-01')
+            .replace('{endpointId}', '01ARZ3NDEKTSV4RRFFQ69G5FAV'),
           query: '',
           auth: p.auth,
           contentType: { value: 'application/json' },
@@ -589,6 +598,7 @@ function routeModels(kit: Kit): Record<string, Weighted> {
     [ROUTES.getLimits]: { weight: 2, arbitrary: accountRead(kit, ROUTES.getLimits, '/limits') },
     [ROUTES.setLimits]: { weight: 3, arbitrary: limitsSet(kit) },
     [ROUTES.reverseTransaction]: { weight: 4, arbitrary: reversal(kit) },
+    ...eventRouteModels(kit),
   };
 }
 
