@@ -11,7 +11,11 @@ import { loadOpenApi } from '../support/openapi';
 import { ALICE_ACCOUNT, ALICE_PAYOUT, BOB_PAYOUT, fuzzSetup } from '../support/fuzz-setup';
 import {
   accountControlKey,
+  accountEventKey,
   accountKey,
+  attemptKey,
+  deliveryQueueKey,
+  eventKey,
   feesKey,
   limitCounterKey,
   limitsKey,
@@ -736,6 +740,23 @@ function backgroundOnly(): Item[] {
       createdAt: T0,
     }),
   );
+  // The publisher catching up: W1's event (by id and in A's feed), queued and attempted.
+  for (const event of [movementEvent(W1, 5)]) {
+    replace(item(eventKey(event.id), event));
+    replace(item(accountEventKey(A, event.position), event));
+    replace(
+      item(deliveryQueueKey('01JMSG1'), {
+        body: JSON.stringify({ eventId: event.id, endpointId: 'E1' }),
+      }),
+    );
+    replace(
+      item(attemptKey({ endpointId: 'E1', eventId: event.id, attemptedAt: T1, attempt: 1 }), {
+        endpointId: 'E1',
+        eventId: event.id,
+        outcome: 'failed',
+      }),
+    );
+  }
   // A refused fuzz request recorded under its key: allowed.
   replace(
     marker(A, 'fz-1', {
@@ -745,6 +766,20 @@ function backgroundOnly(): Item[] {
     }),
   );
   return items;
+}
+
+/** A movement.committed event as the publisher stores it. */
+function movementEvent(transactionId: string, sequence: number) {
+  const id = `movement.committed:${A}:${sequence}`;
+  return {
+    id,
+    type: 'movement.committed',
+    createdAt: T1,
+    accountId: A,
+    sequence,
+    data: { transactionId, accountId: A, sequence },
+    position: `${T1}#${id}`,
+  };
 }
 
 const compare = (after: Item[]) => compareSnapshots(snapshot(beforeFuzz()), snapshot(after));
@@ -766,7 +801,24 @@ describe('the state comparison', () => {
       'pending entries of payouts resolved': 1,
       'markers given their statement place': 1,
       'refusals recorded': 1,
+      'events of changes from before': 2,
+      'deliveries of events from before': 2,
     });
+  });
+
+  it('reports an event, a delivery or a webhook endpoint of a change no one made before the fuzz', () => {
+    const event = movementEvent('01JFUZZMADE', 9);
+    const after = [
+      ...backgroundOnly(),
+      item(eventKey(event.id), event),
+      item(deliveryQueueKey('01JMSG2'), { body: JSON.stringify({ eventId: event.id }) }),
+      item({ pk: 'WEBHOOK#01JEP', sk: 'ENDPOINT' }, { url: 'https://x.example' }),
+    ];
+    expect(compare(after).unexplained).toEqual([
+      expect.stringMatching(/^event EVENT#movement.committed.*an event of a change the fuzz made/),
+      expect.stringMatching(/^webhook delivery QUEUE#.*a delivery of "movement.committed/),
+      expect.stringMatching(/^webhook endpoint WEBHOOK#01JEP.*registered: "https:\/\/x.example"/),
+    ]);
   });
 
   it('accepts nothing at all changing', () => {

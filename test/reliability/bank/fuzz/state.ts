@@ -68,6 +68,9 @@ export type Kind =
   | 'withdrawals switch'
   | 'system posting'
   | 'reversal count'
+  | 'event'
+  | 'webhook delivery'
+  | 'webhook endpoint'
   | 'other item';
 
 export function kindOf(item: Item): Kind {
@@ -89,6 +92,10 @@ export function kindOf(item: Item): Kind {
   if (pk.startsWith('CONTROL#') && sk === 'LIMITS') return 'limits override';
   if (pk.startsWith('CONTROL')) return 'control record';
   if (pk.startsWith('LIMIT#')) return 'limit counter';
+  // The publisher's events (by id, and each account's feed) and the delivery worker's queue and log.
+  if (pk.startsWith('EVENT#') || pk.startsWith('EVENTS#')) return 'event';
+  if (pk.startsWith('QUEUE') || pk.startsWith('ATTEMPTS#')) return 'webhook delivery';
+  if (pk.startsWith('WEBHOOK')) return 'webhook endpoint';
   return 'other item';
 }
 
@@ -205,6 +212,12 @@ interface Context {
   /** Payouts by `accountId transactionId`. */
   payoutsBefore: Map<string, Item>;
   payoutsAfter: Map<string, Item>;
+  /** Accounts that existed before the fuzz. */
+  accountsBefore: Set<string>;
+  /** When the withdrawals switch last changed before the fuzz. */
+  switchChangedBefore: string | undefined;
+  /** Events after, by id. */
+  eventsAfter: Map<string, Item>;
 }
 
 function indexOf(snapshot: Snapshot, kind: Kind): Item[] {
@@ -477,6 +490,46 @@ function judgeOther({ kind, before, after, fromBefore }: Change): Judgement {
   );
 }
 
+/**
+ * Whether an event reports a change from before the fuzz (the publisher catching up): a movement
+ * or payout whose transaction was known, an account that existed, a pause switched before.
+ */
+function eventFromBefore(event: Item, ctx: Context): boolean {
+  const tx = str((event.data as Item | undefined)?.transactionId);
+  if (tx !== undefined) return ctx.known.has(tx);
+  const accountId = str(event.accountId);
+  if (accountId !== undefined) return ctx.accountsBefore.has(accountId);
+  const at = str(event.createdAt);
+  return at !== undefined && ctx.switchChangedBefore !== undefined && at <= ctx.switchChangedBefore;
+}
+
+/** Events are written once and never changed; new ones only for changes from before the fuzz. */
+function judgeEvent({ before, after, item, ctx, nowSeconds }: Change): Judgement {
+  if (after === undefined) {
+    if (num(item.expiresAt) <= nowSeconds) return explained('events expired');
+    return unexplained(`the event ${show(item.id)} is gone`);
+  }
+  if (before !== undefined) {
+    return unexplained(
+      `the event changed: ${describeChange(before, after, changedFields(before, after))}`,
+    );
+  }
+  if (eventFromBefore(after, ctx)) return explained('events of changes from before');
+  return unexplained(`an event of a change the fuzz made: ${show(after.id)}`);
+}
+
+/** Queue messages and attempts: only deliveries of events of changes from before the fuzz. */
+function judgeDelivery({ after, item, ctx }: Change): Judgement {
+  const body = str(item.body);
+  const eventId =
+    str(item.eventId) ?? (body === undefined ? undefined : str((JSON.parse(body) as Item).eventId));
+  const event = eventId === undefined ? undefined : ctx.eventsAfter.get(eventId);
+  if (event !== undefined && eventFromBefore(event, ctx)) {
+    return explained(after === undefined ? 'deliveries done' : 'deliveries of events from before');
+  }
+  return unexplained(`a delivery of ${show(eventId)}, not an event from before`);
+}
+
 /** Payouts of an account held before the fuzz and voided since, that counted on `day`. */
 function voidedOn(ctx: Context, accountId: string, day: string): Item[] {
   const out: Item[] = [];
@@ -586,6 +639,13 @@ const JUDGES: Record<Kind, (change: Change) => Judgement> = {
     gone: 'the withdrawals switch is gone',
     changed: 'withdrawals switch changed',
   }),
+  event: judgeEvent,
+  'webhook delivery': judgeDelivery,
+  'webhook endpoint': untouchable({
+    added: (item) => `a webhook endpoint registered: ${show(item.url)}`,
+    gone: 'the webhook endpoint is gone',
+    changed: 'the webhook endpoint changed',
+  }),
   'other item': judgeOther,
 };
 
@@ -607,7 +667,20 @@ function contextOf(before: Snapshot, after: Snapshot): Context {
         p,
       ]),
     );
-  return { known, lines, payoutsBefore: payoutIndex(before), payoutsAfter: payoutIndex(after) };
+  const switchBefore = [...before.values()].find((i) => kindOf(i) === 'withdrawals switch');
+  return {
+    known,
+    lines,
+    payoutsBefore: payoutIndex(before),
+    payoutsAfter: payoutIndex(after),
+    accountsBefore: new Set(indexOf(before, 'account').map((a) => String(a.accountId))),
+    switchChangedBefore: str((switchBefore?.changed as Item | undefined)?.at),
+    eventsAfter: new Map(
+      indexOf(after, 'event')
+        .filter((e) => String(e.pk).startsWith('EVENT#'))
+        .map((e) => [String(e.id), e]),
+    ),
+  };
 }
 
 export function compareSnapshots(
