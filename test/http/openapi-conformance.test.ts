@@ -1189,6 +1189,40 @@ describe('live responses conform to openapi.yaml', () => {
       expectAnswer(deleted, 204);
     });
 
+    it('attempts: 200 to its owner; redeliveries: 202 to an operator, once the event is published', async () => {
+      const created = await hit<WebhookEndpointCreated>(`POST ${W_}`, {
+        token: customer,
+        body: {
+          url: 'https://hooks.invalid/openapi-redelivery',
+          eventTypes: ['movement.committed'],
+          accountId: account.accountId,
+        },
+        headers: json,
+      });
+      expectAnswer(created, 201);
+      const endpointId = created.body.id;
+      expectAnswer(
+        await hit(`GET ${W_}/{endpointId}/attempts`, { endpointId, token: customer }),
+        200,
+      );
+      // The account's opening deposit: published about a second after its line (docs/events.md).
+      const eventId = `movement.committed:${account.accountId}:1`;
+      const redeliver = () =>
+        hit(`POST ${W_}/{endpointId}/redeliveries`, {
+          endpointId,
+          token: ops,
+          body: { eventId },
+          headers: json,
+        });
+      let res = await redeliver();
+      for (const deadline = Date.now() + 10_000; res.status === 404 && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        res = await redeliver();
+      }
+      expectAnswer(res, 202);
+      expect(res.body).toEqual({ endpointId, eventId });
+    });
+
     it('POST: the service refuses exactly the bodies the document refuses', async () => {
       // .invalid never resolves (RFC 2606): an endpoint registered here is never reached.
       const url = 'https://hooks.invalid/openapi';

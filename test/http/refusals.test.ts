@@ -29,6 +29,9 @@ import { deposit, requestPayout, withdraw } from '../../lib/domain/movements';
 import { reverseTransaction } from '../../lib/domain/reversals';
 import { registerEndpoint } from '../../lib/domain/webhooks';
 import { dynamoWebhookStore } from '../../lib/persistence/webhook-store';
+import { dynamoEventStore } from '../../lib/persistence/event-store';
+import { positionOf } from '../../lib/domain/events';
+import type { StoredEvent } from '../../lib/domain/event-ports';
 import { sequenceChanges } from '../../lib/domain/sequencer';
 import type { Account } from '../../lib/domain/types';
 import type { ApiResponse } from '../support/api-client';
@@ -95,6 +98,9 @@ interface World {
   /** alice's webhook endpoint, and another of hers that the valid DELETE removes. */
   endpoint: string;
   doomedEndpoint: string;
+  /** An event alice's endpoint receives (a payout of hers posted), and one of bob's. */
+  event: string;
+  bobsEvent: string;
 }
 
 let issuer: TestIssuer;
@@ -185,6 +191,25 @@ async function openWorld(): Promise<World> {
       accountId: alice,
     });
   const [endpoint, doomedEndpoint] = [(await hook()).id, (await hook()).id];
+  // No publisher runs here: the events a redelivery names are written as it writes them.
+  const events = dynamoEventStore({ db: ledger.doc, name: ledger.tableName });
+  const publish = async (accountId: string, owner: string): Promise<string> => {
+    const id = `payout.posted:${ulid()}`;
+    const event: StoredEvent = {
+      id,
+      type: 'payout.posted',
+      createdAt: new Date().toISOString(),
+      accountId,
+      sequence: null,
+      data: {},
+      position: positionOf(new Date(), id),
+      ownerId: owner,
+    };
+    await events.putEvent(event);
+    return id;
+  };
+  const event = await publish(alice, ALICE.userId);
+  const bobsEvent = await publish(bob, 'bob-sub');
   return {
     alice,
     available: account.available,
@@ -202,6 +227,8 @@ async function openWorld(): Promise<World> {
     perMovement,
     endpoint,
     doomedEndpoint,
+    event,
+    bobsEvent,
   };
 }
 
@@ -302,7 +329,7 @@ const endpointId =
   (id: () => string): Change =>
   (request) => ({
     ...request,
-    url: request.url.replace(/\/webhook-endpoints\/[^/]+$/, `/webhook-endpoints/${id()}`),
+    url: request.url.replace(/\/webhook-endpoints\/[^/?]+/, `/webhook-endpoints/${id()}`),
   });
 const query =
   (value: string): Change =>
@@ -1017,6 +1044,43 @@ const ROUTES: Record<string, Route> = {
       ['an endpoint id that is not a ULID', endpointId(() => 'not-an-endpoint')],
       ["alice's endpoint (bob asking)", as('bob')],
     ]),
+  },
+  listDeliveryAttempts: {
+    serves: 'reader',
+    valid: (w) => get(`/webhook-endpoints/${w.endpoint}/attempts`, 'alice'),
+    rows: [
+      ...refusals(404, 'WEBHOOK_ENDPOINT_NOT_FOUND', [
+        ['an endpoint id that names none', endpointId(ulid)],
+        ['an endpoint id that is not a ULID', endpointId(() => 'not-an-endpoint')],
+        ["alice's endpoint (bob asking)", as('bob')],
+      ]),
+      ...invalids([
+        ['a cursor that is not one', query('cursor=not-a-cursor')],
+        ['a limit of 0', query('limit=0')],
+      ]),
+    ],
+  },
+  redeliverWebhook: {
+    serves: 'operators',
+    valid: (w) =>
+      post(`/webhook-endpoints/${w.endpoint}/redeliveries`, 'ops', { eventId: w.event }),
+    rows: [
+      ...refusals(404, 'WEBHOOK_ENDPOINT_NOT_FOUND', [
+        ['an endpoint id that names none', endpointId(ulid)],
+      ]),
+      ...refusals(404, 'EVENT_NOT_FOUND', [
+        ['an event that does not exist', set('eventId', 'payout.posted:01JNOSUCHPAYOUT')],
+        [
+          "an event the endpoint does not receive (bob's)",
+          (request, w) => withField(request, 'eventId', w.bobsEvent),
+        ],
+      ]),
+      ...invalids([
+        ['no eventId', set('eventId', undefined)],
+        ['a numeric eventId', set('eventId', 42)],
+        ['an unknown field', set('endpointId', 'x')],
+      ]),
+    ],
   },
   setWithdrawalSwitch: {
     serves: 'operators',
