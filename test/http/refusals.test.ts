@@ -32,6 +32,7 @@ import { dynamoWebhookStore } from '../../lib/persistence/webhook-store';
 import { dynamoEventStore } from '../../lib/persistence/event-store';
 import { positionOf } from '../../lib/domain/events';
 import type { StoredEvent } from '../../lib/domain/event-ports';
+import { payoutView } from '../../lib/http-schemas';
 import { sequenceChanges } from '../../lib/domain/sequencer';
 import type { Account } from '../../lib/domain/types';
 import type { ApiResponse } from '../support/api-client';
@@ -193,6 +194,8 @@ async function openWorld(): Promise<World> {
   const [endpoint, doomedEndpoint] = [(await hook()).id, (await hook()).id];
   // No publisher runs here: the events a redelivery names are written as it writes them.
   const events = dynamoEventStore({ db: ledger.doc, name: ledger.tableName });
+  if (held.payout === undefined) throw new Error("alice's hold has no payout record");
+  const shown = payoutView(held.payout);
   const publish = async (accountId: string, owner: string): Promise<string> => {
     const id = `payout.posted:${ulid()}`;
     const event: StoredEvent = {
@@ -201,7 +204,8 @@ async function openWorld(): Promise<World> {
       createdAt: new Date().toISOString(),
       accountId,
       sequence: null,
-      data: {},
+      // As the publisher writes it: the payout as the API shows it (alice's, moved to `accountId`).
+      data: { ...shown, accountId, status: 'POSTED' },
       position: positionOf(new Date(), id),
       ownerId: owner,
     };
