@@ -120,7 +120,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     return dir;
   };
 
-  test('an older table (data kept by an earlier npm start) gets the open-payouts, references, transactions and history indexes, its accounts available = balance, a fee version carried on as the terms version, and its statement lines their running figures', async () => {
+  test('an older table (data kept by an earlier npm start) gets the open-payouts, references, transactions, history and events indexes, its accounts available = balance, a fee version carried on as the terms version, and its statement lines their running figures', async () => {
     // A DynamoDB Local of its own, as npm start's is: on the shared one, busy with the other
     // suites, an index added to a table stayed CREATING past 180 s twice in CI.
     const own = await startDynamoDbLocal({ port: await findFreePort() });
@@ -219,6 +219,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
 
     const table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
     expect(table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus]).sort()).toEqual([
+      ['events', 'ACTIVE'],
       ['history', 'ACTIVE'],
       ['open-payouts', 'ACTIVE'],
       ['references', 'ACTIVE'],
@@ -232,7 +233,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     });
   }
 
-  test('the table from serverless.yml has pk/sk keys, the open-payouts, references, transactions and history indexes, a NEW_AND_OLD_IMAGES stream and TTL', async () => {
+  test('the table from serverless.yml has pk/sk keys, the open-payouts, references, transactions, history and events indexes, a NEW_AND_OLD_IMAGES stream and TTL', async () => {
     const { client, tableName } = await freshTable('definition');
     const definition = tableDefinitionFromServerlessYml('anything');
     expect(definition).toEqual({
@@ -247,6 +248,8 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
         { AttributeName: 'transactionKey', AttributeType: 'S' },
         { AttributeName: 'historyKey', AttributeType: 'S' },
         { AttributeName: 'historyAt', AttributeType: 'S' },
+        { AttributeName: 'feedKey', AttributeType: 'S' },
+        { AttributeName: 'feedAt', AttributeType: 'S' },
       ],
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
@@ -295,6 +298,14 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
           ],
           Projection: { ProjectionType: 'ALL' },
         },
+        {
+          IndexName: 'events',
+          KeySchema: [
+            { AttributeName: 'feedKey', KeyType: 'HASH' },
+            { AttributeName: 'feedAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
       ],
       StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
     });
@@ -310,6 +321,7 @@ describe('DynamoDB Local (shared in-memory instance)', () => {
     });
     expect(table?.LatestStreamArn).toMatch(/\/stream\//);
     expect(table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus]).sort()).toEqual([
+      ['events', 'ACTIVE'],
       ['history', 'ACTIVE'],
       ['open-payouts', 'ACTIVE'],
       ['references', 'ACTIVE'],
