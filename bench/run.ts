@@ -85,8 +85,8 @@ const PLAN: Plan = smoke
       // Starting the whole local stack takes most of a minute; npm test's e2e suite runs it.
       http: null,
       webhooks: {
-        slow: { rounds: 1, perRound: 20 },
-        delivery: { events: 60, failRatio: 1 / 3, accounts: 4 },
+        slow: { rounds: 1, perRound: 10 },
+        delivery: { events: 30, failRatio: 1 / 3, accounts: 3 },
       },
     }
   : {

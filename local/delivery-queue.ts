@@ -16,7 +16,11 @@ export interface DeliveryPollerOptions {
   concurrency?: number;
   /** Of one endpoint, in flight at most: a slow endpoint cannot take every slot. Default 4. */
   perEndpoint?: number;
-  /** Wait when there is nothing to receive. Default 200 ms. */
+  /**
+   * Wait when there is nothing to receive. Default 1 s: an enqueue in this process and a
+   * finished delivery wake the poller at once, so the wait only delays a retry coming due or a
+   * redelivery queued by another process (the API's), and keeps an idle stack's DynamoDB quiet.
+   */
   pollIntervalMs?: number;
   onError?: (error: unknown) => void;
 }
@@ -36,7 +40,7 @@ export function startDeliveryPoller(options: DeliveryPollerOptions): DeliveryPol
   const { queue, handler } = options;
   const concurrency = options.concurrency ?? 16;
   const perEndpoint = options.perEndpoint ?? 4;
-  const pollIntervalMs = options.pollIntervalMs ?? 200;
+  const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const onError = options.onError ?? ((error) => console.error('[delivery-poller]', error));
   const inFlight = new Map<string, number>();
   const tasks = new Set<Promise<void>>();

@@ -13,6 +13,8 @@ export interface StackSettings {
   gatewayPort: number;
   /** The local webhook receiver's port. */
   receiverPort: number;
+  /** WEBHOOK_RECEIVER=off: no receiver, no demo endpoint (events are still published). */
+  webhookReceiver: boolean;
   stage: string;
   tableName: string;
 }
@@ -42,7 +44,16 @@ export function stackSettings(): StackSettings {
     lambdaPort: port('LAMBDA_PORT', apiPort + 2),
     gatewayPort: port('GATEWAY_PORT', 4010),
     receiverPort: port('RECEIVER_PORT', 4020),
+    webhookReceiver: receiverSwitch(),
     stage,
     tableName: `money-movement-${stage}`,
   };
+}
+
+function receiverSwitch(): boolean {
+  const raw = process.env.WEBHOOK_RECEIVER ?? 'on';
+  if (raw !== 'on' && raw !== 'off') {
+    throw new Error(`WEBHOOK_RECEIVER must be on or off, got ${JSON.stringify(raw)}`);
+  }
+  return raw === 'on';
 }

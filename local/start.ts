@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     const identity = await startIdentity(s, stack);
     configureHandlers(s, serviceDynamodb, identity, gatewayUrl);
     // Before the publisher starts: every event from now on reaches the receiver.
-    const receiverUrl = await startReceiver(s, stack, identity);
+    const receiverUrl = s.webhookReceiver ? await startReceiver(s, stack, identity) : '';
     await startBackgroundWork(s, serviceDynamodb, stack);
     const seeded = await seed(s, dynamodb, identity);
     const apiUrl = await startApi(s, stack);
@@ -106,8 +106,8 @@ async function checkPorts(s: StackSettings): Promise<void> {
     ['DYNAMODB_PORT', s.dynamodbPort],
     ['COGNITO_PORT', s.cognitoPort],
     ['LAMBDA_PORT', s.lambdaPort],
-    ['RECEIVER_PORT', s.receiverPort],
   ];
+  if (s.webhookReceiver) ports.push(['RECEIVER_PORT', s.receiverPort]);
   if (!process.env.PAYOUT_GATEWAY_URL) ports.push(['GATEWAY_PORT', s.gatewayPort]);
   for (const [variable, value] of ports) await assertPortFree(value, variable);
 }
@@ -374,7 +374,7 @@ Local stack ready (data in ${s.dataDir}; Node ${process.version})
   DynamoDB   ${e.dynamodb}
   Cognito    ${e.identity.endpoint}  (issuer ${e.identity.issuer})
   Payouts    ${e.gatewayUrl}  (simulated gateway; see README "Payouts")
-  Webhooks   ${e.receiverUrl}  (a receiver sent every event, signatures checked; README "Webhooks")
+  Webhooks   ${e.receiverUrl ? `${e.receiverUrl}  (a receiver sent every event, signatures checked; README "Webhooks")` : 'no receiver (WEBHOOK_RECEIVER=off); events are still published'}
   Demo users (local only):
 ${users}
   A token:   npm run --silent token -- alice
