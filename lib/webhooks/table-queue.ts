@@ -72,6 +72,10 @@ interface QueueItem {
   receipt?: string;
 }
 
+/** Items read per Query page, and at most per partition and receive. */
+const PAGE = 100;
+const SCAN_LIMIT = 5000;
+
 const isConditionFailure = (error: unknown) =>
   error instanceof Error &&
   (error.name === 'ConditionalCheckFailedException' ||
@@ -92,20 +96,33 @@ export function localDeliveryQueue(options: LocalDeliveryQueueOptions): LocalDel
     return { key: deliveryQueueKey(messageId), receipt };
   };
 
-  /** Visible messages of one partition, oldest first. */
-  const visible = async (pk: string, limit: number): Promise<QueueItem[]> => {
-    const out = await db.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        FilterExpression: 'visibleAt <= :now',
-        ExpressionAttributeValues: { ':pk': pk, ':now': now() },
-        ConsistentRead: true,
-        Limit: Math.max(limit * 4, 50),
-      }),
-    );
-    return (out.Items ?? []) as QueueItem[];
-  };
+  /**
+   * Visible messages of one partition, oldest first, page by page: a receive that refuses the
+   * first ones (an endpoint already at its share, e.g. a slow one with a long backlog) reads on
+   * to the others behind them, up to SCAN_LIMIT items a receive.
+   */
+  async function* visible(pk: string): AsyncGenerator<QueueItem> {
+    let start: Record<string, unknown> | undefined;
+    let scanned = 0;
+    do {
+      const out = await db.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          FilterExpression: 'visibleAt <= :now',
+          ExpressionAttributeValues: { ':pk': pk, ':now': now() },
+          ConsistentRead: true,
+          Limit: PAGE,
+          ExclusiveStartKey: start,
+        }),
+      );
+      scanned += out.ScannedCount ?? 0;
+      for (const item of out.Items ?? []) yield item as QueueItem;
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined && scanned < SCAN_LIMIT);
+  }
+  /** Which partition the next receive reads first: each in turn, so none waits behind another. */
+  let turn = 0;
 
   /** Takes the message if it is still visible; undefined when another receive took it first. */
   const claim = async (item: QueueItem): Promise<QueueItem | undefined> => {
@@ -194,20 +211,19 @@ export function localDeliveryQueue(options: LocalDeliveryQueueOptions): LocalDel
     },
 
     async receive(max, accept = () => true) {
-      const candidates = (
-        await Promise.all(deliveryQueuePartitions().map((pk) => visible(pk, max)))
-      )
-        .flat()
-        .sort((a, b) => (a.sk < b.sk ? -1 : 1));
+      const partitions = deliveryQueuePartitions();
+      const first = turn++ % partitions.length;
       const taken: ReceivedMessage[] = [];
-      for (const item of candidates) {
-        if (taken.length >= max) break;
-        const message = received({ ...item, receipt: '' });
-        if (!accept(message.request)) continue;
-        const claimed = await claim(item);
-        if (claimed === undefined) continue;
-        if (claimed.receiveCount > maxReceiveCount) await deadLetter(claimed);
-        else taken.push(received(claimed));
+      for (const pk of [...partitions.slice(first), ...partitions.slice(0, first)]) {
+        for await (const item of visible(pk)) {
+          if (taken.length >= max) return taken;
+          const message = received({ ...item, receipt: '' });
+          if (!accept(message.request)) continue;
+          const claimed = await claim(item);
+          if (claimed === undefined) continue;
+          if (claimed.receiveCount > maxReceiveCount) await deadLetter(claimed);
+          else taken.push(received(claimed));
+        }
       }
       return taken;
     },

@@ -259,6 +259,22 @@ describe('webhook delivery on the local queue', () => {
   });
 });
 
+describe('the local delivery queue', () => {
+  it("reads past one endpoint's backlog to another endpoint's message (no head-of-line blocking)", async () => {
+    // 300 messages of an endpoint already at its share (the poller refuses them), then one of
+    // another endpoint: the receive must find that one behind them.
+    await queue.enqueue(
+      Array.from({ length: 300 }, (_, n) => ({ eventId: `backlog-${n}`, endpointId: 'busy' })),
+    );
+    await queue.enqueue([{ eventId: 'waiting', endpointId: 'idle' }]);
+    const taken = await queue.receive(1, (request) => request.endpointId !== 'busy');
+    expect(taken.map((m) => m.request)).toEqual([{ eventId: 'waiting', endpointId: 'idle' }]);
+    // Leave the queue empty for the rest of the file.
+    for (let batch = await queue.receive(100); batch.length > 0; batch = await queue.receive(100))
+      await Promise.all([...batch, ...taken.splice(0)].map((m) => queue.delete(m.receiptHandle)));
+  });
+});
+
 /** local/delivery-worker.ts as a process of its own (one process: node with tsx's loader). */
 function startWorkerProcess(): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/delivery-worker.ts'], {
