@@ -22,6 +22,8 @@ import {
   startDeliveryPoller,
   type LocalDeliveryQueue,
 } from '../../local/delivery-queue';
+import { startDynamoDbLocal } from '../../local/dynamodb-local';
+import { findFreePort } from '../../local/ports';
 import { waitFor } from '../../local/wait';
 import { createTestTable } from '../support/dynamodb';
 
@@ -39,8 +41,15 @@ let queue: LocalDeliveryQueue;
 let deps: DeliveryDeps;
 let events: EventStore;
 
+let own: { endpoint: string; stop(): Promise<void> };
+
 beforeAll(async () => {
-  ({ tableName, client, endpoint } = await createTestTable('webhook-delivery'));
+  // A DynamoDB Local of its own: hundreds of queue messages, attempts and events on the shared
+  // one slowed the suites after it.
+  own = await startDynamoDbLocal({ port: await findFreePort() });
+  ({ tableName, client, endpoint } = await createTestTable('webhook-delivery', {
+    endpoint: own.endpoint,
+  }));
   doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   queue = localDeliveryQueue({
     db: doc,
@@ -63,7 +72,10 @@ beforeAll(async () => {
     giveUpMs: 3_600_000,
   };
 });
-afterAll(() => client.destroy());
+afterAll(async () => {
+  client.destroy();
+  await own.stop();
+});
 
 /** A receiver that checks signatures; it can be down, fail some answers, or answer slowly. */
 class Receiver {
