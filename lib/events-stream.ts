@@ -77,7 +77,8 @@ function changeOf(record: DynamoDBRecord): SourceChange | null {
 }
 
 /** Events are written this many at a time, each position taken just before its write. */
-const CHUNK = 25;
+/** Events per write: one transaction of the event store (putEvents: 50 events, 100 items). */
+const CHUNK = 50;
 
 type Derived = { record: DynamoDBRecord; event: LedgerEvent };
 
@@ -157,7 +158,11 @@ function withDetails(line: LedgerEntry, details: Map<string, MovementDetails>): 
 
 type Published = { event: StoredEvent; outcome: 'created' | 'exists' };
 
-/** Writes the events in order, a chunk at a time; stops at the first chunk with a failure. */
+/**
+ * Writes the events in order, a chunk at a time, each chunk one transaction (putEvents); stops at
+ * the first chunk that fails, none of whose events was written: the batch resumes at its first
+ * record.
+ */
 async function publish(
   d: EventPublisherDeps,
   derived: Derived[],
@@ -166,27 +171,19 @@ async function publish(
   const published: Published[] = [];
   for (let start = 0; start < derived.length; start += CHUNK) {
     const chunk = derived.slice(start, start + CHUNK);
-    const owners = await Promise.allSettled(
-      chunk.map(({ event }) => (event.accountId === null ? null : d.ownerOf(event.accountId))),
-    );
-    const results = await Promise.allSettled(
-      chunk.map(async ({ event }, i) => {
-        const owner = owners[i];
-        if (owner?.status !== 'fulfilled') throw owner?.reason;
-        const stored = {
-          ...event,
-          position: positionOf(stamp(d.now()), event.id),
-          ownerId: owner.value,
-        };
-        return { event: stored, outcome: await d.events.putEvent(stored) };
-      }),
-    );
-    const failed = results.findIndex((result) => result.status === 'rejected');
-    const done = failed === -1 ? results : results.slice(0, failed);
-    published.push(...done.map((result) => (result as PromiseFulfilledResult<Published>).value));
-    if (failed !== -1) {
-      const reason = (results[failed] as PromiseRejectedResult).reason as unknown;
-      return { published, failedAt: chunk[failed]?.record, error: reason };
+    try {
+      const owners = await Promise.all(
+        chunk.map(({ event }) => (event.accountId === null ? null : d.ownerOf(event.accountId))),
+      );
+      const stored = chunk.map(({ event }, i) => ({
+        ...event,
+        position: positionOf(stamp(d.now()), event.id),
+        ownerId: owners[i] ?? null,
+      }));
+      const outcomes = await d.events.putEvents(stored);
+      published.push(...stored.map((event, i) => ({ event, outcome: outcomes[i] ?? 'created' })));
+    } catch (error) {
+      return { published, failedAt: chunk[0]?.record, error };
     }
   }
   return { published };

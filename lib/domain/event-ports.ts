@@ -56,6 +56,11 @@ export interface EventStore {
    * the event and its account's feed entry appear together or not at all.
    */
   putEvent(event: StoredEvent): Promise<'created' | 'exists'>;
+  /**
+   * putEvent for many, in as few writes as fit (one transaction holds up to 50 events): each
+   * outcome in the events' order. A failure writes none of the transaction it fell in.
+   */
+  putEvents(events: StoredEvent[]): Promise<Array<'created' | 'exists'>>;
   getEvent(id: string): Promise<StoredEvent | undefined>;
   /** One account's events in feed order (strongly consistent). */
   listAccountEvents(accountId: string, range: FeedRange): Promise<StoredEvent[]>;

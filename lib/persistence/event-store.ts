@@ -1,10 +1,6 @@
-import {
-  ConditionalCheckFailedException,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
-  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   type QueryCommandInput,
@@ -19,7 +15,7 @@ import {
   eventIndexAttributes,
   eventKey,
 } from './keys';
-import { firstConditionFailed, guarded, translateError } from './store-errors';
+import { guarded, translateError } from './store-errors';
 import type { TableRef } from './table-ref';
 
 const DAY_MS = 86_400_000;
@@ -32,33 +28,11 @@ const DAY_MS = 86_400_000;
 export function dynamoEventStore(table: TableRef): EventStore {
   return {
     async putEvent(event) {
-      const expiresAt = Math.floor(Date.parse(event.position.slice(0, 24)) / 1000) + retention();
-      const item = {
-        ...eventKey(event.id),
-        ...event,
-        ...eventIndexAttributes(event),
-        expiresAt,
-      };
-      const condition = { ConditionExpression: 'attribute_not_exists(pk)' };
-      if (event.accountId === null) return putAlone(table, { Item: item, ...condition });
-      const feedItem = { ...accountEventKey(event.accountId, event.position), ...event, expiresAt };
-      try {
-        await table.db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Put: { TableName: table.name, Item: item, ...condition } },
-              { Put: { TableName: table.name, Item: feedItem } },
-            ],
-          }),
-        );
-        return 'created';
-      } catch (error) {
-        if (error instanceof TransactionCanceledException && firstConditionFailed(error)) {
-          return 'exists';
-        }
-        return translateError(error);
-      }
+      const [outcome] = await putEvents(table, [event]);
+      return outcome ?? 'created';
     },
+
+    putEvents: (events) => putEvents(table, events),
 
     async getEvent(id) {
       const result = await guarded(() =>
@@ -121,17 +95,73 @@ export function dynamoEventStore(table: TableRef): EventStore {
 
 const retention = () => EVENT_RETENTION_DAYS * 86_400;
 
-async function putAlone(
+/** Events per transaction: each is two items (the event and its account's feed entry), 100 at most. */
+const EVENTS_PER_TRANSACTION = 50;
+
+async function putEvents(
   table: TableRef,
-  put: { Item: Record<string, unknown>; ConditionExpression: string },
-): Promise<'created' | 'exists'> {
-  try {
-    await table.db.send(new PutCommand({ TableName: table.name, ...put }));
-    return 'created';
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return 'exists';
-    return translateError(error);
+  events: StoredEvent[],
+): Promise<Array<'created' | 'exists'>> {
+  const outcomes: Array<'created' | 'exists'> = [];
+  for (let i = 0; i < events.length; i += EVENTS_PER_TRANSACTION) {
+    outcomes.push(...(await putTogether(table, events.slice(i, i + EVENTS_PER_TRANSACTION))));
   }
+  return outcomes;
+}
+
+/**
+ * One transaction for the events; those whose id exists already (a redelivered record) are left
+ * out and the rest written again, so each is written once and never without its feed entry.
+ */
+async function putTogether(
+  table: TableRef,
+  events: StoredEvent[],
+): Promise<Array<'created' | 'exists'>> {
+  const existing = new Set<number>();
+  for (;;) {
+    const puts = events.flatMap((event, index) =>
+      existing.has(index) ? [] : itemsOf(event).map((put) => ({ index, put })),
+    );
+    if (puts.length === 0) break;
+    try {
+      await table.db.send(
+        new TransactWriteCommand({
+          TransactItems: puts.map(({ put }) => ({ Put: { TableName: table.name, ...put } })),
+        }),
+      );
+      break;
+    } catch (error) {
+      const found = existingOf(error, puts);
+      if (found.length === 0) return translateError(error);
+      for (const index of found) existing.add(index);
+    }
+  }
+  return events.map((_, index) => (existing.has(index) ? 'exists' : 'created'));
+}
+
+/** The event item (on the condition that its id is new) and, with an account, its feed item. */
+function itemsOf(
+  event: StoredEvent,
+): Array<{ Item: Record<string, unknown>; ConditionExpression?: string }> {
+  const expiresAt = Math.floor(Date.parse(event.position.slice(0, 24)) / 1000) + retention();
+  const item = { ...eventKey(event.id), ...event, ...eventIndexAttributes(event), expiresAt };
+  const own = { Item: item, ConditionExpression: 'attribute_not_exists(pk)' };
+  if (event.accountId === null) return [own];
+  return [
+    own,
+    { Item: { ...accountEventKey(event.accountId, event.position), ...event, expiresAt } },
+  ];
+}
+
+/** The events a cancelled transaction found written already; none when it failed otherwise. */
+function existingOf(error: unknown, puts: Array<{ index: number }>): number[] {
+  if (!(error instanceof TransactionCanceledException)) return [];
+  const reasons = error.CancellationReasons ?? [];
+  const other = reasons.some((r) => r.Code !== 'None' && r.Code !== 'ConditionalCheckFailed');
+  if (other) return [];
+  return reasons
+    .flatMap((r, k) => (r.Code === 'ConditionalCheckFailed' ? [puts[k]?.index ?? -1] : []))
+    .filter((index) => index >= 0);
 }
 
 /**

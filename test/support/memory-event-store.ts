@@ -3,7 +3,10 @@ import type { EventStore, FeedRange, StoredEvent } from '../../lib/domain/event-
 /** The EventStore port in memory: what the DynamoDB adapter promises, for unit tests. */
 export interface MemoryEventStore extends EventStore {
   all(): StoredEvent[];
-  /** Makes the next `putEvent` of each of these event ids fail once (a throttled table). */
+  /**
+   * Makes the next write of each of these event ids fail once (a throttled table): a
+   * `putEvents` holding one of them writes none, as the adapter's transaction does.
+   */
   failPuts(ids: string[]): void;
 }
 
@@ -19,10 +22,17 @@ export function memoryEventStore(): MemoryEventStore {
       .slice(0, range.limit);
   return {
     async putEvent(event) {
-      if (failing.delete(event.id)) throw new Error('throttled');
-      if (events.has(event.id)) return 'exists';
-      events.set(event.id, structuredClone(event));
-      return 'created';
+      const [outcome] = await this.putEvents([event]);
+      return outcome ?? 'created';
+    },
+    async putEvents(list) {
+      const failed = list.filter((event) => failing.delete(event.id));
+      if (failed.length > 0) throw new Error('throttled');
+      return list.map((event) => {
+        if (events.has(event.id)) return 'exists';
+        events.set(event.id, structuredClone(event));
+        return 'created';
+      });
     },
     async getEvent(id) {
       const event = events.get(id);
