@@ -207,7 +207,8 @@ export function deliveryDeps(): DeliveryDeps {
     deliveries = {
       events: eventStore(),
       webhooks: webhookDeps().store,
-      queue: queue(),
+      // Opened on first use: the attempts route reads no queue, and has no queue URL.
+      queue: { enqueue: (requests) => queue().enqueue(requests) },
       sender: createHttpWebhookSender(),
       sign: signPayload,
       logger,

@@ -395,7 +395,12 @@ describe('webhook deliveries', () => {
       'DispatchPayoutsIamRoleLambdaExecution',
       'RedeliverWebhookIamRoleLambdaExecution',
     ]);
-    for (const fn of ['DispatchPayoutsLambdaFunction', 'RedeliverWebhookLambdaFunction']) {
+    // The worker postpones retries on the queue: it needs its URL too (not to send).
+    for (const fn of [
+      'DispatchPayoutsLambdaFunction',
+      'RedeliverWebhookLambdaFunction',
+      'DeliverWebhooksLambdaFunction',
+    ]) {
       expect(
         (props(fn).Environment as { Variables: Record<string, unknown> }).Variables
           .DELIVERY_QUEUE_URL,
