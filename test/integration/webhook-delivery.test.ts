@@ -279,7 +279,8 @@ describe('the local delivery queue', () => {
       Array.from({ length: 300 }, (_, n) => ({ eventId: `backlog-${n}`, endpointId: 'busy' })),
     );
     await queue.enqueue([{ eventId: 'waiting', endpointId: 'idle' }]);
-    const taken = await queue.receive(1, (request) => request.endpointId !== 'busy');
+    // (Earlier tests may leave a message of theirs visible again: at least once.)
+    const taken = await queue.receive(1, (request) => request.endpointId === 'idle');
     expect(taken.map((m) => m.request)).toEqual([{ eventId: 'waiting', endpointId: 'idle' }]);
     // Leave the queue empty for the rest of the file.
     for (let batch = await queue.receive(100); batch.length > 0; batch = await queue.receive(100))
