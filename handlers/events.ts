@@ -1,7 +1,7 @@
 import { listEvents } from '../lib/domain/event-feed';
 import { eventQueryOf, eventView } from '../lib/http-schemas';
 import { httpHandler, json } from '../lib/middleware/http';
-import { eventFeedDeps } from '../lib/service';
+import { eventFeedDeps } from '../lib/event-service';
 import type { EventPage } from '../lib/wire/types';
 
 /** GET /events: the event feed, from a cursor on (docs/events.md). */

@@ -1,7 +1,8 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { publishEventsHandler } from '../lib/events-stream';
 import { payoutDispatcher } from '../lib/payout-stream';
-import { eventDeps, payoutDeps } from '../lib/service';
+import { eventDeps } from '../lib/event-service';
+import { payoutDeps } from '../lib/service';
 
 const dispatch = payoutDispatcher(payoutDeps);
 const publish = publishEventsHandler(eventDeps);

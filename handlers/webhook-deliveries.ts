@@ -3,7 +3,7 @@ import { listDeliveryAttempts, redeliver } from '../lib/domain/deliveries';
 import { deliveryAttemptView, endpointIdOf, pageOf, redeliveryBody } from '../lib/http-schemas';
 import { httpHandler, json } from '../lib/middleware/http';
 import { metrics } from '../lib/metrics';
-import { deliveryDeps, deliveryPostpone } from '../lib/service';
+import { deliveryDeps, deliveryPostpone } from '../lib/event-service';
 import { deliveryWorker } from '../lib/webhooks/worker';
 import type { DeliveryAttemptPage, Redelivery } from '../lib/wire/types';
 

@@ -12,7 +12,7 @@ import {
   webhookEndpointView,
 } from '../lib/http-schemas';
 import { httpHandler, json } from '../lib/middleware/http';
-import { webhookDeps } from '../lib/service';
+import { webhookDeps } from '../lib/event-service';
 
 /** POST /webhook-endpoints: 201 with the signing secret, shown only here. */
 export const register = httpHandler(

@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   // Imported after the environment is complete: the configuration is read once, on first use.
   const { config } = await import('../lib/config');
   const { documentClient } = await import('../lib/persistence/dynamodb-client');
-  const { deliveryDeps, deliveryPostpone, useLocalDeliveryQueue } = await import('../lib/service');
+  const { deliveryDeps, deliveryPostpone, useLocalDeliveryQueue } = await import(
+    '../lib/event-service'
+  );
   const { deliveryWorker } = await import('../lib/webhooks/worker');
   const { logger } = await import('../lib/logger');
   const queue = localDeliveryQueue({

@@ -218,7 +218,7 @@ async function startBackgroundWork(
 async function startDeliveries(stack: Stack): Promise<void> {
   const { config } = await import('../lib/config');
   const { documentClient } = await import('../lib/persistence/dynamodb-client');
-  const { useLocalDeliveryQueue } = await import('../lib/service');
+  const { useLocalDeliveryQueue } = await import('../lib/event-service');
   const { localDeliveryQueue, startDeliveryPoller } = await import('./delivery-queue');
   const webhooks = await import('../handlers/webhook-deliveries');
   const queue = localDeliveryQueue({

@@ -38,7 +38,7 @@ async function ensureEndpoint(
   url: string,
   options: { dataDir: string; identity: LocalIdentity },
 ): Promise<SavedEndpoint> {
-  const { webhookDeps } = await import('../lib/service');
+  const { webhookDeps } = await import('../lib/event-service');
   const { registerEndpoint } = await import('../lib/domain/webhooks');
   const deps = webhookDeps();
   const file = path.join(options.dataDir, 'receiver-endpoint.json');
