@@ -145,19 +145,8 @@ async function commitMovements(
   accounts: string[],
   load: { name: string; movements: number },
 ): Promise<number> {
-  const deps: MovementDeps = {
-    store,
-    logger: new Logger({ serviceName: 'bench', logLevel: 'SILENT' }),
-    newId: ulid,
-    now: () => new Date(),
-    idempotencyTtlSeconds: 86_400,
-    termsCache: new TermsCache(),
-    limitDefaults: DEFAULT_LIMITS,
-    withdrawalSwitch: new WithdrawalSwitch(store, 60_000),
-    metrics: noMetrics,
-    // Contention on one item is retried, not refused: 32 writers on one account collide.
-    maxAttempts: 50,
-  };
+  // Contention on one item is retried, not refused: 32 writers on one account collide.
+  const deps: MovementDeps = { ...benchMovementDeps(store), maxAttempts: 50 };
   const owner = { userId: options.ownerId, username: 'bench', isOperator: false };
   const operator = { userId: 'bench-ops', username: 'ops', isOperator: true };
   const step = options.progress.step(`${load.name}: movements, sequencer off`, load.movements);
@@ -183,6 +172,21 @@ async function commitMovements(
   );
   step.done();
   return (performance.now() - started) / 1000;
+}
+
+/** The money path's collaborators on `store`, as the domain's own bench sections use them. */
+export function benchMovementDeps(store: LedgerStore): MovementDeps {
+  return {
+    store,
+    logger: new Logger({ serviceName: 'bench', logLevel: 'SILENT' }),
+    newId: ulid,
+    now: () => new Date(),
+    idempotencyTtlSeconds: 86_400,
+    termsCache: new TermsCache(),
+    limitDefaults: DEFAULT_LIMITS,
+    withdrawalSwitch: new WithdrawalSwitch(store, 60_000),
+    metrics: noMetrics,
+  };
 }
 
 /**

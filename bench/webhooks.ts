@@ -15,14 +15,10 @@
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ulid } from 'ulid';
-import { WithdrawalSwitch } from '../lib/domain/controls';
 import { fanOut, type DeliveryDeps } from '../lib/domain/deliveries';
 import { EVENT_TYPES, type EventStore, type WebhookEndpoint } from '../lib/domain/event-ports';
-import { DEFAULT_LIMITS } from '../lib/domain/limits';
 import { withdraw, type MovementDeps } from '../lib/domain/movements';
-import { TermsCache } from '../lib/domain/terms';
 import { publishEventsHandler, isEventSource } from '../lib/events-stream';
-import { noMetrics } from '../lib/metrics';
 import { dynamoLedgerStore } from '../lib/persistence/dynamodb-store';
 import { dynamoEventStore } from '../lib/persistence/event-store';
 import { dynamoWebhookStore } from '../lib/persistence/webhook-store';
@@ -36,6 +32,7 @@ import { ensureTable } from '../local/table';
 import { waitFor } from '../local/wait';
 import { startWebhookReceiver, type WebhookReceiver } from '../local/webhook-receiver';
 import { createFloorClient } from './floor';
+import { benchMovementDeps } from './sequencer';
 import { createAccounts, type Dynamo } from './lib/env';
 import type { Progress } from './lib/progress';
 import { newHistogram, recordMs, summarize, type LatencySummary } from './lib/stats';
@@ -156,17 +153,7 @@ function startPipeline(dynamo: Dynamo, tableName: string, failures: string[]): P
     ),
     onError: onError('delivery worker'),
   });
-  const movements: MovementDeps = {
-    store,
-    logger: silent,
-    newId: ulid,
-    now: () => new Date(),
-    idempotencyTtlSeconds: 86_400,
-    termsCache: new TermsCache(),
-    limitDefaults: DEFAULT_LIMITS,
-    withdrawalSwitch: new WithdrawalSwitch(store, 60_000),
-    metrics: noMetrics,
-  };
+  const movements = benchMovementDeps(store);
   return {
     store,
     events,

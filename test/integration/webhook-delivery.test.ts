@@ -162,6 +162,17 @@ async function publish(
   return { ids: published.map((e) => e.id), sentAt };
 }
 
+/** The worker Lambda runs, behind the local queue's poller, in this process. */
+const startWorker = () =>
+  startDeliveryPoller({
+    queue,
+    handler: deliveryWorker(
+      () => deps,
+      () => queue.postpone,
+    ),
+    pollIntervalMs: 50,
+  });
+
 function expectExactly(receiver: Receiver, ids: string[]): void {
   expect([...receiver.delivered()].sort()).toEqual([...ids].sort());
   expect(new Set(receiver.arrivals.map((a) => a.id))).toEqual(new Set(ids));
@@ -179,14 +190,7 @@ describe('webhook delivery on the local queue', () => {
     await receiver.up();
     await receiver.down(); // its port now refuses connections
     const { ids } = await publish(receiver, 40);
-    const poller = startDeliveryPoller({
-      queue,
-      handler: deliveryWorker(
-        () => deps,
-        () => queue.postpone,
-      ),
-      pollIntervalMs: 50,
-    });
+    const poller = startWorker();
     try {
       const downMs = 4000;
       await new Promise((resolve) => setTimeout(resolve, downMs));
@@ -236,14 +240,7 @@ describe('webhook delivery on the local queue', () => {
     const receiver = new Receiver('whsec_flaky');
     receiver.failEvery = 3;
     await receiver.up();
-    const poller = startDeliveryPoller({
-      queue,
-      handler: deliveryWorker(
-        () => deps,
-        () => queue.postpone,
-      ),
-      pollIntervalMs: 50,
-    });
+    const poller = startWorker();
     try {
       const { ids, sentAt } = await publish(receiver, 150);
       // Every third request fails: a message meets at most a few failures in a row, each retried
